@@ -1,0 +1,42 @@
+# One command to set up and run the demo, one to set up and run the tests.
+PY ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: setup demo test test-all lint typecheck train eval bench clean
+
+$(STAMP): pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --upgrade pip
+	# torch only from the local CPU wheel (pinned spec); needed by the training extra and its tests.
+	$(BIN)/pip install "torch==2.13.0"
+	$(BIN)/pip install -e ".[dev]"
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/hhpnet demo
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow"
+
+test-all: $(STAMP)
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/mypy
+
+train: $(STAMP)
+	for c in hhpnet-1.0 hhpnet-0.6 hhpnet-0.2; do $(BIN)/hhpnet train --config configs/$$c.yaml || exit 1; done
+
+eval: $(STAMP)
+	$(BIN)/hhpnet eval --model hhpnet-1.0
+
+bench: $(STAMP)
+	$(BIN)/hhpnet bench
+
+clean:
+	rm -rf $(VENV) hhpnet-demo .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,151 @@
+"""The five head keypoints: order, validation, and the network's input normalisation.
+
+Order (index 0..4): nose, left eye, right eye, left ear, right ear — "left" is the **subject's**
+left (image right when the subject faces the camera). This is COCO-17's order for indices 0..4.
+
+A person's keypoints are an ``(N, 5, 3)`` float array of ``(x, y, c)``: pixel coordinates and a
+detector confidence in [0, 1]. A point is *missing* when its confidence is 0 (or NaN); its
+coordinates are then ignored. Everything that turns keypoints into network input lives here.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from hhpnet.errors import InputError
+
+__all__ = [
+    "FLIP_PERMUTATION",
+    "KEYPOINT_NAMES",
+    "MIN_POINTS",
+    "InvalidKeypointsError",
+    "blazeface_confidence",
+    "flip_keypoints",
+    "normalize",
+    "validate_keypoints",
+]
+
+KEYPOINT_NAMES: tuple[str, ...] = ("nose", "left_eye", "right_eye", "left_ear", "right_ear")
+#: Index permutation that swaps left and right points (used for mirroring).
+FLIP_PERMUTATION = np.array([0, 2, 1, 4, 3])
+#: Fewer present points than this: the person is returned as invalid (no pose from nothing).
+MIN_POINTS = 2
+
+
+class InvalidKeypointsError(InputError):
+    """A keypoint array is malformed (shape, dtype, non-finite or out-of-range values)."""
+
+
+def validate_keypoints(keypoints: ArrayLike, *, name: str = "keypoints") -> NDArray[np.float32]:
+    """Check and convert to a float32 ``(N, 5, 3)`` array; a single ``(5, 3)`` person is promoted.
+
+    Raises :class:`InvalidKeypointsError` with a one-line message on a wrong shape, a non-numeric
+    dtype, negative or > 1 confidences, or non-finite coordinates of present points. A point with
+    confidence 0 or NaN is missing: it is returned with ``(0, 0, 0)``.
+    """
+    arr = np.asarray(keypoints)
+    if arr.dtype == object or not (
+        np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)
+    ):
+        raise InvalidKeypointsError(f"{name}: expected a numeric array, got dtype {arr.dtype}")
+    if arr.ndim == 2:
+        arr = arr[None]
+    if arr.ndim != 3 or arr.shape[1:] != (5, 3):
+        raise InvalidKeypointsError(
+            f"{name}: expected shape (N, 5, 3) = (x, y, confidence) for nose, left eye, right eye, "
+            f"left ear, right ear; got {tuple(np.shape(keypoints))}"
+        )
+    out = arr.astype(np.float32, copy=True)
+    conf = out[..., 2]
+    missing = np.isnan(conf) | (conf == 0)
+    bad_conf = ~missing & ((conf < 0) | (conf > 1) | ~np.isfinite(conf))
+    if bad_conf.any():
+        raise InvalidKeypointsError(
+            f"{name}: confidences must be in [0, 1] (0 = missing); found {conf[bad_conf][:3]}"
+        )
+    bad_xy = ~missing & ~np.isfinite(out[..., :2]).all(axis=-1)
+    if bad_xy.any():
+        raise InvalidKeypointsError(
+            f"{name}: non-finite coordinates for {int(bad_xy.sum())} point(s) with confidence > 0"
+        )
+    out[missing] = 0.0
+    return out
+
+
+def normalize(keypoints: NDArray[np.float32]) -> tuple[NDArray[np.float32], NDArray[np.bool_]]:
+    """Per-person normalisation of HHP-Net (the only place it is done).
+
+    For each person: subtract the centroid of the present points, then divide x by the largest
+    |dx| and y by the largest |dy| among present points, so coordinates lie in [−1, 1]. Missing
+    points stay ``(0, 0, 0)``. Expects the output of :func:`validate_keypoints`.
+
+    Returns ``(x, valid)``: the ``(N, 15)`` float32 network input ``[x1, y1, c1, …, x5, y5, c5]``
+    and a boolean ``(N,)``: at least :data:`MIN_POINTS` points present and a non-zero extent.
+    Rows of invalid people are all zeros.
+    """
+    kp = np.asarray(keypoints, dtype=np.float32)
+    present = kp[..., 2] > 0
+    count = present.sum(axis=1)
+    w = present.astype(np.float32)
+    centroid = (kp[..., :2] * w[..., None]).sum(axis=1) / np.maximum(count, 1)[:, None]
+    d = (kp[..., :2] - centroid[:, None, :]) * w[..., None]
+    extent = np.abs(d).max(axis=1)  # (N, 2)
+    valid = (count >= MIN_POINTS) & (extent.max(axis=1) > 0)
+    scale = np.where(extent > 0, extent, 1.0).astype(np.float32)
+    out = np.empty_like(kp)
+    out[..., :2] = d / scale[:, None, :]
+    out[..., 2] = kp[..., 2] * w
+    out[~valid] = 0.0
+    return out.reshape(len(kp), 15), valid
+
+
+def flip_keypoints(keypoints: NDArray[np.floating], width: float) -> NDArray[np.floating]:
+    """Mirror keypoints horizontally in an image of ``width`` pixels (swaps left/right points).
+
+    The pose of the mirrored person is ``(−yaw, pitch, −roll)``. Missing points stay missing.
+    """
+    kp = np.array(keypoints, dtype=np.float32, copy=True)[..., FLIP_PERMUTATION, :]
+    present = kp[..., 2] > 0
+    kp[..., 0] = np.where(present, (width - 1) - kp[..., 0], 0.0)
+    return kp
+
+
+def blazeface_confidence(
+    xy: NDArray[np.floating], score: NDArray[np.floating]
+) -> NDArray[np.float32]:
+    """Per-point confidences for detectors without them (BlazeFace), shape ``(N, 5)``.
+
+    BlazeFace always returns all points; on a turned head the far-side eye and ear are pushed to
+    the face edge and are unreliable. We estimate how turned the head is from the nose's position
+    along the ear-to-ear axis: ``t`` = signed offset of the nose from the midpoint of the two ear
+    points, in units of half the extent of all five points along that axis (≈ 0 frontal, → ±1 in
+    profile; t > 0 means the nose is on the left-ear side, i.e. the left side is the far side).
+    Far-side ear visibility falls linearly from 1 at |t| = 0.25 to 0.1 at |t| = 0.7; far-side eye
+    visibility from 1 at |t| = 0.5 to 0.1 at |t| = 0.85. Confidence = face score × visibility.
+    The synthetic generator calls this same function, so training and inference agree.
+    """
+    p = np.asarray(xy, dtype=np.float64)
+    s = np.asarray(score, dtype=np.float64).reshape(-1)
+    axis = p[:, 3] - p[:, 4]  # right ear -> left ear
+    norm = np.linalg.norm(axis, axis=1, keepdims=True)
+    # Degenerate ear axis (ears on top of each other): fall back to the eye axis, then to +x.
+    eye_axis = p[:, 1] - p[:, 2]
+    eye_norm = np.linalg.norm(eye_axis, axis=1, keepdims=True)
+    u = np.where(
+        norm > 1e-6, axis / np.maximum(norm, 1e-12), eye_axis / np.maximum(eye_norm, 1e-12)
+    )
+    u = np.where((norm > 1e-6) | (eye_norm > 1e-6), u, np.array([1.0, 0.0]))
+    proj = np.einsum("nkd,nd->nk", p, u)
+    half = 0.5 * (proj.max(axis=1) - proj.min(axis=1))
+    t = (proj[:, 0] - 0.5 * (proj[:, 3] + proj[:, 4])) / np.maximum(half, 1e-6)
+    a = np.abs(t)
+    ear_far = np.clip(1.0 - 0.9 * (a - 0.25) / 0.45, 0.1, 1.0)
+    eye_far = np.clip(1.0 - 0.9 * (a - 0.5) / 0.35, 0.1, 1.0)
+    vis = np.ones((len(p), 5))
+    left_far = t > 0
+    vis[:, 1] = np.where(left_far, eye_far, 1.0)
+    vis[:, 3] = np.where(left_far, ear_far, 1.0)
+    vis[:, 2] = np.where(~left_far, eye_far, 1.0)
+    vis[:, 4] = np.where(~left_far, ear_far, 1.0)
+    return (vis * s[:, None]).astype(np.float32)
