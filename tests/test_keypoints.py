@@ -95,3 +95,14 @@ def test_blazeface_confidence_lowers_far_side_on_profiles():
     assert c[3] < 0.5 and c[1] < 0.9 and c[4] == pytest.approx(0.9) and c[2] == pytest.approx(0.9)
     mirrored = blazeface_confidence(flip_keypoints(prof[None], 200)[..., :2], np.array([0.9]))[0]
     np.testing.assert_allclose(mirrored, c[[0, 2, 1, 4, 3]], rtol=1e-5)
+
+
+def test_head_size_ignores_missing_points():
+    from hhpnet.keypoints import head_size
+
+    kp = np.stack([FACE, FACE])
+    kp[1, 3:, 2] = 0
+    kp[1, 3:, :2] = 1e6  # garbage under missing points must not count
+    s = head_size(validate_keypoints(kp))
+    assert s[0] == pytest.approx(70.0, rel=1e-4)  # ear to ear
+    assert 0 < s[1] < 40

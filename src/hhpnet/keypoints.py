@@ -22,6 +22,7 @@ __all__ = [
     "InvalidKeypointsError",
     "blazeface_confidence",
     "flip_keypoints",
+    "head_size",
     "normalize",
     "validate_keypoints",
 ]
@@ -149,3 +150,19 @@ def blazeface_confidence(
     vis[:, 2] = np.where(~left_far, eye_far, 1.0)
     vis[:, 4] = np.where(~left_far, ear_far, 1.0)
     return (vis * s[:, None]).astype(np.float32)
+
+
+def head_size(keypoints: NDArray[np.floating]) -> NDArray[np.float32]:
+    """Apparent head size in pixels, ``(N,)``: the largest distance between two present points.
+
+    Roughly the ear-to-ear span on a frontal face and the nose-to-ear span on a profile; NaN when
+    fewer than :data:`MIN_POINTS` points are present. Consumers that need a pose-independent size
+    (e.g. depth from size) correct it with the estimated yaw.
+    """
+    kp = np.asarray(keypoints, dtype=np.float32)
+    present = kp[..., 2] > 0
+    diff = kp[:, :, None, :2] - kp[:, None, :, :2]
+    dist = np.linalg.norm(diff, axis=-1)
+    pair = present[:, :, None] & present[:, None, :]
+    size = np.where(pair, dist, 0.0).max(axis=(1, 2))
+    return np.where(present.sum(axis=1) >= MIN_POINTS, size, np.nan).astype(np.float32)
