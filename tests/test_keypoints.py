@@ -56,7 +56,7 @@ def test_normalize_matches_method():
     assert valid.tolist() == [True]
     tri = x.reshape(5, 3)
     assert np.isclose(np.abs(tri[:, 0]).max(), 1.0) and np.isclose(np.abs(tri[:, 1]).max(), 1.0)
-    cx, cy = FACE[:, 0].mean(), FACE[:, 1].mean()
+    cx = FACE[:, 0].mean()
     np.testing.assert_allclose(tri[0, 0], (100 - cx) / np.abs(FACE[:, 0] - cx).max(), rtol=1e-6)
     np.testing.assert_allclose(tri[:, 2], FACE[:, 2])
 

@@ -8,9 +8,10 @@ Seen on a photo (image coordinates: x to the right, y down):
 * **positive pitch** raises the nose (the subject looks **up**);
 * **positive roll** tilts the head **clockwise** in the image (the top of the head goes right).
 
-Rotation matrix. We use the *head frame* ``H``: x towards the subject's left ear (image right at
-rest), y towards the chin (image down at rest), z out of the face towards the viewer. At zero pose it
-coincides with the *viewer frame* ``V`` (x right, y down, z towards the viewer). With ``ψ = −yaw``::
+Rotation matrix. We use the *head frame* ``H``: x towards the subject's left ear (image right
+at rest), y towards the chin (image down at rest), z out of the face towards the viewer. At zero
+pose it coincides with the *viewer frame* ``V`` (x right, y down, z towards the viewer).
+With ``ψ = −yaw``::
 
     R = Rx(pitch) @ Ry(ψ) @ Rz(roll)          (maps H coordinates to V coordinates)
 
@@ -90,7 +91,7 @@ def matrix_to_angles(matrix: ArrayLike) -> NDArray[np.float64]:
     pitch = np.arctan2(-r12 * s, r22 * s)
     psi = np.arctan2(r02, s * cos_psi_abs)
     roll = np.arctan2(-m[..., 0, 1] * s, m[..., 0, 0] * s)
-    # Gimbal lock: cos ψ = 0, choose pitch = 0; then R[1,0] = sin ψ cos roll... use rows 1-2, col 0-1.
+    # Gimbal lock (cos ψ = 0): choose pitch = 0, then R = Ry(ψ) Rz(roll) and row 1 = (sin, cos, 0).
     roll_locked = np.arctan2(m[..., 1, 0], m[..., 1, 1])
     pitch = np.where(locked, 0.0, pitch)
     roll = np.where(locked, roll_locked, roll)
