@@ -1,0 +1,355 @@
+"""HHP-Net inference in pure numpy (float32): five keypoints → yaw, pitch, roll + σ (degrees).
+
+Architecture (method.md; α = width multiplier, H = (250, 200, 150)·α)::
+
+    input  [x1, y1, c1, …, x5, y5, c5]   (hhpnet.keypoints.normalize)
+    x-branch  leaky(w_x[f] · x_k + b_x[f])          5 filters, shared over the 5 points (1×1 conv)
+    y-branch  leaky(w_y[f] · y_k + b_y[f])
+    c-branch  sigmoid(w_c[f] · (c_k − c_mean) / c_std)       no bias
+    gated     [x-branch · c-branch (k*5+f, 25 values), y-branch · c-branch (25 values)]  → 50
+    fc1 → fc2 → fc3   Dense H1, H2, H3 with LeakyReLU(0.1)
+    head      Dense(6): rows [yaw, s_yaw, pitch, s_pitch, roll, s_roll], s = log σ² (degrees²)
+
+The weight file is a safetensors file (float32, no pickle) with exactly the tensor names and
+layouts of the shared contract (see :data:`TENSOR_SHAPES`) and string metadata (α, c_mean, c_std,
+angle convention, generator version, training config, σ calibration, creation time).
+
+For speed, the three branches and the confidence standardisation are folded at load time into
+one ``(15, 75)`` matrix: a single matmul gives the 25 x-, 25 y- and 25 c-pre-activations. The
+result is identical to the layer-by-layer definition (tested against the torch module).
+
+Deviation from the paper's output, documented: ``s`` is clipped to [:data:`S_MIN`, :data:`S_MAX`]
+before σ = exp(s/2) (0.25° … 1100°), the same clip the training loss uses, and σ is multiplied by
+the per-angle ``sigma_calibration`` stored in the file. Yaw is wrapped to (−180, 180].
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from hhpnet.errors import InputError
+from hhpnet.keypoints import normalize, validate_keypoints
+
+__all__ = [
+    "MODEL_NAMES",
+    "TENSOR_SHAPES",
+    "WEIGHTS_DIR",
+    "HeadPoseModel",
+    "PoseOutput",
+    "hidden_sizes",
+    "load_model",
+    "parameter_count",
+]
+
+WEIGHTS_DIR = Path(__file__).parent / "weights"
+MODEL_NAMES: tuple[str, ...] = ("hhpnet-1.0", "hhpnet-0.6", "hhpnet-0.2")
+FORMAT_VERSION = "1"
+#: clip of s = log σ² (degrees²), shared with the training loss
+S_MIN, S_MAX = -2.8, 14.0
+LEAK = 0.1
+ANGLE_NAMES = ("yaw", "pitch", "roll")
+
+
+def hidden_sizes(alpha: float) -> tuple[int, int, int]:
+    """Hidden widths ``(250, 200, 150)·α`` rounded to integers."""
+    h1, h2, h3 = (round(h * alpha) for h in (250, 200, 150))
+    return h1, h2, h3
+
+
+def tensor_shapes(alpha: float) -> dict[str, tuple[int, ...]]:
+    """Names and shapes of the tensors of a weight file for width ``alpha``."""
+    h1, h2, h3 = hidden_sizes(alpha)
+    return {
+        "branch_x.weight": (5,),
+        "branch_x.bias": (5,),
+        "branch_y.weight": (5,),
+        "branch_y.bias": (5,),
+        "branch_c.weight": (5,),
+        "fc1.weight": (h1, 50),
+        "fc1.bias": (h1,),
+        "fc2.weight": (h2, h1),
+        "fc2.bias": (h2,),
+        "fc3.weight": (h3, h2),
+        "fc3.bias": (h3,),
+        "head.weight": (6, h3),
+        "head.bias": (6,),
+    }
+
+
+TENSOR_SHAPES = tensor_shapes(1.0)
+
+
+def parameter_count(alpha: float) -> int:
+    """Number of trainable parameters at width ``alpha`` (94,031 for α = 1)."""
+    return sum(math.prod(s) for s in tensor_shapes(alpha).values())
+
+
+@dataclass(slots=True)
+class PoseOutput:
+    """Model output for N people. Angles and σ in degrees; invalid rows: NaN angles, inf σ."""
+
+    yaw: NDArray[np.float32]  # (N,) in (−180, 180]
+    pitch: NDArray[np.float32]  # (N,)
+    roll: NDArray[np.float32]  # (N,)
+    sigma: NDArray[np.float32]  # (N, 3) yaw, pitch, roll
+    valid: NDArray[np.bool_]  # (N,)
+
+    @property
+    def angles(self) -> NDArray[np.float32]:
+        """``(N, 3)`` yaw, pitch, roll in degrees."""
+        return np.stack([self.yaw, self.pitch, self.roll], axis=1)
+
+    def __len__(self) -> int:
+        return len(self.yaw)
+
+
+def _leaky_inplace(z: NDArray[np.float32]) -> NDArray[np.float32]:
+    return np.maximum(z, z * np.float32(LEAK), out=z)
+
+
+class HeadPoseModel:
+    """HHP-Net forward pass in numpy. Build with :func:`load_model` or from a tensor dict."""
+
+    def __init__(
+        self, tensors: Mapping[str, ArrayLike], metadata: Mapping[str, str] | None = None
+    ) -> None:
+        meta = dict(metadata or {})
+        alpha = float(meta.get("alpha", "nan"))
+        t = {k: np.asarray(v, dtype=np.float32) for k, v in tensors.items()}
+        if not math.isfinite(alpha):
+            alpha = t["fc1.weight"].shape[0] / 250.0 if "fc1.weight" in t else 1.0
+        expected = tensor_shapes(alpha)
+        missing = sorted(set(expected) - set(t))
+        if missing:
+            raise InputError(f"weight file lacks tensors {missing}")
+        for k, shape in expected.items():
+            if t[k].shape != shape:
+                raise InputError(f"weight tensor {k}: expected shape {shape}, got {t[k].shape}")
+        self.alpha = alpha
+        self.name = meta.get("name", f"hhpnet-{alpha:g}")
+        self.metadata = meta
+        self.c_mean = float(meta.get("c_mean", "0.5287"))
+        self.c_std = float(meta.get("c_std", "0.320"))
+        calib = json.loads(meta.get("sigma_calibration", "{}") or "{}")
+        self._calib = [float(calib.get(a, 1.0)) for a in ANGLE_NAMES]
+        self.sigma_calibration = np.array(self._calib, dtype=np.float32)
+        self.tensors = t
+        self._fold()
+
+    # ------------------------------------------------------------------ weights
+    def _fold(self) -> None:
+        """Pre-compute contiguous, pre-transposed float32 matrices with the bias as last row.
+
+        Layer 0 maps the 15 inputs (+ a constant 1) to 75 pre-activations: 25 x-branch
+        (k*5+f), 25 y-branch, and 25 values u/2 of the c-branch (u = w_c·(c − c_mean)/c_std),
+        because sigmoid(u) = (1 + tanh(u/2))/2; the factor ½ is folded into fc1 (LeakyReLU
+        and the gate product are positively homogeneous).
+        """
+        t = {k: v.astype(np.float64) for k, v in self.tensors.items()}
+        w0 = np.zeros((15, 75))
+        b0 = np.zeros(75)
+        wc = t["branch_c.weight"] / self.c_std
+        for k in range(5):
+            w0[3 * k, k * 5 : k * 5 + 5] = t["branch_x.weight"]
+            b0[k * 5 : k * 5 + 5] = t["branch_x.bias"]
+            w0[3 * k + 1, 25 + k * 5 : 30 + k * 5] = t["branch_y.weight"]
+            b0[25 + k * 5 : 30 + k * 5] = t["branch_y.bias"]
+            w0[3 * k + 2, 50 + k * 5 : 55 + k * 5] = 0.5 * wc
+            b0[50 + k * 5 : 55 + k * 5] = -0.5 * self.c_mean * wc
+        layers = [(w0, b0)]
+        for i, n in enumerate(("fc1", "fc2", "fc3", "head")):
+            layers.append((t[f"{n}.weight"].T * (0.5 if i == 0 else 1.0), t[f"{n}.bias"]))
+        self._layers = [
+            (np.ascontiguousarray(w, dtype=np.float32), np.ascontiguousarray(b, dtype=np.float32))
+            for w, b in layers
+        ]
+
+    def parameter_count(self) -> int:
+        """Number of parameters in the weight tensors."""
+        return int(sum(v.size for v in self.tensors.values()))
+
+    # ------------------------------------------------------------------ forward
+    def forward(self, x: NDArray[np.float32]) -> NDArray[np.float32]:
+        """Raw network output ``(..., 6)`` = [yaw, s_yaw, pitch, s_pitch, roll, s_roll] for the
+        ``(..., 15)`` normalised input (degrees, s = log σ² before clipping and calibration)."""
+        (w0, b0), (w1, b1), (w2, b2), (w3, b3), (wh, bh) = self._layers
+        leak = np.float32(LEAK)
+        z = np.dot(x, w0)
+        z += b0
+        g = z[..., 50:]
+        np.tanh(g, out=g)
+        g += np.float32(1.0)  # = 2 · sigmoid gate; the ½ is folded into fc1
+        pre = z[..., :50]
+        shape = (*z.shape[:-1], 2, 25)
+        h = np.multiply(np.maximum(pre, pre * leak).reshape(shape), g[..., None, :25])
+        h = h.reshape(*z.shape[:-1], 50)
+        for w, b in ((w1, b1), (w2, b2), (w3, b3)):
+            h = np.dot(h, w)
+            h += b
+            np.maximum(h, h * leak, out=h)
+        out = np.dot(h, wh)
+        out += bh
+        return out
+
+    def predict(self, keypoints: ArrayLike) -> PoseOutput:
+        """Head pose for ``(N, 5, 3)`` (or one ``(5, 3)``) pixel keypoints ``(x, y, confidence)``
+        in the order nose, left eye, right eye, left ear, right ear (missing point: c = 0).
+
+        Malformed arrays raise :class:`hhpnet.errors.InputError`; people with fewer than two
+        present points are returned invalid (NaN angles, infinite σ, ``valid`` False).
+        """
+        x1 = _single_face_input(keypoints)
+        if x1 is not None:  # one clean face: skip ~20 tiny numpy calls of the batch path
+            o = self.forward(x1).tolist()
+            c = self._calib
+            res = np.array(
+                [
+                    o[0] - 360.0 * math.ceil((o[0] - 180.0) / 360.0),
+                    o[2],
+                    o[4],
+                    c[0] * math.exp(0.5 * min(max(o[1], S_MIN), S_MAX)),
+                    c[1] * math.exp(0.5 * min(max(o[3], S_MIN), S_MAX)),
+                    c[2] * math.exp(0.5 * min(max(o[5], S_MIN), S_MAX)),
+                ],
+                dtype=np.float32,
+            )
+            return PoseOutput(res[0:1], res[1:2], res[2:3], res[3:6].reshape(1, 3), _TRUE1.copy())
+        x, valid = normalize(validate_keypoints(keypoints))
+        out = self.forward(x)
+        angles = out[:, 0::2]
+        s = np.minimum(out[:, 1::2], np.float32(S_MAX))
+        np.maximum(s, np.float32(S_MIN), out=s)
+        s *= np.float32(0.5)
+        sigma = np.exp(s, out=s)
+        sigma *= self.sigma_calibration
+        yaw = angles[:, 0]
+        # wrap to (−180, 180]
+        yaw -= np.float32(360.0) * np.ceil((yaw - np.float32(180.0)) / np.float32(360.0))
+        if not valid.all():
+            angles[~valid] = np.nan
+            sigma[~valid] = np.inf
+        return PoseOutput(
+            yaw=angles[:, 0].copy(),
+            pitch=angles[:, 1].copy(),
+            roll=angles[:, 2].copy(),
+            sigma=sigma,
+            valid=valid,
+        )
+
+    __call__ = predict
+
+    def __repr__(self) -> str:
+        n = self.parameter_count()
+        return f"HeadPoseModel(name={self.name!r}, alpha={self.alpha:g}, params={n})"
+
+    # ------------------------------------------------------------------ io
+    def save(self, path: str | Path) -> Path:
+        """Write the tensors and metadata as a safetensors file."""
+        from safetensors.numpy import save_file
+
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        save_file(
+            {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in self.tensors.items()},
+            str(path),
+            metadata={str(k): str(v) for k, v in self.metadata.items()},
+        )
+        return path
+
+
+def resolve_weights(name: str | Path) -> Path:
+    """Path of the weight file for a shipped model name or a ``.safetensors`` path."""
+    text = str(name)
+    if text in MODEL_NAMES or (text.startswith("hhpnet-") and not text.endswith(".safetensors")):
+        path = WEIGHTS_DIR / f"{text}.safetensors"
+        if not path.is_file():
+            raise InputError(f"unknown model {text!r}; available: {', '.join(MODEL_NAMES)}")
+        return path
+    path = Path(text).expanduser()
+    if path.suffix != ".safetensors":
+        raise InputError(
+            f"unknown model {text!r}: give one of {', '.join(MODEL_NAMES)} or a .safetensors file"
+        )
+    if not path.is_file():
+        raise InputError(f"weight file not found: {path}")
+    return path
+
+
+def read_weights(path: str | Path) -> tuple[dict[str, NDArray[np.float32]], dict[str, str]]:
+    """Tensors and metadata of a safetensors weight file (numpy only)."""
+    from safetensors import safe_open
+
+    try:
+        with safe_open(str(path), framework="np") as f:
+            meta: dict[str, Any] = dict(f.metadata() or {})
+            tensors = {k: f.get_tensor(k) for k in f.keys()}
+    except Exception as exc:  # safetensors raises its own error types
+        raise InputError(f"cannot read weight file {path}: {exc}".splitlines()[0]) from exc
+    return tensors, meta
+
+
+def load_model(name: str | Path = "hhpnet-1.0") -> HeadPoseModel:
+    """Load a shipped model (``hhpnet-1.0``, ``hhpnet-0.6``, ``hhpnet-0.2``) or a weight file."""
+    if isinstance(name, HeadPoseModel):
+        return name
+    tensors, meta = read_weights(resolve_weights(name))
+    return HeadPoseModel(tensors, meta)
+
+
+_INF = float("inf")
+_TRUE1 = np.ones(1, dtype=bool)
+
+
+def _single_face_input(keypoints: Any) -> NDArray[np.float32] | None:
+    """Fast path for one clean face: the ``(15,)`` network input, or None.
+
+    Computes exactly what :func:`hhpnet.keypoints.validate_keypoints` followed by
+    :func:`hhpnet.keypoints.normalize` compute (tested against them), with Python floats instead
+    of ~40 small numpy calls, because a single face must take ≤ 30 µs end to end. Anything
+    unusual (other types or shapes, values that would raise, fewer than two points, zero extent)
+    returns None and goes through the canonical functions, which raise or mark it invalid.
+    """
+    if type(keypoints) is not np.ndarray or keypoints.size != 15:
+        return None
+    if keypoints.shape != (5, 3) and keypoints.shape != (1, 5, 3):
+        return None
+    if keypoints.dtype != np.float32:
+        if keypoints.dtype != np.float64:
+            return None
+        keypoints = keypoints.astype(np.float32)
+    rows = keypoints.reshape(5, 3).tolist()
+    xs: list[float] = []
+    ys: list[float] = []
+    for x, y, c in rows:
+        if c != c or c == 0.0:
+            continue
+        if not 0.0 < c <= 1.0 or x != x or y != y or abs(x) == _INF or abs(y) == _INF:
+            return None
+        xs.append(x)
+        ys.append(y)
+    n = len(xs)
+    if n < 2:
+        return None
+    mx = sum(xs) / n
+    my = sum(ys) / n
+    ex = max(abs(v - mx) for v in xs)
+    ey = max(abs(v - my) for v in ys)
+    if ex == 0.0 and ey == 0.0:
+        return None
+    ex = ex if ex > 0.0 else 1.0
+    ey = ey if ey > 0.0 else 1.0
+    vals: list[float] = []
+    for x, y, c in rows:
+        if c != c or c == 0.0:
+            vals += (0.0, 0.0, 0.0)
+        else:
+            vals += ((x - mx) / ex, (y - my) / ey, c)
+    return np.array(vals, dtype=np.float32)
