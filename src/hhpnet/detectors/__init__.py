@@ -1,0 +1,40 @@
+"""Embedded, offline multi-person head-keypoint detectors.
+
+    from hhpnet.detectors import create_detector
+    det = create_detector("blazeface")          # or "blazepose"
+    found = det(rgb_uint8_image)                # Detections: boxes, keypoints (N, 5, 3), scores
+
+The model files (mediapipe 0.10.14, Apache-2.0, see ``models/NOTICE``) ship inside the package and
+run with ai-edge-litert; nothing is downloaded. See docs/detectors.md for what the points are.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hhpnet.detectors.base import Detections, Detector
+from hhpnet.errors import InputError
+
+__all__ = ["DETECTORS", "Detections", "Detector", "create_detector"]
+
+#: Names accepted by :func:`create_detector`; the first is the default.
+DETECTORS: tuple[str, ...] = ("blazeface", "blazepose")
+
+
+def create_detector(name: str = "blazeface", **options: Any) -> Detector:
+    """A new detector instance (one interpreter per model, reused across calls).
+
+    ``options`` are passed to the detector class (e.g. ``score_threshold``, ``num_threads``,
+    ``tile=True`` for BlazeFace); an unknown name or option raises :class:`InputError`.
+    """
+    key = str(name).lower()
+    if key == "blazeface":
+        from hhpnet.detectors.blazeface import BlazeFaceDetector as cls
+    elif key == "blazepose":
+        from hhpnet.detectors.blazepose import BlazePoseDetector as cls  # type: ignore[assignment]
+    else:
+        raise InputError(f"unknown detector {name!r}; choose one of {', '.join(DETECTORS)}")
+    try:
+        return cls(**options)
+    except TypeError as exc:
+        raise InputError(f"detector {key!r}: {exc}") from None

@@ -1,0 +1,325 @@
+"""Shared pieces of the embedded detectors: the ``Detections`` result, image checks, square crops
+(letterbox, padded canvas, tiles), SSD anchors, box/keypoint decoding and non-maximum suppression.
+
+Coordinates are pixels of the original image (x right, y down). Keypoints follow hhpnet's order:
+nose, left eye, right eye, left ear, right ear (the subject's left/right).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from hhpnet.errors import InputError
+
+__all__ = [
+    "MODEL_DIR",
+    "Detections",
+    "Detector",
+    "SquareView",
+    "box_iou",
+    "check_image",
+    "decode_ssd",
+    "load_interpreter",
+    "nms",
+    "sigmoid",
+    "ssd_anchors",
+    "weighted_nms",
+]
+
+MODEL_DIR = Path(__file__).parent / "models"
+#: Largest accepted image side in pixels (beyond this the input is almost surely a mistake).
+MAX_SIDE = 20000
+
+F32 = NDArray[np.float32]
+
+
+@dataclass
+class Detections:
+    """People found in one image.
+
+    ``boxes`` (N, 4) float32 x1, y1, x2, y2 in pixels; ``keypoints`` (N, 5, 3) float32 x, y in
+    pixels and a confidence in [0, 1] (0 = missing, then x = y = 0), order nose, left eye, right
+    eye, left ear, right ear; ``scores`` (N,) float32 detection scores in [0, 1].
+    """
+
+    boxes: F32
+    keypoints: F32
+    scores: F32
+
+    def __post_init__(self) -> None:
+        self.boxes = np.asarray(self.boxes, dtype=np.float32).reshape(-1, 4)
+        self.keypoints = np.asarray(self.keypoints, dtype=np.float32).reshape(-1, 5, 3)
+        self.scores = np.asarray(self.scores, dtype=np.float32).reshape(-1)
+        n = len(self.boxes)
+        if len(self.keypoints) != n or len(self.scores) != n:
+            raise ValueError(
+                f"Detections: {n} boxes, {len(self.keypoints)} keypoint sets and "
+                f"{len(self.scores)} scores; expected the same count"
+            )
+
+    @classmethod
+    def empty(cls) -> Detections:
+        """No detection."""
+        return cls(
+            np.zeros((0, 4), np.float32), np.zeros((0, 5, 3), np.float32), np.zeros(0, np.float32)
+        )
+
+    def __len__(self) -> int:
+        return len(self.scores)
+
+    def __getitem__(self, index: Any) -> Detections:
+        """Select people with an int, a slice, an index array or a boolean mask."""
+        if isinstance(index, (int, np.integer)):
+            index = [int(index)]
+        return Detections(self.boxes[index], self.keypoints[index], self.scores[index])
+
+    def is_empty(self) -> bool:
+        return len(self) == 0
+
+
+class Detector:
+    """A callable ``detector(image) -> Detections``; ``image`` is RGB uint8 (H, W, 3)."""
+
+    name: str = ""
+
+    def __call__(self, image: NDArray[np.uint8]) -> Detections:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+def check_image(image: Any) -> NDArray[np.uint8]:
+    """Return ``image`` as a C-contiguous RGB uint8 (H, W, 3) array or raise :class:`InputError`."""
+    if not isinstance(image, np.ndarray):
+        raise InputError(f"detector input must be a numpy array, got {type(image).__name__}")
+    if image.dtype != np.uint8:
+        raise InputError(
+            f"detector input must be uint8 RGB (H, W, 3), got dtype {image.dtype}; "
+            "use hhpnet.io.read_image to convert"
+        )
+    if image.ndim != 3 or image.shape[2] != 3:
+        raise InputError(
+            f"detector input must be RGB (H, W, 3), got shape {image.shape}; "
+            "use hhpnet.io.read_image to convert grayscale/RGBA"
+        )
+    h, w = image.shape[:2]
+    if h < 1 or w < 1 or max(h, w) > MAX_SIDE:
+        raise InputError(f"detector input has an unusable size {w}×{h} pixels")
+    return np.ascontiguousarray(image)
+
+
+@dataclass(frozen=True)
+class SquareView:
+    """A square region of an image (may extend beyond it) resampled to ``size``×``size`` pixels.
+
+    ``x0, y0``: top-left corner of the region in image pixels; ``side``: its side in image pixels.
+    Parts outside the image are black. Maps network-input pixels back to image pixels.
+    """
+
+    x0: float
+    y0: float
+    side: float
+    size: int
+
+    @classmethod
+    def letterbox(cls, width: int, height: int, size: int, pad: float = 1.0) -> SquareView:
+        """The whole image centred in a square of side ``pad`` × its long side."""
+        side = pad * max(width, height)
+        s = size / side
+        # Snap the borders to whole network-input pixels so that the mapping back is exact.
+        px, py = round((side - width) / 2.0 * s), round((side - height) / 2.0 * s)
+        return cls(-px / s, -py / s, side, size)
+
+    @property
+    def scale(self) -> float:
+        """Network-input pixels per image pixel."""
+        return self.size / self.side
+
+    def render(self, image: NDArray[np.uint8]) -> NDArray[np.uint8]:
+        """Cut and resample the region (area interpolation when shrinking)."""
+        h, w = image.shape[:2]
+        s = self.scale
+        out = np.zeros((self.size, self.size, 3), np.uint8)
+        # Image pixels inside the region, and where they land in the output.
+        ix0, iy0 = max(0, int(np.floor(self.x0))), max(0, int(np.floor(self.y0)))
+        ix1 = min(w, int(np.ceil(self.x0 + self.side)))
+        iy1 = min(h, int(np.ceil(self.y0 + self.side)))
+        if ix1 <= ix0 or iy1 <= iy0:
+            return out
+        ox0 = max(0, round((ix0 - self.x0) * s))
+        oy0 = max(0, round((iy0 - self.y0) * s))
+        ox1 = min(self.size, round((ix1 - self.x0) * s))
+        oy1 = min(self.size, round((iy1 - self.y0) * s))
+        if ox1 <= ox0 or oy1 <= oy0:
+            return out
+        interp = cv2.INTER_AREA if s < 1.0 else cv2.INTER_LINEAR
+        out[oy0:oy1, ox0:ox1] = cv2.resize(
+            image[iy0:iy1, ix0:ix1], (ox1 - ox0, oy1 - oy0), interpolation=interp
+        )
+        return out
+
+    def to_image(self, xy: NDArray[np.floating]) -> NDArray[np.float32]:
+        """Network-input pixel coordinates (..., 2) → image pixel coordinates."""
+        p = np.asarray(xy, dtype=np.float64) / self.scale
+        return (p + np.array([self.x0, self.y0])).astype(np.float32)
+
+
+def ssd_anchors(input_size: int, strides: Sequence[int], per_layer: int) -> F32:
+    """Anchor centres (A, 2) in network-input pixels for a fixed-size SSD anchor grid.
+
+    Consecutive layers with the same stride share one feature map; each layer contributes
+    ``per_layer`` anchors per cell (all with the same centre, since the anchor size is fixed).
+    Order: feature map by feature map, row-major cells, anchors of a cell consecutive.
+    """
+    out = []
+    i = 0
+    while i < len(strides):
+        stride = strides[i]
+        j = i
+        while j < len(strides) and strides[j] == stride:
+            j += 1
+        n = (j - i) * per_layer
+        cells = int(np.ceil(input_size / stride))
+        c = (np.arange(cells, dtype=np.float32) + 0.5) * (input_size / cells)
+        gy, gx = np.meshgrid(c, c, indexing="ij")
+        grid = np.stack([gx.ravel(), gy.ravel()], axis=1)
+        out.append(np.repeat(grid, n, axis=0))
+        i = j
+    return np.concatenate(out).astype(np.float32)
+
+
+def sigmoid(x: NDArray[np.floating]) -> NDArray[np.float64]:
+    """Logistic function of logits clipped to ±100 (as mediapipe's score clipping)."""
+    return 1.0 / (1.0 + np.exp(-np.clip(np.asarray(x, dtype=np.float64), -100.0, 100.0)))
+
+
+def decode_ssd(
+    raw: NDArray[np.float32],
+    logits: NDArray[np.float32],
+    anchors: F32,
+    num_keypoints: int,
+    score_threshold: float,
+) -> tuple[F32, F32, F32]:
+    """Decode SSD regressors relative to anchor centres (all in network-input pixels).
+
+    ``raw`` (A, 4 + 2K): box centre offset x, y, box width, height, then K keypoint offsets x, y.
+    ``logits`` (A,): score logits (clipped to ±100, then sigmoid). Returns the anchors scoring at
+    least ``score_threshold``: boxes (M, 4) x1, y1, x2, y2, keypoints (M, K, 2), scores (M,).
+    """
+    scores = sigmoid(logits.reshape(-1))
+    keep = np.flatnonzero(scores >= score_threshold)
+    r = raw[keep]
+    a = anchors[keep]
+    centre = r[:, 0:2] + a
+    half = 0.5 * r[:, 2:4]
+    boxes = np.concatenate([centre - half, centre + half], axis=1)
+    kps = r[:, 4 : 4 + 2 * num_keypoints].reshape(-1, num_keypoints, 2) + a[:, None, :]
+    return boxes.astype(np.float32), kps.astype(np.float32), scores[keep].astype(np.float32)
+
+
+def box_iou(a: NDArray[np.floating], b: NDArray[np.floating]) -> NDArray[np.float32]:
+    """Intersection over union of every box in ``a`` (N, 4) with every box in ``b`` (M, 4)."""
+    a = np.asarray(a, dtype=np.float32)
+    b = np.asarray(b, dtype=np.float32)
+    lt = np.maximum(a[:, None, :2], b[None, :, :2])
+    rb = np.minimum(a[:, None, 2:], b[None, :, 2:])
+    inter = np.clip(rb - lt, 0, None).prod(axis=-1)
+    area_a = np.clip(a[:, 2:] - a[:, :2], 0, None).prod(axis=-1)
+    area_b = np.clip(b[:, 2:] - b[:, :2], 0, None).prod(axis=-1)
+    union = area_a[:, None] + area_b[None, :] - inter
+    return np.where(union > 0, inter / np.maximum(union, 1e-12), 0.0).astype(np.float32)
+
+
+def nms(
+    boxes: NDArray[np.floating], scores: NDArray[np.floating], iou_threshold: float
+) -> NDArray[np.intp]:
+    """Greedy IoU non-maximum suppression; indices of the kept boxes, best score first."""
+    order = np.argsort(-np.asarray(scores), kind="stable")
+    iou = box_iou(boxes, boxes)
+    keep: list[int] = []
+    suppressed = np.zeros(len(order), bool)
+    for i in order:
+        if suppressed[i]:
+            continue
+        keep.append(int(i))
+        suppressed |= iou[i] > iou_threshold
+    return np.asarray(keep, dtype=np.intp)
+
+
+def weighted_nms(
+    boxes: F32, keypoints: F32, scores: F32, iou_threshold: float
+) -> tuple[F32, F32, F32]:
+    """Weighted non-maximum suppression (BlazeFace/BlazePose style).
+
+    Boxes are clustered around the best remaining box (IoU > ``iou_threshold``); each cluster is
+    replaced by the score-weighted mean of its boxes and keypoints, with the best score.
+    """
+    if len(scores) == 0:
+        return boxes, keypoints, scores
+    order = np.argsort(-scores, kind="stable")
+    iou = box_iou(boxes, boxes)
+    remaining = np.ones(len(scores), bool)
+    out_b, out_k, out_s = [], [], []
+    for i in order:
+        if not remaining[i]:
+            continue
+        members = np.flatnonzero(remaining & (iou[i] > iou_threshold))
+        members = np.union1d(members, [i])
+        remaining[members] = False
+        w = scores[members] / scores[members].sum()
+        out_b.append((boxes[members] * w[:, None]).sum(axis=0))
+        out_k.append((keypoints[members] * w[:, None, None]).sum(axis=0))
+        out_s.append(scores[i])
+    return (
+        np.asarray(out_b, np.float32),
+        np.asarray(out_k, np.float32),
+        np.asarray(out_s, np.float32),
+    )
+
+
+def load_interpreter(filename: str, num_threads: int) -> Any:
+    """An ai-edge-litert interpreter for a model file shipped in ``hhpnet/detectors/models``."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    path = MODEL_DIR / filename
+    if not path.is_file():
+        raise FileNotFoundError(f"missing model file {path} (broken installation?)")
+    if num_threads < 1:
+        raise InputError(f"num_threads must be ≥ 1, got {num_threads}")
+    interp = Interpreter(model_path=str(path), num_threads=int(num_threads))
+    interp.allocate_tensors()
+    return interp
+
+
+class BatchRunner:
+    """Runs one interpreter on a batch of (B, S, S, 3) float32 inputs, resizing only when needed."""
+
+    def __init__(self, interpreter: Any) -> None:
+        self.interpreter = interpreter
+        self._input = interpreter.get_input_details()[0]
+        self._outputs = interpreter.get_output_details()
+        self._batch = int(self._input["shape"][0])
+
+    def __call__(self, x: NDArray[np.float32]) -> list[NDArray[np.float32]]:
+        """Outputs in the model's order, each reshaped to a leading batch dimension."""
+        b = len(x)
+        if b != self._batch:
+            self.interpreter.resize_tensor_input(self._input["index"], list(x.shape))
+            self.interpreter.allocate_tensors()
+            self._outputs = self.interpreter.get_output_details()
+            self._batch = b
+        self.interpreter.set_tensor(self._input["index"], np.ascontiguousarray(x, np.float32))
+        self.interpreter.invoke()
+        outs = []
+        for d in self._outputs:
+            t = self.interpreter.get_tensor(d["index"])
+            outs.append(t.reshape(b, -1, *t.shape[2:]) if t.shape[0] != b else t.copy())
+        return outs

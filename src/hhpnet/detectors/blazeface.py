@@ -1,0 +1,191 @@
+"""BlazeFace full range (mediapipe 0.10.14 ``face_detection_full_range_sparse.tflite``), multi-face.
+
+Network: 192×192 RGB in [−1, 1]; 2304 anchors (48×48 grid, stride 4, one anchor per cell, fixed
+size) × 16 regressors: box centre offset x, y and size w, h, then 6 keypoints x, y, all in input
+pixels relative to the anchor centre; one score logit per anchor. Decoded here, then merged with
+weighted non-maximum suppression.
+
+BlazeFace's 6 keypoints, from the subject's view: right eye, left eye, nose tip, mouth centre,
+right ear tragion, left ear tragion. We keep nose tip, left eye, right eye, left tragion, right
+tragion (checked on photos: BlazeFace's "right eye" lies on the image's left for a frontal face).
+BlazeFace gives no per-point confidence; :func:`hhpnet.keypoints.blazeface_confidence` derives
+one from the face score and how turned the head is (far-side eye and ear get low confidence).
+
+Recall aids (see docs/detectors.md):
+
+* ``retry_padded`` (default on): when nothing is found, retry once with the image shrunk to half
+  size on a black canvas — close-up faces that fill the frame, often missed at large yaw, are
+  found this way.
+* ``tile`` / ``scales``: small faces in large images; scale ``k`` runs the detector on a k×k grid
+  of overlapping square tiles besides the whole image. Detections cut by a tile border are
+  dropped and the same face seen by several views is merged (IoU NMS).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from numpy.typing import NDArray
+
+from hhpnet.detectors.base import (
+    BatchRunner,
+    Detections,
+    Detector,
+    SquareView,
+    check_image,
+    decode_ssd,
+    load_interpreter,
+    nms,
+    ssd_anchors,
+    weighted_nms,
+)
+from hhpnet.errors import InputError
+from hhpnet.keypoints import blazeface_confidence
+
+__all__ = ["BLAZEFACE_TO_HHPNET", "BlazeFaceDetector"]
+
+MODEL_FILE = "face_detection_full_range_sparse.tflite"
+INPUT_SIZE = 192
+#: BlazeFace keypoint indices for nose, left eye, right eye, left ear, right ear.
+BLAZEFACE_TO_HHPNET = np.array([2, 1, 0, 5, 4])
+
+
+class BlazeFaceDetector(Detector):
+    """Multi-face BlazeFace detector returning hhpnet's 5 head keypoints.
+
+    Options: ``score_threshold`` (face score, default 0.6), ``iou_threshold`` (weighted NMS within
+    one view, default 0.3), ``retry_padded`` (default True) with ``retry_pad`` (canvas side / image
+    long side, default 2), ``tile`` (same as ``scales=(1, 2)``),
+    ``scales`` (tiling levels, default ``(1,)``), ``tile_overlap`` (fraction, default 0.25),
+    ``max_faces`` (keep the best N, default no limit), ``num_threads`` (default 2).
+    """
+
+    name = "blazeface"
+
+    def __init__(
+        self,
+        *,
+        score_threshold: float = 0.6,
+        iou_threshold: float = 0.3,
+        retry_padded: bool = True,
+        retry_pad: float = 2.0,
+        tile: bool = False,
+        scales: Sequence[int] | None = None,
+        tile_overlap: float = 0.25,
+        max_faces: int | None = None,
+        num_threads: int = 2,
+    ) -> None:
+        if not 0.0 < score_threshold < 1.0:
+            raise InputError(f"score_threshold must be in (0, 1), got {score_threshold}")
+        if scales is None:
+            scales = (1, 2) if tile else (1,)
+        scales = tuple(int(s) for s in scales)
+        if not scales or min(scales) < 1 or max(scales) > 8:
+            raise InputError(f"scales must be integers in 1..8, got {scales}")
+        if not 0.0 <= tile_overlap < 1.0:
+            raise InputError(f"tile_overlap must be in [0, 1), got {tile_overlap}")
+        self.score_threshold = float(score_threshold)
+        self.iou_threshold = float(iou_threshold)
+        if retry_pad <= 1.0:
+            raise InputError(f"retry_pad must be > 1, got {retry_pad}")
+        self.retry_padded = bool(retry_padded)
+        self.retry_pad = float(retry_pad)
+        self.scales = scales
+        self.tile_overlap = float(tile_overlap)
+        self.max_faces = max_faces
+        self.num_threads = int(num_threads)
+        self._run = BatchRunner(load_interpreter(MODEL_FILE, self.num_threads))
+        # One anchor per cell of a 48×48 grid (stride 4), in input pixels.
+        self._anchors = ssd_anchors(INPUT_SIZE, (4,), 1)
+
+    def __repr__(self) -> str:
+        return (
+            f"BlazeFaceDetector(score_threshold={self.score_threshold}, scales={self.scales}, "
+            f"retry_padded={self.retry_padded})"
+        )
+
+    def views(self, width: int, height: int) -> list[SquareView]:
+        """The square views run on an image: the letterboxed image, then tiles per scale > 1."""
+        out: list[SquareView] = []
+        long = max(width, height)
+        for k in self.scales:
+            if k == 1:
+                out.append(SquareView.letterbox(width, height, INPUT_SIZE))
+                continue
+            side = min(long, long / k * (1.0 + self.tile_overlap))
+            nx = max(1, int(np.ceil((width - side) / (side * (1 - self.tile_overlap)))) + 1)
+            ny = max(1, int(np.ceil((height - side) / (side * (1 - self.tile_overlap)))) + 1)
+            xs = np.linspace(0.0, max(width - side, 0.0), nx) if nx > 1 else [(width - side) / 2]
+            ys = np.linspace(0.0, max(height - side, 0.0), ny) if ny > 1 else [(height - side) / 2]
+            out.extend(
+                SquareView(float(round(x)), float(round(y)), side, INPUT_SIZE)
+                for y in ys
+                for x in xs
+            )
+        return out
+
+    def detect_views(
+        self, image: NDArray[np.uint8], views: Sequence[SquareView]
+    ) -> tuple[NDArray[np.float32], NDArray[np.float32], NDArray[np.float32]]:
+        """Raw faces from several views in one batched call: boxes (M, 4), 6 keypoints (M, 6, 2)
+        and scores (M,) in image pixels, before merging across views."""
+        h, w = image.shape[:2]
+        batch = np.stack([v.render(image) for v in views]).astype(np.float32)
+        batch = batch / 127.5 - 1.0
+        raw, logits = self._run(batch)
+        boxes, kps, scores = [], [], []
+        for i, v in enumerate(views):
+            b, k, s = decode_ssd(raw[i], logits[i], self._anchors, 6, self.score_threshold)
+            b, k, s = weighted_nms(b, k, s, self.iou_threshold)
+            if len(s) == 0:
+                continue
+            b = v.to_image(b.reshape(-1, 2)).reshape(-1, 4)
+            k = v.to_image(k)
+            if len(views) > 1 and v.side < max(w, h):
+                # Drop faces cut by a tile border that is not an image border.
+                margin = 0.02 * v.side
+                cut = np.zeros(len(s), bool)
+                if v.x0 > 0:
+                    cut |= b[:, 0] < v.x0 + margin
+                if v.y0 > 0:
+                    cut |= b[:, 1] < v.y0 + margin
+                if v.x0 + v.side < w:
+                    cut |= b[:, 2] > v.x0 + v.side - margin
+                if v.y0 + v.side < h:
+                    cut |= b[:, 3] > v.y0 + v.side - margin
+                b, k, s = b[~cut], k[~cut], s[~cut]
+            boxes.append(b)
+            kps.append(k)
+            scores.append(s)
+        if not scores:
+            return (
+                np.zeros((0, 4), np.float32),
+                np.zeros((0, 6, 2), np.float32),
+                np.zeros(0, np.float32),
+            )
+        return np.concatenate(boxes), np.concatenate(kps), np.concatenate(scores)
+
+    def __call__(self, image: NDArray[np.uint8]) -> Detections:
+        """Detect faces in an RGB uint8 (H, W, 3) image."""
+        image = check_image(image)
+        h, w = image.shape[:2]
+        boxes, kps, scores = self.detect_views(image, self.views(w, h))
+        if len(scores) == 0 and self.retry_padded:
+            boxes, kps, scores = self.detect_views(
+                image, [SquareView.letterbox(w, h, INPUT_SIZE, pad=self.retry_pad)]
+            )
+        if len(scores) == 0:
+            return Detections.empty()
+        keep = nms(boxes, scores, self.iou_threshold)
+        if self.max_faces is not None:
+            keep = keep[: self.max_faces]
+        return self._to_detections(boxes[keep], kps[keep], scores[keep])
+
+    @staticmethod
+    def _to_detections(
+        boxes: NDArray[np.float32], kps6: NDArray[np.float32], scores: NDArray[np.float32]
+    ) -> Detections:
+        xy = kps6[:, BLAZEFACE_TO_HHPNET]
+        conf = blazeface_confidence(xy, scores)
+        return Detections(boxes, np.concatenate([xy, conf[..., None]], axis=-1), scores)
