@@ -258,9 +258,9 @@ def attach_keypoints(dataset: PoseDataset, keypoints: Mapping[str, NDArray[np.fl
     """
     by_name: dict[str, NDArray[np.float32]] = {}
     by_stem: dict[str, NDArray[np.float32]] = {}
-    for key, kp in keypoints.items():
-        by_name.setdefault(Path(key).name, kp)
-        by_stem.setdefault(Path(key).stem, kp)
+    for key, value in keypoints.items():
+        by_name.setdefault(Path(key).name, value)
+        by_stem.setdefault(Path(key).stem, value)
     count = 0
     for i, img in enumerate(dataset.images):
         kp: NDArray[np.float32] | None = keypoints.get(img)
