@@ -95,10 +95,10 @@ def test_init_sigma_and_gradient_step_reduces_loss():
     np.testing.assert_allclose(torch.exp(out[:, 1::2] / 2).mean().item(), 10.0, rtol=0.3)
     y = torch.randn(len(x), 3) * 30
     opt = torch.optim.Adam(net.parameters(), lr=1e-2)
-    first = float(heteroscedastic_loss(net(x), y)[0])
+    first = heteroscedastic_loss(net(x), y)[0].item()
     for _ in range(50):
         loss, _ = heteroscedastic_loss(net(x), y)
         opt.zero_grad()
         loss.backward()
         opt.step()
-    assert float(loss) < first
+    assert loss.item() < first
