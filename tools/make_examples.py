@@ -45,8 +45,8 @@ def main() -> None:
     ]
     # Two people facing each other, 640×480: the cameraman (facing right) on the left and
     # Grace Hopper mirrored (so that she turns towards him) on the right.
-    left = _crop_resize(np.dstack([camera] * 3), 40, 381, 0, 512, (320, 480))
-    right = _crop_resize(hopper, 56, 456, 0, 600, (320, 480))[:, ::-1]
+    left = _crop_resize(np.dstack([camera] * 3), 90, 362, 20, 428, (320, 480))
+    right = _crop_resize(hopper, 76, 436, 40, 580, (320, 480))[:, ::-1]
     paths.append(_save("pair_640x480.jpg", np.hstack([left, right])))
     total = sum(p.stat().st_size for p in paths)
     for p in paths:

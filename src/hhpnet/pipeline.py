@@ -1,0 +1,467 @@
+"""Detector + model in one object: ``HeadPoseEstimator`` → ``Poses`` for every person of an image.
+
+::
+
+    from hhpnet import HeadPoseEstimator
+    est = HeadPoseEstimator()                  # hhpnet-1.0 + BlazeFace, both loaded on first use
+    poses = est("photo.jpg")                   # path, numpy BGR array (rgb=True for RGB), PIL image
+    poses.yaw, poses.pitch, poses.roll         # (N,) degrees, convention of hhpnet.convention
+    poses.sigma                                # (N, 3) predicted standard deviations, degrees
+    poses.to_json()                            # the JSON record of the README
+    est.from_keypoints(kpts, layout="coco17")  # keypoints from another pose estimator
+
+``model`` and ``detector`` accept names or ready objects: any object with
+``predict(keypoints (N, 5, 3)) -> yaw, pitch, roll, sigma, valid`` as a model, and any callable
+``detector(rgb_uint8_image) -> boxes, keypoints, scores`` (attributes) as a detector.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from hhpnet.errors import InputError
+from hhpnet.keypoints import KEYPOINT_NAMES, head_size, validate_keypoints
+
+__all__ = ["CSV_COLUMNS", "HeadPoseEstimator", "Poses"]
+
+F32 = NDArray[np.float32]
+ANGLES = ("yaw", "pitch", "roll")
+
+#: columns of :meth:`Poses.to_rows` / the CSV file (one row per person)
+CSV_COLUMNS: tuple[str, ...] = (
+    "source",
+    "width",
+    "height",
+    "person",
+    "valid",
+    "yaw",
+    "pitch",
+    "roll",
+    "sigma_yaw",
+    "sigma_pitch",
+    "sigma_roll",
+    "score",
+    "x1",
+    "y1",
+    "x2",
+    "y2",
+    "centroid_x",
+    "centroid_y",
+    "head_size",
+    *(f"{k}_{c}" for k in KEYPOINT_NAMES for c in ("x", "y", "c")),
+)
+
+
+def _num(value: float, ndigits: int) -> float | None:
+    """JSON-safe float: rounded, None for NaN/inf."""
+    v = float(value)
+    return round(v, ndigits) if math.isfinite(v) else None
+
+
+def _centroids(kp: F32) -> F32:
+    present = kp[..., 2] > 0
+    count = present.sum(axis=1)
+    total = (kp[..., :2] * present[..., None]).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        c = total / count[:, None]
+    return np.where(count[:, None] > 0, c, np.nan).astype(np.float32)
+
+
+def _boxes_from_keypoints(kp: F32) -> F32:
+    """Head boxes around the present points, padded by a quarter of the head size on each side."""
+    present = kp[..., 2] > 0
+    x = np.where(present, kp[..., 0], np.nan)
+    y = np.where(present, kp[..., 1], np.nan)
+    out = np.full((len(kp), 4), np.nan, np.float32)
+    has = present.any(axis=1)
+    if has.any():
+        size = np.nan_to_num(head_size(kp[has]), nan=0.0)
+        pad = 0.25 * size
+        out[has] = np.stack(
+            [
+                np.nanmin(x[has], axis=1) - pad,
+                np.nanmin(y[has], axis=1) - pad,
+                np.nanmax(x[has], axis=1) + pad,
+                np.nanmax(y[has], axis=1) + pad,
+            ],
+            axis=1,
+        )
+    return out
+
+
+@dataclass
+class Poses:
+    """Head poses of the N people of one image (all arrays have N rows).
+
+    ``boxes`` (N, 4) x1, y1, x2, y2 pixels (detector box, or a padded box around the keypoints;
+    NaN if unknown); ``scores`` (N,) detection scores; ``keypoints`` (N, 5, 3) pixels +
+    confidence; ``yaw``/``pitch``/``roll`` (N,) degrees (NaN when invalid); ``sigma`` (N, 3)
+    degrees (inf when invalid); ``valid`` (N,) bool; ``centroid`` (N, 2) pixels (mean of the
+    present keypoints); ``head_size`` (N,) pixels (largest distance between two present points);
+    ``image_size`` (width, height) pixels or None; ``source``: file name or None.
+    """
+
+    boxes: F32
+    scores: F32
+    keypoints: F32
+    yaw: F32
+    pitch: F32
+    roll: F32
+    sigma: F32
+    valid: NDArray[np.bool_]
+    centroid: F32
+    head_size: F32
+    image_size: tuple[int, int] | None = None
+    source: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        n = len(self.keypoints)
+        for name in ("boxes", "scores", "yaw", "pitch", "roll", "sigma", "valid", "centroid"):
+            if len(getattr(self, name)) != n:
+                raise ValueError(f"Poses: {name} has {len(getattr(self, name))} rows, expected {n}")
+
+    # ----------------------------------------------------------------- construction
+    @classmethod
+    def empty(cls, image_size: tuple[int, int] | None = None, source: str | None = None) -> Poses:
+        """No person."""
+        z = np.zeros(0, np.float32)
+        return cls(
+            boxes=np.zeros((0, 4), np.float32),
+            scores=z,
+            keypoints=np.zeros((0, 5, 3), np.float32),
+            yaw=z.copy(),
+            pitch=z.copy(),
+            roll=z.copy(),
+            sigma=np.zeros((0, 3), np.float32),
+            valid=np.zeros(0, bool),
+            centroid=np.zeros((0, 2), np.float32),
+            head_size=z.copy(),
+            image_size=image_size,
+            source=source,
+        )
+
+    @classmethod
+    def from_dict(cls, record: dict[str, Any]) -> Poses:
+        """Rebuild from a JSON record (:meth:`to_dict`); null numbers become NaN (σ: inf)."""
+        people = record.get("people", [])
+        if not people:
+            size = (record["width"], record["height"]) if record.get("width") else None
+            return cls.empty(size, record.get("source"))
+
+        def arr(values: Any, fill: float = np.nan) -> F32:
+            a = np.array(values, dtype=object)
+            a[a == None] = fill  # noqa: E711 - element-wise comparison on an object array
+            return a.astype(np.float32)
+
+        kp = arr([p["keypoints"] for p in people]).reshape(-1, 5, 3)
+        kp = np.nan_to_num(kp, nan=0.0)
+        sig = arr([[p["sigma"][a] for a in ANGLES] for p in people], np.inf)
+        width, height = record.get("width"), record.get("height")
+        return cls(
+            boxes=arr([p["box"] for p in people]).reshape(-1, 4),
+            scores=arr([p["score"] for p in people]),
+            keypoints=kp,
+            yaw=arr([p["yaw"] for p in people]),
+            pitch=arr([p["pitch"] for p in people]),
+            roll=arr([p["roll"] for p in people]),
+            sigma=sig.reshape(-1, 3),
+            valid=np.array([bool(p["valid"]) for p in people]),
+            centroid=_centroids(kp),
+            head_size=head_size(kp),
+            image_size=(int(width), int(height)) if width and height else None,
+            source=record.get("source"),
+        )
+
+    # ----------------------------------------------------------------- container protocol
+    def __len__(self) -> int:
+        return len(self.keypoints)
+
+    def __getitem__(self, index: Any) -> Poses:
+        """Select people with an int, a slice, an index array or a boolean mask."""
+        if isinstance(index, (int, np.integer)):
+            n = len(self)
+            if not -n <= int(index) < n:
+                raise IndexError(f"person index {int(index)} out of range for {n} people")
+            index = [int(index)]
+        return Poses(
+            boxes=self.boxes[index],
+            scores=self.scores[index],
+            keypoints=self.keypoints[index],
+            yaw=self.yaw[index],
+            pitch=self.pitch[index],
+            roll=self.roll[index],
+            sigma=self.sigma[index],
+            valid=self.valid[index],
+            centroid=self.centroid[index],
+            head_size=self.head_size[index],
+            image_size=self.image_size,
+            source=self.source,
+            extra=dict(self.extra),
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"Poses(n={len(self)}, valid={int(self.valid.sum())}, image_size={self.image_size}, "
+            f"source={self.source!r})"
+        )
+
+    @property
+    def angles(self) -> F32:
+        """``(N, 3)`` yaw, pitch, roll in degrees."""
+        return np.stack([self.yaw, self.pitch, self.roll], axis=1).astype(np.float32)
+
+    # ----------------------------------------------------------------- export
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON record of one image (README "Output"); NaN and inf become null."""
+        width, height = self.image_size if self.image_size is not None else (None, None)
+        people = []
+        for i in range(len(self)):
+            people.append(
+                {
+                    "box": [_num(v, 2) for v in self.boxes[i]],
+                    "score": _num(self.scores[i], 4),
+                    "keypoints": [
+                        [_num(x, 2), _num(y, 2), _num(c, 4)] for x, y, c in self.keypoints[i]
+                    ],
+                    "yaw": _num(self.yaw[i], 3),
+                    "pitch": _num(self.pitch[i], 3),
+                    "roll": _num(self.roll[i], 3),
+                    "sigma": {a: _num(self.sigma[i, k], 3) for k, a in enumerate(ANGLES)},
+                    "valid": bool(self.valid[i]),
+                }
+            )
+        return {"source": self.source, "width": width, "height": height, "people": people}
+
+    def to_json(self, indent: int | None = None) -> str:
+        """:meth:`to_dict` as a JSON string (one line unless ``indent``)."""
+        return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
+
+    def to_rows(self) -> list[dict[str, Any]]:
+        """One flat dict per person with the keys of :data:`CSV_COLUMNS` (NaN/inf → None)."""
+        width, height = self.image_size if self.image_size is not None else (None, None)
+        rows = []
+        for i in range(len(self)):
+            row: dict[str, Any] = {
+                "source": self.source,
+                "width": width,
+                "height": height,
+                "person": i,
+                "valid": bool(self.valid[i]),
+            }
+            for k, a in enumerate(ANGLES):
+                row[a] = _num(self.angles[i, k], 3)
+            for k, a in enumerate(ANGLES):
+                row[f"sigma_{a}"] = _num(self.sigma[i, k], 3)
+            row["score"] = _num(self.scores[i], 4)
+            for k, b in enumerate(("x1", "y1", "x2", "y2")):
+                row[b] = _num(self.boxes[i, k], 2)
+            row["centroid_x"] = _num(self.centroid[i, 0], 2)
+            row["centroid_y"] = _num(self.centroid[i, 1], 2)
+            row["head_size"] = _num(self.head_size[i], 2)
+            for j, name in enumerate(KEYPOINT_NAMES):
+                x, y, c = self.keypoints[i, j]
+                row[f"{name}_x"], row[f"{name}_y"], row[f"{name}_c"] = (
+                    _num(x, 2),
+                    _num(y, 2),
+                    _num(c, 4),
+                )
+            rows.append(row)
+        return rows
+
+    def to_pandas(self) -> Any:
+        """A ``pandas.DataFrame``, one row per person, columns :data:`CSV_COLUMNS`."""
+        try:
+            import pandas as pd
+        except ImportError as exc:
+            raise ImportError(
+                "Poses.to_pandas() needs pandas: pip install 'hhpnet[parquet]' (or pandas)"
+            ) from exc
+        return pd.DataFrame(self.to_rows(), columns=list(CSV_COLUMNS))
+
+
+class HeadPoseEstimator:
+    """Find people with a keypoint detector and estimate their head pose with HHP-Net.
+
+    ``model``: a model name (``hhpnet-1.0``, ``hhpnet-0.6``, ``hhpnet-0.2``), a ``.safetensors``
+    path, or a model object. ``detector``: a detector name (``blazeface``, ``blazepose``), a
+    detector object, or None (then only :meth:`from_keypoints` works). Both are loaded on first
+    use. ``kpt_thr``: keypoints with a confidence below it are treated as missing (0 keeps all).
+    Other keyword arguments go to :func:`hhpnet.detectors.create_detector`.
+
+    All people of an image are estimated in one batched ``model.predict`` call.
+    """
+
+    def __init__(
+        self,
+        model: Any = "hhpnet-1.0",
+        detector: Any = "blazeface",
+        *,
+        kpt_thr: float = 0.0,
+        **detector_options: Any,
+    ) -> None:
+        if not 0.0 <= float(kpt_thr) <= 1.0:
+            raise InputError(f"kpt_thr must be in [0, 1]; got {kpt_thr}")
+        self.kpt_thr = float(kpt_thr)
+        self._model_spec = model
+        self._detector_spec = detector
+        self._detector_options = detector_options
+        self._model: Any = None if isinstance(model, (str, os.PathLike)) else model
+        self._detector: Any = None if isinstance(detector, str) else detector
+        if not isinstance(detector, str) and detector_options:
+            raise InputError("detector options only apply when the detector is given by name")
+
+    def __repr__(self) -> str:
+        m = self._model_spec if isinstance(self._model_spec, str) else type(self._model_spec)
+        d = self._detector_spec if isinstance(self._detector_spec, str) else type(self._detector)
+        return f"HeadPoseEstimator(model={m!r}, detector={d!r}, kpt_thr={self.kpt_thr})"
+
+    @property
+    def model(self) -> Any:
+        """The head-pose model (loaded on first access)."""
+        if self._model is None:
+            from hhpnet.model import load_model
+
+            self._model = load_model(self._model_spec)
+        return self._model
+
+    @property
+    def detector(self) -> Any:
+        """The keypoint detector (created on first access); None if there is none."""
+        if self._detector is None and isinstance(self._detector_spec, str):
+            from hhpnet.detectors import create_detector
+
+            self._detector = create_detector(self._detector_spec, **self._detector_options)
+        return self._detector
+
+    def __call__(self, image: Any, *, rgb: bool = False, source: str | None = None) -> Poses:
+        """Detect people in ``image`` and estimate their head poses.
+
+        ``image``: a path, encoded bytes, a numpy array (**BGR**, as OpenCV reads it, unless
+        ``rgb=True``) or a PIL image; see :func:`hhpnet.io.read_image`. ``source`` names the
+        image in the output (default: the path, if one was given).
+        """
+        from hhpnet.io import read_image
+
+        if source is None and isinstance(image, (str, os.PathLike)):
+            source = os.fspath(image)
+        detector = self.detector
+        if detector is None:
+            raise InputError("this estimator has no detector; use from_keypoints()")
+        rgb_image = read_image(image, rgb=rgb)
+        h, w = rgb_image.shape[:2]
+        dets = detector(rgb_image)
+        return self._estimate(
+            np.asarray(dets.keypoints, np.float32).reshape(-1, 5, 3),
+            np.asarray(dets.boxes, np.float32).reshape(-1, 4),
+            np.asarray(dets.scores, np.float32).reshape(-1),
+            (int(w), int(h)),
+            source,
+        )
+
+    def from_keypoints(
+        self,
+        keypoints: Any,
+        layout: str = "coco17",
+        image_size: tuple[int, int] | None = None,
+        *,
+        source: str | None = None,
+    ) -> Poses:
+        """Head poses from keypoints of another tool (no detector run).
+
+        ``keypoints``: an array in ``layout`` (see :data:`hhpnet.adapters.LAYOUTS`; e.g.
+        ``(N, 17, 3)`` COCO-17), or an object understood by :func:`hhpnet.adapters.convert`
+        (ultralytics results, supervision ``KeyPoints``, MMPose instances, OpenPose/COCO JSON
+        dicts, MediaPipe results, a file path), whose layout is recognised from the object
+        itself. ``image_size`` = (width, height) pixels, needed for normalised coordinates.
+        """
+        from hhpnet.adapters import HeadKeypoints, convert
+
+        if isinstance(keypoints, HeadKeypoints):
+            hk = keypoints
+        elif _is_array_like(keypoints):
+            hk = convert(np.asarray(keypoints, np.float64), layout, image_size=image_size)
+        elif _is_detections_like(keypoints):
+            hk = HeadKeypoints(
+                validate_keypoints(keypoints.keypoints),
+                np.asarray(keypoints.boxes, np.float32).reshape(-1, 4),
+                np.asarray(keypoints.scores, np.float32).reshape(-1),
+                image_size,
+            )
+        else:
+            hk = convert(keypoints, None, image_size=image_size)
+        kp = validate_keypoints(hk.keypoints)
+        size = hk.image_size if hk.image_size is not None else image_size
+        return self._estimate(
+            kp,
+            hk.boxes,
+            hk.scores,
+            (int(size[0]), int(size[1])) if size is not None else None,
+            source if source is not None else hk.source,
+        )
+
+    def _estimate(
+        self,
+        keypoints: F32,
+        boxes: F32 | None,
+        scores: F32 | None,
+        image_size: tuple[int, int] | None,
+        source: str | None,
+    ) -> Poses:
+        kp = validate_keypoints(keypoints)
+        n = len(kp)
+        if n == 0:
+            return Poses.empty(image_size, source)
+        if self.kpt_thr > 0:
+            kp[kp[..., 2] < self.kpt_thr] = 0.0
+        out = self.model.predict(kp)
+        if boxes is None or len(boxes) != n:
+            boxes = _boxes_from_keypoints(kp)
+        if scores is None or len(scores) != n:
+            present = kp[..., 2] > 0
+            with np.errstate(invalid="ignore", divide="ignore"):
+                scores = (kp[..., 2].sum(axis=1) / present.sum(axis=1)).astype(np.float32)
+            scores = np.nan_to_num(scores, nan=0.0)
+        return Poses(
+            boxes=np.asarray(boxes, np.float32).reshape(n, 4),
+            scores=np.asarray(scores, np.float32).reshape(n),
+            keypoints=kp,
+            yaw=np.asarray(out.yaw, np.float32).reshape(n),
+            pitch=np.asarray(out.pitch, np.float32).reshape(n),
+            roll=np.asarray(out.roll, np.float32).reshape(n),
+            sigma=np.asarray(out.sigma, np.float32).reshape(n, 3),
+            valid=np.asarray(out.valid, bool).reshape(n),
+            centroid=_centroids(kp),
+            head_size=head_size(kp),
+            image_size=image_size,
+            source=source,
+        )
+
+
+def _is_array_like(obj: Any) -> bool:
+    if isinstance(obj, np.ndarray):
+        return True
+    if hasattr(obj, "__array__") and not hasattr(obj, "xy") and not hasattr(obj, "keypoints"):
+        return True  # torch tensors and the like
+    if isinstance(obj, (list, tuple)):
+        return len(obj) == 0 or not isinstance(obj[0], dict)
+    return False
+
+
+def _is_detections_like(obj: Any) -> bool:
+    """hhpnet Detections (or similar): keypoints already (N, 5, 3) with boxes and scores."""
+    kp = getattr(obj, "keypoints", None)
+    return (
+        isinstance(kp, np.ndarray)
+        and kp.ndim == 3
+        and kp.shape[1:] == (5, 3)
+        and hasattr(obj, "boxes")
+        and hasattr(obj, "scores")
+    )
