@@ -1,0 +1,422 @@
+"""Evaluation: accuracy and uncertainty quality on a fixed synthetic test set or a real data set.
+
+Errors are absolute angle errors in degrees, yaw wrapped (|wrap(ŷ − y)|, so 179° vs −179° is a
+2° miss). Reported:
+
+* MAE per angle and their mean, overall and by |yaw| bin (0–30, 30–60, 60–90, 90–180), by number
+  of missing keypoints and by detector profile, next to the geometric baseline
+  (:func:`hhpnet.baseline.solve_pnp`, solvePnP of the same five points to the mean head);
+* uncertainty: Spearman(σ, |error|) per angle, the share of errors within 1σ and 2σ (a Gaussian
+  gives 68.3 % and 95.4 %), and the sparsification curve: the MAE left after removing the x % of
+  people with the largest σ (next to the oracle that removes the largest errors);
+* a markdown report, a JSON file of the numbers and a calibration PNG (reliability diagram of
+  RMS error against predicted σ, and the sparsification curves).
+
+The synthetic test set is ``hhpnet.synth.generate(TEST_SAMPLES, TEST_SEED)``; training and
+validation never use this seed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from hhpnet.errors import InputError
+
+__all__ = [
+    "TEST_SAMPLES",
+    "TEST_SEED",
+    "YAW_BINS",
+    "EvalResult",
+    "angle_errors",
+    "evaluate",
+    "evaluate_dataset",
+    "evaluate_synthetic",
+    "plot_calibration",
+    "sparsification",
+    "uncertainty_metrics",
+]
+
+TEST_SEED = 20_261_124
+TEST_SAMPLES = 100_000
+YAW_BINS: tuple[tuple[float, float], ...] = ((0, 30), (30, 60), (60, 90), (90, 180))
+ANGLES = ("yaw", "pitch", "roll")
+SPARSE_FRACTIONS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+
+
+def angle_errors(pred: NDArray[np.floating], target: NDArray[np.floating]) -> NDArray[np.float64]:
+    """Absolute errors ``(n, 3)`` in degrees, yaw wrapped."""
+    d = np.asarray(pred, np.float64) - np.asarray(target, np.float64)
+    d[:, 0] = np.mod(d[:, 0] + 180.0, 360.0) - 180.0
+    return np.abs(d)
+
+
+def sparsification(
+    err: NDArray[np.floating], sigma: NDArray[np.floating], fractions: Sequence[float] | NDArray
+) -> NDArray[np.float64]:
+    """MAE of the people left after removing the fraction with the largest ``sigma``."""
+    err = np.asarray(err, np.float64)
+    order = np.argsort(-np.asarray(sigma, np.float64), kind="stable")
+    sorted_err = err[order]
+    n = len(err)
+    out = []
+    for f in fractions:
+        k = round(float(f) * n)
+        out.append(float(sorted_err[k:].mean()) if k < n else float("nan"))
+    return np.asarray(out)
+
+
+def uncertainty_metrics(err: NDArray[np.floating], sigma: NDArray[np.floating]) -> dict[str, Any]:
+    """Spearman(σ, |e|), shares within 1σ / 2σ and sparsification per angle (``(n, 3)`` inputs)."""
+    from scipy.stats import spearmanr
+
+    out: dict[str, Any] = {"fractions": list(SPARSE_FRACTIONS)}
+    for i, a in enumerate(ANGLES):
+        e, s = err[:, i], sigma[:, i]
+        rho = float(spearmanr(s, e).statistic) if len(e) > 2 else float("nan")
+        out[a] = {
+            "spearman": rho,
+            "within_1sigma": float(np.mean(e <= s)) if len(e) else float("nan"),
+            "within_2sigma": float(np.mean(e <= 2 * s)) if len(e) else float("nan"),
+            "sparsification": sparsification(e, s, SPARSE_FRACTIONS).tolist(),
+            "oracle": sparsification(e, e, SPARSE_FRACTIONS).tolist(),
+        }
+    return out
+
+
+@dataclass
+class EvalResult:
+    """Per-sample errors and groupings of one evaluation, plus summary tables."""
+
+    name: str
+    angles: NDArray[np.float32]  # (n, 3) ground truth
+    error: NDArray[np.float64]  # (n, 3) model |error|, NaN where the model returned invalid
+    sigma: NDArray[np.float32]  # (n, 3)
+    valid: NDArray[np.bool_]  # (n,) model valid
+    baseline_error: NDArray[np.float64] | None = None  # (n, 3), NaN where baseline failed
+    groups: dict[str, dict[str, NDArray[np.bool_]]] = field(default_factory=dict)
+    info: dict[str, Any] = field(default_factory=dict)
+
+    # ------------------------------------------------------------------ numbers
+    def mae(self, mask: NDArray[np.bool_] | None = None, baseline: bool = False) -> NDArray:
+        """MAE (yaw, pitch, roll, mean) over the valid people in ``mask``."""
+        err = self.baseline_error if baseline else self.error
+        if err is None:
+            return np.full(4, np.nan)
+        m = np.isfinite(err).all(axis=1)
+        if mask is not None:
+            m &= mask
+        if not m.any():
+            return np.full(4, np.nan)
+        v = err[m].mean(axis=0)
+        return np.append(v, v.mean())
+
+    def summary(self) -> dict[str, Any]:
+        """All figures as a JSON-ready dict."""
+        ok = self.valid & np.isfinite(self.error).all(axis=1)
+        res: dict[str, Any] = {
+            "name": self.name,
+            "n": len(self.valid),
+            "valid": int(ok.sum()),
+            "mae": self.mae().tolist(),
+            "info": self.info,
+        }
+        if self.baseline_error is not None:
+            res["baseline_mae"] = self.mae(baseline=True).tolist()
+            res["baseline_valid"] = int(np.isfinite(self.baseline_error).all(axis=1).sum())
+        res["groups"] = {}
+        for gname, masks in self.groups.items():
+            res["groups"][gname] = {
+                label: {
+                    "n": int((m & ok).sum()),
+                    "mae": self.mae(m).tolist(),
+                    **(
+                        {"baseline_mae": self.mae(m, baseline=True).tolist()}
+                        if self.baseline_error is not None
+                        else {}
+                    ),
+                }
+                for label, m in masks.items()
+            }
+        res["uncertainty"] = uncertainty_metrics(self.error[ok], self.sigma[ok])
+        return res
+
+    # ------------------------------------------------------------------ report
+    def markdown(self) -> str:
+        """A markdown report of :meth:`summary`."""
+        s = self.summary()
+        has_base = self.baseline_error is not None
+        lines = [f"# Evaluation: {self.name}", ""]
+        for k, v in self.info.items():
+            lines.append(f"- {k}: {v}")
+        lines += [f"- people: {s['n']}, valid model outputs: {s['valid']}", ""]
+        head = "| group | n | yaw | pitch | roll | **mean** |"
+        sep = "|---|---|---|---|---|---|"
+        if has_base:
+            head += " PnP yaw | PnP pitch | PnP roll | **PnP mean** |"
+            sep += "---|---|---|---|"
+
+        def row(label: str, n: int, mae: Sequence[float], base: Sequence[float] | None) -> str:
+            cells = [f"{v:.2f}" for v in mae]
+            cells[3] = f"**{cells[3]}**"
+            text = f"| {label} | {n} | " + " | ".join(cells) + " |"
+            if base is not None:
+                b = [f"{v:.2f}" for v in base]
+                b[3] = f"**{b[3]}**"
+                text += " " + " | ".join(b) + " |"
+            return text
+
+        lines += ["## MAE (degrees; yaw error wrapped)", "", head, sep]
+        lines.append(row("all", s["valid"], s["mae"], s.get("baseline_mae")))
+        for gname, table in s["groups"].items():
+            for label, g in table.items():
+                lines.append(row(f"{gname} {label}", g["n"], g["mae"], g.get("baseline_mae")))
+        u = s["uncertainty"]
+        lines += [
+            "",
+            "## Uncertainty",
+            "",
+            "| angle | Spearman(σ, abs error) | abs error ≤ σ | abs error ≤ 2σ |",
+            "|---|---|---|---|",
+        ]
+        for a in ANGLES:
+            lines.append(
+                f"| {a} | {u[a]['spearman']:.3f} | {100 * u[a]['within_1sigma']:.1f} % | "
+                f"{100 * u[a]['within_2sigma']:.1f} % |"
+            )
+        fr = u["fractions"]
+        lines += [
+            "",
+            "Sparsification: MAE after removing the most uncertain x % (oracle: largest errors).",
+            "",
+            "| removed | " + " | ".join(f"{int(100 * f)} %" for f in fr) + " |",
+            "|---|" + "---|" * len(fr),
+        ]
+        for a in ANGLES:
+            lines.append(
+                f"| {a} | " + " | ".join(f"{v:.2f}" for v in u[a]["sparsification"]) + " |"
+            )
+            lines.append(f"| {a} oracle | " + " | ".join(f"{v:.2f}" for v in u[a]["oracle"]) + " |")
+        return "\n".join(lines) + "\n"
+
+    def write(self, out_dir: str | Path) -> dict[str, Path]:
+        """Write ``report.md``, ``metrics.json`` and ``calibration.png`` into ``out_dir``."""
+        d = Path(out_dir)
+        d.mkdir(parents=True, exist_ok=True)
+        paths = {"report": d / "report.md", "metrics": d / "metrics.json"}
+        paths["report"].write_text(self.markdown())
+        paths["metrics"].write_text(json.dumps(self.summary(), indent=1))
+        paths["calibration"] = plot_calibration(self, d / "calibration.png")
+        return paths
+
+
+def plot_calibration(result: EvalResult, path: str | Path, bins: int = 12) -> Path:
+    """Reliability (RMS |error| per σ-quantile bin vs mean σ) and sparsification curves."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    ok = result.valid & np.isfinite(result.error).all(axis=1)
+    err, sig = result.error[ok], result.sigma[ok].astype(np.float64)
+    fig, axes = plt.subplots(2, 3, figsize=(12, 7.5))
+    for i, a in enumerate(ANGLES):
+        ax = axes[0, i]
+        e, s = err[:, i], sig[:, i]
+        if len(e) >= bins:
+            edges = np.quantile(s, np.linspace(0, 1, bins + 1))
+            idx = np.clip(np.searchsorted(edges, s, side="right") - 1, 0, bins - 1)
+            ms = np.array([s[idx == b].mean() for b in range(bins)])
+            rms = np.array([np.sqrt(np.mean(e[idx == b] ** 2)) for b in range(bins)])
+            mae = np.array([e[idx == b].mean() for b in range(bins)])
+            top = float(max(ms.max(), rms.max())) * 1.05
+            ax.plot([0, top], [0, top], color="0.6", ls="--", label="ideal (RMS = σ)")
+            ax.plot(ms, rms, "o-", color="C0", label="RMS error")
+            ax.plot(ms, mae, "s-", color="C1", ms=4, label="mean abs error")
+            ax.plot([0, top], [0, top * np.sqrt(2 / np.pi)], color="C1", ls=":", lw=1)
+            ax.set_xlim(0, top)
+            ax.set_ylim(0, top)
+        ax.set_title(f"{a}: reliability ({bins} σ-quantile bins)")
+        ax.set_xlabel("predicted σ (degrees)")
+        ax.set_ylabel("error (degrees)")
+        ax.legend(fontsize=8, loc="upper left")
+        ax.grid(alpha=0.3)
+        ax = axes[1, i]
+        fr = np.linspace(0, 0.95, 20)
+        ax.plot(100 * fr, sparsification(e, s, fr), "o-", ms=3, label="remove largest σ")
+        ax.plot(100 * fr, sparsification(e, e, fr), "--", color="0.4", label="oracle")
+        ax.plot(100 * fr, np.full_like(fr, e.mean()), ":", color="0.6", label="random")
+        ax.set_title(f"{a}: sparsification")
+        ax.set_xlabel("people removed (%)")
+        ax.set_ylabel("MAE of the rest (degrees)")
+        ax.set_ylim(bottom=0)
+        ax.legend(fontsize=8)
+        ax.grid(alpha=0.3)
+    fig.suptitle(f"Uncertainty calibration — {result.name}")
+    fig.tight_layout()
+    p = Path(path)
+    fig.savefig(p, dpi=90)
+    plt.close(fig)
+    return p
+
+
+# ---------------------------------------------------------------------------- running
+def _yaw_groups(angles: NDArray[np.floating]) -> dict[str, NDArray[np.bool_]]:
+    a = np.abs(np.asarray(angles, np.float64)[:, 0])
+    groups = {}
+    for lo, hi in YAW_BINS:
+        m = (a >= lo) & ((a < hi) if hi < 180 else (a <= hi))
+        groups[f"{lo}–{hi}"] = m
+    return groups
+
+
+def run_baseline(
+    keypoints: NDArray[np.float32], image_size: NDArray[np.integer] | None
+) -> NDArray[np.float64]:
+    """Angles ``(n, 3)`` from :func:`hhpnet.baseline.solve_pnp` (NaN where it fails)."""
+    from hhpnet.baseline import solve_pnp
+
+    res = solve_pnp(keypoints, image_size) if image_size is not None else solve_pnp(keypoints)
+    if hasattr(res, "angles"):
+        ang = np.asarray(res.angles, np.float64)
+    elif hasattr(res, "yaw"):
+        ang = np.stack([res.yaw, res.pitch, res.roll], axis=1).astype(np.float64)
+    else:
+        ang = np.asarray(res, np.float64)
+    valid = getattr(res, "valid", None)
+    if valid is not None:
+        ang = np.where(np.asarray(valid, bool)[:, None], ang, np.nan)
+    return ang.reshape(len(keypoints), 3)
+
+
+def evaluate(
+    model: Any,
+    keypoints: NDArray[np.float32],
+    angles: NDArray[np.floating],
+    *,
+    name: str,
+    image_size: NDArray[np.integer] | None = None,
+    detector: NDArray[np.integer] | None = None,
+    detector_names: Sequence[str] = (),
+    baseline: bool = True,
+    info: dict[str, Any] | None = None,
+) -> EvalResult:
+    """Evaluate ``model`` (anything with ``predict``) on keypoints with ground-truth angles."""
+    kp = np.asarray(keypoints, np.float32)
+    ang = np.asarray(angles, np.float32)
+    out = model.predict(kp)
+    err = angle_errors(out.angles, ang)
+    err[~out.valid] = np.nan
+    base = None
+    if baseline:
+        base = angle_errors(run_baseline(kp, image_size), ang)
+    missing = (kp[..., 2] <= 0).sum(axis=1)
+    groups: dict[str, dict[str, NDArray[np.bool_]]] = {"|yaw|": _yaw_groups(ang)}
+    groups["missing"] = {str(k): missing == k for k in range(4) if (missing == k).any()}
+    if detector is not None and len(detector_names):
+        det = np.asarray(detector)
+        groups["detector"] = {
+            str(n): det == i for i, n in enumerate(detector_names) if (det == i).any()
+        }
+        frontal = np.abs(ang[:, 0]) <= 90
+        groups["|yaw|≤90 detector"] = {
+            str(n): (det == i) & frontal for i, n in enumerate(detector_names) if (det == i).any()
+        }
+    groups["|yaw|≤90"] = {"all": np.abs(ang[:, 0]) <= 90}
+    return EvalResult(
+        name=name,
+        angles=ang,
+        error=err,
+        sigma=np.asarray(out.sigma, np.float32),
+        valid=np.asarray(out.valid, bool),
+        baseline_error=base,
+        groups=groups,
+        info=dict(info or {}),
+    )
+
+
+def evaluate_synthetic(
+    model: Any,
+    *,
+    samples: int = TEST_SAMPLES,
+    seed: int = TEST_SEED,
+    detector_profile: str | None = None,
+    baseline: bool = True,
+) -> EvalResult:
+    """Evaluate on the fixed-seed synthetic test set (optionally one detector profile only)."""
+    from hhpnet import synth
+
+    batch = synth.generate(int(samples), int(seed))
+    names = list(getattr(synth, "DETECTOR_PROFILES", ()))
+    keep = np.ones(len(batch.angles), bool)
+    if detector_profile is not None:
+        if detector_profile not in names:
+            raise InputError(
+                f"unknown detector profile {detector_profile!r}; choose from {', '.join(names)}"
+            )
+        keep = np.asarray(batch.detector) == names.index(detector_profile)
+    info = {
+        "data": f"synthetic, seed {seed}, {samples} samples"
+        + (f", profile {detector_profile}" if detector_profile else ""),
+        "generator_version": getattr(synth, "GENERATOR_VERSION", "?"),
+        "model": getattr(model, "name", "?"),
+    }
+    return evaluate(
+        model,
+        np.asarray(batch.keypoints)[keep],
+        np.asarray(batch.angles)[keep],
+        name=f"{getattr(model, 'name', 'model')} on synthetic test set",
+        image_size=np.asarray(batch.image_size)[keep],
+        detector=np.asarray(batch.detector)[keep],
+        detector_names=names,
+        baseline=baseline,
+        info=info,
+    )
+
+
+def _image_sizes(images: Sequence[str]) -> NDArray[np.int32] | None:
+    from PIL import Image
+
+    sizes = []
+    for p in images:
+        try:
+            with Image.open(p) as im:
+                sizes.append(im.size)
+        except OSError:
+            return None
+    return np.asarray(sizes, np.int32).reshape(-1, 2)
+
+
+def evaluate_dataset(
+    model: Any, dataset: Any, *, baseline: bool = True, info: dict[str, Any] | None = None
+) -> EvalResult:
+    """Evaluate on a :class:`hhpnet.datasets.PoseDataset` whose keypoints are attached.
+
+    Images without keypoints are counted as not found and left out of the errors.
+    """
+    found = np.asarray(dataset.found, bool)
+    if not found.any():
+        raise InputError(f"{dataset.name}: no keypoints for any of its {len(dataset)} images")
+    sub = dataset.subset(found)
+    sizes = _image_sizes(sub.images) if baseline else None
+    details = {
+        "data": f"{dataset.name}: {len(dataset)} images, keypoints for {int(found.sum())} "
+        f"({100 * found.mean():.1f} %)",
+        "model": getattr(model, "name", "?"),
+    }
+    details.update(info or {})
+    return evaluate(
+        model,
+        sub.keypoints,
+        sub.angles,
+        name=f"{getattr(model, 'name', 'model')} on {dataset.name}",
+        image_size=sizes,
+        baseline=baseline,
+        info=details,
+    )
