@@ -47,8 +47,12 @@ def register(app: typer.Typer) -> None:
             Path | None, typer.Option("--out", "-o", help="Write report.md, metrics.json, PNG.")
         ] = None,
     ) -> None:
-        """Evaluate a model: MAE by |yaw| bin, missing points and detector profile, next to the
-        solvePnP baseline; Spearman(σ, |error|), 1σ/2σ shares, sparsification."""
+        """Evaluate a model on the synthetic test set or real data (AFLW2000-3D, BIWI).
+
+        MAE by |yaw| bin, missing points and detector profile next to the solvePnP baseline;
+        Spearman(σ, |error|), 1σ/2σ shares, sparsification; --out writes report.md,
+        metrics.json and calibration.png.
+        """
         from hhpnet.errors import InputError
         from hhpnet.evaluate import TEST_SEED, evaluate_dataset, evaluate_synthetic
         from hhpnet.model import load_model
