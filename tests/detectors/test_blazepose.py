@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 from detector_images import head_crops
 
-from hhpnet.detectors.blazepose import LANDMARK_SIZE, BlazePoseDetector
+from hhpnet.detectors.blazepose import LANDMARK_SIZE, BlazePoseDetector, head_boxes
+from hhpnet.errors import InputError
 from hhpnet.keypoints import FLIP_PERMUTATION
 
 NOSE, LEYE, REYE, LEAR, REAR = range(5)
@@ -24,7 +25,7 @@ def test_one_person_with_head_points_in_place(
     assert kp[REAR, 0] < kp[REYE, 0] < kp[NOSE, 0] < kp[LEYE, 0] < kp[LEAR, 0]
     assert kp[NOSE, 1] > max(kp[LEYE, 1], kp[REYE, 1])
     assert ((kp[:, 2] > 0.5) & (kp[:, 2] <= 1.0)).all()
-    # The head box of the person detector overlaps the face.
+    # The head box (around the head landmarks by default) contains the nose.
     x1, y1, x2, y2 = det.boxes[0]
     assert x1 < kp[NOSE, 0] < x2 and y1 - 0.5 * (y2 - y1) < kp[NOSE, 1] < y2
 
@@ -80,3 +81,15 @@ def test_noise_gives_empty_and_min_visibility_drops_points(
     assert len(det) == 1
     dropped = det.keypoints[0, :, 2] == 0
     assert dropped.all() and (det.keypoints[0][dropped] == 0).all()
+
+
+def test_head_boxes_from_points_and_box_option(blazepose: BlazePoseDetector, astro) -> None:  # type: ignore[no-untyped-def]
+    pts = np.array([[[10.0, 20.0], [40.0, 20.0], [10.0, 60.0]]])
+    np.testing.assert_allclose(head_boxes(pts), [[-5.0, 10.0, 55.0, 70.0]])  # side 1.2 × 50
+    det = blazepose(astro)
+    np.testing.assert_allclose(det.boxes, head_boxes(det.keypoints[:, :, :2]), rtol=1e-5)
+    raw = BlazePoseDetector(box="detection", num_threads=1)(astro)
+    boxes, _, _ = blazepose.detect_people(astro)
+    np.testing.assert_allclose(raw.boxes, boxes)
+    with pytest.raises(InputError, match="box"):
+        BlazePoseDetector(box="face")

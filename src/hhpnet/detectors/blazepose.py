@@ -13,7 +13,10 @@ score. The 5 head points are landmarks 0 (nose), 2 (left eye), 5 (right eye), 7 
 8 (right ear); their confidence is sigmoid(visibility). All crops of an image go through the
 landmark model in one batched call.
 
-The detection box (the head box of stage 1) is reported as the person's box.
+Boxes: the person detector's own box (``box="detection"``) is face-sized but observed clearly off
+the face (centred near the chin on frontal photos, beside the head on a profile), so by default
+(``box="keypoints"``) the box is a square around the 5 head landmarks: centred on their bounding
+box, side = 1.2 × their largest pairwise distance.
 """
 
 from __future__ import annotations
@@ -54,7 +57,8 @@ class BlazePoseDetector(Detector):
     Options: ``score_threshold`` (person detector, default 0.5), ``iou_threshold`` (weighted NMS,
     default 0.3), ``presence_threshold`` (landmark model's pose-presence score, default 0.5),
     ``min_visibility`` (a head point whose confidence is below this is reported missing,
-    default 0.0 = keep all), ``max_people`` (default no limit), ``num_threads`` (default 2).
+    default 0.0 = keep all), ``box`` ("keypoints" or "detection", see the module docstring),
+    ``max_people`` (default no limit), ``num_threads`` (default 2).
     """
 
     name = "blazepose"
@@ -66,6 +70,7 @@ class BlazePoseDetector(Detector):
         iou_threshold: float = 0.3,
         presence_threshold: float = 0.5,
         min_visibility: float = 0.0,
+        box: str = "keypoints",
         max_people: int | None = None,
         num_threads: int = 2,
     ) -> None:
@@ -73,6 +78,9 @@ class BlazePoseDetector(Detector):
             raise InputError(f"score_threshold must be in (0, 1), got {score_threshold}")
         if not 0.0 <= min_visibility < 1.0:
             raise InputError(f"min_visibility must be in [0, 1), got {min_visibility}")
+        if box not in ("keypoints", "detection"):
+            raise InputError(f"box must be 'keypoints' or 'detection', got {box!r}")
+        self.box = box
         self.score_threshold = float(score_threshold)
         self.iou_threshold = float(iou_threshold)
         self.presence_threshold = float(presence_threshold)
@@ -151,5 +159,17 @@ class BlazePoseDetector(Detector):
         conf = np.where(conf >= self.min_visibility, conf, 0.0)
         kps = np.concatenate([xy, conf[..., None]], axis=-1).astype(np.float32)
         kps[conf == 0] = 0.0
+        if self.box == "keypoints":
+            boxes = head_boxes(xy)
         keep = presence >= self.presence_threshold
         return Detections(boxes[keep], kps[keep], scores[keep])
+
+
+def head_boxes(xy: NDArray[np.floating], factor: float = 1.2) -> NDArray[np.float32]:
+    """Square boxes (N, 4) around head points (N, K, 2): centred on their bounding box, side =
+    ``factor`` × the largest distance between two points."""
+    p = np.asarray(xy, dtype=np.float64)
+    centre = 0.5 * (p.min(axis=1) + p.max(axis=1))
+    span = np.linalg.norm(p[:, :, None] - p[:, None], axis=-1).max(axis=(1, 2))
+    half = 0.5 * factor * span[:, None]
+    return np.concatenate([centre - half, centre + half], axis=1).astype(np.float32)
