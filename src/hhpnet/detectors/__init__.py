@@ -10,15 +10,26 @@ run with ai-edge-litert; nothing is downloaded. See docs/detectors.md for what t
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from hhpnet.detectors.base import Detections, Detector
 from hhpnet.errors import InputError
+
+if TYPE_CHECKING:
+    from hhpnet.detectors.base import Detections, Detector
 
 __all__ = ["DETECTORS", "Detections", "Detector", "create_detector"]
 
 #: Names accepted by :func:`create_detector`; the first is the default.
 DETECTORS: tuple[str, ...] = ("blazeface", "blazepose")
+
+
+def __getattr__(name: str) -> Any:
+    # Detections/Detector load numpy; importing DETECTORS alone (e.g. for CLI choices) stays light.
+    if name in ("Detections", "Detector"):
+        from hhpnet.detectors import base
+
+        return getattr(base, name)
+    raise AttributeError(f"module 'hhpnet.detectors' has no attribute {name!r}")
 
 
 def create_detector(name: str = "blazeface", **options: Any) -> Detector:

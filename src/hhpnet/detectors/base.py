@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 from numpy.typing import NDArray
 
@@ -160,6 +159,8 @@ class SquareView:
         oy1 = min(self.size, round((iy1 - self.y0) * s))
         if ox1 <= ox0 or oy1 <= oy0:
             return out
+        import cv2
+
         interp = cv2.INTER_AREA if s < 1.0 else cv2.INTER_LINEAR
         out[oy0:oy1, ox0:ox1] = cv2.resize(
             image[iy0:iy1, ix0:ix1], (ox1 - ox0, oy1 - oy0), interpolation=interp
