@@ -176,3 +176,17 @@ def test_profile_face_far_side_points_get_lower_confidence(blazeface: BlazeFaceD
     xy[:, 0] = kp[REAR, 0] + (xy[:, 0] - kp[REAR, 0]) * np.array([1.0, 0.45, 1.0, 0.5, 1.0])
     conf = blazeface_confidence(xy[None], det.scores)[0]
     assert conf[LEAR] < conf[REAR] and conf[LEAR] < 0.5 * det.scores[0]
+
+
+def test_max_faces_keeps_the_best(blazeface_tiled: BlazeFaceDetector) -> None:
+    img = compose(6)
+    all_faces = blazeface_tiled(img)
+    best = BlazeFaceDetector(tile=True, max_faces=2, num_threads=1)(img)
+    assert len(best) == 2
+    np.testing.assert_allclose(best.scores, np.sort(all_faces.scores)[::-1][:2])
+
+
+@pytest.mark.parametrize("shape", [(1, 3000, 3), (3000, 1, 3), (2, 2, 3)])
+def test_degenerate_sizes_give_empty(blazeface_tiled: BlazeFaceDetector, shape: tuple) -> None:
+    img = np.random.default_rng(3).integers(0, 256, shape, dtype=np.uint8)
+    assert len(blazeface_tiled(img)) == 0

@@ -138,3 +138,7 @@ def test_create_detector_errors() -> None:
         create_detector("blazeface", score_threshold=1.5)
     with pytest.raises(InputError, match="scales"):
         create_detector("blazeface", scales=(0,))
+    with pytest.raises(InputError, match="max_faces"):
+        create_detector("blazeface", max_faces=0)
+    with pytest.raises(InputError, match="max_people"):
+        create_detector("blazepose", max_people=0)

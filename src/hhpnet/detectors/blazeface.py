@@ -85,6 +85,8 @@ class BlazeFaceDetector(Detector):
             raise InputError(f"scales must be integers in 1..8, got {scales}")
         if not 0.0 <= tile_overlap < 1.0:
             raise InputError(f"tile_overlap must be in [0, 1), got {tile_overlap}")
+        if max_faces is not None and max_faces < 1:
+            raise InputError(f"max_faces must be ≥ 1 or None, got {max_faces}")
         self.score_threshold = float(score_threshold)
         self.iou_threshold = float(iou_threshold)
         if retry_pad <= 1.0:

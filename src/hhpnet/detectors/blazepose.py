@@ -78,6 +78,8 @@ class BlazePoseDetector(Detector):
             raise InputError(f"score_threshold must be in (0, 1), got {score_threshold}")
         if not 0.0 <= min_visibility < 1.0:
             raise InputError(f"min_visibility must be in [0, 1), got {min_visibility}")
+        if max_people is not None and max_people < 1:
+            raise InputError(f"max_people must be ≥ 1 or None, got {max_people}")
         if box not in ("keypoints", "detection"):
             raise InputError(f"box must be 'keypoints' or 'detection', got {box!r}")
         self.box = box
