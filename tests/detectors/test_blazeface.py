@@ -190,3 +190,15 @@ def test_max_faces_keeps_the_best(blazeface_tiled: BlazeFaceDetector) -> None:
 def test_degenerate_sizes_give_empty(blazeface_tiled: BlazeFaceDetector, shape: tuple) -> None:
     img = np.random.default_rng(3).integers(0, 256, shape, dtype=np.uint8)
     assert len(blazeface_tiled(img)) == 0
+
+
+def test_retry_pad_sequence_tries_larger_canvases(astro: np.ndarray) -> None:
+    # A crop tighter than the face: missed plainly and on a 2× canvas, found on a 3× canvas.
+    tight = np.ascontiguousarray(astro[79:149, 189:259])
+    assert len(BlazeFaceDetector(retry_pad=2.0, num_threads=1)(tight)) == 0
+    det = BlazeFaceDetector(retry_pad=(2.0, 3.0), num_threads=1)(tight)
+    assert len(det) == 1
+    kp = det.keypoints[0]
+    assert kp[REYE, 0] < kp[NOSE, 0] < kp[LEYE, 0]
+    with pytest.raises(InputError, match="retry_pad"):
+        BlazeFaceDetector(retry_pad=(2.0, 0.5))

@@ -56,8 +56,8 @@ class BlazeFaceDetector(Detector):
 
     Options: ``score_threshold`` (face score, default 0.6), ``iou_threshold`` (weighted NMS within
     one view, default 0.3), ``retry_padded`` (default True) with ``retry_pad`` (canvas side / image
-    long side, default 2), ``tile`` (same as ``scales=(1, 2)``),
-    ``scales`` (tiling levels, default ``(1,)``), ``tile_overlap`` (fraction, default 0.25),
+    long side, default 2; a sequence such as (2, 3) tries each in turn until a face is found),
+    ``tile`` (same as ``scales=(1, 2)``), ``scales`` (tiling levels, default ``(1,)``), ``tile_overlap`` (fraction, default 0.25),
     ``max_faces`` (keep the best N, default no limit), ``num_threads`` (default 2).
     """
 
@@ -69,7 +69,7 @@ class BlazeFaceDetector(Detector):
         score_threshold: float = 0.6,
         iou_threshold: float = 0.3,
         retry_padded: bool = True,
-        retry_pad: float = 2.0,
+        retry_pad: float | Sequence[float] = 2.0,
         tile: bool = False,
         scales: Sequence[int] | None = None,
         tile_overlap: float = 0.25,
@@ -89,10 +89,11 @@ class BlazeFaceDetector(Detector):
             raise InputError(f"max_faces must be ≥ 1 or None, got {max_faces}")
         self.score_threshold = float(score_threshold)
         self.iou_threshold = float(iou_threshold)
-        if retry_pad <= 1.0:
-            raise InputError(f"retry_pad must be > 1, got {retry_pad}")
+        pads = (retry_pad,) if isinstance(retry_pad, (int, float)) else tuple(retry_pad)
+        if not pads or min(pads) <= 1.0:
+            raise InputError(f"retry_pad must be > 1 (or a sequence of such), got {retry_pad}")
         self.retry_padded = bool(retry_padded)
-        self.retry_pad = float(retry_pad)
+        self.retry_pads = tuple(float(p) for p in pads)
         self.scales = scales
         self.tile_overlap = float(tile_overlap)
         self.max_faces = max_faces
@@ -173,9 +174,11 @@ class BlazeFaceDetector(Detector):
         image = check_image(image)
         h, w = image.shape[:2]
         boxes, kps, scores = self.detect_views(image, self.views(w, h))
-        if len(scores) == 0 and self.retry_padded:
+        for pad in self.retry_pads if self.retry_padded else ():
+            if len(scores):
+                break
             boxes, kps, scores = self.detect_views(
-                image, [SquareView.letterbox(w, h, INPUT_SIZE, pad=self.retry_pad)]
+                image, [SquareView.letterbox(w, h, INPUT_SIZE, pad=pad)]
             )
         if len(scores) == 0:
             return Detections.empty()
