@@ -57,7 +57,8 @@ class BlazeFaceDetector(Detector):
     Options: ``score_threshold`` (face score, default 0.6), ``iou_threshold`` (weighted NMS within
     one view, default 0.3), ``retry_padded`` (default True) with ``retry_pad`` (canvas side / image
     long side, default 2; a sequence such as (2, 3) tries each in turn until a face is found),
-    ``tile`` (same as ``scales=(1, 2)``), ``scales`` (tiling levels, default ``(1,)``), ``tile_overlap`` (fraction, default 0.25),
+    ``tile`` (same as ``scales=(1, 2)``), ``scales`` (tiling levels, default ``(1,)``),
+    ``tile_overlap`` (fraction, default 0.25),
     ``max_faces`` (keep the best N, default no limit), ``num_threads`` (default 2).
     """
 
