@@ -1,0 +1,382 @@
+"""ONNX export of the pose network, built directly from the numpy weights with ``onnx.helper``.
+
+No torch is involved: the graph is written node by node from the weight-file tensors (shared
+contract 2). Two input layouts:
+
+* ``input="keypoints"`` (default): ``keypoints`` float32 ``(N, 5, 3)`` = pixel x, y and confidence
+  per point (nose, left eye, right eye, left ear, right ear; missing point: confidence 0). The
+  per-person normalisation of :func:`hhpnet.keypoints.normalize` is part of the graph, so the
+  file is self-contained.
+* ``input="normalized"``: ``x`` float32 ``(N, 15)``, the output of
+  :func:`hhpnet.keypoints.normalize` (for callers that normalise themselves).
+
+Outputs (``N`` is a dynamic dimension, 0 allowed):
+
+* ``angles`` float32 ``(N, 3)``: yaw, pitch, roll in degrees (yaw wrapped to (−180, 180]);
+  NaN for invalid people (fewer than 2 points or zero extent);
+* ``sigma`` float32 ``(N, 3)``: predicted standard deviations in degrees (s clipped as in
+  :mod:`hhpnet.model`, times the file's σ calibration); inf for invalid people;
+* ``valid`` bool ``(N,)``.
+
+The graph does not *validate* its input as :func:`hhpnet.keypoints.validate_keypoints` does (it
+cannot raise): confidences ≤ 0 or NaN mean missing, anything else is used as given. Opset
+:data:`OPSET` (onnxruntime ≥ 1.14, onnxruntime-web, ONNX.js-free runtimes all support it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from hhpnet.errors import InputError
+
+__all__ = [
+    "OPSET",
+    "build_onnx",
+    "export_onnx",
+    "onnx_session",
+    "run_onnx",
+    "sample_inputs",
+    "verify_onnx",
+]
+
+#: ONNX opset of the exported graphs
+OPSET = 17
+INPUTS = ("keypoints", "normalized")
+
+
+def _require_onnx() -> Any:
+    try:
+        import onnx
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise InputError("ONNX export needs the onnx package: pip install 'hhpnet[onnx]'") from exc
+    return onnx
+
+
+def build_onnx(model: Any, *, input: str = "keypoints", opset: int = OPSET) -> Any:
+    """``onnx.ModelProto`` for a :class:`hhpnet.model.HeadPoseModel` (or a model name/path)."""
+    onnx = _require_onnx()
+    from onnx import TensorProto, helper, numpy_helper
+
+    from hhpnet.model import LEAK, S_MAX, S_MIN, load_model
+
+    if input not in INPUTS:
+        raise InputError(f"input must be one of {', '.join(INPUTS)}; got {input!r}")
+    if opset < 17:
+        raise InputError(
+            f"opset must be ≥ 17 (LayerNorm-free graph, Clip with inputs); got {opset}"
+        )
+    m = load_model(model) if isinstance(model, (str, Path)) else model
+    t = {k: np.asarray(v, np.float64) for k, v in m.tensors.items()}
+    nodes: list[Any] = []
+    inits: list[Any] = []
+
+    def const(name: str, value: Any, dtype: Any = np.float32) -> str:
+        inits.append(numpy_helper.from_array(np.asarray(value, dtype=dtype), name))
+        return name
+
+    def node(op: str, ins: list[str], out: str, **attrs: Any) -> str:
+        nodes.append(helper.make_node(op, ins, [out], name=out, **attrs))
+        return out
+
+    f32 = TensorProto.FLOAT
+    if input == "keypoints":
+        graph_in = helper.make_tensor_value_info("keypoints", f32, ["N", 5, 3])
+        x15, valid = _normalize_nodes(node, const)
+    else:
+        graph_in = helper.make_tensor_value_info("x", f32, ["N", 15])
+        x15 = "x"
+        # normalize() returns all-zero rows for invalid people; valid rows have some c > 0
+        absmax = node("ReduceMax", [node("Abs", ["x"], "x_abs")], "x_absmax", axes=[1], keepdims=0)
+        valid = node("Greater", [absmax, const("zero", 0.0)], "valid")
+
+    # Layer 0: the three 1×1 branches as one (15, 75) matrix: x-branch (k*5+f), y-branch, and the
+    # standardised c-branch pre-activation u = w_c (c − c_mean) / c_std (no bias in the network;
+    # the constant −w_c c_mean / c_std becomes a bias here).
+    w0 = np.zeros((15, 75))
+    b0 = np.zeros(75)
+    wc = t["branch_c.weight"] / m.c_std
+    for k in range(5):
+        w0[3 * k, 5 * k : 5 * k + 5] = t["branch_x.weight"]
+        b0[5 * k : 5 * k + 5] = t["branch_x.bias"]
+        w0[3 * k + 1, 25 + 5 * k : 30 + 5 * k] = t["branch_y.weight"]
+        b0[25 + 5 * k : 30 + 5 * k] = t["branch_y.bias"]
+        w0[3 * k + 2, 50 + 5 * k : 55 + 5 * k] = wc
+        b0[50 + 5 * k : 55 + 5 * k] = -m.c_mean * wc
+    z = node("Gemm", [x15, const("w0", w0), const("b0", b0)], "z0")
+    split = const("split_50_25", [50, 25], np.int64)
+    nodes.append(helper.make_node("Split", [z, split], ["pre", "u"], name="split0", axis=1))
+    act = node("LeakyRelu", ["pre"], "pre_act", alpha=LEAK)
+    gate = node("Sigmoid", ["u"], "gate")
+    act3 = node("Reshape", [act, const("shape_n_2_25", [-1, 2, 25], np.int64)], "pre_act3")
+    gate3 = node("Unsqueeze", [gate, const("axis1", [1], np.int64)], "gate3")
+    h = node(
+        "Reshape",
+        [node("Mul", [act3, gate3], "gated3"), const("shape_n_50", [-1, 50], np.int64)],
+        "h0",
+    )
+    for i, name in enumerate(("fc1", "fc2", "fc3"), start=1):
+        h = node(
+            "Gemm",
+            [
+                h,
+                const(f"{name}.weight", t[f"{name}.weight"]),
+                const(f"{name}.bias", t[f"{name}.bias"]),
+            ],
+            f"{name}_out",
+            transB=1,
+        )
+        h = node("LeakyRelu", [h], f"h{i}", alpha=LEAK)
+    out = node(
+        "Gemm",
+        [h, const("head.weight", t["head.weight"]), const("head.bias", t["head.bias"])],
+        "head_out",
+        transB=1,
+    )
+    # Rows [yaw, s_yaw, pitch, s_pitch, roll, s_roll] → angles (N, 3) and s (N, 3).
+    ang = node("Gather", [out, const("idx_angles", [0, 2, 4], np.int64)], "angles_raw", axis=1)
+    s = node("Gather", [out, const("idx_s", [1, 3, 5], np.int64)], "s_raw", axis=1)
+    # yaw − 360·ceil((yaw − 180)/360): wrap to (−180, 180]; pitch and roll get offset 0.
+    shift = node(
+        "Ceil",
+        [
+            node(
+                "Mul",
+                [
+                    node("Sub", [ang, const("c180", [180.0, 0.0, 0.0])], "ang_m180"),
+                    const("inv360", [1.0 / 360.0, 0.0, 0.0]),
+                ],
+                "ang_turns",
+            )
+        ],
+        "ang_ceil",
+    )
+    ang = node("Sub", [ang, node("Mul", [shift, const("c360", 360.0)], "ang_shift")], "ang_wrap")
+    s = node("Clip", [s, const("s_min", S_MIN), const("s_max", S_MAX)], "s_clip")
+    sig = node("Exp", [node("Mul", [s, const("half", 0.5)], "s_half")], "sigma_raw")
+    sig = node("Mul", [sig, const("calibration", m.sigma_calibration)], "sigma_cal")
+    valid2 = node("Unsqueeze", [valid, const("axis_last", [1], np.int64)], "valid2")
+    node("Where", [valid2, ang, const("nan", np.nan)], "angles")
+    node("Where", [valid2, sig, const("inf", np.inf)], "sigma")
+    if input == "keypoints":
+        nodes.append(helper.make_node("Identity", [valid], ["valid_out"], name="valid_out"))
+        valid_name = "valid_out"
+    else:
+        valid_name = valid
+    outputs = [
+        helper.make_tensor_value_info("angles", f32, ["N", 3]),
+        helper.make_tensor_value_info("sigma", f32, ["N", 3]),
+        helper.make_tensor_value_info(valid_name, TensorProto.BOOL, ["N"]),
+    ]
+    graph = helper.make_graph(nodes, f"hhpnet_{m.name}", [graph_in], outputs, inits)
+    proto = helper.make_model(
+        graph,
+        opset_imports=[helper.make_opsetid("", opset)],
+        producer_name="hhpnet",
+        doc_string=f"HHP-Net head pose ({m.name}): keypoints → yaw, pitch, roll, sigma (degrees)",
+    )
+    proto.ir_version = min(proto.ir_version, 8)  # readable by onnxruntime ≥ 1.14
+    meta = {
+        "name": m.name,
+        "alpha": f"{m.alpha:g}",
+        "input": input,
+        "angle_convention": m.metadata.get("angle_convention", "300W-LP yaw, pitch, roll; degrees"),
+        "outputs": "angles (N,3) yaw,pitch,roll deg; sigma (N,3) deg; valid (N,)",
+        "c_mean": repr(m.c_mean),
+        "c_std": repr(m.c_std),
+        "sigma_calibration": json.dumps(
+            dict(zip(("yaw", "pitch", "roll"), m.sigma_calibration.tolist(), strict=True))
+        ),
+        "weights_sha256": _tensors_digest(m.tensors),
+    }
+    for key in ("generator_version", "created", "format_version"):
+        if key in m.metadata:
+            meta[f"weights_{key}"] = m.metadata[key]
+    helper.set_model_props(proto, meta)
+    onnx.checker.check_model(proto, full_check=True)
+    return proto
+
+
+def _normalize_nodes(node: Any, const: Any) -> tuple[str, str]:
+    """Nodes computing :func:`hhpnet.keypoints.normalize` from ``keypoints`` (N, 5, 3).
+
+    Returns the names of the (N, 15) network input and of the (N,) validity flags.
+    """
+    i64 = np.int64
+    c = node("Gather", ["keypoints", const("idx2", 2, i64)], "conf", axis=2)  # (N, 5)
+    present = node("Greater", [c, const("zero_f", 0.0)], "present")  # NaN > 0 is False
+    w = node("Cast", [present], "w", to=1)  # float
+    present3 = node("Unsqueeze", [present, const("ax_last3", [2], i64)], "present3")
+    xy = node(
+        "Slice",
+        ["keypoints", const("s0", [0], i64), const("s2", [2], i64), const("sax", [2], i64)],
+        "xy_raw",
+    )
+    xy = node("Where", [present3, xy, const("zero_xy", 0.0)], "xy")  # ignore missing coords
+    count = node("ReduceSum", [w, const("ax1_sum", [1], i64)], "count", keepdims=1)  # (N, 1)
+    total = node("ReduceSum", [xy, const("ax1_sum_xy", [1], i64)], "xy_sum", keepdims=1)
+    denom = node("Max", [count, const("one_f", 1.0)], "count1")
+    centroid = node(
+        "Div", [total, node("Unsqueeze", [denom, const("ax2u", [2], i64)], "count1_3")], "centroid"
+    )  # (N, 1, 2)
+    w3 = node("Unsqueeze", [w, const("ax2w", [2], i64)], "w3")
+    d = node("Mul", [node("Sub", [xy, centroid], "xy_c"), w3], "d")
+    extent = node("ReduceMax", [node("Abs", [d], "d_abs")], "extent", axes=[1], keepdims=1)
+    ext_pos = node("Greater", [extent, const("zero_e", 0.0)], "ext_pos")  # (N, 1, 2)
+    scale = node("Where", [ext_pos, extent, const("one_s", 1.0)], "scale")
+    nxy = node("Div", [d, scale], "nxy")
+    cw = node("Unsqueeze", [node("Mul", [c, w], "c_w"), const("ax2c", [2], i64)], "c_w3")
+    trip = node("Concat", [nxy, cw], "triplets", axis=2)  # (N, 5, 3)
+    enough = node(
+        "GreaterOrEqual",
+        [node("Squeeze", [count, const("ax1sq", [1], i64)], "count_n"), const("min_pts", 2.0)],
+        "enough",
+    )
+    any_ext = node(
+        "Cast",
+        [
+            node(
+                "ReduceMax",
+                [node("Cast", [ext_pos], "ext_pos_f", to=1)],
+                "any_ext_f",
+                axes=[1, 2],
+                keepdims=0,
+            )
+        ],
+        "any_ext",
+        to=9,
+    )
+    valid = node("And", [enough, any_ext], "valid")
+    x15 = node("Reshape", [trip, const("shape15", [-1, 15], i64)], "x15_raw")
+    vmask = node(
+        "Unsqueeze", [node("Cast", [valid], "valid_f", to=1), const("ax1v", [1], i64)], "valid_f2"
+    )
+    return node("Mul", [x15, vmask], "x15"), valid
+
+
+def _tensors_digest(tensors: Mapping[str, Any]) -> str:
+    h = hashlib.sha256()
+    for k in sorted(tensors):
+        h.update(k.encode())
+        h.update(np.ascontiguousarray(tensors[k], np.float32).tobytes())
+    return h.hexdigest()
+
+
+def export_onnx(
+    model: Any, path: str | Path, *, input: str = "keypoints", opset: int = OPSET
+) -> Path:
+    """Write the ONNX file for ``model`` (name, weight path or loaded model); returns the path."""
+    onnx = _require_onnx()
+    path = Path(path)
+    if path.suffix.lower() != ".onnx":
+        raise InputError(f"output file must end in .onnx; got {path}")
+    proto = build_onnx(model, input=input, opset=opset)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    onnx.save_model(proto, str(path))
+    return path
+
+
+def onnx_session(path_or_proto: Any, threads: int = 1) -> Any:
+    """An onnxruntime CPU session with ``threads`` intra-op threads (1 = one core)."""
+    try:
+        import onnxruntime as ort
+    except ImportError as exc:  # pragma: no cover
+        raise InputError("running ONNX needs onnxruntime: pip install 'hhpnet[onnx]'") from exc
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = int(threads)
+    opts.inter_op_num_threads = 1
+    opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    opts.log_severity_level = 3
+    src = (
+        path_or_proto.SerializeToString()
+        if hasattr(path_or_proto, "SerializeToString")
+        else (str(path_or_proto))
+    )
+    return ort.InferenceSession(src, sess_options=opts, providers=["CPUExecutionProvider"])
+
+
+def run_onnx(session: Any, inputs: NDArray[np.float32]) -> dict[str, NDArray[Any]]:
+    """Run a session made by :func:`onnx_session`: ``{"angles", "sigma", "valid"}``."""
+    name = session.get_inputs()[0].name
+    outs = session.run(None, {name: np.ascontiguousarray(inputs, np.float32)})
+    return dict(zip(("angles", "sigma", "valid"), outs, strict=True))
+
+
+#: a generic head, millimetres in the head frame of hhpnet.convention (x to the subject's left
+#: ear, y to the chin, z out of the face): nose tip, left eye, right eye, left ear, right ear
+_GENERIC_HEAD_MM = np.array(
+    [
+        [0.0, 12.0, 98.0],
+        [32.0, -22.0, 68.0],
+        [-32.0, -22.0, 68.0],
+        [76.0, 5.0, -5.0],
+        [-76.0, 5.0, -5.0],
+    ]
+)
+
+
+def sample_inputs(n: int, seed: int = 0) -> NDArray[np.float32]:
+    """``(n, 5, 3)`` test keypoints: half uniformly random points (with random missing ones and
+    degenerate rows), half projections of a generic head at random poses, sizes and positions
+    with pixel noise and BlazeFace-style confidences. For export checks and benchmarks."""
+    from hhpnet.convention import angles_to_matrix
+    from hhpnet.keypoints import blazeface_confidence
+
+    rng = np.random.default_rng(seed)
+    n_rand = n // 2
+    n_head = n - n_rand
+    kp = np.zeros((n, 5, 3), np.float32)
+    kp[:n_rand, :, :2] = rng.uniform(0, 1920, (n_rand, 5, 2))
+    kp[:n_rand, :, 2] = rng.uniform(0, 1, (n_rand, 5))
+    kp[:n_rand][kp[:n_rand, :, 2] < 0.25] = 0.0
+    angles = np.stack(
+        [
+            rng.uniform(-180, 180, n_head),
+            rng.uniform(-60, 60, n_head),
+            rng.uniform(-45, 45, n_head),
+        ],
+        axis=1,
+    )
+    rot = angles_to_matrix(angles[:, 0], angles[:, 1], angles[:, 2])
+    pts = np.einsum("nij,kj->nki", rot, _GENERIC_HEAD_MM)[..., :2]
+    scale = rng.uniform(0.2, 3.0, (n_head, 1, 1))
+    xy = pts * scale + rng.uniform(100, 1800, (n_head, 1, 2)) + rng.normal(0, 1.5, (n_head, 5, 2))
+    kp[n_rand:, :, :2] = xy
+    kp[n_rand:, :, 2] = blazeface_confidence(xy, rng.uniform(0.6, 1.0, n_head))
+    return kp
+
+
+def verify_onnx(model: Any, path_or_proto: Any, n: int = 4000, seed: int = 0) -> dict[str, float]:
+    """Compare an exported file with the numpy model on :func:`sample_inputs`.
+
+    Returns the largest absolute angle difference (degrees), the largest relative σ difference
+    and ``n``; raises :class:`~hhpnet.errors.HhpnetError` if they exceed 1e-4 or the validity
+    flags differ. The input layout is read from the file.
+    """
+    from hhpnet.errors import HhpnetError
+    from hhpnet.keypoints import normalize, validate_keypoints
+
+    kp = sample_inputs(n, seed)
+    ref = model.predict(kp)
+    sess = onnx_session(path_or_proto)
+    layout = sess.get_modelmeta().custom_metadata_map.get("input", "keypoints")
+    x = kp if layout == "keypoints" else normalize(validate_keypoints(kp))[0]
+    got = run_onnx(sess, x)
+    v = ref.valid
+    if not np.array_equal(got["valid"], v):
+        raise HhpnetError("ONNX check failed: validity flags differ from the numpy model")
+    if not (np.isnan(got["angles"][~v]).all() and np.isinf(got["sigma"][~v]).all()):
+        raise HhpnetError("ONNX check failed: invalid rows are not NaN / inf")
+    d_ang = float(np.abs(got["angles"][v] - ref.angles[v]).max(initial=0.0))
+    d_sig = float(np.abs(got["sigma"][v] / ref.sigma[v] - 1.0).max(initial=0.0))
+    if not (d_ang <= 1e-4 and d_sig <= 1e-4):
+        raise HhpnetError(
+            f"ONNX check failed: max |Δangle| {d_ang:.2e}°, max relative Δσ {d_sig:.2e} (> 1e-4)"
+        )
+    return {"angles": d_ang, "sigma": d_sig, "n": float(n)}
