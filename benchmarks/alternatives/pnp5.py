@@ -1,0 +1,57 @@
+"""BlazeFace + a geometric 5-point ``solvePnP`` on hhpnet's five keypoints (the baseline).
+
+Uses ``hhpnet.baseline.solve_pnp`` (SYNTH engineer) when the package has it; otherwise an
+equivalent local fit: iterative ``solvePnP`` of the five points to a generic head.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import cv2
+import numpy as np
+
+from alternatives import pnp_angles
+from hhpnet.bench import Candidate
+from hhpnet.convention import S_FLIP
+from hhpnet.export import _GENERIC_HEAD_MM
+
+
+def _local_solve(keypoints: np.ndarray, width: int, height: int) -> np.ndarray:
+    head = _GENERIC_HEAD_MM @ S_FLIP  # z away from the viewer, as solvePnP's frame
+    # 5 points: SQPnP (the iterative solver's DLT start needs 6)
+    return pnp_angles(keypoints[..., :2], head, width, height, flags=cv2.SOLVEPNP_SQPNP)
+
+
+def solver() -> tuple[Any, str]:
+    """``(fn(keypoints (N,5,3), width, height) -> (N,3) degrees, description)``."""
+    try:
+        from hhpnet.baseline import solve_pnp  # type: ignore[import-not-found]
+    except ImportError:
+        return _local_solve, "local 5-point fit (hhpnet.baseline not available)"
+
+    def fn(kp: np.ndarray, width: int, height: int) -> np.ndarray:
+        res = solve_pnp(kp, image_size=(width, height))
+        return np.asarray(getattr(res, "angles", res), np.float64).reshape(len(kp), 3)
+
+    return fn, "hhpnet.baseline.solve_pnp"
+
+
+def make(threads: int = 2) -> Candidate:
+    from hhpnet.detectors import create_detector
+
+    det = create_detector("blazeface", num_threads=threads)
+    solve, how = solver()
+
+    def analyze(rgb: Any) -> int:
+        kp = det(rgb).keypoints
+        return int(np.isfinite(solve(kp, rgb.shape[1], rgb.shape[0])).all(axis=1).sum())
+
+    def stages(rgb: Any) -> dict[str, Any]:
+        kp = det(rgb).keypoints
+        return {
+            "detect": lambda: det(rgb),
+            "5-point PnP": lambda: solve(kp, rgb.shape[1], rgb.shape[0]),
+        }
+
+    return Candidate("BlazeFace + 5-point solvePnP", analyze, stages, note=how)
