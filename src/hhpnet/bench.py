@@ -276,13 +276,15 @@ def machine_info() -> MachineInfo:
         simd = "sse"
     else:
         simd = "unknown"
-    model = info.get("model name") or platform.processor() or "unknown"
-    try:
-        import cpuinfo  # py-cpuinfo, optional: gives the brand string on more platforms
+    model = info.get("model name") or ""
+    if not model:
+        try:
+            import cpuinfo  # py-cpuinfo, optional (slow): the brand string off Linux
 
-        model = cpuinfo.get_cpu_info().get("brand_raw") or model
-    except Exception:
-        pass
+            model = cpuinfo.get_cpu_info().get("brand_raw") or ""
+        except Exception:
+            pass
+    model = model or platform.processor() or "unknown"
     try:
         usable = len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not Linux

@@ -231,7 +231,11 @@ def _normalize_nodes(node: Any, const: Any) -> tuple[str, str]:
     ext_pos = node("Greater", [extent, const("zero_e", 0.0)], "ext_pos")  # (N, 1, 2)
     scale = node("Where", [ext_pos, extent, const("one_s", 1.0)], "scale")
     nxy = node("Div", [d, scale], "nxy")
-    cw = node("Unsqueeze", [node("Mul", [c, w], "c_w"), const("ax2c", [2], i64)], "c_w3")
+    cw = node(
+        "Unsqueeze",
+        [node("Where", [present, c, const("zero_c", 0.0)], "c_w"), const("ax2c", [2], i64)],
+        "c_w3",
+    )
     trip = node("Concat", [nxy, cw], "triplets", axis=2)  # (N, 5, 3)
     enough = node(
         "GreaterOrEqual",

@@ -1,0 +1,142 @@
+"""ONNX export: the graph must reproduce the numpy model (within 1e-4) via onnxruntime."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+pytest.importorskip("onnx")
+pytest.importorskip("onnxruntime")
+
+from hhpnet.bench import synthetic_model
+from hhpnet.errors import HhpnetError, InputError
+from hhpnet.export import (
+    OPSET,
+    build_onnx,
+    export_onnx,
+    onnx_session,
+    run_onnx,
+    sample_inputs,
+    verify_onnx,
+)
+from hhpnet.keypoints import normalize, validate_keypoints
+from hhpnet.model import MODEL_NAMES, WEIGHTS_DIR, HeadPoseModel, load_model
+
+
+def _compare(model: HeadPoseModel, kp: np.ndarray, layout: str) -> None:
+    ref = model.predict(kp)
+    sess = onnx_session(build_onnx(model, input=layout))
+    x = kp if layout == "keypoints" else normalize(validate_keypoints(kp))[0]
+    got = run_onnx(sess, x)
+    v = ref.valid
+    assert got["angles"].shape == (len(kp), 3) and got["sigma"].shape == (len(kp), 3)
+    np.testing.assert_array_equal(got["valid"], v)
+    np.testing.assert_allclose(got["angles"][v], ref.angles[v], rtol=0, atol=1e-4)
+    np.testing.assert_allclose(got["sigma"][v], ref.sigma[v], rtol=1e-4, atol=0)
+    assert np.isnan(got["angles"][~v]).all() and np.isinf(got["sigma"][~v]).all()
+
+
+@pytest.mark.parametrize("alpha", [1.0, 0.6, 0.2])
+@pytest.mark.parametrize("layout", ["keypoints", "normalized"])
+def test_matches_numpy_on_random_and_realistic_inputs(alpha: float, layout: str) -> None:
+    model = synthetic_model(alpha, seed=int(alpha * 10))
+    kp = sample_inputs(1500, seed=3)
+    assert 0 < model.predict(kp).valid.mean() < 1  # both valid and invalid rows are exercised
+    _compare(model, kp, layout)
+
+
+@pytest.mark.parametrize(
+    "name", [n for n in MODEL_NAMES if (WEIGHTS_DIR / f"{n}.safetensors").is_file()]
+)
+def test_shipped_weights_export(name: str) -> None:
+    model = load_model(name)
+    err = verify_onnx(model, build_onnx(model))
+    assert err["angles"] <= 1e-4 and err["sigma"] <= 1e-4
+
+
+def test_missing_points_and_degenerate_people() -> None:
+    model = synthetic_model(1.0)
+    face = sample_inputs(2, seed=0)[1]
+    rows = [face.copy() for _ in range(5)]
+    rows[1][[3, 4]] = 0.0  # ears missing
+    rows[2][1:] = 0.0  # one point only -> invalid
+    rows[3][:, :2] = 50.0  # all points equal -> zero extent, invalid
+    rows[4][2, 2] = np.nan  # NaN confidence = missing
+    rows[4][2, :2] = np.nan
+    kp = np.stack(rows).astype(np.float32)
+    _compare(model, kp, "keypoints")
+    got = run_onnx(onnx_session(build_onnx(model)), kp)
+    assert got["valid"].tolist() == [True, True, False, False, True]
+
+
+def test_dynamic_batch_sizes() -> None:
+    model = synthetic_model(0.2)
+    sess = onnx_session(build_onnx(model))
+    kp = sample_inputs(16, seed=5)
+    full = run_onnx(sess, kp)
+    for n in (0, 1, 7):
+        part = run_onnx(sess, kp[:n])
+        assert part["angles"].shape == (n, 3)
+        np.testing.assert_allclose(part["angles"], full["angles"][:n], atol=1e-5)
+    inp = sess.get_inputs()[0]
+    assert inp.name == "keypoints" and isinstance(inp.shape[0], str) and inp.shape[1:] == [5, 3]
+
+
+def test_yaw_wrap_and_sigma_calibration() -> None:
+    base = synthetic_model(0.2, seed=1)
+    t = {k: v.copy() for k, v in base.tensors.items()}
+    t["head.weight"][0] = 0.0
+    t["head.bias"][0] = 200.0  # raw yaw 200° -> wrapped to -160°
+    meta = {
+        "alpha": "0.2",
+        "sigma_calibration": json.dumps({"yaw": 2.0, "pitch": 1.0, "roll": 0.5}),
+    }
+    model = HeadPoseModel(t, meta)
+    plain = HeadPoseModel(t, {"alpha": "0.2"})
+    kp = sample_inputs(40, seed=2)[20:]
+    got = run_onnx(onnx_session(build_onnx(model)), kp)
+    ref = run_onnx(onnx_session(build_onnx(plain)), kp)
+    np.testing.assert_allclose(got["angles"][:, 0], -160.0, atol=1e-4)
+    np.testing.assert_allclose(got["sigma"] / ref["sigma"], [[2.0, 1.0, 0.5]] * 20, rtol=1e-5)
+
+
+def test_file_metadata_and_opset(tmp_path) -> None:
+    import onnx
+
+    path = export_onnx(synthetic_model(0.6), tmp_path / "m.onnx")
+    proto = onnx.load(str(path))
+    assert proto.opset_import[0].version == OPSET
+    props = {p.key: p.value for p in proto.metadata_props}
+    assert props["alpha"] == "0.6" and props["input"] == "keypoints"
+    assert len(props["weights_sha256"]) == 64
+    with pytest.raises(InputError):
+        export_onnx(synthetic_model(0.2), tmp_path / "m.txt")
+    with pytest.raises(InputError):
+        build_onnx(synthetic_model(0.2), input="pixels")
+
+
+def test_verify_detects_a_wrong_file() -> None:
+    a, b = synthetic_model(0.2, seed=1), synthetic_model(0.2, seed=2)
+    with pytest.raises(HhpnetError, match="ONNX check failed"):
+        verify_onnx(a, build_onnx(b))
+
+
+def test_export_command(tmp_path) -> None:
+    from typer.testing import CliRunner
+
+    from hhpnet.cli import app
+
+    weights = synthetic_model(0.2).save(tmp_path / "tiny.safetensors")
+    out = tmp_path / "tiny.onnx"
+    res = CliRunner().invoke(app, ["export", "--model", str(weights), "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    assert out.is_file() and "verified" in res.output
+    sess = onnx_session(out)
+    kp = sample_inputs(10, seed=9)
+    np.testing.assert_allclose(
+        run_onnx(sess, kp)["angles"], load_model(weights).predict(kp).angles, atol=1e-4
+    )
+    res = CliRunner().invoke(app, ["export", "--model", str(weights), "-o", str(out), "-f", "tf"])
+    assert isinstance(res.exception, InputError)
