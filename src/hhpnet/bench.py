@@ -23,6 +23,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -538,13 +539,13 @@ def posenet_suite(
             x15 = normalize(validate_keypoints(kp))[0]
             kp_in = kp[0] if b == 1 else kp
             fns: dict[str, Callable[[], Any]] = {
-                "numpy predict": lambda kp_in=kp_in, m=model: m.predict(kp_in),
-                "ORT keypoints": lambda kp=kp, s=sess_kp: s.run(None, {"keypoints": kp}),
-                "numpy network": lambda x=x15, m=model: m.forward(x),
-                "ORT network": lambda x=x15, s=sess_x: s.run(None, {"x": x}),
+                "numpy predict": partial(model.predict, kp_in),
+                "ORT keypoints": partial(sess_kp.run, None, {"keypoints": kp}),
+                "numpy network": partial(model.forward, x15),
+                "ORT network": partial(sess_x.run, None, {"x": x15}),
             }
             if tnet is not None:
-                fns["torch network"] = lambda x=x15, f=tnet: f(x)
+                fns["torch network"] = partial(tnet, x15)
             res = measure_interleaved(fns, items=b, repeats=repeats, min_time=min_time)
             for label, tm in res.items():
                 gflops = 2.0 * macs * tm.rate / 1e9
@@ -692,7 +693,7 @@ def face_tiles() -> list[Any]:
         for x1, y1, x2, y2 in found.boxes:
             side = 1.9 * max(x2 - x1, y2 - y1)
             cx, cy = (x1 + x2) / 2, (y1 + y2) / 2 - 0.05 * side
-            m = np.float32([[1, 0, side / 2 - cx], [0, 1, side / 2 - cy]])
+            m = np.array([[1, 0, side / 2 - cx], [0, 1, side / 2 - cy]], np.float32)
             s = round(side)
             tiles.append(cv2.warpAffine(bgr, m, (s, s), borderMode=cv2.BORDER_REPLICATE))
     tiles += [t[:, ::-1].copy() for t in tiles[:2]]
@@ -721,6 +722,16 @@ def make_scene(n_people: int, width: int = 640, height: int = 480) -> Any:
         y0 = r * cell_h + (cell_h - side) // 2
         img[y0 : y0 + side, x0 : x0 + side] = tile
     return img
+
+
+def _decode_and_run(analyze: Callable[[Any], int], jpeg: bytes) -> int:
+    from hhpnet.io import read_image
+
+    return analyze(read_image(jpeg))
+
+
+def _draw_copy(annotate: Callable[..., Any], bgr: Any, poses: Any) -> Any:
+    return annotate(bgr.copy(), poses)
 
 
 def pipeline_suite(
@@ -752,7 +763,7 @@ def pipeline_suite(
             cv2.imwrite(str(out_dir / f"scene_{n}_people.png"), bgr)
         found = {c.name: c.analyze(rgb) for c in candidates}
         fns: dict[str, Callable[[], Any]] = {
-            c.name: (lambda c=c, j=jpeg: c.analyze(read_image(j))) for c in candidates
+            c.name: partial(_decode_and_run, c.analyze, jpeg) for c in candidates
         }
         if estimator is not None:
             from hhpnet.draw import annotate
@@ -789,7 +800,7 @@ def pipeline_suite(
                 {"people": n, "found": found[name], **tm.to_dict()}
             )
         # per stage (not interleaved; same machine state roughly)
-        dec = measure(lambda j=jpeg: read_image(j), repeats=repeats, min_time=min_time / 2)
+        dec = measure(partial(read_image, jpeg), repeats=repeats, min_time=min_time / 2)
         stage_rows.append([f"{n} people", "(all)", "decode JPEG → RGB", dec.fmt()])
         for c in candidates:
             if c.stages is None:
@@ -803,11 +814,11 @@ def pipeline_suite(
             poses = estimator(rgb, rgb=True)
             drawn = annotate(bgr.copy(), poses)
             tm = measure(
-                lambda b=bgr, p=poses: annotate(b.copy(), p), repeats=repeats, min_time=min_time / 2
+                partial(_draw_copy, annotate, bgr, poses), repeats=repeats, min_time=min_time / 2
             )
             stage_rows.append([f"{n} people", base, "draw (annotate)", tm.fmt()])
             tm = measure(
-                lambda d=drawn: cv2.imencode(".jpg", d), repeats=repeats, min_time=min_time / 2
+                partial(cv2.imencode, ".jpg", drawn), repeats=repeats, min_time=min_time / 2
             )
             stage_rows.append([f"{n} people", base, "write (JPEG encode)", tm.fmt()])
     report.text(
