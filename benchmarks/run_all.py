@@ -19,6 +19,48 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 
+def pipeline_memory(report, dlib_upsample: list[int], threads: int) -> None:
+    """Peak RSS of each pipeline in a fresh process (imports + models + one 6-person image)."""
+    import tempfile
+
+    import cv2
+
+    from hhpnet.bench import _rss_probe, make_scene
+
+    with tempfile.TemporaryDirectory() as tmp:
+        scene = Path(tmp) / "scene.png"
+        cv2.imwrite(str(scene), make_scene(6))
+        prelude = (
+            f"import sys; sys.path.insert(0, {str(HERE)!r}); import cv2\n"
+            f"rgb = cv2.imread({str(scene)!r})[..., ::-1].copy()"
+        )
+        codes = {
+            "hhpnet + blazeface": "from hhpnet.bench import hhpnet_candidate\n"
+            f"c, _ = hhpnet_candidate('blazeface', threads={threads})",
+            "hhpnet + blazepose": "from hhpnet.bench import hhpnet_candidate\n"
+            f"c, _ = hhpnet_candidate('blazepose', threads={threads})",
+            "BlazeFace + face mesh + solvePnP": "from alternatives import facemesh_pnp\n"
+            f"c = facemesh_pnp.make({threads})",
+            "BlazeFace + 5-point solvePnP": "from alternatives import pnp5\n"
+            f"c = pnp5.make({threads})",
+        }
+        for u in dlib_upsample:
+            codes[f"dlib HOG (upsample {u}) + 68 landmarks + solvePnP"] = (
+                f"from alternatives import dlib_pnp\nc = dlib_pnp.make(upsample={u})"
+            )
+        rows = []
+        for name, code in codes.items():
+            mib = _rss_probe(code + "\nc.analyze(rgb)", prelude=prelude)
+            rows.append([name, "failed" if mib is None else f"{mib:.0f} MiB"])
+            report.data.setdefault("pipeline_rss_mib", {})[name] = mib
+    report.heading("Pipeline memory")
+    report.text(
+        "Peak resident memory added to a fresh python + numpy + OpenCV process by importing the "
+        "pipeline, loading its models and analysing one 6-person image (VmHWM)."
+    )
+    report.table(["pipeline", "peak RSS added"], rows)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-o", "--output", type=Path, default=HERE / "results" / "report.md")
@@ -66,6 +108,8 @@ def main() -> int:
         extra_candidates=extra,
         title="hhpnet benchmark, with the alternatives",
     )
+    if "pipeline" in args.sections:
+        pipeline_memory(report, args.dlib_upsample, args.pipeline_threads)
     notes = [f"- {c.name}: {c.note}" for c in extra if c.note]
     notes += [f"- skipped {s}" for s in skipped]
     if notes:
