@@ -82,6 +82,9 @@ def test_dynamic_batch_sizes() -> None:
         np.testing.assert_allclose(part["angles"], full["angles"][:n], atol=1e-5)
     inp = sess.get_inputs()[0]
     assert inp.name == "keypoints" and isinstance(inp.shape[0], str) and inp.shape[1:] == [5, 3]
+    for layout in ("keypoints", "normalized"):
+        outs = onnx_session(build_onnx(model, input=layout)).get_outputs()
+        assert [o.name for o in outs] == ["angles", "sigma", "valid"]
 
 
 def test_yaw_wrap_and_sigma_calibration() -> None:

@@ -94,7 +94,7 @@ def build_onnx(model: Any, *, input: str = "keypoints", opset: int = OPSET) -> A
         x15 = "x"
         # normalize() returns all-zero rows for invalid people; valid rows have some c > 0
         absmax = node("ReduceMax", [node("Abs", ["x"], "x_abs")], "x_absmax", axes=[1], keepdims=0)
-        valid = node("Greater", [absmax, const("zero", 0.0)], "valid")
+        valid = node("Greater", [absmax, const("zero", 0.0)], "valid_x")
 
     # Layer 0: the three 1×1 branches as one (15, 75) matrix: x-branch (k*5+f), y-branch, and the
     # standardised c-branch pre-activation u = w_c (c − c_mean) / c_std (no bias in the network;
@@ -164,15 +164,11 @@ def build_onnx(model: Any, *, input: str = "keypoints", opset: int = OPSET) -> A
     valid2 = node("Unsqueeze", [valid, const("axis_last", [1], np.int64)], "valid2")
     node("Where", [valid2, ang, const("nan", np.nan)], "angles")
     node("Where", [valid2, sig, const("inf", np.inf)], "sigma")
-    if input == "keypoints":
-        nodes.append(helper.make_node("Identity", [valid], ["valid_out"], name="valid_out"))
-        valid_name = "valid_out"
-    else:
-        valid_name = valid
+    node("Identity", [valid], "valid")
     outputs = [
         helper.make_tensor_value_info("angles", f32, ["N", 3]),
         helper.make_tensor_value_info("sigma", f32, ["N", 3]),
-        helper.make_tensor_value_info(valid_name, TensorProto.BOOL, ["N"]),
+        helper.make_tensor_value_info("valid", TensorProto.BOOL, ["N"]),
     ]
     graph = helper.make_graph(nodes, f"hhpnet_{m.name}", [graph_in], outputs, inits)
     proto = helper.make_model(
@@ -256,7 +252,7 @@ def _normalize_nodes(node: Any, const: Any) -> tuple[str, str]:
         "any_ext",
         to=9,
     )
-    valid = node("And", [enough, any_ext], "valid")
+    valid = node("And", [enough, any_ext], "valid_kp")
     x15 = node("Reshape", [trip, const("shape15", [-1, 15], i64)], "x15_raw")
     vmask = node(
         "Unsqueeze", [node("Cast", [valid], "valid_f", to=1), const("ax1v", [1], i64)], "valid_f2"
@@ -308,7 +304,9 @@ def onnx_session(path_or_proto: Any, threads: int = 1) -> Any:
 def run_onnx(session: Any, inputs: NDArray[np.float32]) -> dict[str, NDArray[Any]]:
     """Run a session made by :func:`onnx_session`: ``{"angles", "sigma", "valid"}``."""
     name = session.get_inputs()[0].name
-    outs = session.run(None, {name: np.ascontiguousarray(inputs, np.float32)})
+    outs = session.run(
+        ["angles", "sigma", "valid"], {name: np.ascontiguousarray(inputs, np.float32)}
+    )
     return dict(zip(("angles", "sigma", "valid"), outs, strict=True))
 
 
