@@ -724,6 +724,10 @@ def make_scene(n_people: int, width: int = 640, height: int = 480) -> Any:
     return img
 
 
+def _people(n: int) -> str:
+    return "1 person" if n == 1 else f"{n} people"
+
+
 def _decode_and_run(analyze: Callable[[Any], int], jpeg: bytes) -> int:
     from hhpnet.io import read_image
 
@@ -760,7 +764,7 @@ def pipeline_suite(
         h, w = rgb.shape[:2]
         if out_dir is not None:
             out_dir.mkdir(parents=True, exist_ok=True)
-            cv2.imwrite(str(out_dir / f"scene_{n}_people.png"), bgr)
+            cv2.imwrite(str(out_dir / f"scene_{n}_people.jpg"), bgr)
         found = {c.name: c.analyze(rgb) for c in candidates}
         fns: dict[str, Callable[[], Any]] = {
             c.name: partial(_decode_and_run, c.analyze, jpeg) for c in candidates
@@ -779,7 +783,7 @@ def pipeline_suite(
             if out_dir is not None:
                 img = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
                 cv2.imwrite(
-                    str(out_dir / f"scene_{n}_people_hhpnet.png"), annotate(img, estimator(img))
+                    str(out_dir / f"scene_{n}_people_hhpnet.jpg"), annotate(img, estimator(img))
                 )
         res = measure_interleaved(fns, repeats=repeats, min_time=min_time)
         t_base = res[base].median
@@ -787,7 +791,7 @@ def pipeline_suite(
             k = max(found[name], 1)
             rows.append(
                 [
-                    f"{w}×{h}, {n} people",
+                    f"{w}×{h}, {n} " + ("person" if n == 1 else "people"),
                     name,
                     f"{found[name]}/{n}",
                     tm.fmt(),
@@ -801,13 +805,13 @@ def pipeline_suite(
             )
         # per stage (not interleaved; same machine state roughly)
         dec = measure(partial(read_image, jpeg), repeats=repeats, min_time=min_time / 2)
-        stage_rows.append([f"{n} people", "(all)", "decode JPEG → RGB", dec.fmt()])
+        stage_rows.append([_people(n), "(all)", "decode JPEG → RGB", dec.fmt()])
         for c in candidates:
             if c.stages is None:
                 continue
             for sname, fn in c.stages(rgb).items():
                 tm = measure(fn, repeats=repeats, min_time=min_time / 2)
-                stage_rows.append([f"{n} people", c.name, sname, tm.fmt()])
+                stage_rows.append([_people(n), c.name, sname, tm.fmt()])
         if estimator is not None:
             from hhpnet.draw import annotate
 
@@ -816,11 +820,11 @@ def pipeline_suite(
             tm = measure(
                 partial(_draw_copy, annotate, bgr, poses), repeats=repeats, min_time=min_time / 2
             )
-            stage_rows.append([f"{n} people", base, "draw (annotate)", tm.fmt()])
+            stage_rows.append([_people(n), base, "draw (annotate)", tm.fmt()])
             tm = measure(
                 partial(cv2.imencode, ".jpg", drawn), repeats=repeats, min_time=min_time / 2
             )
-            stage_rows.append([f"{n} people", base, "write (JPEG encode)", tm.fmt()])
+            stage_rows.append([_people(n), base, "write (JPEG encode)", tm.fmt()])
     report.text(
         "Decode (JPEG bytes in memory → RGB) + detection + landmarks/pose, per image; every "
         "pipeline timed interleaved in the same run. *faces* = faces given a pose / people in "
