@@ -150,3 +150,41 @@ def test_bench_command_rejects_unknown_section() -> None:
 
     res = CliRunner().invoke(app, ["bench", "--section", "gpu"])
     assert isinstance(res.exception, InputError)
+
+
+def test_alternatives_agree_with_the_convention_on_a_mirrored_face() -> None:
+    """The competing pipelines of benchmarks/alternatives: one face found, and mirroring the
+    image negates yaw and roll (pins the solvePnP → hhpnet angle conversion)."""
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    bench_dir = Path(__file__).resolve().parents[1] / "benchmarks"
+    if not (bench_dir / "alternatives").is_dir():
+        pytest.skip("benchmarks/ not available")
+    sys.path.insert(0, str(bench_dir))
+    try:
+        from alternatives import facemesh_pnp, pnp5
+
+        pipelines = [facemesh_pnp.FaceMeshPnP(1)]
+        if importlib.util.find_spec("dlib") and importlib.util.find_spec("face_recognition_models"):
+            from alternatives import dlib_pnp
+
+            pipelines.append(dlib_pnp.DlibPnP(0))
+        det = pipelines[0].det
+        solve, _ = pnp5.solver()
+    finally:
+        sys.path.remove(str(bench_dir))
+    import cv2
+
+    rgb = np.ascontiguousarray(make_scene(1)[..., ::-1])
+    mirrored = np.ascontiguousarray(rgb[:, ::-1])
+    turn = cv2.getRotationMatrix2D((320, 240), -20.0, 1.0)  # 20° clockwise in the image
+    rotated = cv2.warpAffine(rgb, turn, (640, 480), borderMode=cv2.BORDER_REPLICATE)
+    runs = [[p(im) for im in (rgb, mirrored, rotated)] for p in pipelines]
+    runs.append([solve(det(im).keypoints, 640, 480) for im in (rgb, mirrored, rotated)])
+    for a, b, r in runs:
+        assert a.shape == b.shape == r.shape == (1, 3)
+        assert abs(a[0, 0] + b[0, 0]) < 8.0 and abs(a[0, 2] + b[0, 2]) < 8.0  # mirror: −yaw, −roll
+        assert abs(a[0, 1] - b[0, 1]) < 8.0
+        assert abs(r[0, 2] - a[0, 2] - 20.0) < 6.0  # clockwise turn = positive roll
