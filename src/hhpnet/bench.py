@@ -507,6 +507,7 @@ def posenet_suite(
     """Latency / throughput of the pose network per backend, size, memory and GFLOP/s."""
     import tracemalloc
 
+    from hhpnet.errors import HhpnetError
     from hhpnet.export import build_onnx, onnx_session, sample_inputs
     from hhpnet.keypoints import normalize, validate_keypoints
     from hhpnet.model import WEIGHTS_DIR
@@ -530,8 +531,13 @@ def posenet_suite(
         model, trained = get_model(name)
         alpha = model.alpha
         macs = pose_macs(alpha)
-        sess_kp = onnx_session(build_onnx(model, input="keypoints"), threads)
-        sess_x = onnx_session(build_onnx(model, input="normalized"), threads)
+        try:
+            sess_kp = onnx_session(build_onnx(model, input="keypoints"), threads)
+            sess_x = onnx_session(build_onnx(model, input="normalized"), threads)
+            onnx_bytes: int | None = len(build_onnx(model).SerializeToString())
+        except HhpnetError:  # onnx / onnxruntime not installed: numpy and torch only
+            sess_kp = sess_x = None
+            onnx_bytes = None
         tnet = _torch_net(model, threads)
         torch_fn_cache[name] = tnet
         for b in batches:
@@ -540,10 +546,11 @@ def posenet_suite(
             kp_in = kp[0] if b == 1 else kp
             fns: dict[str, Callable[[], Any]] = {
                 "numpy predict": partial(model.predict, kp_in),
-                "ORT keypoints": partial(sess_kp.run, None, {"keypoints": kp}),
                 "numpy network": partial(model.forward, x15),
-                "ORT network": partial(sess_x.run, None, {"x": x15}),
             }
+            if sess_kp is not None and sess_x is not None:
+                fns["ORT keypoints"] = partial(sess_kp.run, None, {"keypoints": kp})
+                fns["ORT network"] = partial(sess_x.run, None, {"x": x15})
             if tnet is not None:
                 fns["torch network"] = partial(tnet, x15)
             res = measure_interleaved(fns, items=b, repeats=repeats, min_time=min_time)
@@ -567,7 +574,6 @@ def posenet_suite(
                 )
         # size and memory
         wfile = WEIGHTS_DIR / f"{name}.safetensors"
-        onnx_bytes = len(build_onnx(model).SerializeToString())
         kp = sample_inputs(8192, seed=1)[4096:]
         tracemalloc.start()
         model.predict(kp)
@@ -580,7 +586,7 @@ def posenet_suite(
                 f"{model.parameter_count():,}",
                 f"{macs:,}",
                 f"{wfile.stat().st_size / 1024:.0f} KiB" if wfile.is_file() else "(not shipped)",
-                f"{onnx_bytes / 1024:.0f} KiB",
+                f"{onnx_bytes / 1024:.0f} KiB" if onnx_bytes else "(no onnx)",
                 f"{folded / 1024:.0f} KiB",
                 f"{peak_bytes / 1024:.0f} KiB",
                 "trained" if trained else "random",
