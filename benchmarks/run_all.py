@@ -71,8 +71,8 @@ def main() -> int:
     parser.add_argument(
         "--sections",
         nargs="+",
-        default=["posenet", "pipeline", "startup"],
-        choices=["posenet", "pipeline", "startup"],
+        default=["posenet", "pipeline", "cli", "startup"],
+        choices=["posenet", "pipeline", "cli", "startup"],
     )
     args = parser.parse_args()
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):

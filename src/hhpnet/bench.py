@@ -852,12 +852,68 @@ def pipeline_suite(
     report.table(["image", "pipeline", "stage", "time [IQR]"], stage_rows)
 
 
+# --------------------------------------------------------------------------- command line
+def cli_suite(report: Report, *, n_images: int = 100, repeats: int = 3) -> None:
+    """``hhpnet predict FOLDER`` on ``n_images`` 640×480 JPEGs (half 1-person, half 6-person),
+    wall time of the whole command (start-up included), with and without writing outputs."""
+    import shutil
+    import tempfile
+
+    import cv2
+
+    exe = Path(sys.executable).with_name("hhpnet")
+    base_cmd = [str(exe)] if exe.is_file() else [sys.executable, "-m", "hhpnet.cli"]
+    report.heading("Command line")
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        folder = root / "images"
+        folder.mkdir()
+        scenes = [make_scene(1), make_scene(6)]
+        for i in range(n_images):
+            cv2.imwrite(
+                str(folder / f"img{i:04d}.jpg"), scenes[i % 2], [cv2.IMWRITE_JPEG_QUALITY, 92]
+            )
+        model, trained = get_model("hhpnet-1.0")
+        model_arg = "hhpnet-1.0" if trained else str(model.save(root / "random.safetensors"))
+        variants = {
+            "no output files": [],
+            "--json": ["--json", str(root / "out.jsonl")],
+            "--json --save-dir (annotated JPEGs)": [
+                "--json",
+                str(root / "out.jsonl"),
+                "--save-dir",
+                str(root / "annotated"),
+            ],
+        }
+        rows = []
+        for name, extra in variants.items():
+            cmd = [*base_cmd, "predict", str(folder), "--model", model_arg, "--no-progress", *extra]
+            times = []
+            for _ in range(repeats):
+                t0 = time.perf_counter()
+                res = subprocess.run(cmd, capture_output=True, text=True, check=False)
+                times.append(time.perf_counter() - t0)
+                if res.returncode != 0:
+                    report.text(f"`hhpnet predict` failed: {res.stderr.strip().splitlines()[-1:]}")
+                    return
+                shutil.rmtree(root / "annotated", ignore_errors=True)
+            tm = Timing(name, times, items=n_images)
+            rows.append([name, tm.fmt(), f"{tm.rate:.0f}"])
+            report.data.setdefault("cli", []).append(tm.to_dict())
+    report.text(
+        f"`hhpnet predict FOLDER --no-progress` on {n_images} JPEGs of 640×480 (half with 1 "
+        "person, half with 6), whole command including interpreter start-up and model "
+        f"loading; median [IQR] of {repeats} runs."
+    )
+    report.table(["outputs", f"wall time, {n_images} images", "images/s"], rows)
+
+
 # --------------------------------------------------------------------------- entry point
 def run(
     *,
     output: Path | None = None,
     quick: bool = False,
-    sections: Sequence[str] = ("posenet", "pipeline", "startup"),
+    sections: Sequence[str] = ("posenet", "pipeline", "cli", "startup"),
     threads: int = 1,
     pipeline_threads: int = 2,
     extra_candidates: Sequence[Candidate] = (),
@@ -913,6 +969,8 @@ def run(
             min_time=0.05 if quick else 0.1,
             out_dir=output.parent if output is not None else None,
         )
+    if "cli" in sections:
+        cli_suite(report, repeats=2 if quick else 3)
     if "startup" in sections:
         report.heading("Start-up")
         st = startup_times(repeats=3 if quick else 7)
@@ -943,8 +1001,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--sections",
         nargs="+",
-        default=["posenet", "pipeline", "startup"],
-        choices=["posenet", "pipeline", "startup"],
+        default=["posenet", "pipeline", "cli", "startup"],
+        choices=["posenet", "pipeline", "cli", "startup"],
     )
     args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
     if os.environ.get("HHPNET_BENCH_CHILD") != "1":

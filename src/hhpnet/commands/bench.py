@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-SECTIONS = ("posenet", "pipeline", "startup")
+SECTIONS = ("posenet", "pipeline", "cli", "startup")
 
 
 def register(app: typer.Typer) -> None:
@@ -30,7 +30,7 @@ def register(app: typer.Typer) -> None:
         ] = 2,
         sections: Annotated[
             list[str] | None,
-            typer.Option("--section", "-s", help="posenet, pipeline, startup (repeatable)."),
+            typer.Option("--section", "-s", help="posenet, pipeline, cli, startup (repeatable)."),
         ] = None,
     ) -> None:
         """Benchmark on this machine: median and IQR of repeated, interleaved timings.
