@@ -143,3 +143,26 @@ def test_export_command(tmp_path) -> None:
     )
     res = CliRunner().invoke(app, ["export", "--model", str(weights), "-o", str(out), "-f", "tf"])
     assert isinstance(res.exception, InputError)
+
+
+def test_matches_numpy_on_detector_keypoints_from_real_photos() -> None:
+    """Keypoints found by BlazeFace and BlazePose on the bundled example photos."""
+    from pathlib import Path
+
+    import hhpnet
+    from hhpnet.bench import make_scene
+    from hhpnet.detectors import create_detector
+    from hhpnet.io import read_image
+
+    images = [
+        read_image(p) for p in sorted((Path(hhpnet.__file__).parent / "examples").glob("*.jpg"))
+    ]
+    images.append(np.ascontiguousarray(make_scene(6)[..., ::-1]))
+    found = []
+    for name in ("blazeface", "blazepose"):
+        det = create_detector(name, num_threads=1)
+        found += [det(im).keypoints for im in images]
+    kp = np.concatenate(found)
+    assert len(kp) >= 8
+    for alpha in (1.0, 0.2):
+        _compare(synthetic_model(alpha), kp, "keypoints")
