@@ -73,11 +73,14 @@ def solve_pnp(
         cam = np.array([[f, 0, w / 2], [0, f, h / 2], [0, 0, 1]])
         obj = np.ascontiguousarray(model_cv[present])
         img = np.ascontiguousarray(kp[i, present, :2], dtype=np.float64)
-        ok, rvec, tvec = cv2.solvePnP(obj, img, cam, None, flags=cv2.SOLVEPNP_SQPNP)
+        try:
+            ok, rvec, tvec = cv2.solvePnP(obj, img, cam, None, flags=cv2.SOLVEPNP_SQPNP)
+        except cv2.error:  # degenerate configuration (e.g. nearly coincident points)
+            continue
         if not ok or tvec[2, 0] <= 0:
             continue
         r_cv, _ = cv2.Rodrigues(rvec)
-        r_app = _ray_rotation(tvec[:, 0]).T @ r_cv
+        r_app = _ray_rotation(np.asarray(tvec[:, 0], dtype=np.float64)).T @ r_cv
         angles[i] = matrix_to_angles(S_FLIP @ r_app @ S_FLIP)
         valid[i] = True
     return angles, valid
