@@ -14,7 +14,7 @@ import sys
 import typer
 
 #: command modules under hhpnet.commands, in the order shown by --help
-COMMAND_MODULES: tuple[str, ...] = ("train", "evaluate")
+COMMAND_MODULES: tuple[str, ...] = ("predict", "demo", "train", "evaluate", "export", "bench")
 
 app = typer.Typer(
     name="hhpnet",
