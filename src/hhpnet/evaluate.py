@@ -277,22 +277,48 @@ def _yaw_groups(angles: NDArray[np.floating]) -> dict[str, NDArray[np.bool_]]:
 
 
 def run_baseline(
-    keypoints: NDArray[np.float32], image_size: NDArray[np.integer] | None
+    keypoints: NDArray[np.float32],
+    image_size: NDArray[np.integer] | None,
+    detector: NDArray[np.integer] | None = None,
+    detector_names: Sequence[str] = (),
 ) -> NDArray[np.float64]:
-    """Angles ``(n, 3)`` from :func:`hhpnet.baseline.solve_pnp` (NaN where it fails)."""
+    """Angles ``(n, 3)`` from :func:`hhpnet.baseline.solve_pnp` (NaN where it fails).
+
+    Each detector profile is fitted to its own mean head (keypoint placement); without profile
+    information the BlazeFace placement is used. Without image sizes the image is taken as
+    the keypoints' bounding box doubled (focal length = that width).
+    """
     from hhpnet.baseline import solve_pnp
 
-    res = solve_pnp(keypoints, image_size) if image_size is not None else solve_pnp(keypoints)
-    if hasattr(res, "angles"):
-        ang = np.asarray(res.angles, np.float64)
-    elif hasattr(res, "yaw"):
-        ang = np.stack([res.yaw, res.pitch, res.roll], axis=1).astype(np.float64)
+    kp = np.asarray(keypoints, np.float32)
+    n = len(kp)
+    if image_size is None:
+        present = kp[..., 2] > 0
+        far = np.where(present[..., None], kp[..., :2], 0.0).max(axis=1)
+        image_size = np.maximum(2.0 * far, 16.0).astype(np.int32)
+    sizes = np.broadcast_to(np.asarray(image_size), (n, 2))
+    out = np.full((n, 3), np.nan)
+    if detector is None or not len(detector_names):
+        groups = [("blazeface", np.ones(n, bool))]
     else:
-        ang = np.asarray(res, np.float64)
-    valid = getattr(res, "valid", None)
-    if valid is not None:
-        ang = np.where(np.asarray(valid, bool)[:, None], ang, np.nan)
-    return ang.reshape(len(keypoints), 3)
+        groups = [(name, np.asarray(detector) == i) for i, name in enumerate(detector_names)]
+    for head, mask in groups:
+        if not mask.any():
+            continue
+        try:
+            angles, valid = solve_pnp(kp[mask], sizes[mask], head=head)
+        except Exception:  # a degenerate person can make OpenCV assert: fit one by one
+            idx = np.flatnonzero(mask)
+            angles, valid = np.full((len(idx), 3), np.nan), np.zeros(len(idx), bool)
+            for j, i in enumerate(idx):
+                try:
+                    a, v = solve_pnp(kp[i : i + 1], sizes[i], head=head)
+                    angles[j], valid[j] = np.asarray(a).reshape(3), bool(np.asarray(v)[0])
+                except Exception:
+                    continue
+        ang = np.asarray(angles, np.float64).reshape(-1, 3)
+        out[mask] = np.where(np.asarray(valid, bool)[:, None], ang, np.nan)
+    return out
 
 
 def evaluate(
@@ -315,7 +341,7 @@ def evaluate(
     err[~out.valid] = np.nan
     base = None
     if baseline:
-        base = angle_errors(run_baseline(kp, image_size), ang)
+        base = angle_errors(run_baseline(kp, image_size, detector, detector_names), ang)
     missing = (kp[..., 2] <= 0).sum(axis=1)
     groups: dict[str, dict[str, NDArray[np.bool_]]] = {"|yaw|": _yaw_groups(ang)}
     groups["missing"] = {str(k): missing == k for k in range(4) if (missing == k).any()}

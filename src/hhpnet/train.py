@@ -229,7 +229,7 @@ def train(
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
-            run += float(loss)
+            run += loss.item()
             nb += 1
             step += 1
         net.eval()
