@@ -229,12 +229,14 @@ def plot_calibration(result: EvalResult, path: str | Path, bins: int = 12) -> Pa
     for i, a in enumerate(ANGLES):
         ax = axes[0, i]
         e, s = err[:, i], sig[:, i]
-        if len(e) >= bins:
-            edges = np.quantile(s, np.linspace(0, 1, bins + 1))
-            idx = np.clip(np.searchsorted(edges, s, side="right") - 1, 0, bins - 1)
-            ms = np.array([s[idx == b].mean() for b in range(bins)])
-            rms = np.array([np.sqrt(np.mean(e[idx == b] ** 2)) for b in range(bins)])
-            mae = np.array([e[idx == b].mean() for b in range(bins)])
+        nb = min(bins, len(e) // 10)
+        if nb >= 1:
+            edges = np.quantile(s, np.linspace(0, 1, nb + 1))
+            idx = np.clip(np.searchsorted(edges, s, side="right") - 1, 0, nb - 1)
+            used = [b for b in range(nb) if (idx == b).any()]
+            ms = np.array([s[idx == b].mean() for b in used])
+            rms = np.array([np.sqrt(np.mean(e[idx == b] ** 2)) for b in used])
+            mae = np.array([e[idx == b].mean() for b in used])
             top = float(max(ms.max(), rms.max())) * 1.05
             ax.plot([0, top], [0, top], color="0.6", ls="--", label="ideal (RMS = σ)")
             ax.plot(ms, rms, "o-", color="C0", label="RMS error")
@@ -242,10 +244,10 @@ def plot_calibration(result: EvalResult, path: str | Path, bins: int = 12) -> Pa
             ax.plot([0, top], [0, top * np.sqrt(2 / np.pi)], color="C1", ls=":", lw=1)
             ax.set_xlim(0, top)
             ax.set_ylim(0, top)
-        ax.set_title(f"{a}: reliability ({bins} σ-quantile bins)")
+            ax.legend(fontsize=8, loc="upper left")
+        ax.set_title(f"{a}: reliability ({nb} σ-quantile bins)")
         ax.set_xlabel("predicted σ (degrees)")
         ax.set_ylabel("error (degrees)")
-        ax.legend(fontsize=8, loc="upper left")
         ax.grid(alpha=0.3)
         ax = axes[1, i]
         fr = np.linspace(0, 0.95, 20)
