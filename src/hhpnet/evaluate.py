@@ -79,7 +79,8 @@ def uncertainty_metrics(err: NDArray[np.floating], sigma: NDArray[np.floating]) 
     out: dict[str, Any] = {"fractions": list(SPARSE_FRACTIONS)}
     for i, a in enumerate(ANGLES):
         e, s = err[:, i], sigma[:, i]
-        rho = float(spearmanr(s, e).statistic) if len(e) > 2 else float("nan")
+        defined = len(e) > 2 and np.ptp(s) > 0 and np.ptp(e) > 0
+        rho = float(spearmanr(s, e).statistic) if defined else float("nan")
         out[a] = {
             "spearman": rho,
             "within_1sigma": float(np.mean(e <= s)) if len(e) else float("nan"),
