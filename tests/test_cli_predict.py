@@ -159,3 +159,29 @@ def test_main_prints_one_line_and_exits_2(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert proc.stderr.strip().count("\n") == 0
     assert proc.stderr.startswith("hhpnet: error: no such file or folder")
+
+
+def test_predict_hands_videos_to_the_video_pipeline(tmp_path: Path, model_file: str) -> None:
+    import cv2
+
+    frame = cv2.resize(cv2.imread(example_images()[0]), (320, 320))
+    video = tmp_path / "clip.avi"
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 10.0, (320, 320))
+    for _ in range(3):
+        writer.write(frame)
+    writer.release()
+    res = CliRunner().invoke(
+        app,
+        [
+            "predict",
+            str(video),
+            "--model",
+            model_file,
+            "--json",
+            str(tmp_path / "p.jsonl"),
+            "--no-progress",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    lines = (tmp_path / "p.clip.jsonl").read_text().splitlines()
+    assert len(lines) == 3  # one record per frame, written by hhpnet.video
