@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import math
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -120,7 +120,6 @@ class Poses:
     head_size: F32
     image_size: tuple[int, int] | None = None
     source: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         n = len(self.keypoints)
@@ -204,7 +203,6 @@ class Poses:
             head_size=self.head_size[index],
             image_size=self.image_size,
             source=self.source,
-            extra=dict(self.extra),
         )
 
     def __repr__(self) -> str:
