@@ -26,13 +26,13 @@ def _local_solve(keypoints: np.ndarray, width: int, height: int) -> np.ndarray:
 def solver() -> tuple[Any, str]:
     """``(fn(keypoints (N,5,3), width, height) -> (N,3) degrees, description)``."""
     try:
-        from hhpnet.baseline import solve_pnp  # type: ignore[import-not-found]
+        from hhpnet.baseline import solve_pnp
     except ImportError:
         return _local_solve, "local 5-point fit (hhpnet.baseline not available)"
 
     def fn(kp: np.ndarray, width: int, height: int) -> np.ndarray:
-        res = solve_pnp(kp, image_size=(width, height))
-        return np.asarray(getattr(res, "angles", res), np.float64).reshape(len(kp), 3)
+        angles, _valid = solve_pnp(kp, (width, height))  # NaN rows where invalid
+        return np.asarray(angles, np.float64).reshape(len(kp), 3)
 
     return fn, "hhpnet.baseline.solve_pnp"
 
