@@ -14,6 +14,7 @@ from hhpnet.bench import synthetic_model
 from hhpnet.errors import HhpnetError, InputError
 from hhpnet.export import (
     OPSET,
+    angle_difference,
     build_onnx,
     export_onnx,
     onnx_session,
@@ -33,7 +34,7 @@ def _compare(model: HeadPoseModel, kp: np.ndarray, layout: str) -> None:
     v = ref.valid
     assert got["angles"].shape == (len(kp), 3) and got["sigma"].shape == (len(kp), 3)
     np.testing.assert_array_equal(got["valid"], v)
-    np.testing.assert_allclose(got["angles"][v], ref.angles[v], rtol=0, atol=1e-4)
+    assert np.abs(angle_difference(got["angles"][v], ref.angles[v])).max(initial=0) <= 1e-4
     np.testing.assert_allclose(got["sigma"][v], ref.sigma[v], rtol=1e-4, atol=0)
     assert np.isnan(got["angles"][~v]).all() and np.isinf(got["sigma"][~v]).all()
 
@@ -85,6 +86,11 @@ def test_dynamic_batch_sizes() -> None:
     for layout in ("keypoints", "normalized"):
         outs = onnx_session(build_onnx(model, input=layout)).get_outputs()
         assert [o.name for o in outs] == ["angles", "sigma", "valid"]
+
+
+def test_angle_difference_across_the_wrap() -> None:
+    d = angle_difference(np.array([180.0, -179.99999, 10.0]), np.array([-179.99999, 180.0, 350.0]))
+    np.testing.assert_allclose(d, [-1e-5, 1e-5, 20.0], atol=1e-9)
 
 
 def test_yaw_wrap_and_sigma_calibration() -> None:

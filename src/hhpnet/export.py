@@ -38,6 +38,7 @@ from hhpnet.errors import InputError
 
 __all__ = [
     "OPSET",
+    "angle_difference",
     "build_onnx",
     "export_onnx",
     "onnx_session",
@@ -354,6 +355,13 @@ def sample_inputs(n: int, seed: int = 0) -> NDArray[np.float32]:
     return kp
 
 
+def angle_difference(a: NDArray[np.floating], b: NDArray[np.floating]) -> NDArray[np.float64]:
+    """``a − b`` in degrees wrapped to [−180, 180): a yaw of 180° and one of −179.99999° (the
+    two sides of the wrap, after float32 rounding) differ by 1e-5°, not 360°."""
+    d = np.asarray(a, np.float64) - np.asarray(b, np.float64)
+    return np.mod(d + 180.0, 360.0) - 180.0
+
+
 def verify_onnx(model: Any, path_or_proto: Any, n: int = 4000, seed: int = 0) -> dict[str, float]:
     """Compare an exported file with the numpy model on :func:`sample_inputs`.
 
@@ -375,7 +383,7 @@ def verify_onnx(model: Any, path_or_proto: Any, n: int = 4000, seed: int = 0) ->
         raise HhpnetError("ONNX check failed: validity flags differ from the numpy model")
     if not (np.isnan(got["angles"][~v]).all() and np.isinf(got["sigma"][~v]).all()):
         raise HhpnetError("ONNX check failed: invalid rows are not NaN / inf")
-    d_ang = float(np.abs(got["angles"][v] - ref.angles[v]).max(initial=0.0))
+    d_ang = float(np.abs(angle_difference(got["angles"][v], ref.angles[v])).max(initial=0.0))
     d_sig = float(np.abs(got["sigma"][v] / ref.sigma[v] - 1.0).max(initial=0.0))
     if not (d_ang <= 1e-4 and d_sig <= 1e-4):
         raise HhpnetError(
