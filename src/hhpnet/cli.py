@@ -14,7 +14,15 @@ import sys
 import typer
 
 #: command modules under hhpnet.commands, in the order shown by --help
-COMMAND_MODULES: tuple[str, ...] = ("predict", "demo", "train", "evaluate", "export", "bench")
+COMMAND_MODULES: tuple[str, ...] = (
+    "predict",
+    "demo",
+    "video",
+    "train",
+    "evaluate",
+    "export",
+    "bench",
+)
 
 app = typer.Typer(
     name="hhpnet",
