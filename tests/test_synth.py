@@ -45,7 +45,7 @@ def test_deterministic_and_in_range():
     conf = a.keypoints[..., 2]
     assert conf.min() >= 0 and conf.max() <= 1
     np.testing.assert_array_equal(a.keypoints[conf == 0], 0)
-    assert a.head_px.min() >= 15 and (a.head_px <= 0.95 * a.image_size[:, 0] + 1e-3).all()
+    assert a.head_px.min() >= 15 and (a.head_px <= 0.95 * a.image_size[:, 1] + 1e-3).all()
     assert set(np.unique(a.detector)) == set(range(len(DETECTOR_PROFILES)))
 
 
@@ -56,7 +56,7 @@ def test_blazeface_profile_stays_in_range_and_uses_the_detector_confidence():
     assert (b.keypoints[..., 2] > 0).all()  # BlazeFace always reports every point
     # confidences are blazeface_confidence(xy, score) with one score per face
     ratio = b.keypoints[..., 2] / blazeface_confidence(b.keypoints[..., :2], np.ones(len(b)))
-    np.testing.assert_allclose(ratio, ratio[:, :1] * np.ones((1, 5)), rtol=1e-4)
+    np.testing.assert_allclose(ratio, ratio.max(1, keepdims=True) * np.ones((1, 5)), rtol=1e-6)
 
 
 def test_coco_backs_of_heads_show_ears_only_and_frontal_shows_all():
@@ -102,3 +102,45 @@ def test_config_round_trip():
     assert SynthConfig.from_dict(cfg.to_dict()) == cfg
     with pytest.raises(ValueError, match="unknown"):
         SynthConfig.from_dict({"nope": 1})
+
+
+def test_blazeface_pulls_far_side_points_into_the_face_on_profiles_only():
+    cfg = SynthConfig(detector_weights=(1.0, 0.0, 0.0), outlier=0.0)
+    b = generate(20000, 8, cfg)
+    yaw = b.angles[:, 0]
+    kp = b.keypoints
+    # positive yaw: the subject's right side (eye 2, ear 4) is the far side, the nose points
+    # to the image left; the near eye is eye 1. Sign-normalise so that the far side is image left.
+    sign = np.where(yaw > 0, 1.0, -1.0)
+    far_ear = np.where(yaw > 0, kp[:, 4, 0], kp[:, 3, 0]) * sign
+    near_eye = np.where(yaw > 0, kp[:, 1, 0], kp[:, 2, 0]) * sign
+    far_eye = np.where(yaw > 0, kp[:, 2, 0], kp[:, 1, 0]) * sign
+    near_ear = np.where(yaw > 0, kp[:, 3, 0], kp[:, 4, 0]) * sign
+    profile = (np.abs(yaw) > 70) & (np.abs(yaw) < 90) & (np.abs(b.angles[:, 2]) < 20)
+    # the true far tragion would project between the near eye and the near ear; BlazeFace puts
+    # it inside the face, on the far side of the near eye
+    assert profile.sum() > 200
+    gap = (far_ear - near_eye) / b.head_px  # (true profile projection: ≈ +0.25)
+    assert np.median(gap[profile]) < -0.02 and (gap[profile] < 0.1).mean() > 0.9
+    frontal = (np.abs(yaw) < 10) & (np.abs(b.angles[:, 2]) < 20)
+    assert (far_ear[frontal] < far_eye[frontal]).mean() > 0.97  # still outside the far eye
+    # the confidence says so: far ear well below the face score on profiles, equal when frontal
+    far_c = np.where(yaw > 0, kp[:, 4, 2], kp[:, 3, 2]) / kp[..., 2].max(1)
+    assert np.median(far_c[profile]) < 0.3 and np.median(far_c[frontal]) > 0.99
+    assert (near_ear[frontal] > near_eye[frontal]).mean() > 0.97
+
+
+def test_large_heads_keep_the_camera_in_front_of_the_face():
+    quiet = SynthConfig(
+        detector_weights=(0.0, 1.0, 0.0), noise_face=0.0, noise_ear=0.0, noise_px=0.0, outlier=0.0
+    )
+    b = generate(20000, 9, quiet)
+    frontal = (np.abs(b.angles) < 15).all(1)
+    kp = b.keypoints[frontal]
+    big = b.head_px[frontal] > 300
+    assert big.sum() > 50
+    # frontal: nose between the eyes, eye distance ≈ 0.44 of the head breadth (perspective
+    # enlarges the nearer eyes a little, never by a factor of several)
+    ratio = np.linalg.norm(kp[:, 1, :2] - kp[:, 2, :2], axis=1) / b.head_px[frontal]
+    assert ratio.min() > 0.3 and ratio.max() < 0.9
+    assert ((kp[:, 0, 0] - kp[:, 1, 0]) * (kp[:, 0, 0] - kp[:, 2, 0]) < 0).all()

@@ -20,10 +20,11 @@ Pipeline per sample (details and sources of the numbers in ``docs/synthetic-data
    normal with uniform tails (:class:`SynthConfig`).
 3. **Camera** — pinhole, horizontal field of view 35–100°, image 4:3 or 16:9 from 320 to 1920
    px wide, head breadth 15 px to about full frame (log-uniform), head centre anywhere in the
-   frame (wide-angle off-centre views are distorted as in real photos).
+   frame (wide-angle off-centre views are distorted as in real photos); the camera is never
+   closer than 350 mm to the ear midpoint (large heads get a longer focal length instead).
 4. **Detector** — per profile (:data:`DETECTOR_PROFILES`): localisation noise proportional to
    head size (ears noisier), self-occlusion from each point's surface normal, its effect on
-   confidence and on missing points, BlazeFace's hidden-side points pushed into the face,
+   confidence and on missing points, BlazeFace's far-side eye and ear pulled into the face,
    random drop-outs, confident outliers and left/right swaps on profiles. BlazeFace
    confidences come from :func:`hhpnet.keypoints.blazeface_confidence`, exactly as at inference.
 5. **Mirroring** — half of the samples are mirrored (keypoints flipped, left/right swapped,
@@ -52,7 +53,7 @@ __all__ = [
     "project_head",
 ]
 
-GENERATOR_VERSION = "lead-1.0"
+GENERATOR_VERSION = "synth-1.1"
 DETECTOR_PROFILES: tuple[str, ...] = ("blazeface", "blazepose", "coco")
 _BF, _BP, _COCO = 0, 1, 2
 
@@ -121,6 +122,8 @@ _NORMALS /= np.linalg.norm(_NORMALS, axis=1, keepdims=True)
 # protruding auricle of the far ear from ≈ 20° and completely by ≈ 45°.
 _VIS_LO = np.array([-0.3, 0.0, 0.0, -0.45, -0.45])
 _VIS_HI = np.array([0.1, 0.45, 0.45, 0.1, 0.1])
+# BlazeFace's far tragion (a face-contour point): in place up to ≈ 30° yaw, pulled in by ≈ 65°.
+_BF_EAR_LO, _BF_EAR_HI = -0.75, -0.23
 
 
 @dataclass(frozen=True)
@@ -143,14 +146,20 @@ class SynthConfig:
     roll_max: float = 60.0
     #: horizontal field of view range of the camera
     fov_deg: tuple[float, float] = (35.0, 100.0)
-    #: head breadth in the image, log-uniform between these (px); capped at 0.95 × image width
+    #: head breadth in the image, log-uniform between these (px); capped at 0.95 × image height
     head_px: tuple[float, float] = (15.0, 700.0)
+    #: closest camera distance from the ear midpoint (mm; the face is then ≈ 250 mm away): larger
+    #: heads get a longer focal length instead (tele shot or crop of a larger photo)
+    min_distance_mm: float = 350.0
     #: keypoint localisation noise sd as a fraction of the head breadth (median; log-normal
     #: spread), for nose/eyes and for ears; plus a pixel floor
     noise_face: float = 0.018
     noise_ear: float = 0.035
     noise_spread: float = 0.5
     noise_px: float = 0.6
+    #: per-profile multiplier of that noise (blazeface, blazepose, coco): BlazePose locates head
+    #: points in a whole-body crop, ≈ 1.5× coarser than BlazeFace on real close-ups (findings.md)
+    noise_profile: tuple[float, float, float] = (1.0, 1.6, 1.0)
     #: probability that a point is dropped (set missing) for detectors that can miss points
     dropout: float = 0.03
     #: probability that one point of a sample is a confident outlier
@@ -296,9 +305,14 @@ def generate(n: int, seed: int, config: SynthConfig | None = None) -> SynthBatch
     fov = np.deg2rad(rng.uniform(*cfg.fov_deg, n))
     focal = width / (2 * np.tan(fov / 2))
     lo, hi = np.log(cfg.head_px[0]), np.log(cfg.head_px[1])
-    head_px = np.minimum(np.exp(rng.uniform(lo, hi, n)), 0.95 * width)
+    head_px = np.minimum(np.exp(rng.uniform(lo, hi, n)), 0.95 * height)
     breadth = params["breadth"] * params["scale"]
     dist = focal * breadth / head_px
+    # no camera inside the head: a head too large for the field of view at the closest distance
+    # is a tele shot or a crop of a larger photo (narrower field of view, same head size)
+    near = dist < cfg.min_distance_mm
+    dist = np.where(near, cfg.min_distance_mm, dist)
+    focal = np.where(near, head_px * dist / breadth, focal)
     margin = np.minimum(head_px / 2, 0.45 * width)[:, None]
     size = np.stack([width, height], -1)
     center = rng.uniform(0, 1, (n, 2)) * np.maximum(size - 2 * margin, 1) + margin
@@ -313,6 +327,7 @@ def generate(n: int, seed: int, config: SynthConfig | None = None) -> SynthBatch
     # localisation noise, ears noisier, log-normal spread of the per-sample quality
     quality = np.exp(rng.normal(0, cfg.noise_spread, n))
     sd = np.array([cfg.noise_face] * 3 + [cfg.noise_ear] * 2)[None, :] * head_px[:, None]
+    quality = quality * np.asarray(cfg.noise_profile, float)[profile]
     sd = sd * quality[:, None] * (1 + 1.5 * (1 - vis)) + cfg.noise_px
     xy = xy + rng.normal(size=xy.shape) * sd[..., None]
 
@@ -322,14 +337,29 @@ def generate(n: int, seed: int, config: SynthConfig | None = None) -> SynthBatch
     if bf.any():
         left_far = angles[:, 0] < 0  # negative yaw: nose to the image right, subject's left hidden
         near_eye = np.where(left_far[:, None], xy[:, 2], xy[:, 1])
-        near_ear = np.where(left_far[:, None], xy[:, 4], xy[:, 3])
         nose = xy[:, 0]
-        push_eye = nose + rng.uniform(0.15, 0.45, (n, 1)) * (near_eye - nose)
-        push_ear = nose + rng.uniform(0.3, 0.7, (n, 1)) * (near_ear - nose)
-        for k, target in ((1, push_eye), (3, push_ear), (2, push_eye), (4, push_ear)):
-            far = left_far if k in (1, 3) else ~left_far
-            v = vis[:, k][:, None]
-            moved = v * xy[:, k] + (1 - v) * target
+        # BlazeFace regresses a face-like template: the far tragion stays on the face contour
+        # (≈ its true place) up to ≈ 30° yaw, then moves into the face; the far eye follows from
+        # ≈ 45°. Targets as observed on profiles (docs/detectors.md): far eye between the nose
+        # and the near eye, far ear between (or just past) the far and the near eye, slightly
+        # below the eye line.
+        v_eye = vis[:, 1:3]
+        v_ear = _smoothstep(facing[:, 3:5], _BF_EAR_LO, _BF_EAR_HI)
+        far_eye = nose + rng.uniform(0.15, 0.45, (n, 1)) * (near_eye - nose)
+        for k, far in ((1, left_far), (2, ~left_far)):
+            v = v_eye[:, k - 1][:, None]
+            moved = v * xy[:, k] + (1 - v) * far_eye
+            xy[:, k] = np.where((bf & far)[:, None], moved, xy[:, k])
+        far_eye = np.where(left_far[:, None], xy[:, 1], xy[:, 2])  # after the move
+        down = nose - 0.5 * (far_eye + near_eye)
+        far_ear = (
+            far_eye
+            + rng.uniform(-0.3, 0.7, (n, 1)) * (near_eye - far_eye)
+            + rng.uniform(0.1, 0.4, (n, 1)) * down
+        )
+        for k, far in ((3, left_far), (4, ~left_far)):
+            v = v_ear[:, k - 3][:, None]
+            moved = v * xy[:, k] + (1 - v) * far_ear
             xy[:, k] = np.where((bf & far)[:, None], moved, xy[:, k])
         score = np.clip(
             0.95 - 0.35 * (np.abs(angles[:, 0]) / 90) ** 2 + rng.normal(0, 0.05, n), 0.5, 1.0
@@ -370,4 +400,7 @@ def generate(n: int, seed: int, config: SynthConfig | None = None) -> SynthBatch
         profile,
         head_px.astype(np.float32),
     )
-    return mirror(batch, rng.random(n) < cfg.mirror_share)
+    batch = mirror(batch, rng.random(n) < cfg.mirror_share)
+    if bf.any():  # again on the mirrored float32 coordinates, bit-exact with inference
+        batch.keypoints[bf, :, 2] = blazeface_confidence(batch.keypoints[bf, :, :2], score[bf])
+    return batch
