@@ -36,7 +36,7 @@ __all__ = [
 ]
 
 #: default process noise: standard deviation of the angular acceleration, deg/s² per √s
-DEFAULT_ACCEL_STD = 400.0
+DEFAULT_ACCEL_STD = 100.0
 
 
 def wrap180(angle: ArrayLike) -> NDArray[np.float64]:
