@@ -122,8 +122,10 @@ def blazeface_confidence(
     along the ear-to-ear axis: ``t`` = signed offset of the nose from the midpoint of the two ear
     points, in units of half the extent of all five points along that axis (≈ 0 frontal, → ±1 in
     profile; t > 0 means the nose is on the left-ear side, i.e. the left side is the far side).
-    Far-side ear visibility falls linearly from 1 at |t| = 0.25 to 0.1 at |t| = 0.7; far-side eye
-    visibility from 1 at |t| = 0.5 to 0.1 at |t| = 0.85. Confidence = face score × visibility.
+    Far-side ear visibility falls linearly from 1 at |t| = 0.45 to 0.1 at |t| = 1.0 (≈ 20°–40°
+    yaw on noise-free synthetic heads), far-side eye visibility from 1 at |t| = 0.7 to 0.1 at
+    |t| = 1.1 (≈ 25°–60°); |t| saturates near 1.05 beyond ≈ 40° yaw, so this flags unreliable
+    points rather than measuring yaw. Confidence = face score × visibility.
     The synthetic generator calls this same function, so training and inference agree.
     """
     p = np.asarray(xy, dtype=np.float64)
@@ -141,8 +143,8 @@ def blazeface_confidence(
     half = 0.5 * (proj.max(axis=1) - proj.min(axis=1))
     t = (proj[:, 0] - 0.5 * (proj[:, 3] + proj[:, 4])) / np.maximum(half, 1e-6)
     a = np.abs(t)
-    ear_far = np.clip(1.0 - 0.9 * (a - 0.25) / 0.45, 0.1, 1.0)
-    eye_far = np.clip(1.0 - 0.9 * (a - 0.5) / 0.35, 0.1, 1.0)
+    ear_far = np.clip(1.0 - 0.9 * (a - 0.45) / 0.55, 0.1, 1.0)
+    eye_far = np.clip(1.0 - 0.9 * (a - 0.7) / 0.4, 0.1, 1.0)
     vis = np.ones((len(p), 5))
     left_far = t > 0
     vis[:, 1] = np.where(left_far, eye_far, 1.0)

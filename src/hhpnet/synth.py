@@ -53,7 +53,7 @@ __all__ = [
     "project_head",
 ]
 
-GENERATOR_VERSION = "synth-1.1"
+GENERATOR_VERSION = "synth-1.2"
 DETECTOR_PROFILES: tuple[str, ...] = ("blazeface", "blazepose", "coco")
 _BF, _BP, _COCO = 0, 1, 2
 
