@@ -39,11 +39,11 @@ def write_video(
 
 
 def walking_scene(n: int = 30, width: int = 320, height: int = 240) -> list[np.ndarray]:
-    """Two people: A walks right, B walks left below; both turn their heads slowly."""
+    """Two people: A walks right, B walks left below; they turn to face each other."""
     frames = []
     for k in range(n):
-        a = (60 + 4 * k, 80, -0.5 + k / n)
-        b = (260 - 4 * k, 170, 0.5 - k / n)
+        a = (40 + 2 * k, 80, -0.5 + k / n)
+        b = (280 - 2 * k, 170, 0.5 - k / n)
         frames.append(draw_people(width, height, [a, b]))
     return frames
 
