@@ -7,9 +7,9 @@ import json
 import cv2
 import numpy as np
 import pytest
+
 from _fakes import GeometricModel
 from _video_fakes import BlobDetector, draw_people, facing_analyzer, walking_scene, write_video
-
 from hhpnet.errors import InputError
 from hhpnet.pipeline import HeadPoseEstimator
 from hhpnet.sinks import read_csv_rows
