@@ -465,6 +465,8 @@ class VideoProcessor:
         self.interaction_method = interaction_method
         self.interaction_params = dict(interaction_params or {})
         self.timeline = timeline if timeline is not None else TimelineBuilder()
+        # our own timeline follows the analyzer's decision threshold (read on the first frame)
+        self._auto_threshold = timeline is None
         self.track_ids_seen: set[int] = set()
         self._analyze: Callable[..., Any] | None = analyzer if interact else None
         if interact and analyzer is None:
@@ -502,6 +504,10 @@ class VideoProcessor:
         if self._analyze is not None:
             inter = self._analyze(poses, method=self.interaction_method, **self.interaction_params)
             att = _matrix(getattr(inter, "attention", None), n)
+            thr = (getattr(inter, "params", None) or {}).get("threshold")
+            if self._auto_threshold and isinstance(thr, (int, float)):
+                self.timeline.threshold = float(thr)
+                self._auto_threshold = False
             if att is not None:
                 self.timeline.add(
                     t,
@@ -817,10 +823,6 @@ def process_video(
     else:
         smoother = PoseSmoother(smoothing if isinstance(smoothing, SmootherParams) else None)
     src_fps = reader.fps or DEFAULT_FPS
-    if timeline is None:
-        from hhpnet.timeline import TimelineBuilder
-
-        timeline = TimelineBuilder(frame_dt=stride / src_fps)
     proc = VideoProcessor(
         estimator,
         interact=interact,
@@ -831,6 +833,7 @@ def process_video(
         timeline=timeline,
         analyzer=analyzer,
     )
+    proc.timeline.frame_dt = stride / src_fps
 
     start_frame = round(start * src_fps) if start > 0 else 0
     resume_frame: int | None = None
@@ -923,7 +926,10 @@ def process_video(
                 for s in sinks:
                     s.write(cols)
             if jsonl_sink is not None:
-                jsonl_sink.write(result.record())
+                rec = result.record()
+                if rec.get("source") is None:
+                    rec["source"] = reader.name
+                jsonl_sink.write(rec)
             if vid_path is not None or window:
                 annotated = _annotate(result, frame.image)
                 if vid_path is not None:
