@@ -81,3 +81,23 @@ def test_tiny_training_learns_is_reproducible_and_writes_metadata(tmp_path):
         calib[a] for a in ("yaw", "pitch", "roll")
     ]
     assert np.mean(err <= sigma) == pytest.approx(0.683, abs=0.02)
+
+
+def test_train_command_writes_a_loadable_file(tmp_path):
+    from typer.testing import CliRunner
+
+    from hhpnet.cli import app
+
+    cfg = tmp_path / "tiny.yaml"
+    cfg.write_text(
+        "name: tiny\nalpha: 0.2\ndata:\n  val_samples: 1000\n"
+        "training:\n  batch_size: 256\n  warmup_steps: 5\n"
+    )
+    out = tmp_path / "tiny.safetensors"
+    res = CliRunner().invoke(
+        app, ["train", "--config", str(cfg), "--epochs", "1", "--samples", "3000", "-o", str(out)]
+    )
+    assert res.exit_code == 0, res.output
+    m = load_model(out)
+    assert m.metadata["name"] == "tiny" and m.parameter_count() == 6031
+    assert json.loads(m.metadata["train_config"])["data"]["samples_per_epoch"] == 3000
