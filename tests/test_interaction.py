@@ -122,9 +122,7 @@ def _random_scene(seed: int, n: int = 6):
 @pytest.mark.parametrize("method", ["hhpnet", "paper", "paper-v1"])
 def test_invariant_to_translating_and_scaling_the_scene(method: str) -> None:
     s = _random_scene(1)
-    base = analyze(
-        from_arrays(s.yaw, s.pitch, s.centroid, s.head_size, s.sigma), method=method
-    )
+    base = analyze(from_arrays(s.yaw, s.pitch, s.centroid, s.head_size, s.sigma), method=method)
     for scale, shift in ((1.0, (300.0, -120.0)), (2.5, (0.0, 0.0)), (0.4, (-50.0, 900.0))):
         moved = from_arrays(
             s.yaw, s.pitch, s.centroid * scale + shift, s.head_size * scale, s.sigma
@@ -148,8 +146,12 @@ def test_widening_sigma_changes_decisions_monotonically() -> None:
         prev_att = None
         inside = None
         for k in (0.25, 0.5, 1.0, 2.0, 4.0, 8.0):
-            r = analyze(from_arrays(s.yaw, s.pitch, s.centroid, s.head_size, s.sigma * k,
-                                    image_size=s.image_size), depth_noise=0.0)
+            r = analyze(
+                from_arrays(
+                    s.yaw, s.pitch, s.centroid, s.head_size, s.sigma * k, image_size=s.image_size
+                ),
+                depth_noise=0.0,
+            )
             look = r.attention >= 0.5
             if prev_look is not None:
                 assert not (look & ~prev_look).any()  # decisions are only ever withdrawn
@@ -237,8 +239,15 @@ def test_invalid_people_are_excluded_and_reported() -> None:
     s = scene_from_3d([A, B, [0.0, 0.0, 2500.0]], [B - A, A - B, A - [0.0, 0.0, 2500.0]])
     yaw = s.yaw.copy()
     yaw[2] = np.nan  # the third looks at A, but its pose is unknown
-    arr = from_arrays(yaw, s.pitch, s.centroid, s.head_size, s.sigma, valid=[True, True, True],
-                      image_size=s.image_size)
+    arr = from_arrays(
+        yaw,
+        s.pitch,
+        s.centroid,
+        s.head_size,
+        s.sigma,
+        valid=[True, True, True],
+        image_size=s.image_size,
+    )
     r = analyze(arr)
     assert r.excluded == [2] and "NaN" in r.excluded_reasons[2]
     assert r.attention[2].max() == 0 and r.attention[:, 2].max() == 0
@@ -283,8 +292,16 @@ def test_to_dict_is_json_ready_and_complete() -> None:
     assert len(d["pairs"]) == 6 and d["pairs"][0]["score"] >= d["pairs"][-1]["score"]
     assert d["groups"] == r.groups and d["targets"] == r.targets
     assert d["params"]["tolerance_deg"] == 15.0 and d["params"]["converge_range"] == [0.25, 1.5]
-    assert set(d) >= {"matrix", "attention", "pairs", "mutual", "groups", "targets",
-                      "scene_score", "excluded"}
+    assert set(d) >= {
+        "matrix",
+        "attention",
+        "pairs",
+        "mutual",
+        "groups",
+        "targets",
+        "scene_score",
+        "excluded",
+    }
 
 
 def test_accepts_pipeline_poses() -> None:

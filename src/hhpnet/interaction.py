@@ -465,9 +465,7 @@ class _Scores:
     depth: F64 | None
 
 
-def _paper(
-    yaw: F64, pitch: F64, sigma: F64, cen: F64, p: PaperParams, v1: bool
-) -> _Scores:
+def _paper(yaw: F64, pitch: F64, sigma: F64, cen: F64, p: PaperParams, v1: bool) -> _Scores:
     ry, rp = np.deg2rad(yaw), np.deg2rad(pitch)
     g_raw = np.stack([np.sin(-ry), -np.cos(-ry) * np.sin(rp)], axis=1)
     g, gn = _unit(g_raw)
@@ -606,7 +604,12 @@ def _hhpnet(
         to_x, _ = _unit(x - pos[:, None, :])  # i → X[i, j]
         tol_x = np.full((m, m), p.tolerance_deg)
         p_i = _gaze_probability(
-            to_x, gaze, e_yaw, e_pitch, tol_x, np.repeat(s_yaw[:, None], m, 1),
+            to_x,
+            gaze,
+            e_yaw,
+            e_pitch,
+            tol_x,
+            np.repeat(s_yaw[:, None], m, 1),
             np.repeat(s_pitch[:, None], m, 1),
         )
         conv = np.where(ok, p_i * p_i.T, 0.0)  # X is symmetric: X[i, j] = X[j, i]
@@ -685,8 +688,14 @@ def analyze(poses: Any, method: str = "hhpnet", **params: Any) -> Interaction:
         ix = np.ix_(keep, keep)
         if isinstance(prm, HhpnetParams):
             sc = _hhpnet(
-                yaw[keep], pitch[keep], sigma[keep], cen[keep], hs[keep], present[keep],
-                image_size, prm,
+                yaw[keep],
+                pitch[keep],
+                sigma[keep],
+                cen[keep],
+                hs[keep],
+                present[keep],
+                image_size,
+                prm,
             )
         else:
             sc = _paper(yaw[keep], pitch[keep], sigma[keep], cen[keep], prm, method == "paper-v1")
@@ -720,8 +729,9 @@ def analyze(poses: Any, method: str = "hhpnet", **params: Any) -> Interaction:
         for k in order:
             a, b = int(pi[k]), int(pj[k])
             pairs.append(
-                Pair(a, b, float(mat[a, b]), float(att[a, b]), float(att[b, a]),
-                     bool(mutual_m[a, b]))
+                Pair(
+                    a, b, float(mat[a, b]), float(att[a, b]), float(att[b, a]), bool(mutual_m[a, b])
+                )
             )
     engagement = np.maximum(att, conv).max(axis=1) if n else np.zeros(0)
     scene = float(engagement[keep].mean()) if len(keep) >= 2 else 0.0
