@@ -256,3 +256,10 @@ def test_inference_does_not_import_torch():
     )
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert res.stdout.strip() == "False"
+
+
+def test_malformed_metadata_is_an_input_error():
+    with pytest.raises(InputError, match="metadata"):
+        HeadPoseModel(random_tensors(0.2), {"alpha": "0.2", "c_std": "abc"})
+    with pytest.raises(InputError, match="metadata"):
+        HeadPoseModel(random_tensors(0.2), {"alpha": "0.2", "sigma_calibration": "[1, 2]"})

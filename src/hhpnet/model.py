@@ -111,10 +111,6 @@ class PoseOutput:
         return len(self.yaw)
 
 
-def _leaky_inplace(z: NDArray[np.float32]) -> NDArray[np.float32]:
-    return np.maximum(z, z * np.float32(LEAK), out=z)
-
-
 class HeadPoseModel:
     """HHP-Net forward pass in numpy. Build with :func:`load_model` or from a tensor dict."""
 
@@ -122,7 +118,14 @@ class HeadPoseModel:
         self, tensors: Mapping[str, ArrayLike], metadata: Mapping[str, str] | None = None
     ) -> None:
         meta = dict(metadata or {})
-        alpha = float(meta.get("alpha", "nan"))
+        try:
+            alpha = float(meta.get("alpha", "nan"))
+            c_mean = float(meta.get("c_mean", "0.5287"))
+            c_std = float(meta.get("c_std", "0.320"))
+            calib = json.loads(meta.get("sigma_calibration", "{}") or "{}")
+            calib_list = [float(calib.get(a, 1.0)) for a in ANGLE_NAMES]
+        except (ValueError, TypeError, AttributeError) as exc:
+            raise InputError(f"weight file metadata is malformed: {exc}") from exc
         t = {k: np.asarray(v, dtype=np.float32) for k, v in tensors.items()}
         if not math.isfinite(alpha):
             alpha = t["fc1.weight"].shape[0] / 250.0 if "fc1.weight" in t else 1.0
@@ -136,10 +139,9 @@ class HeadPoseModel:
         self.alpha = alpha
         self.name = meta.get("name", f"hhpnet-{alpha:g}")
         self.metadata = meta
-        self.c_mean = float(meta.get("c_mean", "0.5287"))
-        self.c_std = float(meta.get("c_std", "0.320"))
-        calib = json.loads(meta.get("sigma_calibration", "{}") or "{}")
-        self._calib = [float(calib.get(a, 1.0)) for a in ANGLE_NAMES]
+        self.c_mean = c_mean
+        self.c_std = c_std
+        self._calib = calib_list
         self.sigma_calibration = np.array(self._calib, dtype=np.float32)
         self.tensors = t
         self._fold()
