@@ -180,3 +180,57 @@ def test_headless_show_falls_back(clip, capsys, monkeypatch):
     s = process_video(clip, estimator(), interact=False, progress=False, show=True, max_frames=2)
     assert s.frames == 2
     assert "headless" in capsys.readouterr().err
+
+
+def _model_name() -> str | None:
+    from pathlib import Path
+
+    import hhpnet
+
+    wdir = Path(hhpnet.__file__).parent / "weights"
+    for name in ("hhpnet-1.0", "hhpnet-0.6", "hhpnet-0.2"):
+        if (wdir / f"{name}.safetensors").exists():
+            return name
+    return None
+
+
+def test_real_pipeline_on_moved_mirrored_rotated_face(tmp_path):
+    """The bundled cameraman photo (turned ~35°) moved, then mirrored, then rotated in a video."""
+    name = _model_name()
+    if name is None:
+        pytest.skip("no trained weights installed")
+    from pathlib import Path
+
+    import hhpnet
+    from hhpnet.io import read_image
+
+    rgb = read_image(Path(hhpnet.__file__).parent / "examples" / "camera.jpg")
+    est = HeadPoseEstimator(model=name)
+    det = est(rgb, rgb=True)
+    x1, y1, x2, y2 = det.boxes[int(np.argmax(det.scores))]
+    cx, cy, half = (x1 + x2) / 2, (y1 + y2) / 2, 0.9 * max(x2 - x1, y2 - y1)
+    crop = np.ascontiguousarray(
+        rgb[int(cy - half) : int(cy + half), int(cx - half) : int(cx + half), ::-1]
+    )
+    crop = cv2.resize(crop, (200, 200))
+    frames = []
+    for k in range(45):
+        img = np.full((480, 640, 3), 100, np.uint8)
+        face = crop if k < 15 else crop[:, ::-1]
+        if k >= 30:  # clockwise in-plane rotation by 20° → roll + 20°
+            m = cv2.getRotationMatrix2D((100, 100), -20, 1.0)
+            face = cv2.warpAffine(face, m, (200, 200), borderValue=(100, 100, 100))
+        x = 150 + 3 * k
+        img[140:340, x : x + 200] = face
+        frames.append(img)
+    path = write_video(str(tmp_path / "cam.mp4"), frames)
+    s = process_video(path, est, interact=False, progress=False, csv=tmp_path / "c.csv")
+    rows = read_csv_rows(tmp_path / "c.csv")
+    assert s.ok and len(rows["frame"]) == 45 and set(rows["track_id"].tolist()) == {0}
+    yaw, roll = rows["yaw"], rows["roll"]
+    first, mirrored, rotated = yaw[5:15].mean(), yaw[20:30].mean(), roll[35:45].mean()
+    assert abs(first) > 15 and np.sign(first) == -np.sign(mirrored)
+    assert abs(first + mirrored) < 0.5 * abs(first)
+    assert abs(rotated - roll[20:30].mean() - 20) < 10
+    # smoothing follows within the segments and is steadier than the raw angles
+    assert np.std(np.diff(rows["yaw_smooth"][5:15])) <= np.std(np.diff(yaw[5:15])) + 1e-6
