@@ -8,7 +8,8 @@
 ``method="hhpnet"`` (default) — 3-D, probabilistic.
     1. *Camera*: pinhole, focal length ``f = (W / 2) / tan(fov_deg / 2)`` pixels from the image
        width W (``focal_px`` overrides it); principal point at the image centre. Without an image
-       size the "image" is the bounding box of the heads padded by two head sizes.
+       size, the heads' bounding box (padded by one head size) is taken as the central half of
+       the image width, centred on the principal point.
     2. *Depth from apparent size*: the keypoint span a head would have at 1 mm distance·f is
        computed from a mean 3-D head (``head_model``, :data:`hhpnet.synth.MEAN_HEAD_MM`) posed
        with the person's yaw and pitch, over the keypoints actually present; depth
@@ -30,7 +31,8 @@
     6. *Converging attention* ``C[i, j]``: the gaze rays of i and j pass close to a common point X
        in front of both, between ``converge_range[0]`` and ``converge_range[1]`` times their
        distance away from each (an F-formation's shared space); ``C = P_i(X) · P_j(X)`` with the
-       same Gaussian model and tolerance ``tolerance_deg`` (X is a point, no head radius).
+       same Gaussian model and tolerance ``tolerance_deg`` (X is a point, no head radius). X
+       must not lie beyond a person that i or j looks at (that head blocks the view).
 
 ``method="paper"`` / ``"paper-v1"`` — the HHP-Net paper's image-plane LAEO.
     ``g_i = (sin(−yaw), −cos(−yaw)·sin(pitch))`` normalised; δ = angle between ``O_j − O_i``
@@ -416,10 +418,11 @@ def _unit(v: F64) -> tuple[F64, F64]:
 
 
 def _ray_closest(
-    pos: F64, gaze: F64, dist: F64, lo: float, hi: float
+    pos: F64, gaze: F64, dist: F64, lo: float, hi: float, reach: F64
 ) -> tuple[F64, NDArray[np.bool_]]:
     """Closest-approach midpoint X[i, j] of the rays ``pos + t·gaze`` of i and j, and whether
-    it lies in front of both at ``lo·dist ≤ t ≤ hi·dist`` (non-parallel rays only)."""
+    it lies in front of both at ``lo·dist ≤ t ≤ hi·dist`` (non-parallel rays only) and not
+    beyond ``reach[i]`` (the person i looks at blocks the view further along the ray)."""
     gi, gj = gaze[:, None, :], gaze[None, :, :]
     w = pos[:, None, :] - pos[None, :, :]
     b = np.sum(gi * gj, axis=-1)
@@ -432,7 +435,15 @@ def _ray_closest(
     tj = (e - b * d) / safe
     x = 0.5 * (pos[:, None, :] + ti[..., None] * gi + pos[None, :, :] + tj[..., None] * gj)
     ok &= (ti >= lo * dist) & (ti <= hi * dist) & (tj >= lo * dist) & (tj <= hi * dist)
+    ok &= (ti <= reach[:, None]) & (tj <= reach[None, :])
     return x, ok
+
+
+def _reach(att: F64, dist: F64, threshold: float, margin: F64) -> F64:
+    """How far along its gaze ray each person can attend: up to (the distance to) the nearest
+    person it looks at (attention ≥ threshold) + ``margin``; inf if it looks at nobody."""
+    blocked = np.where(att >= threshold, dist + margin, np.inf)
+    return blocked.min(axis=1) if len(att) else np.zeros(0)
 
 
 def _rot_optical_to(ray: F64) -> F64:
@@ -486,7 +497,8 @@ def _paper(yaw: F64, pitch: F64, sigma: F64, cen: F64, p: PaperParams, v1: bool)
     m = np.where(has_dir[:, None] & (dist > 0), m, 0.0)
     np.fill_diagonal(m, 0.0)
     laeo = (m + m.T) / 2.0
-    _, ok = _ray_closest(cen, g, dist, *p.converge_range)
+    reach = _reach(m, dist, p.threshold, 0.05 * dist)
+    _, ok = _ray_closest(cen, g, dist, *p.converge_range, reach)
     ok &= has_dir[:, None] & has_dir[None, :]
     conv = ok.astype(np.float64)
     np.fill_diagonal(conv, 0.0)
@@ -513,9 +525,9 @@ def _camera(
         w = float(image_size[0])
         pp = np.array([w / 2.0, float(image_size[1]) / 2.0])
     else:
-        pad = 2.0 * np.nanmax(np.where(np.isfinite(hs), hs, 0.0))
+        pad = np.nanmax(np.where(np.isfinite(hs), hs, 0.0))
         lo, hi = cen.min(axis=0) - pad, cen.max(axis=0) + pad
-        w = float(hi[0] - lo[0])
+        w = 2.0 * float(hi[0] - lo[0])  # the heads cover the central half of the image
         pp = (lo + hi) / 2.0
     f = p.focal_px if p.focal_px is not None else (w / 2.0) / math.tan(math.radians(p.fov_deg / 2))
     return float(max(f, 1e-6)), pp
@@ -598,7 +610,8 @@ def _hhpnet(
     np.fill_diagonal(att, 0.0)
     matrix = np.sqrt(att * att.T)
 
-    x, ok = _ray_closest(pos, gaze, dist, *p.converge_range)
+    reach = _reach(att, dist, p.threshold, np.full_like(dist, 2.0 * p.head_radius_mm))
+    x, ok = _ray_closest(pos, gaze, dist, *p.converge_range, reach)
     conv = np.zeros((m, m))
     if ok.any():
         to_x, _ = _unit(x - pos[:, None, :])  # i → X[i, j]
