@@ -24,6 +24,7 @@ _LAZY = {
     "HeadPoseEstimator": "hhpnet.pipeline",
     "Poses": "hhpnet.pipeline",
     "interaction": "hhpnet.interaction",
+    "process_video": "hhpnet.video",
     "HhpnetError": "hhpnet.errors",
     "InputError": "hhpnet.errors",
 }

@@ -258,7 +258,15 @@ class CaptureReader(FrameReader):
         super().__init__()
         self.kind = "webcam" if isinstance(value, int) else "stream"
         self.name = f"webcam {value}" if isinstance(value, int) else str(value)
-        self._cap = cv2.VideoCapture(value)
+        log = getattr(getattr(cv2, "utils", None), "logging", None)
+        old = log.getLogLevel() if log is not None else None
+        if log is not None:  # OpenCV's own backend warnings: our error below says it in one line
+            log.setLogLevel(log.LOG_LEVEL_ERROR)
+        try:
+            self._cap = cv2.VideoCapture(value)
+        finally:
+            if log is not None:
+                log.setLogLevel(old)
         if not self._cap.isOpened():
             raise InputError(f"cannot open {self.name} (not connected, busy, or unreachable)")
         got = float(self._cap.get(cv2.CAP_PROP_FPS) or 0.0)
