@@ -234,3 +234,16 @@ def test_real_pipeline_on_moved_mirrored_rotated_face(tmp_path):
     assert abs(rotated - roll[20:30].mean() - 20) < 10
     # smoothing follows within the segments and is steadier than the raw angles
     assert np.std(np.diff(rows["yaw_smooth"][5:15])) <= np.std(np.diff(yaw[5:15])) + 1e-6
+
+
+def test_resume_rebuilds_a_parquet_left_without_footer(clip, tmp_path):
+    pq = pytest.importorskip("pyarrow.parquet")
+    csv_p, pq_p = tmp_path / "p.csv", tmp_path / "p.parquet"
+    process_video(clip, estimator(), interact=False, progress=False, csv=csv_p, max_frames=10)
+    pq_p.write_bytes(b"PAR1 half-written")  # as after a hard kill
+    s = process_video(
+        clip, estimator(), interact=False, progress=False, csv=csv_p, parquet=pq_p, resume=True
+    )
+    assert s.ok and s.resumed_from == 9
+    frames = pq.read_table(pq_p).column("frame").to_pylist()
+    assert frames == read_csv_rows(csv_p)["frame"].tolist() and len(frames) == 60
