@@ -15,6 +15,7 @@ from hhpnet.errors import HhpnetError, InputError
 from hhpnet.export import (
     OPSET,
     angle_difference,
+    angles_close,
     build_onnx,
     export_onnx,
     onnx_session,
@@ -34,7 +35,7 @@ def _compare(model: HeadPoseModel, kp: np.ndarray, layout: str) -> None:
     v = ref.valid
     assert got["angles"].shape == (len(kp), 3) and got["sigma"].shape == (len(kp), 3)
     np.testing.assert_array_equal(got["valid"], v)
-    assert np.abs(angle_difference(got["angles"][v], ref.angles[v])).max(initial=0) <= 1e-4
+    assert angles_close(got["angles"][v], ref.angles[v]).all()
     np.testing.assert_allclose(got["sigma"][v], ref.sigma[v], rtol=1e-4, atol=0)
     assert np.isnan(got["angles"][~v]).all() and np.isinf(got["sigma"][~v]).all()
 
@@ -53,8 +54,8 @@ def test_matches_numpy_on_random_and_realistic_inputs(alpha: float, layout: str)
 )
 def test_shipped_weights_export(name: str) -> None:
     model = load_model(name)
-    err = verify_onnx(model, build_onnx(model))
-    assert err["angles"] <= 1e-4 and err["sigma"] <= 1e-4
+    err = verify_onnx(model, build_onnx(model), n=20000)
+    assert err["angles"] <= 2e-4 and err["sigma"] <= 1e-4
 
 
 def test_missing_points_and_degenerate_people() -> None:
@@ -91,6 +92,8 @@ def test_dynamic_batch_sizes() -> None:
 def test_angle_difference_across_the_wrap() -> None:
     d = angle_difference(np.array([180.0, -179.99999, 10.0]), np.array([-179.99999, 180.0, 350.0]))
     np.testing.assert_allclose(d, [-1e-5, 1e-5, 20.0], atol=1e-9)
+    ok = angles_close(np.array([180.0, 100.00015, 1.00015]), np.array([-179.9998, 100.0, 1.0]))
+    assert ok.tolist() == [True, True, False]
 
 
 def test_yaw_wrap_and_sigma_calibration() -> None:
