@@ -18,6 +18,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "predict",
     "demo",
     "video",
+    "interact",
     "train",
     "evaluate",
     "export",

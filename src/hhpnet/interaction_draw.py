@@ -7,13 +7,14 @@
 :class:`InteractionAnnotator` draws, from back to front:
 
 * **groups** — a translucent hull (one colour per group) around the members' heads;
-* **pairs** — a line between two people whose thickness and colour (pale yellow → red) show the
+* **pairs** — a line between two people whose thickness and colour (pale yellow → magenta) show the
   symmetric score, for scores ≥ ``min_score`` (0.2); **mutual** pairs get a thick line with a white
-  halo and a red dot at its middle;
+  halo and a dark-red dot at its middle;
 * **one-way attention** — an arrow i → j when ``attention[i, j]`` ≥ the threshold of the
   analysis and j does not look back;
 * **gaze arrows** — each valid person's facing direction in the image (yaw, pitch), 1.6 head
-  sizes long; excluded people get a grey cross;
+  sizes long (off with ``gaze=False``; :func:`annotate_interaction` draws the head axes
+  instead); excluded people get a grey cross;
 * **labels** — the person index at each head and a caption with the scene score.
 
 :func:`heatmap` draws the directional attention and the symmetric matrix side by side
@@ -54,9 +55,9 @@ def _col(c: RGB, rgb: bool) -> tuple[int, int, int]:
 
 
 def _score_color(score: float) -> RGB:
-    """Pale yellow (0) → orange → red (1)."""
+    """Pale yellow (0) → orange → magenta (1) (distinct from the red/blue head axes)."""
     s = float(np.clip(score, 0.0, 1.0))
-    return (255, round(235 - 215 * s), round(120 - 110 * s))
+    return (255 - round(35 * s), round(230 - 220 * s), round(110 + 60 * s))
 
 
 def _pt(p: NDArray[np.float64]) -> tuple[int, int]:
@@ -76,6 +77,7 @@ class InteractionAnnotator:
         min_score: float = 0.2,
         max_thickness: int | None = None,
         gaze_length: float = 1.6,
+        gaze: bool = True,
         groups: bool = True,
         labels: bool = True,
         caption: bool = True,
@@ -83,6 +85,7 @@ class InteractionAnnotator:
         self.min_score = min_score
         self.max_thickness = max_thickness
         self.gaze_length = gaze_length
+        self.gaze = gaze
         self.groups = groups
         self.labels = labels
         self.caption = caption
@@ -139,7 +142,7 @@ class InteractionAnnotator:
             cv2.circle(img, _pt(mid), t + 3, (255, 255, 255), -1, cv2.LINE_AA)
             cv2.circle(img, _pt(mid), t + 1, _col((200, 0, 0), rgb), -1, cv2.LINE_AA)
 
-        self._gaze(img, poses, cen, hs, ok, excluded, base_t, rgb)
+        self._gaze(img, poses, cen, hs, ok, excluded, base_t, rgb, arrows=self.gaze)
         if self.labels:
             scale = max(side / 1400.0, 0.4)
             th = max(1, round(scale * 2))
@@ -178,7 +181,7 @@ class InteractionAnnotator:
         tip = np.asarray(b, float) - u * min(0.45 * hs_b, 0.3 * dist)
         start = np.asarray(a, float)
         length = float(np.hypot(*(tip - start)))
-        head_px = 6.0 + 3.0 * t
+        head_px = 10.0 + 4.0 * t
         cv2.arrowedLine(
             img,
             _pt(start),
@@ -199,6 +202,7 @@ class InteractionAnnotator:
         excluded: set[int],
         t: int,
         rgb: bool,
+        arrows: bool = True,
     ) -> None:
         n = len(cen)
         yaw = np.asarray(poses.yaw, np.float64).reshape(n)
@@ -219,6 +223,8 @@ class InteractionAnnotator:
                         t + 1,
                         cv2.LINE_AA,
                     )
+                continue
+            if not arrows:
                 continue
             end = c + d2[i] * self.gaze_length * hs[i]
             cv2.circle(
@@ -273,6 +279,8 @@ def annotate_interaction(
         from hhpnet.draw import annotate
 
         img = annotate(img, poses, rgb=rgb, labels=False)
+        # the head axes already show the facing direction (blue z axis): no second gaze arrow
+        return InteractionAnnotator(gaze=False).annotate(img, poses, interaction, rgb=rgb)
     return InteractionAnnotator().annotate(img, poses, interaction, rgb=rgb)
 
 

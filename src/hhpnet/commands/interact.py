@@ -1,0 +1,364 @@
+"""``hhpnet interact SOURCE...``: who looks at whom in images (folders, globs) or given keypoints.
+
+Per image: head poses (as ``hhpnet predict``), then :func:`hhpnet.interaction.analyze`.
+Outputs (written incrementally, flushed after every image):
+
+* ``--json FILE``: JSON Lines, one record per image = the ``predict`` record plus an
+  ``"interaction"`` block (:meth:`hhpnet.interaction.Interaction.to_dict`: matrix, attention,
+  converge, pairs, mutual, groups, targets, engagement, scene_score, excluded, method, params);
+* ``--csv FILE``: one row per ordered pair of people (:data:`PAIR_COLUMNS`);
+* ``--save-dir DIR``: annotated copies of the images (poses + interaction overlay) and
+  ``<name>_matrix.png`` heat-maps (images with at least two people);
+* none of these: the JSON Lines go to standard output.
+
+A bad image prints one line on stderr; the others are still processed; exit code 1 at the end.
+Video, webcam and stream sources go to :func:`hhpnet.video.process_video` with the interaction
+analysis on (per-video files named as in ``hhpnet predict``, plus ``<csv stem>.<name>.timeline.csv``
+and ``<save-dir>/<name>_timeline.png``).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+#: columns of the pair CSV: one row per ordered pair (i, j), i ≠ j, of every image
+PAIR_COLUMNS: tuple[str, ...] = (
+    "source",
+    "i",
+    "j",
+    "attention",
+    "score",
+    "mutual",
+    "converge",
+    "target",
+    "same_group",
+    "excluded",
+)
+
+
+def parse_params(items: list[str]) -> dict[str, Any]:
+    """``["tolerance_deg=12", "depth=none", "converge_range=0.2,1.2"]`` → typed dict."""
+    from hhpnet.errors import InputError
+
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise InputError(f"--param expects KEY=VALUE, got {item!r}")
+        out[key.strip()] = _value(raw.strip())
+    return out
+
+
+def _value(raw: str) -> Any:
+    low = raw.lower()
+    if low in ("true", "yes", "on"):
+        return True
+    if low in ("false", "no", "off"):
+        return False
+    if low in ("none", "null"):
+        return None
+    if "," in raw:
+        return tuple(_value(p.strip()) for p in raw.split(","))
+    try:
+        return float(raw)
+    except ValueError:
+        return raw
+
+
+def pair_rows(source: str | None, inter: Any) -> list[dict[str, Any]]:
+    """Rows of :data:`PAIR_COLUMNS` for one image's :class:`~hhpnet.interaction.Interaction`."""
+    n = len(inter.matrix)
+    group_of = {i: g for g, members in enumerate(inter.groups) for i in members}
+    mutual = {(i, j) for i, j in inter.mutual} | {(j, i) for i, j in inter.mutual}
+    excluded = set(inter.excluded)
+    rows = []
+    for i in range(n):
+        for j in range(n):
+            if i == j:
+                continue
+            rows.append(
+                {
+                    "source": source,
+                    "i": i,
+                    "j": j,
+                    "attention": round(float(inter.attention[i, j]), 4),
+                    "score": round(float(inter.matrix[i, j]), 4),
+                    "mutual": int((i, j) in mutual),
+                    "converge": round(float(inter.converge[i, j]), 4),
+                    "target": int(inter.targets[i] == j),
+                    "same_group": int(i in group_of and group_of.get(j) == group_of[i]),
+                    "excluded": int(i in excluded or j in excluded),
+                }
+            )
+    return rows
+
+
+def run_interact(
+    sources: list[str],
+    *,
+    method: str = "hhpnet",
+    params: dict[str, Any] | None = None,
+    model: Any = "hhpnet-1.0",
+    detector: Any = "blazeface",
+    keypoints: str | None = None,
+    layout: str | None = None,
+    save_dir: str | None = None,
+    json_path: str | None = None,
+    csv_path: str | None = None,
+    kpt_thr: float = 0.0,
+    heatmaps: bool = True,
+    progress: bool = True,
+    detector_options: dict[str, Any] | None = None,
+) -> dict[str, int]:
+    """Run the interact command; returns counts: images, people, mutual, groups, failed.
+
+    ``model`` / ``detector`` may also be objects (as for
+    :class:`hhpnet.pipeline.HeadPoseEstimator`)."""
+    import csv
+    import json
+
+    import cv2
+    import numpy as np
+    from tqdm import tqdm
+
+    from hhpnet.adapters import load_keypoints_file
+    from hhpnet.commands.predict import _match_keypoints, _out_name
+    from hhpnet.errors import HhpnetError, InputError
+    from hhpnet.interaction import analyze, from_arrays
+    from hhpnet.interaction_draw import annotate_interaction, heatmap
+    from hhpnet.io import read_image
+    from hhpnet.pipeline import HeadPoseEstimator
+    from hhpnet.sources import resolve
+
+    prm = dict(params or {})
+    analyze(from_arrays([], [], np.zeros((0, 2))), method=method, **prm)  # bad options: fail now
+    if not sources and keypoints is None:
+        raise InputError("give at least one SOURCE (image, folder, glob, video) or --keypoints")
+    resolved = resolve(sources) if sources else []
+    images = [str(s.value) for s in resolved if s.is_image]
+    streams = [s for s in resolved if not s.is_image]
+    est = HeadPoseEstimator(
+        model=model,
+        detector=None if keypoints is not None else detector,
+        kpt_thr=kpt_thr,
+        **(detector_options or {}),
+    )
+    est.model  # noqa: B018 - load now: a missing model is one error, not one per image
+
+    jobs: list[tuple[str | None, Any]]
+    if keypoints is not None:
+        jobs = _match_keypoints(images, load_keypoints_file(keypoints, layout))
+    else:
+        jobs = [(img, None) for img in images]
+
+    out_dir = Path(save_dir) if save_dir else None
+    if out_dir is not None:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    for path in (json_path, csv_path):
+        if path:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+    to_stdout = json_path is None and csv_path is None and save_dir is None
+    json_fh = open(json_path, "w", encoding="utf-8") if json_path else None
+    csv_fh = open(csv_path, "w", newline="", encoding="utf-8") if csv_path else None
+    writer = csv.DictWriter(csv_fh, fieldnames=list(PAIR_COLUMNS)) if csv_fh else None
+    if writer is not None and csv_fh is not None:
+        writer.writeheader()
+        csv_fh.flush()
+    counts = {"images": 0, "people": 0, "mutual": 0, "groups": 0, "failed": 0}
+    used: set[str] = set()
+    bar = tqdm(
+        jobs, unit="img", disable=not progress or len(jobs) < 2, file=sys.stderr, dynamic_ncols=True
+    )
+    try:
+        for img_path, rec in bar:
+            label = img_path or (rec.source if rec is not None else "?")
+            try:
+                image = read_image(img_path) if img_path is not None else None
+                if rec is None:
+                    poses = est(image, rgb=True, source=img_path)
+                else:
+                    size = (image.shape[1], image.shape[0]) if image is not None else None
+                    poses = est.from_keypoints(
+                        rec, image_size=size or rec.image_size, source=img_path or rec.source
+                    )
+                inter = analyze(poses, method=method, **prm)
+            except HhpnetError as exc:
+                counts["failed"] += 1
+                msg = str(exc) if str(label) in str(exc) else f"{label}: {exc}"
+                tqdm.write(f"hhpnet: error: {msg}", file=sys.stderr)
+                continue
+            counts["images"] += 1
+            counts["people"] += len(poses)
+            counts["mutual"] += len(inter.mutual)
+            counts["groups"] += len(inter.groups)
+            record = poses.to_dict()
+            record["interaction"] = inter.to_dict()
+            line = json.dumps(record, allow_nan=False)
+            if to_stdout:
+                sys.stdout.write(line + "\n")
+                sys.stdout.flush()
+            if json_fh is not None:
+                json_fh.write(line + "\n")
+                json_fh.flush()
+            if writer is not None and csv_fh is not None:
+                writer.writerows(pair_rows(poses.source, inter))
+                csv_fh.flush()
+            if out_dir is not None and image is not None and img_path is not None:
+                name = _out_name(img_path, used)
+                drawn = annotate_interaction(image, poses, inter, rgb=True)
+                target = out_dir / name
+                if not cv2.imwrite(str(target), drawn[..., ::-1]):
+                    raise InputError(f"{target}: cannot write the annotated image")
+                if heatmaps and len(poses) >= 2:
+                    heatmap(inter, out_dir / f"{Path(name).stem}_matrix.png", title=Path(name).name)
+    finally:
+        bar.close()
+        if json_fh is not None:
+            json_fh.close()
+        if csv_fh is not None:
+            csv_fh.close()
+
+    for src in streams:
+        try:
+            _run_video(src, est, method, prm, save_dir, json_path, csv_path, progress)
+        except HhpnetError as exc:
+            counts["failed"] += 1
+            print(f"hhpnet: error: {src.value}: {exc}", file=sys.stderr)
+    return counts
+
+
+def _run_video(
+    src: Any,
+    est: Any,
+    method: str,
+    params: dict[str, Any],
+    save_dir: str | None,
+    json_path: str | None,
+    csv_path: str | None,
+    progress: bool,
+) -> None:
+    """A video/webcam/stream source → :func:`hhpnet.video.process_video` with interaction."""
+    from hhpnet.commands.predict import _derived
+    from hhpnet.video import process_video
+
+    if src.kind == "video":
+        name = Path(str(src.value)).stem
+    elif src.kind == "webcam":
+        name = f"webcam{src.value}"
+    else:
+        name = "stream"
+    process_video(
+        src.value,
+        est,
+        save_video=str(Path(save_dir) / f"{name}.mp4") if save_dir else None,
+        jsonl=_derived(json_path, name, ".jsonl"),
+        csv=_derived(csv_path, name, ".csv"),
+        timeline_csv=_derived(csv_path, name, ".timeline.csv"),
+        timeline_png=str(Path(save_dir) / f"{name}_timeline.png") if save_dir else None,
+        interact=True,
+        interaction_method=method,
+        interaction_params=params,
+        progress=progress,
+    )
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``interact`` command."""
+
+    @app.command("interact")
+    def interact(
+        sources: Annotated[
+            list[str] | None,
+            typer.Argument(
+                metavar="SOURCE...",
+                help="Image files, folders, globs ('photos/*.jpg'); videos, webcam index, URLs.",
+                show_default=False,
+            ),
+        ] = None,
+        method: str = typer.Option(
+            "hhpnet",
+            help="hhpnet (3-D, depth from head size, σ → probability), paper (HHP-Net's "
+            "image-plane LAEO) or paper-v1 (fixed 5° cone, (1 − u) weighting).",
+        ),
+        threshold: float = typer.Option(
+            None,
+            help="Decision threshold for mutual pairs, targets and groups "
+            "(default 0.5 for hhpnet, 0.95 for paper).",
+        ),
+        param: list[str] = typer.Option(  # noqa: B008 - typer's option declaration
+            None,
+            "--param",
+            help="Method parameter KEY=VALUE (repeatable), e.g. tolerance_deg=12, depth=none, "
+            "fov_deg=70, depth_noise=0.05, sigma_max_deg=20; see docs/interaction.md.",
+        ),
+        detector: str = typer.Option("blazeface", help="Keypoint detector: blazeface, blazepose."),
+        model: str = typer.Option(
+            "hhpnet-1.0", help="hhpnet-1.0, hhpnet-0.6, hhpnet-0.2 or a .safetensors file."
+        ),
+        keypoints: str = typer.Option(
+            None,
+            "--keypoints",
+            help="Use these keypoints instead of detecting: COCO/OpenPose/MMPose JSON, an "
+            "OpenPose folder, or .npy. Matched to the SOURCE images by name, else by order.",
+        ),
+        layout: str = typer.Option(
+            None,
+            help="Layout of --keypoints arrays: coco17, openpose25, openpose18, blazepose33, "
+            "blazeface6, hhpnet5 (JSON formats are recognised).",
+        ),
+        save_dir: str = typer.Option(
+            None, "--save-dir", help="Write annotated images and matrix heat-maps here."
+        ),
+        json_path: str = typer.Option(
+            None, "--json", help="Write JSON Lines here (predict record + interaction block)."
+        ),
+        csv_path: str = typer.Option(
+            None, "--csv", help="Write a CSV here (one row per ordered pair of people)."
+        ),
+        kpt_thr: float = typer.Option(
+            0.0, "--kpt-thr", help="Keypoints with a lower confidence count as missing."
+        ),
+        tile: bool = typer.Option(
+            False, "--tile", help="BlazeFace: also search tiles (small faces in large images)."
+        ),
+        heatmaps: bool = typer.Option(
+            True, "--heatmap/--no-heatmap", help="With --save-dir: also matrix heat-maps."
+        ),
+        progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress bar."),
+    ) -> None:
+        """Who looks at whom: interaction matrix, mutual gaze, targets and groups per image."""
+        params = parse_params(list(param or []))
+        if threshold is not None:
+            params["threshold"] = threshold
+        options: dict[str, Any] = {"tile": True} if tile else {}
+        counts = run_interact(
+            list(sources or []),
+            method=method,
+            params=params,
+            model=model,
+            detector=detector,
+            keypoints=keypoints,
+            layout=layout,
+            save_dir=save_dir,
+            json_path=json_path,
+            csv_path=csv_path,
+            kpt_thr=kpt_thr,
+            heatmaps=heatmaps,
+            progress=progress,
+            detector_options=options,
+        )
+        written = [p for p in (json_path, csv_path, save_dir) if p]
+        where = f"; wrote {', '.join(os.fspath(p) for p in written)}" if written else ""
+        print(
+            f"hhpnet: {counts['images']} image(s), {counts['people']} person(s), "
+            f"{counts['mutual']} mutual pair(s), {counts['groups']} group(s), "
+            f"{counts['failed']} failed{where}",
+            file=sys.stderr,
+        )
+        if counts["failed"]:
+            raise typer.Exit(1)
