@@ -86,7 +86,7 @@ def test_three_facing_a_common_centre_form_one_group_bystander_left_out() -> Non
 
 
 def test_listener_attending_a_group_member_joins_the_group() -> None:
-    p = np.array([[-800.0, 0, 3000], [0, 0, 3300], [900, 0, 3000]])
+    p = np.array([[-800.0, 0, 3000], [0, 0, 4200], [900, 0, 3000]])
     gaze = np.array([p[1] - p[0], p[0] - p[1], p[1] - p[2]])  # 0 ↔ 1 mutual, 2 → 1 one-way
     r = analyze(scene_from_3d(p, gaze, sigma=3.0), depth_noise=0.0)
     assert r.mutual == [(0, 1)] and r.targets[2] == 1
@@ -204,6 +204,7 @@ def test_paper_method_reproduces_hand_computed_values() -> None:
     assert r.matrix[1, 0] == r.matrix[0, 1] and r.matrix[0, 0] == 0.0
     # v1: 5° cone, then M·((1 − u_i) + (1 − u_j)) / 2 with u = (0.1, 0.6667) → 0.616667
     v1 = analyze(_paper_pair(), method="paper-v1")
+    assert v1.params["threshold"] == 0.5 and r.params["threshold"] == 0.95
     assert v1.attention[0, 1] == pytest.approx(0.894427 * 0.616667, abs=1e-5)
     assert v1.attention[1, 0] == pytest.approx(0.957752 * 0.616667, abs=1e-5)
 
@@ -291,7 +292,7 @@ def test_to_dict_is_json_ready_and_complete() -> None:
     assert np.allclose(d["matrix"], r.matrix, atol=1e-4)
     assert len(d["pairs"]) == 6 and d["pairs"][0]["score"] >= d["pairs"][-1]["score"]
     assert d["groups"] == r.groups and d["targets"] == r.targets
-    assert d["params"]["tolerance_deg"] == 15.0 and d["params"]["converge_range"] == [0.25, 1.5]
+    assert d["params"]["tolerance_deg"] == 20.0 and d["params"]["converge_range"] == [0.25, 1.5]
     assert set(d) >= {
         "matrix",
         "attention",

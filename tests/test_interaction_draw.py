@@ -22,7 +22,7 @@ BG = 40
 
 def _scene():
     """0 ↔ 1 mutual, 2 → 1 one-way (joins the group), 3 looks into the camera, far right."""
-    p = np.array([[-800.0, 0, 3000], [0, 0, 3300], [900, 0, 3000], [1400, 0, 2500]])
+    p = np.array([[-800.0, 0, 3000], [0, 0, 4200], [900, 0, 3000], [1400, 0, 2500]])
     gaze = np.array([p[1] - p[0], p[0] - p[1], p[1] - p[2], [0, 0, -1]])
     s = scene_from_3d(p, gaze, sigma=3.0, image_size=(W, H))
     return s, analyze(s, depth_noise=0.0)

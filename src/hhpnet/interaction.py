@@ -97,7 +97,7 @@ class HhpnetParams:
     """Parameters of ``method="hhpnet"`` (angles in degrees, lengths in mm or pixels)."""
 
     #: base tolerance around the target's head (eye-in-head freedom), degrees
-    tolerance_deg: float = 15.0
+    tolerance_deg: float = 20.0
     #: decision threshold on probabilities (mutual, targets, groups)
     threshold: float = 0.5
     #: "size": depth from apparent head size; "none": everybody at the same depth
@@ -132,7 +132,8 @@ class PaperParams:
     u_thresholds: tuple[float, float] = (0.4, 0.6)
     #: fixed cone of "paper-v1"
     v1_cone_deg: float = 5.0
-    #: decision threshold on M = cos δ (0.95 ⇔ δ < 18.2° outside the cone)
+    #: decision threshold on M = cos δ (0.95 ⇔ δ < 18.2° outside the cone); "paper-v1",
+    #: whose M is scaled by the certainty, defaults to 0.5 instead
     threshold: float = 0.95
     #: converging attention range (inter-person distances in front of both)
     converge_range: tuple[float, float] = (0.25, 1.5)
@@ -150,6 +151,10 @@ def _make_params(method: str, params: dict[str, Any]) -> HhpnetParams | PaperPar
             f"(known: {', '.join(sorted(known))})"
         )
     kw: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in params.items()}
+    if method == "paper-v1" and kw.get("threshold") is None:
+        kw["threshold"] = 0.5
+    elif kw.get("threshold", 0.0) is None:
+        del kw["threshold"]
     p = cls(**kw)
     if not 0.0 < p.threshold <= 1.0:
         raise InputError(f"threshold must be in (0, 1], got {p.threshold}")
