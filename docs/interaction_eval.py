@@ -124,6 +124,7 @@ def evaluate(scenes: int, seed: int) -> dict[str, dict[str, float]]:
             "mutual_R": mr,
             "mutual_F1": mf,
             "mutual_pairs": st["mtp"] + st["mfn"],
+            "people": st["people"],
         }
     return out
 
@@ -135,9 +136,10 @@ def main() -> None:
     args = ap.parse_args()
     res = evaluate(args.scenes, args.seed)
     cols = ["target_acc", "look_P", "look_R", "look_F1", "mutual_P", "mutual_R", "mutual_F1"]
+    first = next(iter(res.values()))
     print(
-        f"{args.scenes} scenes, seed {args.seed}, true mutual pairs "
-        f"{next(iter(res.values()))['mutual_pairs']}"
+        f"{args.scenes} scenes, seed {args.seed}, {first['people']} people, "
+        f"{first['mutual_pairs']} true mutual pairs"
     )
     print("| method | " + " | ".join(cols) + " |")
     print("|---" * (len(cols) + 1) + "|")
