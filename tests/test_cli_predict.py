@@ -185,3 +185,35 @@ def test_predict_hands_videos_to_the_video_pipeline(tmp_path: Path, model_file: 
     assert res.exit_code == 0, res.output
     lines = (tmp_path / "p.clip.jsonl").read_text().splitlines()
     assert len(lines) == 3  # one record per frame, written by hhpnet.video
+
+
+@pytest.mark.parametrize("command", ["predict", "interact"])
+def test_truncated_video_keeps_rows_and_exits_1(
+    tmp_path: Path, model_file: str, command: str
+) -> None:
+    import cv2
+
+    frame = cv2.resize(cv2.imread(example_images()[0]), (320, 320))
+    video = tmp_path / "full.avi"
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 10.0, (320, 320))
+    for k in range(30):
+        writer.write(np.roll(frame, 3 * k, axis=1))
+    writer.release()
+    data = video.read_bytes()
+    (tmp_path / "cut.avi").write_bytes(data[: len(data) // 2])
+    res = CliRunner().invoke(
+        app,
+        [
+            command,
+            str(tmp_path / "cut.avi"),
+            "--model",
+            model_file,
+            "--json",
+            str(tmp_path / "o.jsonl"),
+            "--no-progress",
+        ],
+    )
+    assert res.exit_code == 1, res.output
+    assert "truncated or corrupt" in res.output
+    lines = (tmp_path / "o.cut.jsonl").read_text().splitlines()
+    assert 0 < len(lines) < 30  # what was decoded before the damage is kept

@@ -244,6 +244,7 @@ def _run_video(
 ) -> None:
     """A video/webcam/stream source → :func:`hhpnet.video.process_video` with interaction."""
     from hhpnet.commands.predict import _derived
+    from hhpnet.commands.video import report_summary
     from hhpnet.video import process_video
 
     if src.kind == "video":
@@ -252,7 +253,7 @@ def _run_video(
         name = f"webcam{src.value}"
     else:
         name = "stream"
-    process_video(
+    summary = process_video(
         src.value,
         est,
         save_video=str(Path(save_dir) / f"{name}.mp4") if save_dir else None,
@@ -265,6 +266,7 @@ def _run_video(
         interaction_params=params,
         progress=progress,
     )
+    report_summary(summary)
 
 
 def register(app: typer.Typer) -> None:

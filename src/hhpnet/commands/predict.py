@@ -177,7 +177,7 @@ def run_predict(
             )
         except HhpnetError as exc:
             failed += 1
-            print(f"hhpnet: error: {src}: {exc}", file=sys.stderr)
+            print(f"hhpnet: error: {src.value}: {exc}", file=sys.stderr)
     return done, people, failed
 
 
@@ -202,6 +202,7 @@ def _run_video(
     analysis; per-frame poses): ``<save-dir>/<name>.mp4``, ``<json stem>.<name>.jsonl`` and
     ``<csv stem>.<name>.csv``, where name is the video file stem or ``webcam<index>``/``stream``.
     """
+    from hhpnet.commands.video import report_summary
     from hhpnet.video import process_video
 
     if src.kind == "video":
@@ -210,7 +211,7 @@ def _run_video(
         name = f"webcam{src.value}"
     else:
         name = "stream"
-    process_video(
+    summary = process_video(
         src.value,
         est,
         save_video=str(Path(save_dir) / f"{name}.mp4") if save_dir else None,
@@ -219,6 +220,7 @@ def _run_video(
         interact=False,
         progress=progress,
     )
+    report_summary(summary)
 
 
 def register(app: typer.Typer) -> None:

@@ -31,6 +31,29 @@ def _derive(path: Path | None, name: str, many: bool) -> str | None:
     return str(path.with_name(f"{path.stem}.{name}{path.suffix}"))
 
 
+def report_summary(summary: Any) -> None:
+    """Print a :class:`hhpnet.video.VideoSummary` on stderr (warnings, one summary line).
+
+    Ctrl-C → exit 130; a damaged video or lost stream raises :class:`HhpnetError` with the
+    one-line reason after its files were kept (callers count it as failed, exit code 1).
+    """
+    from hhpnet.errors import HhpnetError
+
+    for w in summary.warnings:
+        print(f"hhpnet: warning: {w}", file=sys.stderr)
+    outs = ", ".join(summary.outputs.values()) or "no files written"
+    print(
+        f"{summary.source}: {summary.frames} frames, {summary.tracks} tracks, "
+        f"{summary.fps:.1f} fps → {outs}",
+        file=sys.stderr,
+    )
+    if summary.interrupted:
+        print("hhpnet: interrupted; files written so far are kept", file=sys.stderr)
+        raise typer.Exit(130)
+    if summary.error:
+        raise HhpnetError(summary.error)
+
+
 def register(app: typer.Typer) -> None:
     """Add the ``video`` command."""
 
@@ -138,19 +161,10 @@ def register(app: typer.Typer) -> None:
                 failed += 1
                 print(f"hhpnet: error: {exc}", file=sys.stderr)
                 continue
-            for w in summary.warnings:
-                print(f"hhpnet: warning: {w}", file=sys.stderr)
-            outs = ", ".join(summary.outputs.values()) or "no files written"
-            print(
-                f"{summary.source}: {summary.frames} frames, {summary.tracks} tracks, "
-                f"{summary.fps:.1f} fps → {outs}",
-                file=sys.stderr,
-            )
-            if summary.interrupted:
-                print("hhpnet: interrupted; files written so far are kept", file=sys.stderr)
-                raise typer.Exit(130)
-            if summary.error:
+            try:
+                report_summary(summary)
+            except HhpnetError as exc:
                 failed += 1
-                print(f"hhpnet: error: {summary.error}", file=sys.stderr)
+                print(f"hhpnet: error: {exc}", file=sys.stderr)
         if failed:
             raise typer.Exit(1)
