@@ -3,6 +3,7 @@ PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+CORE := $(VENV)/.installed-core
 
 .PHONY: setup demo test test-all lint typecheck train eval bench clean
 
@@ -12,11 +13,18 @@ $(STAMP): pyproject.toml
 	# torch only from the local CPU wheel (pinned spec); needed by the training extra and its tests.
 	$(BIN)/pip install "torch==2.13.0"
 	$(BIN)/pip install -e ".[dev]"
-	touch $(STAMP)
+	touch $(STAMP) $(CORE)
+
+# The demo needs only the runtime (no torch); tests, training and benchmarks need the dev extras.
+$(CORE): pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --upgrade pip
+	$(BIN)/pip install -e .
+	touch $(CORE)
 
 setup: $(STAMP)
 
-demo: $(STAMP)
+demo: $(CORE)
 	$(BIN)/hhpnet demo
 
 test: $(STAMP)
