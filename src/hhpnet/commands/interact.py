@@ -119,113 +119,47 @@ def run_interact(
 
     ``model`` / ``detector`` may also be objects (as for
     :class:`hhpnet.pipeline.HeadPoseEstimator`)."""
-    import csv
     import json
 
-    import cv2
     import numpy as np
-    from tqdm import tqdm
 
-    from hhpnet.adapters import load_keypoints_file
-    from hhpnet.commands.predict import _match_keypoints, _out_name
-    from hhpnet.errors import HhpnetError, InputError
+    from hhpnet.commands._batch import ImageBatch, Outputs
+    from hhpnet.errors import HhpnetError
     from hhpnet.interaction import analyze, from_arrays
     from hhpnet.interaction_draw import annotate_interaction, heatmap
-    from hhpnet.io import read_image
-    from hhpnet.pipeline import HeadPoseEstimator
-    from hhpnet.sources import resolve
 
     prm = dict(params or {})
     analyze(from_arrays([], [], np.zeros((0, 2))), method=method, **prm)  # bad options: fail now
-    if not sources and keypoints is None:
-        raise InputError("give at least one SOURCE (image, folder, glob, video) or --keypoints")
-    resolved = resolve(sources) if sources else []
-    images = [str(s.value) for s in resolved if s.is_image]
-    streams = [s for s in resolved if not s.is_image]
-    est = HeadPoseEstimator(
+    batch = ImageBatch.prepare(
+        sources,
         model=model,
-        detector=None if keypoints is not None else detector,
+        detector=detector,
+        keypoints=keypoints,
+        layout=layout,
         kpt_thr=kpt_thr,
-        **(detector_options or {}),
+        detector_options=detector_options,
+        progress=progress,
+        analyse=lambda poses: analyze(poses, method=method, **prm),
     )
-    est.model  # noqa: B018 - load now: a missing model is one error, not one per image
-
-    jobs: list[tuple[str | None, Any]]
-    if keypoints is not None:
-        jobs = _match_keypoints(images, load_keypoints_file(keypoints, layout))
-    else:
-        jobs = [(img, None) for img in images]
-
-    out_dir = Path(save_dir) if save_dir else None
-    if out_dir is not None:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    for path in (json_path, csv_path):
-        if path:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-    to_stdout = json_path is None and csv_path is None and save_dir is None
-    json_fh = open(json_path, "w", encoding="utf-8") if json_path else None
-    csv_fh = open(csv_path, "w", newline="", encoding="utf-8") if csv_path else None
-    writer = csv.DictWriter(csv_fh, fieldnames=list(PAIR_COLUMNS)) if csv_fh else None
-    if writer is not None and csv_fh is not None:
-        writer.writeheader()
-        csv_fh.flush()
     counts = {"images": 0, "people": 0, "mutual": 0, "groups": 0, "failed": 0}
-    used: set[str] = set()
-    bar = tqdm(
-        jobs, unit="img", disable=not progress or len(jobs) < 2, file=sys.stderr, dynamic_ncols=True
-    )
-    try:
-        for img_path, rec in bar:
-            label = img_path or (rec.source if rec is not None else "?")
-            try:
-                image = read_image(img_path) if img_path is not None else None
-                if rec is None:
-                    poses = est(image, rgb=True, source=img_path)
-                else:
-                    size = (image.shape[1], image.shape[0]) if image is not None else None
-                    poses = est.from_keypoints(
-                        rec, image_size=size or rec.image_size, source=img_path or rec.source
-                    )
-                inter = analyze(poses, method=method, **prm)
-            except HhpnetError as exc:
-                counts["failed"] += 1
-                msg = str(exc) if str(label) in str(exc) else f"{label}: {exc}"
-                tqdm.write(f"hhpnet: error: {msg}", file=sys.stderr)
-                continue
+    with Outputs(json_path, csv_path, PAIR_COLUMNS, save_dir) as out:
+        for img_path, image, poses, inter in batch:
             counts["images"] += 1
             counts["people"] += len(poses)
             counts["mutual"] += len(inter.mutual)
             counts["groups"] += len(inter.groups)
             record = poses.to_dict()
             record["interaction"] = inter.to_dict()
-            line = json.dumps(record, allow_nan=False)
-            if to_stdout:
-                sys.stdout.write(line + "\n")
-                sys.stdout.flush()
-            if json_fh is not None:
-                json_fh.write(line + "\n")
-                json_fh.flush()
-            if writer is not None and csv_fh is not None:
-                writer.writerows(pair_rows(poses.source, inter))
-                csv_fh.flush()
-            if out_dir is not None and image is not None and img_path is not None:
-                name = _out_name(img_path, used)
+            out.write(json.dumps(record, allow_nan=False), pair_rows(poses.source, inter))
+            if image is not None and img_path is not None and save_dir:
                 drawn = annotate_interaction(image, poses, inter, rgb=True)
-                target = out_dir / name
-                if not cv2.imwrite(str(target), drawn[..., ::-1]):
-                    raise InputError(f"{target}: cannot write the annotated image")
-                if heatmaps and len(poses) >= 2:
-                    heatmap(inter, out_dir / f"{Path(name).stem}_matrix.png", title=Path(name).name)
-    finally:
-        bar.close()
-        if json_fh is not None:
-            json_fh.close()
-        if csv_fh is not None:
-            csv_fh.close()
-
-    for src in streams:
+                target = out.save_image(img_path, drawn)
+                if heatmaps and len(poses) >= 2 and target is not None:
+                    heatmap(inter, target.with_name(f"{target.stem}_matrix.png"), title=target.name)
+    counts["failed"] = batch.failed
+    for src in batch.streams:
         try:
-            _run_video(src, est, method, prm, save_dir, json_path, csv_path, progress)
+            _run_video(src, batch.est, method, prm, save_dir, json_path, csv_path, progress)
         except HhpnetError as exc:
             counts["failed"] += 1
             print(f"hhpnet: error: {src.value}: {exc}", file=sys.stderr)
@@ -243,23 +177,18 @@ def _run_video(
     progress: bool,
 ) -> None:
     """A video/webcam/stream source → :func:`hhpnet.video.process_video` with interaction."""
-    from hhpnet.commands.predict import _derived
+    from hhpnet.commands._batch import derived, stream_name
     from hhpnet.commands.video import report_summary
     from hhpnet.video import process_video
 
-    if src.kind == "video":
-        name = Path(str(src.value)).stem
-    elif src.kind == "webcam":
-        name = f"webcam{src.value}"
-    else:
-        name = "stream"
+    name = stream_name(src)
     summary = process_video(
         src.value,
         est,
         save_video=str(Path(save_dir) / f"{name}.mp4") if save_dir else None,
-        jsonl=_derived(json_path, name, ".jsonl"),
-        csv=_derived(csv_path, name, ".csv"),
-        timeline_csv=_derived(csv_path, name, ".timeline.csv"),
+        jsonl=derived(json_path, name, ".jsonl"),
+        csv=derived(csv_path, name, ".csv"),
+        timeline_csv=derived(csv_path, name, ".timeline.csv"),
         timeline_png=str(Path(save_dir) / f"{name}_timeline.png") if save_dir else None,
         interact=True,
         interaction_method=method,

@@ -22,47 +22,6 @@ from typing import Annotated, Any
 import typer
 
 
-def _out_name(src: str, used: set[str]) -> str:
-    """A file name for the annotated copy of ``src``, unique within this run."""
-    p = Path(src)
-    ext = p.suffix.lower() if p.suffix.lower() in (".jpg", ".jpeg", ".png", ".bmp") else ".jpg"
-    name = p.stem + ext
-    k = 1
-    while name in used:
-        name = f"{p.stem}_{k}{ext}"
-        k += 1
-    used.add(name)
-    return name
-
-
-def _match_keypoints(images: list[str], records: list[Any]) -> list[tuple[str | None, Any]]:
-    """Pair keypoint records with image paths: by file name/stem, else by order."""
-    from hhpnet.errors import InputError
-
-    if not images:
-        return [(None, r) for r in records]
-    by_key: dict[str, Any] = {}
-    for r in records:
-        if r.source is not None:
-            by_key.setdefault(str(r.source), r)
-            by_key.setdefault(Path(str(r.source)).stem, r)
-    pairs: list[tuple[str | None, Any]] = []
-    for img in images:
-        p = Path(img)
-        rec = by_key.get(p.name, by_key.get(p.stem))
-        if rec is None:
-            break
-        pairs.append((img, rec))
-    else:
-        return pairs
-    if len(images) == len(records):
-        return [(img, rec) for img, rec in zip(images, records, strict=True)]
-    raise InputError(
-        f"cannot match {len(records)} keypoint record(s) to {len(images)} image(s): names differ "
-        "and the counts are not equal"
-    )
-
-
 def run_predict(
     sources: list[str],
     *,
@@ -78,98 +37,35 @@ def run_predict(
     detector_options: dict[str, Any] | None = None,
 ) -> tuple[int, int, int]:
     """Run the predict command; returns (images done, people found, failures)."""
-    import csv
-
-    import cv2
-    from tqdm import tqdm
-
-    from hhpnet.adapters import load_keypoints_file
+    from hhpnet.commands._batch import ImageBatch, Outputs
     from hhpnet.draw import annotate
-    from hhpnet.errors import HhpnetError, InputError
-    from hhpnet.io import read_image
-    from hhpnet.pipeline import CSV_COLUMNS, HeadPoseEstimator
-    from hhpnet.sources import resolve
+    from hhpnet.errors import HhpnetError
+    from hhpnet.pipeline import CSV_COLUMNS
 
-    if not sources and keypoints is None:
-        raise InputError("give at least one SOURCE (image, folder, glob, video) or --keypoints")
-    resolved = resolve(sources) if sources else []
-    images = [str(s.value) for s in resolved if s.is_image]
-    streams = [s for s in resolved if not s.is_image]
-    est = HeadPoseEstimator(
+    batch = ImageBatch.prepare(
+        sources,
         model=model,
-        detector=None if keypoints is not None else detector,
+        detector=detector,
+        keypoints=keypoints,
+        layout=layout,
         kpt_thr=kpt_thr,
-        **(detector_options or {}),
+        detector_options=detector_options,
+        progress=progress,
     )
-    est.model  # noqa: B018 - load now: a missing model is one error, not one per image
-
-    jobs: list[tuple[str | None, Any]]
-    if keypoints is not None:
-        jobs = _match_keypoints(images, load_keypoints_file(keypoints, layout))
-    else:
-        jobs = [(img, None) for img in images]
-
-    out_dir = Path(save_dir) if save_dir else None
-    if out_dir is not None:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    to_stdout = json_path is None and csv_path is None and save_dir is None
-    json_fh = open(json_path, "w", encoding="utf-8") if json_path else None
-    csv_fh = open(csv_path, "w", newline="", encoding="utf-8") if csv_path else None
-    writer = csv.DictWriter(csv_fh, fieldnames=list(CSV_COLUMNS)) if csv_fh else None
-    if writer is not None and csv_fh is not None:
-        writer.writeheader()
-        csv_fh.flush()
-    done = people = failed = 0
-    used: set[str] = set()
-    bar = tqdm(
-        jobs, unit="img", disable=not progress or len(jobs) < 2, file=sys.stderr, dynamic_ncols=True
-    )
-    try:
-        for img_path, rec in bar:
-            label = img_path or (rec.source if rec is not None else "?")
-            try:
-                image = read_image(img_path) if img_path is not None else None
-                if rec is None:
-                    poses = est(image, rgb=True, source=img_path)
-                else:
-                    size = (image.shape[1], image.shape[0]) if image is not None else None
-                    poses = est.from_keypoints(
-                        rec, image_size=size or rec.image_size, source=img_path or rec.source
-                    )
-            except HhpnetError as exc:
-                failed += 1
-                msg = str(exc) if str(label) in str(exc) else f"{label}: {exc}"
-                tqdm.write(f"hhpnet: error: {msg}", file=sys.stderr)
-                continue
+    done = people = 0
+    with Outputs(json_path, csv_path, CSV_COLUMNS, save_dir) as out:
+        for img_path, image, poses, _ in batch:
             done += 1
             people += len(poses)
-            line = poses.to_json()
-            if to_stdout:
-                sys.stdout.write(line + "\n")
-                sys.stdout.flush()
-            if json_fh is not None:
-                json_fh.write(line + "\n")
-                json_fh.flush()
-            if writer is not None and csv_fh is not None:
-                writer.writerows(poses.to_rows())
-                csv_fh.flush()
-            if out_dir is not None and image is not None and img_path is not None:
-                drawn = annotate(image, poses, rgb=True)
-                target = out_dir / _out_name(img_path, used)
-                if not cv2.imwrite(str(target), drawn[..., ::-1]):
-                    raise InputError(f"{target}: cannot write the annotated image")
-    finally:
-        bar.close()
-        if json_fh is not None:
-            json_fh.close()
-        if csv_fh is not None:
-            csv_fh.close()
-
-    for src in streams:
+            out.write(poses.to_json(), poses.to_rows())
+            if image is not None and img_path is not None and save_dir:
+                out.save_image(img_path, annotate(image, poses, rgb=True))
+    failed = batch.failed
+    for src in batch.streams:
         try:
             _run_video(
                 src,
-                est,
+                batch.est,
                 save_dir=save_dir,
                 json_path=json_path,
                 csv_path=csv_path,
@@ -179,14 +75,6 @@ def run_predict(
             failed += 1
             print(f"hhpnet: error: {src.value}: {exc}", file=sys.stderr)
     return done, people, failed
-
-
-def _derived(path: str | None, name: str, ext: str) -> str | None:
-    """``out.jsonl`` + video ``clip`` → ``out.clip.jsonl`` (next to the images' file)."""
-    if path is None:
-        return None
-    p = Path(path)
-    return str(p.with_name(f"{p.stem}.{name}{ext}"))
 
 
 def _run_video(
@@ -202,21 +90,17 @@ def _run_video(
     analysis; per-frame poses): ``<save-dir>/<name>.mp4``, ``<json stem>.<name>.jsonl`` and
     ``<csv stem>.<name>.csv``, where name is the video file stem or ``webcam<index>``/``stream``.
     """
+    from hhpnet.commands._batch import derived, stream_name
     from hhpnet.commands.video import report_summary
     from hhpnet.video import process_video
 
-    if src.kind == "video":
-        name = Path(str(src.value)).stem
-    elif src.kind == "webcam":
-        name = f"webcam{src.value}"
-    else:
-        name = "stream"
+    name = stream_name(src)
     summary = process_video(
         src.value,
         est,
         save_video=str(Path(save_dir) / f"{name}.mp4") if save_dir else None,
-        jsonl=_derived(json_path, name, ".jsonl"),
-        csv=_derived(csv_path, name, ".csv"),
+        jsonl=derived(json_path, name, ".jsonl"),
+        csv=derived(csv_path, name, ".csv"),
         interact=False,
         progress=progress,
     )
