@@ -13,7 +13,51 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Annotated, Any
+
+import typer
+
+# Options shared by ``predict`` and ``interact`` (typer ``Annotated`` declarations).
+SourcesArg = Annotated[
+    list[str] | None,
+    typer.Argument(
+        metavar="SOURCE...",
+        help="Image files, folders, globs ('photos/*.jpg'); videos, webcam index, URLs.",
+        show_default=False,
+    ),
+]
+DetectorOpt = Annotated[str, typer.Option(help="Keypoint detector: blazeface, blazepose.")]
+ModelOpt = Annotated[
+    str, typer.Option(help="hhpnet-1.0, hhpnet-0.6, hhpnet-0.2 or a .safetensors file.")
+]
+KeypointsOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--keypoints",
+        help="Use these keypoints instead of detecting: COCO/OpenPose/MMPose JSON, an "
+        "OpenPose folder, or .npy. Matched to the SOURCE images by name, else by order.",
+    ),
+]
+LayoutOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="Layout of --keypoints arrays: coco17, openpose25, openpose18, blazepose33, "
+        "blazeface6, hhpnet5 (JSON formats are recognised)."
+    ),
+]
+KptThrOpt = Annotated[
+    float, typer.Option("--kpt-thr", help="Keypoints with a lower confidence count as missing.")
+]
+TileOpt = Annotated[
+    bool, typer.Option("--tile", help="BlazeFace: also search tiles (small faces in large images).")
+]
+ProgressOpt = Annotated[bool, typer.Option("--progress/--no-progress", help="Progress bar.")]
+
+
+def written_files(*paths: str | None) -> str:
+    """``"; wrote a, b"`` for the given output paths (empty without any)."""
+    written = [p for p in paths if p]
+    return f"; wrote {', '.join(written)}" if written else ""
 
 
 def out_name(src: str, used: set[str]) -> str:

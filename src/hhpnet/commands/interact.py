@@ -19,12 +19,23 @@ and ``<save-dir>/<name>_timeline.png``).
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 import typer
+
+from hhpnet.commands._batch import (
+    DetectorOpt,
+    KeypointsOpt,
+    KptThrOpt,
+    LayoutOpt,
+    ModelOpt,
+    ProgressOpt,
+    SourcesArg,
+    TileOpt,
+    written_files,
+)
 
 #: columns of the pair CSV: one row per ordered pair (i, j), i ≠ j, of every image
 PAIR_COLUMNS: tuple[str, ...] = (
@@ -203,14 +214,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command("interact")
     def interact(
-        sources: Annotated[
-            list[str] | None,
-            typer.Argument(
-                metavar="SOURCE...",
-                help="Image files, folders, globs ('photos/*.jpg'); videos, webcam index, URLs.",
-                show_default=False,
-            ),
-        ] = None,
+        sources: SourcesArg = None,
         method: str = typer.Option(
             "hhpnet",
             help="hhpnet (3-D, depth from head size, σ → probability), paper (HHP-Net's "
@@ -227,21 +231,10 @@ def register(app: typer.Typer) -> None:
             help="Method parameter KEY=VALUE (repeatable), e.g. tolerance_deg=12, depth=none, "
             "fov_deg=70, depth_noise=0.05, sigma_max_deg=20; see docs/interaction.md.",
         ),
-        detector: str = typer.Option("blazeface", help="Keypoint detector: blazeface, blazepose."),
-        model: str = typer.Option(
-            "hhpnet-1.0", help="hhpnet-1.0, hhpnet-0.6, hhpnet-0.2 or a .safetensors file."
-        ),
-        keypoints: str = typer.Option(
-            None,
-            "--keypoints",
-            help="Use these keypoints instead of detecting: COCO/OpenPose/MMPose JSON, an "
-            "OpenPose folder, or .npy. Matched to the SOURCE images by name, else by order.",
-        ),
-        layout: str = typer.Option(
-            None,
-            help="Layout of --keypoints arrays: coco17, openpose25, openpose18, blazepose33, "
-            "blazeface6, hhpnet5 (JSON formats are recognised).",
-        ),
+        detector: DetectorOpt = "blazeface",
+        model: ModelOpt = "hhpnet-1.0",
+        keypoints: KeypointsOpt = None,
+        layout: LayoutOpt = None,
         save_dir: str = typer.Option(
             None, "--save-dir", help="Write annotated images and matrix heat-maps here."
         ),
@@ -251,16 +244,12 @@ def register(app: typer.Typer) -> None:
         csv_path: str = typer.Option(
             None, "--csv", help="Write a CSV here (one row per ordered pair of people)."
         ),
-        kpt_thr: float = typer.Option(
-            0.0, "--kpt-thr", help="Keypoints with a lower confidence count as missing."
-        ),
-        tile: bool = typer.Option(
-            False, "--tile", help="BlazeFace: also search tiles (small faces in large images)."
-        ),
+        kpt_thr: KptThrOpt = 0.0,
+        tile: TileOpt = False,
         heatmaps: bool = typer.Option(
             True, "--heatmap/--no-heatmap", help="With --save-dir: also matrix heat-maps."
         ),
-        progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress bar."),
+        progress: ProgressOpt = True,
     ) -> None:
         """Who looks at whom: interaction matrix, mutual gaze, targets and groups per image."""
         params = parse_params(list(param or []))
@@ -283,8 +272,7 @@ def register(app: typer.Typer) -> None:
             progress=progress,
             detector_options=options,
         )
-        written = [p for p in (json_path, csv_path, save_dir) if p]
-        where = f"; wrote {', '.join(os.fspath(p) for p in written)}" if written else ""
+        where = written_files(json_path, csv_path, save_dir)
         print(
             f"hhpnet: {counts['images']} image(s), {counts['people']} person(s), "
             f"{counts['mutual']} mutual pair(s), {counts['groups']} group(s), "

@@ -14,12 +14,23 @@ the exit code is 1 at the end. Video, webcam and stream sources go to
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 import typer
+
+from hhpnet.commands._batch import (
+    DetectorOpt,
+    KeypointsOpt,
+    KptThrOpt,
+    LayoutOpt,
+    ModelOpt,
+    ProgressOpt,
+    SourcesArg,
+    TileOpt,
+    written_files,
+)
 
 
 def run_predict(
@@ -112,41 +123,19 @@ def register(app: typer.Typer) -> None:
 
     @app.command("predict")
     def predict(
-        sources: Annotated[
-            list[str] | None,
-            typer.Argument(
-                metavar="SOURCE...",
-                help="Image files, folders, globs ('photos/*.jpg'); videos, webcam index, URLs.",
-                show_default=False,
-            ),
-        ] = None,
-        detector: str = typer.Option("blazeface", help="Keypoint detector: blazeface, blazepose."),
-        model: str = typer.Option(
-            "hhpnet-1.0", help="hhpnet-1.0, hhpnet-0.6, hhpnet-0.2 or a .safetensors file."
-        ),
-        keypoints: str = typer.Option(
-            None,
-            "--keypoints",
-            help="Use these keypoints instead of detecting: COCO/OpenPose/MMPose JSON, an "
-            "OpenPose folder, or .npy. Matched to the SOURCE images by name, else by order.",
-        ),
-        layout: str = typer.Option(
-            None,
-            help="Layout of --keypoints arrays: coco17, openpose25, openpose18, blazepose33, "
-            "blazeface6, hhpnet5 (JSON formats are recognised).",
-        ),
+        sources: SourcesArg = None,
+        detector: DetectorOpt = "blazeface",
+        model: ModelOpt = "hhpnet-1.0",
+        keypoints: KeypointsOpt = None,
+        layout: LayoutOpt = None,
         save_dir: str = typer.Option(None, "--save-dir", help="Write annotated images here."),
         json_path: str = typer.Option(
             None, "--json", help="Write JSON Lines here (one record per image)."
         ),
         csv_path: str = typer.Option(None, "--csv", help="Write a CSV here (one row per person)."),
-        kpt_thr: float = typer.Option(
-            0.0, "--kpt-thr", help="Keypoints with a lower confidence count as missing."
-        ),
-        tile: bool = typer.Option(
-            False, "--tile", help="BlazeFace: also search tiles (small faces in large images)."
-        ),
-        progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress bar."),
+        kpt_thr: KptThrOpt = 0.0,
+        tile: TileOpt = False,
+        progress: ProgressOpt = True,
     ) -> None:
         """Estimate head poses (yaw, pitch, roll ± σ, degrees) of every person in images."""
         options: dict[str, Any] = {"tile": True} if tile else {}
@@ -163,8 +152,7 @@ def register(app: typer.Typer) -> None:
             progress=progress,
             detector_options=options,
         )
-        written = [p for p in (json_path, csv_path, save_dir) if p]
-        where = f"; wrote {', '.join(os.fspath(p) for p in written)}" if written else ""
+        where = written_files(json_path, csv_path, save_dir)
         print(
             f"hhpnet: {done} image(s), {people} person(s), {failed} failed{where}",
             file=sys.stderr,
