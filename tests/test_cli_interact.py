@@ -15,6 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from _fakes import GeometricModel
+from _video_fakes import write_video
 from hhpnet.cli import app
 from hhpnet.commands.demo import example_images
 from hhpnet.commands.interact import PAIR_COLUMNS, parse_params, run_interact
@@ -174,11 +175,7 @@ def test_interact_hands_videos_to_the_video_pipeline(tmp_path: Path, model_file:
     import cv2
 
     frame = cv2.resize(cv2.imread(example_images()[-1]), (320, 240))
-    video = tmp_path / "clip.avi"
-    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 10.0, (320, 240))
-    for _ in range(3):
-        writer.write(frame)
-    writer.release()
+    video = write_video(str(tmp_path / "clip.avi"), [frame] * 3, fps=10.0, fourcc="MJPG")
     res = CliRunner().invoke(
         app,
         [

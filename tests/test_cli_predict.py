@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from _video_fakes import write_video
 from hhpnet.cli import app
 from hhpnet.commands.demo import example_images
 from hhpnet.errors import InputError
@@ -165,11 +166,7 @@ def test_predict_hands_videos_to_the_video_pipeline(tmp_path: Path, model_file: 
     import cv2
 
     frame = cv2.resize(cv2.imread(example_images()[0]), (320, 320))
-    video = tmp_path / "clip.avi"
-    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 10.0, (320, 320))
-    for _ in range(3):
-        writer.write(frame)
-    writer.release()
+    video = write_video(str(tmp_path / "clip.avi"), [frame] * 3, fps=10.0, fourcc="MJPG")
     res = CliRunner().invoke(
         app,
         [
@@ -194,12 +191,9 @@ def test_truncated_video_keeps_rows_and_exits_1(
     import cv2
 
     frame = cv2.resize(cv2.imread(example_images()[0]), (320, 320))
-    video = tmp_path / "full.avi"
-    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 10.0, (320, 320))
-    for k in range(30):
-        writer.write(np.roll(frame, 3 * k, axis=1))
-    writer.release()
-    data = video.read_bytes()
+    frames = [np.roll(frame, 3 * k, axis=1) for k in range(30)]
+    video = write_video(str(tmp_path / "full.avi"), frames, fps=10.0, fourcc="MJPG")
+    data = Path(video).read_bytes()
     (tmp_path / "cut.avi").write_bytes(data[: len(data) // 2])
     res = CliRunner().invoke(
         app,
