@@ -59,11 +59,16 @@ def test_uncertainty_metrics_of_a_calibrated_gaussian():
         assert u[a]["within_1sigma"] == pytest.approx(0.683, abs=0.01)
         assert u[a]["within_2sigma"] == pytest.approx(0.954, abs=0.01)
         assert u[a]["spearman"] > 0.4
+        # exact σ: the observed Spearman is what the σ-only reference predicts
+        assert u[a]["spearman"] == pytest.approx(u[a]["spearman_ideal"], abs=0.03)
         curve = u[a]["sparsification"]
         assert all(b < a_ for a_, b in itertools.pairwise(curve))
         assert all(o <= s + 1e-9 for o, s in zip(u[a]["oracle"], curve, strict=True))
     shuffled = uncertainty_metrics(err, rng.permutation(sigma))
     assert abs(shuffled["yaw"]["spearman"]) < 0.05
+    assert shuffled["yaw"]["spearman_ideal"] > 0.4  # the reference ignores the errors
+    narrow = uncertainty_metrics(err, np.full_like(sigma, 5.0) + rng.uniform(0, 0.1, sigma.shape))
+    assert narrow["yaw"]["spearman_ideal"] < 0.05  # no spread in σ: nothing to rank
 
 
 def make_result(n=3000, seed=1):
