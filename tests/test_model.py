@@ -1,4 +1,6 @@
+import copy
 import json
+import pickle
 import subprocess
 import sys
 import threading
@@ -151,6 +153,15 @@ def test_single_face_buffers_are_per_thread():
     assert len({id(b.z) for b in [main_buffers, *seen]}) == 5  # one set per thread
     for k in range(4):
         assert results[k] == expected * 20
+
+
+def test_model_pickles_and_copies_without_its_thread_buffers():
+    m = HeadPoseModel(random_tensors(0.6, seed=4), {"alpha": "0.6"})
+    ref = m.predict(FACE)
+    for other in (pickle.loads(pickle.dumps(m)), copy.deepcopy(m), copy.copy(m)):
+        assert other._local is not m._local
+        np.testing.assert_array_equal(other.predict(FACE).angles, ref.angles)
+        np.testing.assert_array_equal(other.predict(FACE[None]).sigma, m.predict(FACE[None]).sigma)
 
 
 def test_yaw_wrap_boundary_is_half_open():

@@ -236,6 +236,16 @@ class HeadPoseModel:
         np.dot(b.last, b.wh, out=b.out)
         return b.out.tolist()
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle / copy support: the per-thread buffers are not part of the state."""
+        state = dict(self.__dict__)
+        state.pop("_local", None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._local = threading.local()
+
     def parameter_count(self) -> int:
         """Number of parameters in the weight tensors."""
         return int(sum(v.size for v in self.tensors.values()))
