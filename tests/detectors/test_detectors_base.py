@@ -142,3 +142,15 @@ def test_create_detector_errors() -> None:
         create_detector("blazeface", max_faces=0)
     with pytest.raises(InputError, match="max_people"):
         create_detector("blazepose", max_people=0)
+
+
+def test_loading_a_model_prints_nothing_and_keeps_stderr(capfd) -> None:
+    from hhpnet.detectors.base import load_interpreter
+
+    load_interpreter("face_detection_full_range_sparse.tflite", 1)
+    import sys
+
+    print("still here", file=sys.stderr)
+    err = capfd.readouterr().err
+    assert "XNNPACK" not in err and "INFO" not in err
+    assert "still here" in err

@@ -7,7 +7,10 @@ nose, left eye, right eye, left ear, right ear (the subject's left/right).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+import os
+import sys
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -295,9 +298,30 @@ def load_interpreter(filename: str, num_threads: int) -> Any:
         raise FileNotFoundError(f"missing model file {path} (broken installation?)")
     if num_threads < 1:
         raise InputError(f"num_threads must be ≥ 1, got {num_threads}")
-    interp = Interpreter(model_path=str(path), num_threads=int(num_threads))
-    interp.allocate_tensors()
+    with _native_stderr_silenced():  # TFLite prints "INFO: Created ... XNNPACK delegate" on fd 2
+        interp = Interpreter(model_path=str(path), num_threads=int(num_threads))
+        interp.allocate_tensors()
     return interp
+
+
+@contextlib.contextmanager
+def _native_stderr_silenced() -> Iterator[None]:
+    """Send file descriptor 2 to /dev/null for the block (native-library chatter); Python
+    exceptions raised inside still propagate normally. A no-op where fd 2 cannot be duplicated."""
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+    except (OSError, ValueError):
+        yield
+        return
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
 
 
 class BatchRunner:
