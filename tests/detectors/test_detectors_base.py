@@ -144,13 +144,18 @@ def test_create_detector_errors() -> None:
         create_detector("blazepose", max_people=0)
 
 
-def test_loading_a_model_prints_nothing_and_keeps_stderr(capfd) -> None:
-    from hhpnet.detectors.base import load_interpreter
-
-    load_interpreter("face_detection_full_range_sparse.tflite", 1)
+def test_loading_a_model_prints_nothing_and_keeps_stderr() -> None:
+    # TFLite prints its delegate line once per process: check in a fresh interpreter
+    import subprocess
     import sys
 
-    print("still here", file=sys.stderr)
-    err = capfd.readouterr().err
-    assert "XNNPACK" not in err and "INFO" not in err
-    assert "still here" in err
+    code = (
+        "import sys\n"
+        "from hhpnet.detectors.base import load_interpreter\n"
+        "load_interpreter('face_detection_full_range_sparse.tflite', 1)\n"
+        "print('still here', file=sys.stderr)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert proc.stderr.strip() == "still here"
