@@ -215,8 +215,8 @@ def memory_section(model: str, minutes: float) -> None:
         f"{len(s.timeline.intervals)} timeline intervals, {s.rows} CSV rows"
     )
     for k, v in marks.items():
-        print(f"- resident memory after {k}: {v:.1f} MB")
-    print(f"- peak resident memory of the process: {peak:.1f} MB")
+        print(f"- resident memory after {k}: {v:.1f} MiB")
+    print(f"- peak resident memory of the process: {peak:.1f} MiB")
 
 
 def main() -> None:
