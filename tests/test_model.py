@@ -4,6 +4,7 @@ import pickle
 import subprocess
 import sys
 import threading
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -262,8 +263,6 @@ def test_load_errors_are_one_line(tmp_path):
 @pytest.mark.parametrize("name", MODEL_NAMES)
 def test_shipped_weights_load_with_metadata(name):
     path = WEIGHTS_DIR / f"{name}.safetensors"
-    if not path.is_file():
-        pytest.skip(f"{path.name} not trained yet")
     m = load_model(name)
     alpha = float(name.split("-")[1])
     assert m.alpha == alpha and m.parameter_count() == parameter_count(alpha)
@@ -281,13 +280,19 @@ def test_shipped_weights_load_with_metadata(name):
     ):
         assert key in m.metadata
     assert json.loads(m.metadata["train_config"])["alpha"] == alpha
+    # shipped weights come from the current generator and the committed config
+    from hhpnet.synth import GENERATOR_VERSION
+
+    assert m.metadata["generator_version"] == GENERATOR_VERSION
+    yaml = pytest.importorskip("yaml")
+    config_file = Path(__file__).resolve().parents[1] / "configs" / f"{name}.yaml"
+    committed = yaml.safe_load(config_file.read_text())
+    assert json.loads(m.metadata["train_config"]) == json.loads(json.dumps(committed))
     assert path.stat().st_size < 450_000 * alpha + 20_000
 
 
 def test_shipped_model_sees_obvious_poses():
     """A frontal face gives |yaw| small; moving the nose to the image left gives positive yaw."""
-    if not (WEIGHTS_DIR / "hhpnet-1.0.safetensors").is_file():
-        pytest.skip("weights not trained yet")
     m = load_model("hhpnet-1.0")
     front = FACE.copy()
     turned = FACE.copy()
