@@ -46,6 +46,12 @@ def test_fmt_time(seconds: float, text: str) -> None:
     assert fmt_time(seconds) == text
 
 
+def test_interquartile_range_uses_the_median_unit() -> None:
+    t = Timing("x", [0.9e-3, 0.93e-3, 1.11e-3, 1.5e-3, 1.6e-3])
+    assert t.fmt() == f"{fmt_time(t.median)} [{t.q1 * 1e3:.3g}–{t.q3 * 1e3:.3g}]"
+    assert t.fmt().startswith("1.11 ms [0.93–")
+
+
 def test_measure_counts_calls_and_times_a_sleep() -> None:
     calls = []
     t = measure(lambda: calls.append(time.sleep(0.002)), repeats=3, min_time=0.01, warmup=2)

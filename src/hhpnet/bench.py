@@ -94,8 +94,9 @@ class Timing:
     def fmt(self, per_item: bool = False) -> str:
         """``"1.23 ms [1.20–1.31]"``: median and interquartile range."""
         k = max(self.items, 1) if per_item else 1
-        return f"{fmt_time(self.median / k)} [{fmt_time(self.q1 / k, unit=False)}–" + (
-            f"{fmt_time(self.q3 / k, unit=False)}]"
+        scale = _unit_scale(self.median / k)  # the bounds in the median's unit
+        return f"{fmt_time(self.median / k)} [{fmt_time(self.q1 / k, unit=False, scale=scale)}–" + (
+            f"{fmt_time(self.q3 / k, unit=False, scale=scale)}]"
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -123,16 +124,24 @@ def _quantile(values: Sequence[float], q: float) -> float:
 _UNITS = ((1.0, "s"), (1e-3, "ms"), (1e-6, "µs"), (1e-9, "ns"))
 
 
-def fmt_time(seconds: float, unit: bool = True) -> str:
-    """Three significant digits with a unit chosen from s, ms, µs, ns."""
+def _unit_scale(seconds: float) -> float:
+    """The unit (1, 1e-3, 1e-6 or 1e-9 s) :func:`fmt_time` picks for ``seconds``."""
+    for scale, _ in _UNITS:
+        if abs(seconds) >= scale:
+            return scale
+    return 1e-9
+
+
+def fmt_time(seconds: float, unit: bool = True, scale: float | None = None) -> str:
+    """Three significant digits with a unit chosen from s, ms, µs, ns (or the given ``scale``)."""
     if not math.isfinite(seconds):
         return "—"
-    for scale, name in _UNITS:
-        if abs(seconds) >= scale or scale == 1e-9:
-            v = seconds / scale
-            text = f"{v:.3g}" if v < 1000 else f"{v:.0f}"
-            return f"{text} {name}" if unit else text
-    return str(seconds)  # pragma: no cover
+    if scale is None:
+        scale = _unit_scale(seconds)
+    name = dict(_UNITS)[scale]
+    v = seconds / scale
+    text = f"{v:.3g}" if abs(v) < 1000 else f"{v:.0f}"
+    return f"{text} {name}" if unit else text
 
 
 def _calibrate(fn: Callable[[], Any], min_time: float) -> int:
