@@ -145,6 +145,14 @@ def test_demo_writes_outputs(tmp_path: Path, model_file: str) -> None:
     assert len(recs) == len(example_images()) >= 4
     assert sum(len(r["people"]) for r in recs) >= 5
     assert (out / "poses.csv").stat().st_size > 0
+    inter = [
+        json.loads(x) for x in (out / "interaction" / "interaction.jsonl").read_text().splitlines()
+    ]
+    assert len(inter) == len(recs)
+    assert all("interaction" in r for r in inter)
+    pair = next(r for r in inter if r["source"].endswith("pair_640x480.jpg"))
+    assert pair["interaction"]["n"] == len(pair["people"]) == 2
+    assert (out / "interaction" / "pair_640x480_matrix.png").is_file()
 
 
 def test_main_prints_one_line_and_exits_2(tmp_path: Path) -> None:

@@ -28,7 +28,9 @@ def register(app: typer.Typer) -> None:
         model: str = typer.Option("hhpnet-1.0", help="Model name or .safetensors file."),
         detector: str = typer.Option("blazeface", help="blazeface or blazepose."),
     ) -> None:
-        """Annotate the bundled example photos (public domain / CC0) with head poses."""
+        """Annotate the bundled example photos (public domain / CC0) with head poses, and
+        analyse who looks at whom in them."""
+        from hhpnet.commands.interact import run_interact
         from hhpnet.commands.predict import run_predict
         from hhpnet.errors import InputError
 
@@ -45,11 +47,24 @@ def register(app: typer.Typer) -> None:
             csv_path=str(out_dir / "poses.csv"),
             progress=False,
         )
+        inter_dir = out_dir / "interaction"
+        counts = run_interact(
+            images,
+            model=model,
+            detector=detector,
+            save_dir=str(inter_dir),
+            json_path=str(inter_dir / "interaction.jsonl"),
+            csv_path=str(inter_dir / "pairs.csv"),
+            progress=False,
+        )
+        failed += counts["failed"]
         for line in (
             f"hhpnet demo: {done} image(s), {people} person(s) with {model} + {detector}",
             f"  annotated images: {out_dir}/",
             f"  JSON Lines:       {out_dir / 'poses.jsonl'}",
             f"  CSV:              {out_dir / 'poses.csv'}",
+            f"  who looks at whom: {inter_dir}/ (pictures, matrix heat-maps, "
+            "interaction.jsonl, pairs.csv)",
         ):
             print(line)
         if failed:
