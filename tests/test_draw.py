@@ -93,6 +93,8 @@ def test_invalid_people_get_no_axes_and_a_grey_label() -> None:
 def test_label_text_and_any_size() -> None:
     poses = _poses([12.4, -3.0], [-4.0, 0.0], [1.0, 0.0], sigma=3.0)
     assert LabelAnnotator().text(poses, 0) == "Y +12±3  P -4±3  R +1±3"
+    small = _poses([-0.4], [0.3], [-1.6], sigma=3.0)
+    assert LabelAnnotator().text(small, 0) == "Y +0±3  P +0±3  R -2±3"  # never "-0"
     for h, w in [(16, 16), (60, 900), (2000, 3000)]:
         scene = np.zeros((h, w, 3), np.uint8)
         out = annotate(scene, poses)

@@ -210,7 +210,7 @@ class LabelAnnotator:
         for k, key in enumerate("ypr"):
             angle = float((poses.yaw, poses.pitch, poses.roll)[k][i])
             s = float(poses.sigma[i, k])
-            t = f"{key.upper()} {angle:+.0f}"
+            t = f"{key.upper()} {round(angle):+d}"  # an int: −0.4° reads "+0", not "-0"
             if self.show_sigma and np.isfinite(s):
                 t += f"±{s:.0f}"
             parts.append(t)
