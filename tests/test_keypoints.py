@@ -106,3 +106,27 @@ def test_head_size_ignores_missing_points():
     s = head_size(validate_keypoints(kp))
     assert s[0] == pytest.approx(70.0, rel=1e-4)  # ear to ear
     assert 0 < s[1] < 40
+
+
+def test_implausible_points_are_dropped_not_used():
+    from hhpnet.keypoints import drop_implausible_points
+
+    face = np.array(
+        [[320, 240, 0.9], [340, 225, 0.9], [300, 225, 0.9], [365, 235, 0.8], [275, 235, 0.8]],
+        np.float32,
+    )
+    people = np.stack([face, face, face, face])
+    people[1, 3, 0] = 1e6  # absurd ear: far outside the frame and far from the face
+    people[2, 0, :2] = (-5.0, 250.0)  # a few pixels outside the frame: kept
+    people[3, :, 0] -= 400  # a whole face 80 px left of a 640 px frame: kept (margin 160 px)
+    kp, dropped = drop_implausible_points(validate_keypoints(people), (640, 480))
+    assert dropped.tolist() == [0, 1, 0, 0]
+    assert kp[1, 3].tolist() == [0.0, 0.0, 0.0]
+    assert np.array_equal(kp[[0, 2, 3]], validate_keypoints(people)[[0, 2, 3]])
+    # without an image size only absurd distances count
+    _, dropped2 = drop_implausible_points(validate_keypoints(people), None)
+    assert dropped2.tolist() == [0, 1, 0, 0]
+    far = face.copy()
+    far[:, 0] -= 2000  # outside a 640 px frame by more than the margin: all points dropped
+    _, d3 = drop_implausible_points(validate_keypoints(far[None]), (640, 480))
+    assert d3.tolist() == [5]

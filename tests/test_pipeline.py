@@ -218,3 +218,18 @@ def test_e2e_in_plane_rotation_changes_roll(kind: str, theta: float) -> None:
     assert len(after) == 1
     assert after.roll[0] - base.roll[0] == pytest.approx(theta, abs=5.0)
     assert after.yaw[0] == pytest.approx(base.yaw[0], abs=6.0)
+
+
+def test_out_of_frame_keypoints_never_make_a_pose() -> None:
+    est = HeadPoseEstimator(detector=None)
+    kp = np.zeros((1, 17, 3))
+    kp[0, :5] = [
+        [-3000, 100, 0.9],
+        [110, -4000, 0.9],
+        [90, 90, 0.9],
+        [1e6, 95, 0.9],
+        [80, 9e5, 0.9],
+    ]
+    poses = est.from_keypoints(kp, layout="coco17", image_size=(640, 480))
+    assert not poses.valid[0] and np.isnan(poses.yaw[0])  # one point left: no pose
+    assert (poses.keypoints[0, [0, 1, 3, 4], 2] == 0).all()

@@ -21,6 +21,7 @@ __all__ = [
     "MIN_POINTS",
     "InvalidKeypointsError",
     "blazeface_confidence",
+    "drop_implausible_points",
     "flip_keypoints",
     "head_size",
     "normalize",
@@ -99,6 +100,47 @@ def normalize(keypoints: NDArray[np.float32]) -> tuple[NDArray[np.float32], NDAr
     out[..., 2] = kp[..., 2] * w
     out[~valid] = 0.0
     return out.reshape(len(kp), 15), valid
+
+
+#: a point further than this share of the image's longer side outside the frame is dropped
+FRAME_MARGIN = 0.25
+#: a point further from the median of a person's points than this many times the median
+#: distance between the person's points is dropped (absurd coordinates, not head geometry)
+FAR_POINT_FACTOR = 20.0
+
+
+def drop_implausible_points(
+    keypoints: NDArray[np.float32], image_size: tuple[int, int] | None = None
+) -> tuple[NDArray[np.float32], NDArray[np.int64]]:
+    """Mark points that cannot belong to the person as missing (confidence and coordinates 0).
+
+    Expects :func:`validate_keypoints` output. A point is dropped when it lies more than
+    :data:`FRAME_MARGIN` × the longer image side outside the frame (if ``image_size`` =
+    (width, height) pixels is known), or further from the median of the person's present points
+    than :data:`FAR_POINT_FACTOR` × their median pairwise distance (needs ≥ 3 points). Detector
+    points slightly outside the frame (a face cut by the border) are kept. Returns the cleaned
+    copy and the number of points dropped per person.
+    """
+    kp = np.array(keypoints, dtype=np.float32, copy=True)
+    present = kp[..., 2] > 0
+    bad = np.zeros(present.shape, bool)
+    if image_size is not None and len(kp):
+        w, h = float(image_size[0]), float(image_size[1])
+        m = FRAME_MARGIN * max(w, h)
+        x, y = kp[..., 0], kp[..., 1]
+        bad |= present & ((x < -m) | (x > w + m) | (y < -m) | (y > h + m))
+    for i in np.flatnonzero(present.sum(axis=1) >= 3):
+        idx = np.flatnonzero(present[i] & ~bad[i])
+        if len(idx) < 3:
+            continue
+        pts = kp[i, idx, :2].astype(np.float64)
+        d = np.linalg.norm(pts[:, None] - pts[None], axis=-1)
+        scale = np.median(d[np.triu_indices(len(idx), 1)])
+        far = np.linalg.norm(pts - np.median(pts, axis=0), axis=1) > FAR_POINT_FACTOR * scale
+        if scale > 0 and far.any():
+            bad[i, idx[far]] = True
+    kp[bad] = 0.0
+    return kp, bad.sum(axis=1)
 
 
 def flip_keypoints(keypoints: NDArray[np.floating], width: float) -> NDArray[np.floating]:

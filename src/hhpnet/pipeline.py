@@ -27,7 +27,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from hhpnet.errors import InputError
-from hhpnet.keypoints import KEYPOINT_NAMES, head_size, validate_keypoints
+from hhpnet.keypoints import (
+    KEYPOINT_NAMES,
+    drop_implausible_points,
+    head_size,
+    validate_keypoints,
+)
 
 __all__ = ["CSV_COLUMNS", "HeadPoseEstimator", "Poses"]
 
@@ -419,6 +424,7 @@ class HeadPoseEstimator:
             return Poses.empty(image_size, source)
         if self.kpt_thr > 0:
             kp[kp[..., 2] < self.kpt_thr] = 0.0
+        kp, _ = drop_implausible_points(kp, image_size)  # far outside the frame / absurd
         out = self.model.predict(kp)
         if boxes is None or len(boxes) != n:
             boxes = _boxes_from_keypoints(kp)
