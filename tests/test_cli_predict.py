@@ -219,3 +219,21 @@ def test_truncated_video_keeps_rows_and_exits_1(
     assert "truncated or corrupt" in res.output
     lines = (tmp_path / "o.cut.jsonl").read_text().splitlines()
     assert 0 < len(lines) < 30  # what was decoded before the damage is kept
+
+
+def test_unopenable_video_is_one_clean_line(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    bad = tmp_path / "corrupt.mp4"
+    bad.write_bytes(b"\x00" * 1000)
+    proc = subprocess.run(
+        [sys.executable, "-m", "hhpnet.cli", "predict", str(bad)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 1
+    lines = proc.stderr.strip().splitlines()
+    assert lines[0].startswith("hhpnet: error: ") and lines[0].count("corrupt.mp4") == 1
+    assert len(lines) == 2 and "WARN" not in proc.stderr  # no OpenCV backend chatter

@@ -60,6 +60,22 @@ DEFAULT_FPS = 30.0
 _ANG = ("yaw", "pitch", "roll")
 
 
+def _open_capture(value: int | str, backend: int | None = None) -> Any:
+    """``cv2.VideoCapture`` with OpenCV's own warnings silenced while opening (an unopenable
+    source is reported by our one-line error instead of a backend log line)."""
+    import cv2
+
+    log = getattr(getattr(cv2, "utils", None), "logging", None)
+    old = log.getLogLevel() if log is not None else None
+    if log is not None:
+        log.setLogLevel(log.LOG_LEVEL_ERROR)
+    try:
+        return cv2.VideoCapture(value) if backend is None else cv2.VideoCapture(value, backend)
+    finally:
+        if log is not None:
+            log.setLogLevel(old)
+
+
 # --------------------------------------------------------------------------- frame sources
 @dataclass
 class Frame:
@@ -129,7 +145,7 @@ class VideoFileReader(FrameReader):
             raise InputError(f"{path}: no such video file")
         if os.path.getsize(path) == 0:
             raise InputError(f"{path}: empty file (0 bytes)")
-        self._cap = cv2.VideoCapture(path, cv2.CAP_FFMPEG)
+        self._cap = _open_capture(path, cv2.CAP_FFMPEG)
         if not self._cap.isOpened():
             raise InputError(f"{path}: cannot open as a video (unreadable, truncated or corrupt)")
         fps = float(self._cap.get(cv2.CAP_PROP_FPS) or 0.0)
@@ -258,15 +274,7 @@ class CaptureReader(FrameReader):
         super().__init__()
         self.kind = "webcam" if isinstance(value, int) else "stream"
         self.name = f"webcam {value}" if isinstance(value, int) else str(value)
-        log = getattr(getattr(cv2, "utils", None), "logging", None)
-        old = log.getLogLevel() if log is not None else None
-        if log is not None:  # OpenCV's own backend warnings: our error below says it in one line
-            log.setLogLevel(log.LOG_LEVEL_ERROR)
-        try:
-            self._cap = cv2.VideoCapture(value)
-        finally:
-            if log is not None:
-                log.setLogLevel(old)
+        self._cap = _open_capture(value)
         if not self._cap.isOpened():
             raise InputError(f"cannot open {self.name} (not connected, busy, or unreachable)")
         got = float(self._cap.get(cv2.CAP_PROP_FPS) or 0.0)

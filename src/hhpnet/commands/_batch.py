@@ -60,6 +60,12 @@ def written_files(*paths: str | None) -> str:
     return f"; wrote {', '.join(written)}" if written else ""
 
 
+def error_line(label: Any, exc: BaseException) -> str:
+    """``hhpnet: error: <label>: <message>`` without repeating a label the message already has."""
+    msg = str(exc) if str(label) in str(exc) else f"{label}: {exc}"
+    return f"hhpnet: error: {msg}"
+
+
 def out_name(src: str, used: set[str]) -> str:
     """A file name for the annotated copy of ``src``, unique within this run."""
     p = Path(src)
@@ -196,8 +202,7 @@ class ImageBatch:
                     extra = self.analyse(poses) if self.analyse is not None else None
                 except HhpnetError as exc:
                     self.failed += 1
-                    msg = str(exc) if str(label) in str(exc) else f"{label}: {exc}"
-                    tqdm.write(f"hhpnet: error: {msg}", file=sys.stderr)
+                    tqdm.write(error_line(label, exc), file=sys.stderr)
                     continue
                 yield img_path, image, poses, extra
         finally:

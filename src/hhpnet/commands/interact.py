@@ -34,6 +34,7 @@ from hhpnet.commands._batch import (
     ProgressOpt,
     SourcesArg,
     TileOpt,
+    error_line,
     written_files,
 )
 
@@ -173,7 +174,7 @@ def run_interact(
             _run_video(src, batch.est, method, prm, save_dir, json_path, csv_path, progress)
         except HhpnetError as exc:
             counts["failed"] += 1
-            print(f"hhpnet: error: {src.value}: {exc}", file=sys.stderr)
+            print(error_line(src.value, exc), file=sys.stderr)
     return counts
 
 

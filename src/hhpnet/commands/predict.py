@@ -29,6 +29,7 @@ from hhpnet.commands._batch import (
     ProgressOpt,
     SourcesArg,
     TileOpt,
+    error_line,
     written_files,
 )
 
@@ -84,7 +85,7 @@ def run_predict(
             )
         except HhpnetError as exc:
             failed += 1
-            print(f"hhpnet: error: {src.value}: {exc}", file=sys.stderr)
+            print(error_line(src.value, exc), file=sys.stderr)
     return done, people, failed
 
 
