@@ -28,8 +28,7 @@ def register(app: typer.Typer) -> None:
         model: str = typer.Option("hhpnet-1.0", help="Model name or .safetensors file."),
         detector: str = typer.Option("blazeface", help="blazeface or blazepose."),
     ) -> None:
-        """Annotate the bundled example photos (public domain / CC0) with head poses, and
-        analyse who looks at whom in them."""
+        """Head poses and who looks at whom on the bundled example photos (public domain/CC0)."""
         from hhpnet.commands.interact import run_interact
         from hhpnet.commands.predict import run_predict
         from hhpnet.errors import InputError
