@@ -125,8 +125,8 @@ def test_poses_indexing_and_export() -> None:
 
 
 # --------------------------------------------------------------------------- end to end
-# Real detector (BlazeFace) on the bundled photos, with two real pose methods: the trained
-# hhpnet-1.0 weights (skipped until they are shipped) and the solvePnP baseline.
+# Real detector (BlazeFace) on the bundled photos, with two real pose methods: the shipped
+# hhpnet-1.0 weights and the solvePnP baseline.
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "src" / "hhpnet" / "examples"
 
@@ -150,10 +150,6 @@ class PnPModel:
 def _estimator(kind: str, image_size: tuple[int, int]) -> HeadPoseEstimator:
     if kind == "pnp":
         return HeadPoseEstimator(model=PnPModel(image_size))
-    from hhpnet.model import WEIGHTS_DIR
-
-    if not (WEIGHTS_DIR / f"{kind}.safetensors").is_file():
-        pytest.skip(f"{kind} weights not shipped yet")
     return HeadPoseEstimator(model=kind)
 
 
