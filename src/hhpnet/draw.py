@@ -186,7 +186,8 @@ class UncertaintyAnnotator:
 
 
 class LabelAnnotator:
-    """Yaw/pitch/roll ± σ (degrees) above each head on a dark background; size ∝ image."""
+    """Yaw/pitch/roll ± σ (degrees) above each head on a dark background; size ∝ image, but at
+    most ≈ 2.5 head widths wide (small heads in large images), unless ``font_scale`` is set."""
 
     def __init__(
         self,
@@ -219,11 +220,17 @@ class LabelAnnotator:
     def annotate(self, scene: Any, poses: Any, *, rgb: bool = False) -> U8:
         img = _prepare(scene)
         h, w = img.shape[:2]
-        scale = self.font_scale or float(np.clip(min(h, w) / 900.0, 0.4, 3.0))
-        thick = max(1, round(scale * 1.6))
+        image_scale = self.font_scale or float(np.clip(min(h, w) / 900.0, 0.4, 3.0))
         boxes = np.asarray(poses.boxes, np.float64)
         for i in range(len(poses)):
             text = self.text(poses, i)
+            scale = image_scale
+            box_w = boxes[i, 2] - boxes[i, 0]
+            if self.font_scale is None and np.isfinite(box_w) and box_w > 0:
+                # small heads in a large image: the label at most ~2.5 head widths wide
+                tw0 = _text_size(text, image_scale, max(1, round(image_scale * 1.6)))[0]
+                scale = float(np.clip(image_scale * 2.5 * box_w / max(tw0, 1), 0.35, image_scale))
+            thick = max(1, round(scale * 1.6))
             tw, th, base = _text_size(text, scale, thick)
             anchor = boxes[i, :2] if np.isfinite(boxes[i, :2]).all() else poses.centroid[i]
             if not np.isfinite(anchor).all():

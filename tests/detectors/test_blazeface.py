@@ -134,6 +134,19 @@ def test_small_faces_in_a_large_image_need_more_scales(
     assert n_plain < n_tiled <= n_three == 6
 
 
+def test_tile_sizes_its_grid_to_the_image(blazeface: BlazeFaceDetector) -> None:
+    det = BlazeFaceDetector(tile=True, num_threads=2)
+    assert det.scales_for(640, 480) == (1, 2)
+    assert det.scales_for(4000, 3000) == (1, 6)
+    assert det.scales_for(20000, 100) == (1, 8)
+    assert BlazeFaceDetector(scales=(1, 3), num_threads=1).scales_for(4000, 3000) == (1, 3)
+    # a 12-megapixel frame with six 80–145 px faces: invisible to the whole-image pass
+    big = np.full((3000, 4000, 3), 120, np.uint8)
+    big[1200:1680, 1700:2340] = compose(6)
+    assert len(blazeface(big)) == 0
+    assert len(det(big)) >= 5
+
+
 def test_close_up_missed_at_first_is_found_on_a_padded_canvas(
     blazeface: BlazeFaceDetector, astro: np.ndarray
 ) -> None:

@@ -50,6 +50,10 @@ INPUT_SIZE = 192
 #: BlazeFace keypoint indices for nose, left eye, right eye, left ear, right ear.
 BLAZEFACE_TO_HHPNET = np.array([2, 1, 0, 5, 4])
 
+#: with ``tile=True``, tiles are about this many pixels wide before the 25 % overlap (≈ 800 px
+#: with it): a 50 px face then spans 12 px of the 192 px network input
+TILE_SIDE_PX = 640.0
+
 
 class BlazeFaceDetector(Detector):
     """Multi-face BlazeFace detector returning hhpnet's 5 head keypoints.
@@ -57,7 +61,9 @@ class BlazeFaceDetector(Detector):
     Options: ``score_threshold`` (face score, default 0.6), ``iou_threshold`` (weighted NMS within
     one view, default 0.3), ``retry_padded`` (default True) with ``retry_pad`` (canvas side / image
     long side, default 2; a sequence such as (2, 3) tries each in turn until a face is found),
-    ``tile`` (same as ``scales=(1, 2)``), ``scales`` (tiling levels, default ``(1,)``),
+    ``tile`` (tiling sized to the image: the whole image plus a k×k grid, k = long side /
+    :data:`TILE_SIDE_PX` rounded, within 2..8; ``scales=(1, 2)`` up to ≈ 1600 px),
+    ``scales`` (explicit tiling levels, default ``(1,)``),
     ``tile_overlap`` (fraction, default 0.25),
     ``max_faces`` (keep the best N, default no limit), ``num_threads`` (default 2).
     """
@@ -79,6 +85,7 @@ class BlazeFaceDetector(Detector):
     ) -> None:
         if not 0.0 < score_threshold < 1.0:
             raise InputError(f"score_threshold must be in (0, 1), got {score_threshold}")
+        self.auto_tile = bool(tile) and scales is None
         if scales is None:
             scales = (1, 2) if tile else (1,)
         scales = tuple(int(s) for s in scales)
@@ -104,16 +111,24 @@ class BlazeFaceDetector(Detector):
         self._anchors = ssd_anchors(INPUT_SIZE, (4,), 1)
 
     def __repr__(self) -> str:
+        scales = "auto" if self.auto_tile else self.scales
         return (
-            f"BlazeFaceDetector(score_threshold={self.score_threshold}, scales={self.scales}, "
+            f"BlazeFaceDetector(score_threshold={self.score_threshold}, scales={scales}, "
             f"retry_padded={self.retry_padded})"
         )
+
+    def scales_for(self, width: int, height: int) -> tuple[int, ...]:
+        """Tiling levels used on an image of this size (pixels)."""
+        if not self.auto_tile:
+            return self.scales
+        k = int(np.clip(round(max(width, height) / TILE_SIDE_PX), 2, 8))
+        return (1, k)
 
     def views(self, width: int, height: int) -> list[SquareView]:
         """The square views run on an image: the letterboxed image, then tiles per scale > 1."""
         out: list[SquareView] = []
         long = max(width, height)
-        for k in self.scales:
+        for k in self.scales_for(width, height):
             if k == 1:
                 out.append(SquareView.letterbox(width, height, INPUT_SIZE))
                 continue
