@@ -102,6 +102,49 @@ class _Sink:
         raise NotImplementedError
 
 
+class _LineSink(_Sink):
+    """A text file written line by line and flushed every ``flush_every`` frames. On resume the
+    lines to keep are rewritten atomically (temporary file + rename) and the file is appended to.
+    """
+
+    _newline: str | None = None
+
+    def _open(self, kept: list[str] | None, header: str | None, flush_every: int) -> None:
+        """Open ``self.path``: with ``kept`` lines (resume) or fresh with an optional header."""
+        self.flush_every = max(int(flush_every), 1)
+        self._pending = 0
+        nl = self._newline
+        if kept is not None:
+            tmp = self.path + ".tmp"
+            with open(tmp, "w", encoding="utf-8", newline=nl) as fh:
+                fh.write("".join(ln + "\n" for ln in kept))
+            os.replace(tmp, self.path)
+            self._fh = open(self.path, "a", encoding="utf-8", newline=nl)
+        else:
+            _make_parent(self.path)
+            self._fh = open(self.path, "w", encoding="utf-8", newline=nl)
+            if header is not None:
+                self._fh.write(header + "\n")
+                self._fh.flush()
+
+    def _frame_done(self) -> None:
+        self._pending += 1
+        if self._pending >= self.flush_every:
+            self.flush()
+
+    def flush(self) -> None:
+        """Push buffered lines to disk."""
+        if not self._fh.closed:
+            self._fh.flush()
+        self._pending = 0
+
+    def close(self) -> None:
+        """Flush and close."""
+        if not self._fh.closed:
+            self._fh.flush()
+            self._fh.close()
+
+
 def _complete_lines(path: str) -> list[str]:
     """Lines of a text file that end with a newline (a cut last line is dropped)."""
     with open(path, encoding="utf-8", newline="") as fh:
@@ -142,12 +185,14 @@ def csv_resume_point(path: str | os.PathLike[str]) -> int | None:
     return int(frames.max()) if frames.size else None
 
 
-class CsvSink(_Sink):
+class CsvSink(_LineSink):
     """Append rows frame by frame to a CSV file (header once, ``flush_every`` frames per flush).
 
     ``resume_frame``: keep the existing file but drop its rows with ``frame ≥ resume_frame`` (and a
     cut last line); the header must match ``columns``.
     """
+
+    _newline = ""  # the csv convention: "\n" written as is
 
     def __init__(
         self,
@@ -159,9 +204,7 @@ class CsvSink(_Sink):
     ) -> None:
         self.path = os.fspath(path)
         self.columns = tuple(columns)
-        self.flush_every = max(int(flush_every), 1)
         self.rows_written = 0
-        self._pending = 0
         header = ",".join(self.columns)
         if resume_frame is not None and os.path.isfile(self.path):
             lines = _complete_lines(self.path)
@@ -177,18 +220,11 @@ class CsvSink(_Sink):
                 and len(ln.split(",")) == len(self.columns)
                 and int(float(ln.split(",")[fi])) < resume_frame
             ]
-            tmp = self.path + ".tmp"
-            with open(tmp, "w", encoding="utf-8", newline="") as fh:
-                fh.write("\n".join([lines[0], *kept]) + "\n")
-            os.replace(tmp, self.path)
             self.rows_before = len(kept)
-            self._fh = open(self.path, "a", encoding="utf-8", newline="")
+            self._open([lines[0], *kept], None, flush_every)
         else:
-            _make_parent(self.path)
             self.rows_before = 0
-            self._fh = open(self.path, "w", encoding="utf-8", newline="")
-            self._fh.write(header + "\n")
-            self._fh.flush()
+            self._open(None, header, flush_every)
 
     def write(self, cols: Mapping[str, Any]) -> None:
         """Write one frame's rows: ``cols`` maps every column name to an (n,) array."""
@@ -205,21 +241,7 @@ class CsvSink(_Sink):
             lines = [",".join(row) for row in zip(*fmts, strict=True)]
             self._fh.write("\n".join(lines) + "\n")
             self.rows_written += n
-        self._pending += 1
-        if self._pending >= self.flush_every:
-            self.flush()
-
-    def flush(self) -> None:
-        """Push buffered rows to disk."""
-        if not self._fh.closed:
-            self._fh.flush()
-        self._pending = 0
-
-    def close(self) -> None:
-        """Flush and close."""
-        if not self._fh.closed:
-            self._fh.flush()
-            self._fh.close()
+        self._frame_done()
 
 
 def _make_parent(path: str) -> None:
@@ -329,7 +351,7 @@ class ParquetSink(_Sink):
             self._writer = None
 
 
-class JsonlSink(_Sink):
+class JsonlSink(_LineSink):
     """One JSON record per frame and line (``record["frame"]`` required), flushed per frame.
 
     ``resume_frame``: keep the existing lines with ``frame < resume_frame`` (a cut last line or a
@@ -344,9 +366,8 @@ class JsonlSink(_Sink):
         flush_every: int = 1,
     ) -> None:
         self.path = os.fspath(path)
-        self.flush_every = max(int(flush_every), 1)
-        self._pending = 0
         self.records_written = 0
+        kept: list[str] | None = None
         if resume_frame is not None and os.path.isfile(self.path):
             kept = []
             for ln in _complete_lines(self.path):
@@ -356,26 +377,10 @@ class JsonlSink(_Sink):
                     continue
                 if isinstance(rec, dict) and int(rec.get("frame", -1)) < resume_frame:
                     kept.append(ln)
-            tmp = self.path + ".tmp"
-            with open(tmp, "w", encoding="utf-8") as fh:
-                fh.write("".join(ln + "\n" for ln in kept))
-            os.replace(tmp, self.path)
-            self._fh = open(self.path, "a", encoding="utf-8")
-        else:
-            _make_parent(self.path)
-            self._fh = open(self.path, "w", encoding="utf-8")
+        self._open(kept, None, flush_every)
 
     def write(self, record: Mapping[str, Any]) -> None:
         """Append one record (NaN/inf must already be None)."""
         self._fh.write(json.dumps(record, allow_nan=False, separators=(",", ":")) + "\n")
         self.records_written += 1
-        self._pending += 1
-        if self._pending >= self.flush_every:
-            self._fh.flush()
-            self._pending = 0
-
-    def close(self) -> None:
-        """Flush and close."""
-        if not self._fh.closed:
-            self._fh.flush()
-            self._fh.close()
+        self._frame_done()
