@@ -82,3 +82,14 @@ def face(cx: float, cy: float, size: float = 40.0, turn: float = 0.0) -> np.ndar
         ],
         np.float32,
     )
+
+
+def random_model_file(path, alpha: float = 0.2, sd: float = 0.3, seed: int = 0) -> str:
+    """Save an untrained HHP-Net of width ``alpha`` (the real numpy model, random N(0, sd)
+    weights) at ``path``; for tests of commands, not of accuracy."""
+    from hhpnet.model import HeadPoseModel, tensor_shapes
+
+    rng = np.random.default_rng(seed)
+    tensors = {k: rng.normal(0, sd, s).astype(np.float32) for k, s in tensor_shapes(alpha).items()}
+    HeadPoseModel(tensors, {"alpha": str(alpha), "name": "tiny"}).save(path)
+    return str(path)

@@ -14,14 +14,13 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from _fakes import GeometricModel
+from _fakes import GeometricModel, random_model_file
 from _video_fakes import write_video
 from hhpnet.cli import app
 from hhpnet.commands.demo import example_images
 from hhpnet.commands.interact import PAIR_COLUMNS, parse_params, run_interact
 from hhpnet.errors import InputError
 from hhpnet.interaction import analyze
-from hhpnet.model import HeadPoseModel, tensor_shapes
 from hhpnet.pipeline import Poses
 
 PREDICT_KEYS = {"source", "width", "height", "people"}
@@ -30,11 +29,7 @@ INTERACTION_KEYS = {"matrix", "attention", "pairs", "mutual", "groups", "targets
 
 @pytest.fixture(scope="module")
 def model_file(tmp_path_factory: pytest.TempPathFactory) -> str:
-    rng = np.random.default_rng(0)
-    tensors = {k: rng.normal(0, 0.3, s).astype(np.float32) for k, s in tensor_shapes(0.2).items()}
-    path = tmp_path_factory.mktemp("model") / "tiny.safetensors"
-    HeadPoseModel(tensors, {"alpha": "0.2", "name": "tiny"}).save(path)
-    return str(path)
+    return random_model_file(tmp_path_factory.mktemp("model") / "tiny.safetensors")
 
 
 def test_interact_on_photos_writes_json_csv_pictures(tmp_path: Path, model_file: str) -> None:

@@ -14,11 +14,11 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from _fakes import random_model_file
 from _video_fakes import write_video
 from hhpnet.cli import app
 from hhpnet.commands.demo import example_images
 from hhpnet.errors import InputError
-from hhpnet.model import HeadPoseModel, tensor_shapes
 from hhpnet.pipeline import CSV_COLUMNS
 
 PERSON_KEYS = {"box", "score", "keypoints", "yaw", "pitch", "roll", "sigma", "valid"}
@@ -26,11 +26,7 @@ PERSON_KEYS = {"box", "score", "keypoints", "yaw", "pitch", "roll", "sigma", "va
 
 @pytest.fixture(scope="module")
 def model_file(tmp_path_factory: pytest.TempPathFactory) -> str:
-    rng = np.random.default_rng(0)
-    tensors = {k: rng.normal(0, 0.3, s).astype(np.float32) for k, s in tensor_shapes(0.2).items()}
-    path = tmp_path_factory.mktemp("model") / "tiny.safetensors"
-    HeadPoseModel(tensors, {"alpha": "0.2", "name": "tiny"}).save(path)
-    return str(path)
+    return random_model_file(tmp_path_factory.mktemp("model") / "tiny.safetensors")
 
 
 def _check_record(rec: dict, sized: bool = True) -> None:

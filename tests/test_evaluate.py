@@ -158,12 +158,10 @@ def test_eval_command_on_mat_dir_with_keypoints_json(tmp_path):
     from scipy.io import savemat
     from typer.testing import CliRunner
 
+    from _fakes import random_model_file
     from hhpnet.cli import app
-    from hhpnet.model import HeadPoseModel, tensor_shapes
 
-    rng = np.random.default_rng(0)
-    t = {k: rng.normal(0, 0.1, s).astype(np.float32) for k, s in tensor_shapes(0.2).items()}
-    weights = HeadPoseModel(t, {"alpha": "0.2", "name": "tiny"}).save(tmp_path / "tiny.safetensors")
+    weights = random_model_file(tmp_path / "tiny.safetensors", sd=0.1)
     data = tmp_path / "aflw"
     data.mkdir()
     records = []
