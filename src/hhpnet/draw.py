@@ -34,6 +34,7 @@ __all__ = [
     "LabelAnnotator",
     "UncertaintyAnnotator",
     "annotate",
+    "outlined_text",
 ]
 
 RGB = tuple[int, int, int]
@@ -250,6 +251,14 @@ class LabelAnnotator:
 
 
 _FONT = cv2.FONT_HERSHEY_SIMPLEX
+
+
+def outlined_text(
+    img: U8, text: str, org: tuple[int, int], scale: float, colour: Any, thick: int
+) -> None:
+    """``cv2.putText`` with a black outline (readable on any background), in place."""
+    cv2.putText(img, text, org, _FONT, scale, (0, 0, 0), thick + 2, cv2.LINE_AA)
+    cv2.putText(img, text, org, _FONT, scale, colour, thick, cv2.LINE_AA)
 
 
 def _text_size(text: str, scale: float, thick: int) -> tuple[int, int, int]:

@@ -31,6 +31,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from hhpnet.convention import facing_direction
+from hhpnet.draw import outlined_text
 
 __all__ = ["GROUP_COLORS", "InteractionAnnotator", "annotate_interaction", "heatmap"]
 
@@ -62,11 +63,6 @@ def _score_color(score: float) -> RGB:
 
 def _pt(p: NDArray[np.float64]) -> tuple[int, int]:
     return round(float(p[0])), round(float(p[1]))
-
-
-def _text(img: U8, text: str, org: tuple[int, int], scale: float, colour: Any, th: int) -> None:
-    cv2.putText(img, text, org, _FONT, scale, (0, 0, 0), th + 2, cv2.LINE_AA)
-    cv2.putText(img, text, org, _FONT, scale, colour, th, cv2.LINE_AA)
 
 
 class InteractionAnnotator:
@@ -150,7 +146,7 @@ class InteractionAnnotator:
                 if ok[i]:
                     colour = _col(_GREY if i in excluded else (255, 255, 255), rgb)
                     org = (int(cen[i, 0] + 0.35 * hs[i]), int(cen[i, 1] - 0.35 * hs[i]))
-                    _text(img, f"{i}", org, scale * 1.3, colour, th)
+                    outlined_text(img, f"{i}", org, scale * 1.3, colour, th)
         return self._caption(img, interaction, rgb)
 
     # ----------------------------------------------------------------- parts

@@ -624,9 +624,7 @@ def display_available() -> bool:
 
 
 def _annotate(result: FrameResult, image: NDArray[np.uint8]) -> NDArray[np.uint8]:
-    import cv2
-
-    from hhpnet.draw import annotate
+    from hhpnet.draw import annotate, outlined_text
 
     poses = result.smoothed_poses()
     out = annotate(image, poses) if len(result.track_ids) else image.copy()
@@ -639,26 +637,7 @@ def _annotate(result: FrameResult, image: NDArray[np.uint8]) -> NDArray[np.uint8
             continue
         x1, _y1, _x2, y2 = boxes[k]
         org = (int(x1), int(min(y2 + 22 * scale, out.shape[0] - 4)))
-        cv2.putText(
-            out,
-            f"#{tid}",
-            org,
-            cv2.FONT_HERSHEY_SIMPLEX,
-            scale * 0.8,
-            (0, 0, 0),
-            thick + 2,
-            cv2.LINE_AA,
-        )
-        cv2.putText(
-            out,
-            f"#{tid}",
-            org,
-            cv2.FONT_HERSHEY_SIMPLEX,
-            scale * 0.8,
-            (255, 255, 255),
-            thick,
-            cv2.LINE_AA,
-        )
+        outlined_text(out, f"#{tid}", org, scale * 0.8, (255, 255, 255), thick)
     return out
 
 
