@@ -129,18 +129,40 @@ def drop_implausible_points(
         m = FRAME_MARGIN * max(w, h)
         x, y = kp[..., 0], kp[..., 1]
         bad |= present & ((x < -m) | (x > w + m) | (y < -m) | (y > h + m))
-    for i in np.flatnonzero(present.sum(axis=1) >= 3):
-        idx = np.flatnonzero(present[i] & ~bad[i])
-        if len(idx) < 3:
-            continue
-        pts = kp[i, idx, :2].astype(np.float64)
-        d = np.linalg.norm(pts[:, None] - pts[None], axis=-1)
-        scale = np.median(d[np.triu_indices(len(idx), 1)])
-        far = np.linalg.norm(pts - np.median(pts, axis=0), axis=1) > FAR_POINT_FACTOR * scale
-        if scale > 0 and far.any():
-            bad[i, idx[far]] = True
+    use = present & ~bad
+    rows = np.flatnonzero(use.sum(axis=1) >= 3)
+    if len(rows):
+        xy = kp[rows, :, :2].astype(np.float64)
+        u = use[rows]
+        iu = np.triu_indices(kp.shape[1], 1)
+        pair = np.linalg.norm(xy[:, :, None] - xy[:, None], axis=-1)[:, iu[0], iu[1]]
+        pair_ok = u[:, iu[0]] & u[:, iu[1]]
+        # cheap screen: no point can be far when the extent of the points is within
+        # FAR_POINT_FACTOR × their smallest spacing (a lower bound of the median spacing)
+        lo = np.where(u[..., None], xy, np.inf).min(axis=1)
+        hi = np.where(u[..., None], xy, -np.inf).max(axis=1)
+        extent = np.linalg.norm(hi - lo, axis=1)
+        closest = np.where(pair_ok, pair, np.inf).min(axis=1)
+        check = np.flatnonzero(extent > FAR_POINT_FACTOR * closest)
+        if len(check):  # the full test, NaN marking points that do not take part
+            pts = np.where(u[check, :, None], xy[check], np.nan)
+            scale = _median_ignoring_nan(np.where(pair_ok[check], pair[check], np.nan), axis=1)
+            centre = _median_ignoring_nan(pts, axis=1)
+            dist = np.linalg.norm(pts - centre[:, None], axis=-1)
+            with np.errstate(invalid="ignore"):
+                far = (dist > FAR_POINT_FACTOR * scale[:, None]) & (scale[:, None] > 0)
+            bad[rows[check]] |= far
     kp[bad] = 0.0
     return kp, bad.sum(axis=1)
+
+
+def _median_ignoring_nan(a: NDArray[np.float64], axis: int) -> NDArray[np.float64]:
+    """``np.nanmedian`` for small arrays without its per-call overhead (NaN sorts last)."""
+    srt = np.sort(np.moveaxis(a, axis, -1), axis=-1)
+    count = np.sum(~np.isnan(srt), axis=-1, keepdims=True)
+    lo = np.take_along_axis(srt, np.maximum((count - 1) // 2, 0), axis=-1)
+    hi = np.take_along_axis(srt, count // 2 - (count == 0), axis=-1)
+    return ((lo + hi) / 2)[..., 0]
 
 
 def flip_keypoints(keypoints: NDArray[np.floating], width: float) -> NDArray[np.floating]:
