@@ -225,10 +225,6 @@ class Outputs:
     _writer: Any = None
     _used: set[str] = field(default_factory=set)
 
-    @property
-    def out_dir(self) -> Path | None:
-        return Path(self.save_dir) if self.save_dir else None
-
     def __enter__(self) -> Outputs:
         for path in (self.json_path, self.csv_path):
             if path:
