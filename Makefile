@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CORE := $(VENV)/.installed-core
 
-.PHONY: setup demo test test-all lint typecheck train eval bench clean
+.PHONY: setup demo test test-all fuzz lint typecheck train eval bench clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -32,6 +32,10 @@ test: $(STAMP)
 
 test-all: $(STAMP)
 	$(BIN)/python -m pytest
+
+# property-based tests with the large hypothesis profile (>= 10,000 examples per property)
+fuzz: $(STAMP)
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest -m fuzz
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
