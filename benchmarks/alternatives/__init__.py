@@ -12,8 +12,8 @@
 
 Pose from landmarks: ``SOLVEPNP_SQPNP`` (a global solver), not the tutorials'
 ``SOLVEPNP_ITERATIVE`` from a zero start: on real close-ups the latter often lands in a mirrored
-or behind-the-camera minimum (28.5° mean error, roll 44.7°, on real labelled photos where the
-same landmarks with SQPnP give 6.3°). Solutions behind the camera are rejected (NaN).
+or behind-the-camera minimum (issue 11: 28.5° mean error, roll 44.7°, on real labelled photos where
+face mesh + SQPnP gives 6.3°). Solutions behind the camera are rejected (NaN).
 ``tests/test_alternatives.py`` checks every competitor's angles on rendered faces at known poses.
 
 Each module has ``make(threads) -> hhpnet.bench.Candidate``. They are benchmark code only
