@@ -123,8 +123,7 @@ def render_top_left(image: NDArray[np.uint8], size: int = INPUT_SIZE) -> NDArray
     h, w = image.shape[:2]
     side = max(h, w)
     padded = cv2.copyMakeBorder(image, 0, side - h, 0, side - w, cv2.BORDER_CONSTANT, value=0)
-    out: NDArray[np.uint8] = cv2.resize(padded, (size, size), interpolation=cv2.INTER_AREA)
-    return out
+    return np.asarray(cv2.resize(padded, (size, size), interpolation=cv2.INTER_AREA), np.uint8)
 
 
 def merge_views(
