@@ -90,9 +90,9 @@ class MoveNetPeople:
 def head_boxes(xy: NDArray[np.floating], factor: float = HEAD_BOX_FACTOR) -> F32:
     """Square boxes (N, 4) around head points (N, K, 2): centred on their bounding box, side =
     ``factor`` × the largest distance between two points."""
-    p = np.asarray(xy, dtype=np.float64).reshape(len(xy), -1, 2)
-    if len(p) == 0:
+    if len(xy) == 0:
         return np.zeros((0, 4), np.float32)
+    p = np.asarray(xy, dtype=np.float64).reshape(len(xy), -1, 2)
     centre = 0.5 * (p.min(axis=1) + p.max(axis=1))
     span = np.linalg.norm(p[:, :, None] - p[:, None], axis=-1).max(axis=(1, 2))
     half = 0.5 * factor * span[:, None]
