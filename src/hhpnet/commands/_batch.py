@@ -179,6 +179,7 @@ class ImageBatch:
             **(detector_options or {}),
         )
         est.model  # noqa: B018 - load now
+        est.detector  # noqa: B018 - a wrong detector name or option: one error, exit code 2
         if keypoints is not None:
             jobs = match_keypoints(images, load_keypoints_file(keypoints, layout))
         else:
