@@ -11,7 +11,7 @@ from detector_images import compose, example_grid
 from hhpnet.commands.demo import EXAMPLES_DIR
 from hhpnet.detectors import create_detector
 from hhpnet.detectors.base import Detections
-from hhpnet.detectors.fused import FusedDetector, match_heads
+from hhpnet.detectors.fused import FusedDetector, match_heads, overlapping_heads
 from hhpnet.errors import InputError
 from hhpnet.io import read_image
 
@@ -71,6 +71,25 @@ def _with_prefer(auto: FusedDetector, prefer: str) -> FusedDetector:
     other.__dict__.update(auto.__dict__)
     other.prefer = prefer
     return other
+
+
+def test_a_face_inside_a_disagreeing_movenet_head_is_the_same_head(auto: FusedDetector) -> None:
+    # BlazeFace "face" on the right half of a head whose MoveNet points sit elsewhere in it
+    faces = _dets([(118, 100)], 0.7, "blazeface")
+    faces.boxes[:] = [[103, 85, 133, 115]]
+    faces.keypoints[0, :, :2] = _head(125, 98, 6.0)
+    bodies = _dets([(100, 100)], 0.6, "movenet")
+    pts = bodies.keypoints[..., :2]
+    assert match_heads(faces.keypoints[..., :2], faces.boxes, pts) == []
+    from hhpnet.detectors.movenet import head_boxes
+
+    assert overlapping_heads(faces.boxes, head_boxes(pts), []) == [(0, 0)]
+    assert overlapping_heads(faces.boxes, head_boxes(pts), [(0, 0)]) == []
+    det = auto.merge(faces, bodies, pts)
+    assert det.detector.tolist() == ["movenet"]
+    # far apart: two people
+    faces.boxes[:] += 300
+    assert len(auto.merge(faces, bodies, pts)) == 2
 
 
 def test_examples_every_person_once(auto: FusedDetector, blazeface) -> None:  # type: ignore[no-untyped-def]
