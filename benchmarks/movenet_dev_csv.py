@@ -242,6 +242,14 @@ def main() -> None:
     e_mn, s_mn = sig[0.2]
     surer = np.where((s_mn.sum(1) < s_bf.sum(1))[:, None], e_mn, e_bf)
     results["fused: smaller model σ (MoveNet ≥ 0.2 vs BlazeFace), model"] = surer
+    e_all, _ = sig[0.0]
+    bf_yaw = np.full(len(yaw), np.nan)
+    bf_yaw[both] = model.predict(bf_kp[both]).yaw
+    for cut in (45, 60, 75):
+        prof = (np.abs(bf_yaw) >= cut)[:, None]
+        results[f"fused: MoveNet points (all) when yaw from BlazeFace ≥ ±{cut}, model"] = np.where(
+            prof, e_all, e_bf
+        )
     print(
         f"\n## Head-pose MAE on the {int(both.sum())} photos both detectors found ({args.model})\n"
     )
