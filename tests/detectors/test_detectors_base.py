@@ -130,7 +130,7 @@ def test_model_files_match_recorded_sha256_and_notice() -> None:
 
 
 def test_create_detector_errors() -> None:
-    assert DETECTORS == ("blazeface", "blazepose")
+    assert DETECTORS == ("blazeface", "blazepose", "movenet", "auto")
     with pytest.raises(InputError, match="unknown detector"):
         create_detector("centernet")
     with pytest.raises(InputError, match="blazeface"):
