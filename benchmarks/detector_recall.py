@@ -47,8 +47,10 @@ def people_pictures() -> list[tuple[str, np.ndarray, int]]:
     canvas = np.full((1080, 1920, 3), 110, np.uint8)
     canvas[700:940, 1400:1720] = cv2.resize(out[3][1], (320, 240), interpolation=cv2.INTER_AREA)
     out.append(("pair_small_1920", canvas, 2))
-    for path in sorted((ROOT / "tests" / "detectors" / "data").glob("figure_yaw*.png")):
+    data = ROOT / "tests" / "detectors" / "data"
+    for path in sorted(data.glob("figure_yaw*.png")):
         out.append((path.stem, read_image(path), 1))
+    out.append(("scene_four_people", read_image(data / "scene_four_people.png"), 4))
     return out
 
 

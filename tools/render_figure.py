@@ -11,7 +11,9 @@ Rendering is our own: flat-shaded triangles drawn far to near (painter's algorit
 OpenCV at 2× and area-downsampled; simple colours by height stand for hair, skin, shirt,
 trousers and shoes (the mesh has none), the eye-joint cubes are the eyes. Written files:
 ``figure_yaw{+000,+045,+090,+135,+180,-090}.png`` (320×480), head yaw in the project's
-convention (yaw > 0: the nose towards the image's left; ±180: the back of the head).
+convention (yaw > 0: the nose towards the image's left; ±180: the back of the head), and
+``scene_four_people.png`` (640×480, :data:`SCENE`: yaw −90 at the left and +90 at the right,
+facing each other, 180 between them, 0 smaller further back).
 """
 
 from __future__ import annotations
@@ -72,38 +74,61 @@ def colours(v: np.ndarray, faces: list[tuple[str, list[int]]]) -> np.ndarray:
 
 
 def render(v: np.ndarray, faces: list[tuple[str, list[int]]], yaw: float) -> np.ndarray:
-    """RGB image of the figure turned so that its head yaw is ``yaw`` degrees."""
-    w, h = SIZE
+    """RGB image (:data:`SIZE`) of the figure turned so that its head yaw is ``yaw`` degrees."""
+    return render_scene(v, faces, [(yaw, 0.5, 0.95, 0.9)], SIZE)
+
+
+def render_scene(
+    v: np.ndarray,
+    faces: list[tuple[str, list[int]]],
+    figures: list[tuple[float, float, float, float]],
+    size: tuple[int, int],
+) -> np.ndarray:
+    """RGB image of several figures: each ``(yaw, centre x, feet y, height)``, positions and
+    height as fractions of the image width / height. Figures whose feet are higher stand
+    further back and are drawn first."""
+    w, h = size
     s = 2  # supersampling
-    # yaw > 0 turns the nose towards the image's left: rotate about the vertical axis
-    a = np.deg2rad(-yaw)
-    rot = np.array([[np.cos(a), 0, np.sin(a)], [0, 1, 0], [-np.sin(a), 0, np.cos(a)]])
-    p = v @ rot.T
-    lo, hi = p[:, 1].min(), p[:, 1].max()
-    scale = 0.9 * h * s / (hi - lo)
-    # weak perspective is enough: a camera far away, looking along -z
-    x = (p[:, 0] - p[:, 0].mean()) * scale + w * s / 2
-    y = (hi - p[:, 1]) * scale + 0.05 * h * s
-    z = p[:, 2]
     base = colours(v, faces)
     light = np.array([0.3, 0.5, 0.8])
     light /= np.linalg.norm(light)
     img = np.empty((h * s, w * s, 3), np.uint8)
     img[:] = np.linspace(235, 185, h * s)[:, None, None].astype(np.uint8)  # wall → floor
-    depth = np.array([z[idx].mean() for _, idx in faces])
-    for k in np.argsort(depth):  # far first
-        idx = faces[k][1]
-        q = p[idx]
-        n = np.cross(q[1] - q[0], q[2] - q[0])
-        norm = np.linalg.norm(n)
-        if norm == 0:
-            continue
-        n /= norm
-        shade = 0.35 + 0.65 * abs(float(n @ light))
-        col = np.clip(base[k] * shade, 0, 255)
-        pts = np.stack([x[idx], y[idx]], axis=1)
-        cv2.fillPoly(img, [np.round(pts * 16).astype(np.int32)], col.tolist(), cv2.LINE_AA, 4)
+    for yaw, cx, feet, height in sorted(figures, key=lambda f: f[2]):
+        # yaw > 0 turns the nose towards the image's left: rotate about the vertical axis
+        a = np.deg2rad(-yaw)
+        rot = np.array([[np.cos(a), 0, np.sin(a)], [0, 1, 0], [-np.sin(a), 0, np.cos(a)]])
+        p = v @ rot.T
+        lo, hi = p[:, 1].min(), p[:, 1].max()
+        scale = height * h * s / (hi - lo)
+        # weak perspective is enough: a camera far away, looking along -z
+        x = (p[:, 0] - p[:, 0].mean()) * scale + cx * w * s
+        y = (hi - p[:, 1]) * scale + (feet - height) * h * s
+        z = p[:, 2]
+        depth = np.array([z[idx].mean() for _, idx in faces])
+        for k in np.argsort(depth):  # far first
+            idx = faces[k][1]
+            q = p[idx]
+            n = np.cross(q[1] - q[0], q[2] - q[0])
+            norm = np.linalg.norm(n)
+            if norm == 0:
+                continue
+            n /= norm
+            shade = 0.35 + 0.65 * abs(float(n @ light))
+            col = np.clip(base[k] * shade, 0, 255)
+            pts = np.stack([x[idx], y[idx]], axis=1)
+            cv2.fillPoly(img, [np.round(pts * 16).astype(np.int32)], col.tolist(), cv2.LINE_AA, 4)
     return cv2.resize(img, (w, h), interpolation=cv2.INTER_AREA)
+
+
+#: a 640×480 scene: two people facing each other in profile, one seen from behind between
+#: them, a smaller one further back looking at the camera
+SCENE = [
+    (-90.0, 0.2, 0.97, 0.8),
+    (180.0, 0.5, 0.93, 0.78),
+    (90.0, 0.8, 0.97, 0.8),
+    (0.0, 0.64, 0.62, 0.4),
+]
 
 
 def main() -> None:
@@ -119,6 +144,10 @@ def main() -> None:
         path = args.out / f"figure_yaw{yaw:+04d}.png"
         cv2.imwrite(str(path), rgb[..., ::-1], [cv2.IMWRITE_PNG_COMPRESSION, 9])
         print(path)
+    rgb = render_scene(v, faces, SCENE, (640, 480))
+    path = args.out / "scene_four_people.png"
+    cv2.imwrite(str(path), rgb[..., ::-1], [cv2.IMWRITE_PNG_COMPRESSION, 9])
+    print(path)
 
 
 if __name__ == "__main__":

@@ -58,6 +58,22 @@ def test_fused_detector_takes_the_back_view_from_movenet() -> None:
     assert tiled(figure(180)).detector.tolist() == ["movenet"]
 
 
+def test_four_people_scene_profiles_and_back(movenet: MoveNetDetector, blazeface) -> None:  # type: ignore[no-untyped-def]
+    from hhpnet.detectors import create_detector
+
+    img = read_image(DATA / "scene_four_people.png")
+    heads_x = [128, 320, 512, 410]  # left profile, back, right profile, small one at the back
+    det = movenet(img)
+    assert len(det) == 4
+    assert sorted(np.round(det.keypoints[:, 0, 0] / 64).tolist()) == sorted(
+        np.round(np.array(heads_x) / 64).tolist()
+    )
+    faces = blazeface(img)
+    assert len(faces) < 4  # the back and at least one profile are no faces for BlazeFace
+    auto = create_detector("auto", num_threads=1)(img)
+    assert len(auto) == 4 and auto.detector.tolist().count("movenet") == 4 - len(faces)
+
+
 @pytest.mark.parametrize("yaw", [135, 180])
 def test_back_view_pose_is_beyond_90_degrees(yaw: int) -> None:
     # MODEL-DEPENDENT: this asserts the pose network (hhpnet-1.0 today), not the detector.

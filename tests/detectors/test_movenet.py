@@ -107,6 +107,13 @@ def test_merge_views_suppresses_duplicates_across_views_only() -> None:
     assert keep.tolist() == [1, 3]
     # people of one view never suppress each other
     assert sorted(merge_views(boxes, scores, np.zeros(4, np.intp), 0.3).tolist()) == [0, 1, 2, 3]
+    # a small head seen by two views: boxes overlap little (IoU 0.2), the points agree
+    small = np.array([[400, 112, 419, 131], [405, 115, 414, 124]], np.float32)
+    pts = np.array([[[410, 123], [413, 120], [406, 119], [417, 121], [402, 123]]], np.float32)
+    shift = np.array([[0, -2], [-1, -2], [4, -2], [-4, -1], [4, -4]], np.float32)
+    pts = np.concatenate([pts, pts + shift])
+    assert len(merge_views(small, np.array([0.6, 0.3]), np.array([1, 0]), 0.3)) == 2
+    assert merge_views(small, np.array([0.6, 0.3]), np.array([1, 0]), 0.3, pts).tolist() == [0]
 
 
 def test_people_cut_by_an_inner_tile_border_are_dropped() -> None:

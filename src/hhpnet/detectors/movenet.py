@@ -127,17 +127,31 @@ def render_top_left(image: NDArray[np.uint8], size: int = INPUT_SIZE) -> NDArray
 
 
 def merge_views(
-    boxes: F32, scores: F32, view: NDArray[np.intp], iou_threshold: float
+    boxes: F32,
+    scores: F32,
+    view: NDArray[np.intp],
+    iou_threshold: float,
+    points: NDArray[np.floating] | None = None,
+    point_threshold: float = 0.5,
 ) -> NDArray[np.intp]:
-    """Greedy NMS across views: indices of the kept people, best score first. A person is
-    suppressed by a better one **from another view** whose box overlaps it by more than
-    ``iou_threshold``; people of the same view never suppress each other (the network already
-    separated them)."""
+    """Greedy NMS across views: indices of the kept people, best score first.
+
+    A person is suppressed by a better one **from another view** that is the same head: their
+    head boxes overlap by more than ``iou_threshold``, or (with ``points`` (N, K, 2), the head
+    points) the median distance between corresponding points is below ``point_threshold`` ×
+    the larger box side — small heads' boxes jitter too much for IoU alone. People of the same
+    view never suppress each other (the network already separated them).
+    """
     order = np.argsort(-np.asarray(scores), kind="stable")
-    iou = box_iou(boxes, boxes)
+    same = box_iou(boxes, boxes) > iou_threshold
+    if points is not None and len(boxes):
+        p = np.asarray(points, np.float64)
+        dist = np.median(np.linalg.norm(p[:, None] - p[None], axis=-1), axis=-1)
+        side = np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])
+        same |= dist < point_threshold * np.maximum(side[:, None], side[None, :])
     keep: list[int] = []
     for i in order:
-        if any(view[j] != view[i] and iou[i, j] > iou_threshold for j in keep):
+        if any(view[j] != view[i] and same[i, j] for j in keep):
             continue
         keep.append(int(i))
     return np.asarray(keep, dtype=np.intp)
@@ -273,7 +287,13 @@ class MoveNetDetector(Detector):
         )
         if len(people) == 0:
             return people
-        keep = merge_views(people.head_boxes, people.scores, people.view, self.iou_threshold)
+        keep = merge_views(
+            people.head_boxes,
+            people.scores,
+            people.view,
+            self.iou_threshold,
+            people.keypoints[:, COCO_HEAD, :2],
+        )
         return people[keep]
 
     @staticmethod
