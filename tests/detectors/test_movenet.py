@@ -78,6 +78,15 @@ def test_render_top_left_is_the_reference_preprocessing() -> None:
     assert x[200:].max() == 0 and x[:190].mean() > 50  # image at the top, black below
     tall = render_top_left(img.transpose(1, 0, 2).copy())
     assert tall[:, 200:].max() == 0 and tall[:, :190].mean() > 50
+    # a very wide image is not padded at full size; the same picture up to resampling
+    wide = cv2.resize(img[:60], (8000, 600), interpolation=cv2.INTER_NEAREST)
+    ref = cv2.resize(
+        np.vstack([wide, np.zeros((7400, 8000, 3), np.uint8)]),
+        (256, 256),
+        interpolation=cv2.INTER_AREA,
+    )
+    got = render_top_left(wide)
+    assert got[20:].max() == 0 and np.abs(got[:18].astype(int) - ref[:18]).mean() < 8
 
 
 def test_views_whole_image_then_tiles_covering_it(movenet: MoveNetDetector) -> None:

@@ -117,11 +117,19 @@ def decode_output(
     return keypoints, boxes.astype(np.float32), rows[:, 55].astype(np.float32)
 
 
+#: longest side up to which the whole-image view is made by padding the full-size image (the
+#: reference preprocessing, exactly); beyond it the padded square would cost side² × 3 bytes,
+#: so only the image region is resampled (:meth:`SquareView.render`, same geometry)
+EXACT_PAD_MAX_SIDE = 4096
+
+
 def render_top_left(image: NDArray[np.uint8], size: int = INPUT_SIZE) -> NDArray[np.uint8]:
     """The reference whole-image input: ``image`` padded with black to a square at the top-left,
     area-resized to ``size``×``size``."""
     h, w = image.shape[:2]
     side = max(h, w)
+    if side > EXACT_PAD_MAX_SIDE:
+        return SquareView(0.0, 0.0, float(side), size).render(image)
     padded = cv2.copyMakeBorder(image, 0, side - h, 0, side - w, cv2.BORDER_CONSTANT, value=0)
     return np.asarray(cv2.resize(padded, (size, size), interpolation=cv2.INTER_AREA), np.uint8)
 
