@@ -171,8 +171,9 @@ class FusedDetector(Detector):
         self, faces: Detections, bodies: Detections, body_points: NDArray[np.floating]
     ) -> Detections:
         """Faces and bodies → one list: matched heads keep the :attr:`prefer` detector's
-        keypoints, box and score; unmatched ones are kept as they are. ``body_points`` (B, 5, 2)
-        are the bodies' raw head positions used for matching (default: their keypoints)."""
+        keypoints, box and score; unmatched ones are kept as they are, except faces inside a
+        body's head box (:func:`overlapping_heads`). ``body_points`` (B, 5, 2) are the bodies'
+        raw head positions used for matching (MoveNet's positions whatever their scores)."""
         pairs = match_heads(
             faces.keypoints[..., :2], faces.boxes, body_points, self.match_threshold
         )
