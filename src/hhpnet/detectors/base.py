@@ -48,12 +48,15 @@ class Detections:
 
     ``boxes`` (N, 4) float32 x1, y1, x2, y2 in pixels; ``keypoints`` (N, 5, 3) float32 x, y in
     pixels and a confidence in [0, 1] (0 = missing, then x = y = 0), order nose, left eye, right
-    eye, left ear, right ear; ``scores`` (N,) float32 detection scores in [0, 1].
+    eye, left ear, right ear; ``scores`` (N,) float32 detection scores in [0, 1];
+    ``detector`` (N,) str: the name of the detector whose keypoints each person carries
+    (e.g. ``"blazeface"``, ``"movenet"``; a single string is repeated, None gives ``""``).
     """
 
     boxes: F32
     keypoints: F32
     scores: F32
+    detector: Any = None
 
     def __post_init__(self) -> None:
         self.boxes = np.asarray(self.boxes, dtype=np.float32).reshape(-1, 4)
@@ -65,12 +68,30 @@ class Detections:
                 f"Detections: {n} boxes, {len(self.keypoints)} keypoint sets and "
                 f"{len(self.scores)} scores; expected the same count"
             )
+        if self.detector is None or isinstance(self.detector, str):
+            self.detector = np.full(n, self.detector or "", dtype=object)
+        else:
+            self.detector = np.asarray(self.detector, dtype=object).reshape(-1)
+            if len(self.detector) != n:
+                raise ValueError(f"Detections: {len(self.detector)} detector names for {n} people")
 
     @classmethod
     def empty(cls) -> Detections:
         """No detection."""
         return cls(
             np.zeros((0, 4), np.float32), np.zeros((0, 5, 3), np.float32), np.zeros(0, np.float32)
+        )
+
+    @classmethod
+    def concatenate(cls, parts: Sequence[Detections]) -> Detections:
+        """The people of several results, in order."""
+        if not parts:
+            return cls.empty()
+        return cls(
+            np.concatenate([p.boxes for p in parts]),
+            np.concatenate([p.keypoints for p in parts]),
+            np.concatenate([p.scores for p in parts]),
+            np.concatenate([p.detector for p in parts]),
         )
 
     def __len__(self) -> int:
@@ -80,7 +101,9 @@ class Detections:
         """Select people with an int, a slice, an index array or a boolean mask."""
         if isinstance(index, (int, np.integer)):
             index = [int(index)]
-        return Detections(self.boxes[index], self.keypoints[index], self.scores[index])
+        return Detections(
+            self.boxes[index], self.keypoints[index], self.scores[index], self.detector[index]
+        )
 
     def is_empty(self) -> bool:
         return len(self) == 0
