@@ -49,6 +49,8 @@ __all__ = [
     "JsonlSink",
     "ParquetSink",
     "csv_resume_point",
+    "format_cells",
+    "journal_values",
     "read_csv_rows",
 ]
 
@@ -80,6 +82,28 @@ def _fmt_float(v: float, digits: int) -> str:
     if math.isinf(v):
         return "inf" if v > 0 else "-inf"
     return f"{v:.{digits}f}"
+
+
+def format_cells(name: str, values: Any) -> list[str]:
+    """The CSV cells of column ``name`` for ``values`` (integers; floats rounded to the
+    column's decimals; NaN → empty; ±inf → ``inf``/``-inf``)."""
+    a = np.asarray(values).reshape(-1)
+    if name in _INT_COLUMNS:
+        return [str(int(v)) for v in a]
+    d = _DIGITS.get(name, 3)
+    return [_fmt_float(float(v), d) for v in a]
+
+
+def _parse_cell(text: str) -> float:
+    return float(text) if text else math.nan
+
+
+def journal_values(name: str, values: Any) -> np.ndarray:
+    """``values`` exactly as they read back from the CSV (float64): what a resumed run replays.
+
+    The video pipeline tracks, smooths and analyses these quantised values, so a resumed run
+    that replays the CSV continues from the very same state as an uninterrupted run."""
+    return np.array([_parse_cell(c) for c in format_cells(name, values)], dtype=np.float64)
 
 
 def _columns_len(cols: Mapping[str, Any], names: Sequence[str]) -> int:
@@ -173,8 +197,16 @@ def read_csv_rows(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
     out: dict[str, np.ndarray] = {}
     for k, name in enumerate(header):
         cells = [r[k] for r in body]
-        vals = np.array([float(c) if c else np.nan for c in cells], dtype=np.float64)
-        out[name] = vals.astype(np.int64) if name in _INT_COLUMNS else vals
+        try:
+            vals = np.array([_parse_cell(c) for c in cells], dtype=np.float64)
+        except ValueError:
+            msg = f"{path}: column {name!r} holds a value that is not a number"
+            raise InputError(msg) from None
+        if name in _INT_COLUMNS:
+            if not np.isfinite(vals).all():
+                raise InputError(f"{path}: column {name!r} has empty or non-finite cells")
+            vals = vals.astype(np.int64)
+        out[name] = vals
     return out
 
 
@@ -218,7 +250,7 @@ class CsvSink(_LineSink):
                 for ln in lines[1:]
                 if ln.strip()
                 and len(ln.split(",")) == len(self.columns)
-                and int(float(ln.split(",")[fi])) < resume_frame
+                and _frame_of(ln.split(",")[fi]) < resume_frame
             ]
             self.rows_before = len(kept)
             self._open([lines[0], *kept], None, flush_every)
@@ -230,18 +262,18 @@ class CsvSink(_LineSink):
         """Write one frame's rows: ``cols`` maps every column name to an (n,) array."""
         n = _columns_len(cols, self.columns)
         if n:
-            arrays = [np.asarray(cols[c]).reshape(n) for c in self.columns]
-            fmts = []
-            for name, a in zip(self.columns, arrays, strict=True):
-                if name in _INT_COLUMNS:
-                    fmts.append([str(int(v)) for v in a])
-                else:
-                    d = _DIGITS.get(name, 3)
-                    fmts.append([_fmt_float(float(v), d) for v in a])
+            fmts = [format_cells(c, np.asarray(cols[c]).reshape(n)) for c in self.columns]
             lines = [",".join(row) for row in zip(*fmts, strict=True)]
             self._fh.write("\n".join(lines) + "\n")
             self.rows_written += n
         self._frame_done()
+
+
+def _frame_of(cell: str) -> float:
+    try:
+        return float(cell)
+    except ValueError:
+        return math.inf  # not a row of ours: dropped
 
 
 def _make_parent(path: str) -> None:

@@ -31,6 +31,8 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import ArrayLike
 
+from hhpnet.errors import InputError
+
 __all__ = [
     "INTERVAL_COLUMNS",
     "PERSON_COLUMNS",
@@ -193,14 +195,15 @@ class TimelineBuilder:
     ) -> None:
         """Add one frame at time ``t`` (s): ids (n,), attention (n, n) directional in [0, 1],
         optional symmetric ``matrix`` (n, n), ``mutual`` (n, n) bool and ``valid`` (n,) bool.
-        Frames must come in increasing time."""
+        Frames must come in non-decreasing time (:class:`~hhpnet.errors.InputError`
+        otherwise; :func:`hhpnet.video.process_video` repairs the timestamps of real files)."""
         ids = np.asarray(track_ids, dtype=np.int64).ravel()
         n = ids.size
         att = np.nan_to_num(np.asarray(attention, dtype=np.float64).reshape(n, n), nan=0.0)
         np.fill_diagonal(att, 0.0)
         if self._prev_t is not None:
-            if t < self._prev_t:
-                raise ValueError(f"timeline frames must be in time order ({t} < {self._prev_t})")
+            if not t >= self._prev_t:
+                raise InputError(f"timeline frames must be in time order ({t} < {self._prev_t})")
             if t > self._prev_t:
                 self.frame_dt = t - self._prev_t
             self._credit_previous(t)
