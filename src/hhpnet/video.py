@@ -48,11 +48,14 @@ os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
 __all__ = [
     "DEFAULT_FPS",
     "Frame",
+    "FrameClock",
     "FrameReader",
     "FrameResult",
     "VideoProcessor",
     "VideoSummary",
+    "check_options",
     "display_available",
+    "journal_poses",
     "open_source",
     "process_video",
 ]
@@ -491,6 +494,7 @@ class FrameResult:
     smooth: NDArray[np.float32]  # (N, 3) degrees, NaN where invalid
     sigma_smooth: NDArray[np.float32]  # (N, 3) degrees
     interaction: Any = None
+    source: str | None = None  # the source's name (for the JSON record)
 
     def columns(self) -> dict[str, NDArray[Any]]:
         """The rows of this frame as columns of :data:`hhpnet.sinks.VIDEO_COLUMNS`."""
@@ -542,6 +546,8 @@ class FrameResult:
         rec: dict[str, Any] = {"frame": self.index, "time_s": round(self.time_s, 4)}
         base = self.poses.to_dict() if hasattr(self.poses, "to_dict") else {"people": []}
         rec.update(base)
+        if rec.get("source") is None and self.source is not None:
+            rec["source"] = self.source
         for k, person in enumerate(rec.get("people", [])):
             person["track_id"] = int(self.track_ids[k])
             person["smooth"] = {
@@ -1074,15 +1080,13 @@ def process_video(
         live = frames if pending is None else itertools.chain([pending], frames)
         for frame in live:
             result = proc.step(frame)
+            result.source = reader.name
             if sinks:
                 cols = result.columns()
                 for s in sinks:
                     s.write(cols)
             if jsonl_sink is not None:
-                rec = result.record()
-                if rec.get("source") is None:
-                    rec["source"] = reader.name
-                jsonl_sink.write(rec)
+                jsonl_sink.write(result.record())
             if vid_path is not None or window:
                 annotated = _annotate(result, frame.image)
                 if vid_path is not None:
@@ -1151,6 +1155,23 @@ def process_video(
                 timeline_png, title=f"Who looks at whom — {os.path.basename(reader.name)}"
             )
     return summary
+
+
+def check_options(
+    *,
+    stride: Any = 1,
+    max_frames: Any = None,
+    start: Any = 0.0,
+    end: Any = None,
+    fps: Any = None,
+) -> None:
+    """Raise a one-line :class:`InputError` for frame-selection options that
+    :func:`process_video` would refuse (lets a caller check before opening anything)."""
+    _check_selection(stride, max_frames, start, end)
+    if fps is not None and not (
+        isinstance(fps, (int, float, np.number)) and math.isfinite(fps) and 0 < fps <= 1000
+    ):
+        raise InputError(f"fps must be a number in (0, 1000]; got {fps}")
 
 
 def _check_selection(stride: Any, max_frames: Any, start: Any, end: Any) -> None:
