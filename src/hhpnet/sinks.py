@@ -9,7 +9,9 @@ write), so its rows are dropped and processing restarts *at* that frame. Frames 
 have no rows, so nothing is lost or duplicated by restarting at the last frame with rows. The
 other writers are cut at the same frame: JSON Lines by parsing the ``frame`` of each line,
 Parquet by rewriting the rows before that frame (from the old Parquet file if it is readable,
-otherwise from the CSV journal).
+otherwise from the CSV journal). :func:`hhpnet.video.process_video` replays the frames before
+the restart point with the CSV's poses (:func:`journal_values`: the values as they read back),
+so the resumed files equal those of an uninterrupted run.
 
 Columns of the per-person-per-frame table (:data:`VIDEO_COLUMNS`), angles in degrees, positions in
 pixels, times in seconds:

@@ -1083,6 +1083,8 @@ def process_video(
             result.source = reader.name
             if sinks:
                 cols = result.columns()
+                if parquet is not None:  # the CSV's values, so a rebuild from it is the same
+                    cols = {c: _as_journal(c, v) for c, v in cols.items()}
                 for s in sinks:
                     s.write(cols)
             if jsonl_sink is not None:
@@ -1172,6 +1174,12 @@ def check_options(
         isinstance(fps, (int, float, np.number)) and math.isfinite(fps) and 0 < fps <= 1000
     ):
         raise InputError(f"fps must be a number in (0, 1000]; got {fps}")
+
+
+def _as_journal(name: str, values: NDArray[Any]) -> NDArray[Any]:
+    from hhpnet.sinks import journal_values
+
+    return values if values.dtype.kind in "iub" else journal_values(name, values)
 
 
 def _check_selection(stride: Any, max_frames: Any, start: Any, end: Any) -> None:

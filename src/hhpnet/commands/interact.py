@@ -13,8 +13,9 @@ Outputs (written incrementally, flushed after every image):
 
 A bad image prints one line on stderr; the others are still processed; exit code 1 at the end.
 Video, webcam and stream sources go to :func:`hhpnet.video.process_video` with the interaction
-analysis on (per-video files named as in ``hhpnet predict``, plus ``<csv stem>.<name>.timeline.csv``
-and ``<save-dir>/<name>_timeline.png``).
+analysis on (files named as in ``hhpnet predict`` — one source: the given names; several:
+``<stem>.<name>.<ext>`` — plus the timeline ``<csv stem>[.<name>].timeline.csv`` and
+``<save-dir>/<name>_timeline.png``).
 """
 
 from __future__ import annotations

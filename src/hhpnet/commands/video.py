@@ -206,7 +206,9 @@ def register(app: typer.Typer) -> None:
         groups = _groups(found)
         live = [g for g in groups if not isinstance(g[1], list) and g[1].kind != "video"]
         if resume and live:
-            raise InputError(f"--resume: {live[0][1]} is a live source and cannot be resumed")
+            src = live[0][1]
+            what = f"webcam {src.value}" if src.kind == "webcam" else str(src.value)
+            raise InputError(f"--resume: {what} is a live source and cannot be resumed")
         est = HeadPoseEstimator(model=model, detector=detector, kpt_thr=kpt_thr)
         est.model  # noqa: B018 - load now: a bad name is a usage error
         est.detector  # noqa: B018
