@@ -290,7 +290,11 @@ class ImageBatch:
         if keypoints is not None:
             if streams:
                 raise InputError("--keypoints goes with images, not with videos or webcams")
-            jobs = match_keypoints(images, load_keypoints_file(keypoints, layout))
+            try:
+                records = load_keypoints_file(keypoints, layout)
+            except UnicodeDecodeError:  # a binary file given as JSON (e.g. an image)
+                raise InputError(f"{keypoints}: not a keypoints file (not text JSON)") from None
+            jobs = match_keypoints(images, records)
         else:
             if images or streams:
                 est.detector  # noqa: B018 - create now: an unknown name fails once
