@@ -818,23 +818,36 @@ def journal_poses(poses: Any, image_size: tuple[int, int] | None) -> Any:
     The video pipeline tracks, smooths and analyses these values, so that ``--resume``, which
     replays the CSV, continues from the very same tracker, smoother and timeline state as an
     uninterrupted run (identical rows and timeline, not just close)."""
-    from hhpnet.pipeline import Poses
+    from hhpnet.keypoints import head_size
+    from hhpnet.pipeline import Poses, _centroids
     from hhpnet.sinks import journal_values
 
     n = len(poses)
     if n == 0:
         return Poses.empty(image_size)
-    cols = FrameResult(
-        0,
-        0.0,
-        poses,
-        np.zeros(n, np.int64),
-        np.zeros((n, 3), np.float32),
-        np.zeros((n, 3), np.float32),
-    ).columns()
-    rows: dict[str, NDArray[Any]] = {c: journal_values(c, cols[c]) for c in _POSE_COLUMNS}
-    rows["valid"] = cols["valid"]
-    return _poses_from_rows(rows, slice(None), image_size)
+
+    def q(name: str, value: Any, shape: tuple[int, ...]) -> NDArray[np.float32]:
+        a = np.asarray(value, np.float32).reshape(shape)
+        return journal_values(name, a).astype(np.float32)
+
+    kp = np.asarray(poses.keypoints, np.float32).reshape(n, 5, 3)
+    kp = np.concatenate(
+        [q("nose_x", kp[..., :2], (n, 5, 2)), q("nose_c", kp[..., 2:], (n, 5, 1))], -1
+    )
+    kp = np.nan_to_num(kp, nan=0.0)
+    return Poses(
+        boxes=q("x1", poses.boxes, (n, 4)),
+        scores=q("score", poses.scores, (n,)),
+        keypoints=kp,
+        yaw=q("yaw", poses.yaw, (n,)),
+        pitch=q("pitch", poses.pitch, (n,)),
+        roll=q("roll", poses.roll, (n,)),
+        sigma=q("sigma_yaw", poses.sigma, (n, 3)),
+        valid=np.asarray(poses.valid, bool).reshape(n).copy(),
+        centroid=_centroids(kp),
+        head_size=head_size(kp),
+        image_size=image_size,
+    )
 
 
 def _select_frames(
