@@ -278,3 +278,20 @@ def test_no_traceback_for_a_bad_resume_journal(clip, tmp_path, monkeypatch, caps
 def test_video_unknown_interaction_method_is_a_usage_error(clip, model_file, monkeypatch, capsys):
     args = ["video", clip, "--model", model_file, "--method", "laeo"]
     usage_error(args, monkeypatch, capsys, "unknown interaction method")
+
+
+def test_process_video_unwritable_outputs_raise_one_line_input_errors(clip, tmp_path):
+    from hhpnet.errors import InputError
+    from hhpnet.video import process_video
+
+    (tmp_path / "afile").write_text("x")
+    est = hhpnet.pipeline.HeadPoseEstimator(model=GeometricModel(), detector=BlobDetector())
+    for kw in (
+        {"jsonl": tmp_path},
+        {"csv": tmp_path},
+        {"save_video": tmp_path / "afile" / "a.mp4"},
+        {"csv": tmp_path / "afile" / "p.csv"},
+    ):
+        with pytest.raises(InputError) as exc:
+            process_video(clip, est, progress=False, interact=False, **kw)
+        assert "\n" not in str(exc.value)

@@ -150,18 +150,21 @@ class _LineSink(_Sink):
         self.flush_every = max(int(flush_every), 1)
         self._pending = 0
         nl = self._newline
-        if kept is not None:
-            tmp = self.path + ".tmp"
-            with open(tmp, "w", encoding="utf-8", newline=nl) as fh:
-                fh.write("".join(ln + "\n" for ln in kept))
-            os.replace(tmp, self.path)
-            self._fh = open(self.path, "a", encoding="utf-8", newline=nl)
-        else:
-            _make_parent(self.path)
-            self._fh = open(self.path, "w", encoding="utf-8", newline=nl)
-            if header is not None:
-                self._fh.write(header + "\n")
-                self._fh.flush()
+        try:
+            if kept is not None:
+                tmp = self.path + ".tmp"
+                with open(tmp, "w", encoding="utf-8", newline=nl) as fh:
+                    fh.write("".join(ln + "\n" for ln in kept))
+                os.replace(tmp, self.path)
+                self._fh = open(self.path, "a", encoding="utf-8", newline=nl)
+            else:
+                _make_parent(self.path)
+                self._fh = open(self.path, "w", encoding="utf-8", newline=nl)
+                if header is not None:
+                    self._fh.write(header + "\n")
+                    self._fh.flush()
+        except OSError as exc:
+            raise InputError(f"{self.path}: cannot write here ({exc.strerror or exc})") from None
 
     def _frame_done(self) -> None:
         self._pending += 1
@@ -339,7 +342,10 @@ class ParquetSink(_Sink):
             fields.append(pa.field(c, t))
         self.schema = pa.schema(fields)
         _make_parent(self.path)
-        self._writer = pa.parquet.ParquetWriter(self.path, self.schema)
+        try:
+            self._writer = pa.parquet.ParquetWriter(self.path, self.schema)
+        except OSError as exc:
+            raise InputError(f"{self.path}: cannot write here ({exc})") from None
         self._buffer: list[dict[str, np.ndarray]] = []
         self.rows_before = 0
         if initial is not None:

@@ -1244,8 +1244,9 @@ def _expected_frames(
 def _open_writer(path: str, fps: float, shape: tuple[int, ...]) -> Any:
     import cv2
 
-    parent = os.path.dirname(os.path.abspath(path))
-    os.makedirs(parent, exist_ok=True)
+    from hhpnet.sinks import _make_parent
+
+    _make_parent(path)
     h, w = shape[:2]
     writer = cv2.VideoWriter(path, cv2.VideoWriter.fourcc(*"mp4v"), float(fps), (w, h))
     if not writer.isOpened():

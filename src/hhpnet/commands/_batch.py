@@ -90,7 +90,9 @@ def check_output_file(path: str | os.PathLike[str] | None, option: str) -> None:
     if path is None:
         return
     p = Path(path)
-    if str(path) == "" or p.is_dir():
+    if str(path) == "":
+        raise InputError(f"{option}: empty file name")
+    if p.is_dir():
         raise InputError(f"{option} {str(path)!r}: is a folder; give a file name")
     _check_parents(p.parent, f"{option} {str(path)!r}")
 

@@ -152,7 +152,7 @@ def _run_video(
         progress=progress,
         on_frame=print_records if to_stdout else None,
     )
-    report_summary(summary)
+    report_summary(summary, stdout=to_stdout)
 
 
 def register(app: typer.Typer) -> None:

@@ -31,8 +31,9 @@ def _name_of(src: Any) -> str:
     return safe_name(Path(str(src.value)).stem) or "video"
 
 
-def report_summary(summary: Any) -> None:
-    """Print a :class:`hhpnet.video.VideoSummary` on stderr (warnings, one summary line).
+def report_summary(summary: Any, *, stdout: bool = False) -> None:
+    """Print a :class:`hhpnet.video.VideoSummary` on stderr (warnings, one summary line;
+    ``stdout``: the records went to standard output).
 
     Ctrl-C → exit 130; a damaged video or lost stream raises :class:`HhpnetError` with the
     one-line reason after its files were kept (callers count it as failed, exit code 1).
@@ -41,7 +42,8 @@ def report_summary(summary: Any) -> None:
 
     for w in summary.warnings:
         print(f"hhpnet: warning: {w}", file=sys.stderr)
-    outs = ", ".join(summary.outputs.values()) or "no files written"
+    outs = ", ".join(summary.outputs.values())
+    outs = outs or ("JSON Lines on standard output" if stdout else "no files written")
     print(
         f"{summary.source}: {summary.frames} frames, {summary.tracks} tracks, "
         f"{summary.fps:.1f} fps → {outs}",
@@ -246,7 +248,7 @@ def register(app: typer.Typer) -> None:
                     on_frame=print_records if to_stdout else None,
                     name=display,
                 )
-                report_summary(summary)
+                report_summary(summary, stdout=to_stdout)
             except HhpnetError as exc:
                 failed += 1
                 print(f"hhpnet: error: {exc}", file=sys.stderr)
