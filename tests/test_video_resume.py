@@ -160,3 +160,23 @@ def test_frame_clock_keeps_good_timestamps_and_repairs_bad_ones():
     vfr = FrameClock(30.0)
     ts = [0.0, 0.033, 0.066, 0.166, 0.266, 0.283]  # a variable frame rate is kept
     assert [round(vfr(t), 6) for t in ts] == ts and vfr.repaired == 0
+
+
+def test_resume_with_the_paper_method_keeps_its_threshold(clip, tmp_path):
+    """The replay sets the timeline threshold from the analyzer too (0.95 for "paper")."""
+    ref = tmp_path / "ref"
+    ref.mkdir()
+    s = run(clip, ref, interaction_method="paper")
+    assert s.timeline.params["threshold"] == 0.95
+
+    def stop(result):
+        if result.index == 25:
+            raise KeyboardInterrupt
+
+    out = tmp_path / "out"
+    out.mkdir()
+    run(clip, out, interaction_method="paper", on_frame=stop)
+    s2 = run(clip, out, interaction_method="paper", resume=True)
+    assert s2.ok and s2.timeline.params["threshold"] == 0.95
+    for name in OUTPUTS:
+        assert (out / name).read_bytes() == (ref / name).read_bytes(), name

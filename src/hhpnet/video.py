@@ -247,7 +247,8 @@ class VideoFileReader(FrameReader):
         )
 
     def _ended(self) -> None:
-        # the container's frame count is an estimate: only a clear shortfall means damage
+        # fewer frames than the container announces: damage (the count can be wrong, e.g. an
+        # mp4 edit list hiding frames; docs/video.md "Damaged input")
         if self.frame_count is not None and self.next_index < self.frame_count - 1:
             self._damage()
 
