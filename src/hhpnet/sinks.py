@@ -18,7 +18,8 @@ pixels, times in seconds:
 
 =====================  ======================================================================
 ``frame``              frame index in the source (0-based, counts every decoded frame)
-``time_s``             frame timestamp (container timestamp, or index / fps)
+``time_s``             frame time from the first frame (repaired container timestamp, or
+                       index / fps; never decreasing)
 ``track_id``           persistent person id (−1: could not be tracked)
 ``x1 y1 x2 y2``        detector box
 ``score``              detection score
