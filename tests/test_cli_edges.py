@@ -193,6 +193,8 @@ def test_video_smooth_accel_out_of_range_is_a_usage_error(value, clip, monkeypat
         (["--fps", "inf"], "fps"),
         (["--resume"], "--csv"),
         (["--no-interact", "--timeline-csv", "t.csv"], "timeline"),
+        (["--timeline-png", "t.csv"], "the timeline picture needs a name ending .png"),
+        (["--save-video", "a.webm"], "the annotated video needs a name ending .mp4"),
     ],
 )
 def test_video_bad_options_are_usage_errors_before_anything_is_read(

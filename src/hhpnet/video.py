@@ -979,7 +979,15 @@ def process_video(
     from hhpnet.sinks import CsvSink, JsonlSink, ParquetSink, csv_resume_point, read_csv_rows
     from hhpnet.smoothing import PoseSmoother, SmootherParams
 
-    _check_selection(stride, max_frames, start, end)
+    check_options(
+        stride=stride,
+        max_frames=max_frames,
+        start=start,
+        end=end,
+        fps=fps,
+        save_video=save_video,
+        timeline_png=timeline_png,
+    )
     if (timeline_csv or timeline_png) and not interact:
         raise InputError("a timeline needs the interaction analysis (remove --no-interact)")
     if resume and csv is None:
@@ -1173,6 +1181,11 @@ def process_video(
     return summary
 
 
+#: file name endings of the annotated video (the 'mp4v' codec) and of the timeline picture
+VIDEO_OUT_EXTENSIONS = (".mp4", ".m4v", ".mov", ".avi", ".mkv")
+PICTURE_OUT_EXTENSIONS = (".png", ".jpg", ".jpeg", ".svg", ".pdf")
+
+
 def check_options(
     *,
     stride: Any = 1,
@@ -1180,14 +1193,23 @@ def check_options(
     start: Any = 0.0,
     end: Any = None,
     fps: Any = None,
+    save_video: Any = None,
+    timeline_png: Any = None,
 ) -> None:
-    """Raise a one-line :class:`InputError` for frame-selection options that
-    :func:`process_video` would refuse (lets a caller check before opening anything)."""
+    """Raise a one-line :class:`InputError` for options that :func:`process_video` would
+    refuse (frame selection, output file types), so a caller can check before opening
+    anything."""
     _check_selection(stride, max_frames, start, end)
     if fps is not None and not (
         isinstance(fps, (int, float, np.number)) and math.isfinite(fps) and 0 < fps <= 1000
     ):
         raise InputError(f"fps must be a number in (0, 1000]; got {fps}")
+    for path, ok, what in (
+        (save_video, VIDEO_OUT_EXTENSIONS, "the annotated video"),
+        (timeline_png, PICTURE_OUT_EXTENSIONS, "the timeline picture"),
+    ):
+        if path is not None and os.path.splitext(os.fspath(path))[1].lower() not in ok:
+            raise InputError(f"{os.fspath(path)}: {what} needs a name ending {', '.join(ok)}")
 
 
 def _as_journal(name: str, values: NDArray[Any]) -> NDArray[Any]:

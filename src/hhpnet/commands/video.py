@@ -178,7 +178,15 @@ def register(app: typer.Typer) -> None:
         from hhpnet.video import check_options, process_video
 
         # usage errors first (exit 2), before any source is opened or any file written
-        check_options(stride=stride, max_frames=max_frames, start=start, end=end, fps=fps)
+        check_options(
+            stride=stride,
+            max_frames=max_frames,
+            start=start,
+            end=end,
+            fps=fps,
+            save_video=save_video,
+            timeline_png=timeline_png,
+        )
         params = SmootherParams(accel_std=smooth_accel) if smooth_accel is not None else None
         outputs = {
             "--csv": csv,
