@@ -297,3 +297,12 @@ def test_process_video_unwritable_outputs_raise_one_line_input_errors(clip, tmp_
         with pytest.raises(InputError) as exc:
             process_video(clip, est, progress=False, interact=False, **kw)
         assert "\n" not in str(exc.value)
+
+
+def test_video_outputs_in_folders_that_do_not_exist_yet(clip, tmp_path, monkeypatch, fakes):
+    new = tmp_path / "new" / "deeper"
+    args = ["video", clip, "--no-progress", "--csv", str(new / "p.csv")]
+    args += ["--timeline-csv", str(new / "t" / "t.csv"), "--timeline-png", str(new / "u" / "t.png")]
+    assert run(args, monkeypatch) == 0
+    for name in ("p.csv", "t/t.csv", "t/t_people.csv", "u/t.png"):
+        assert (new / name).stat().st_size > 0

@@ -128,6 +128,8 @@ class Timeline:
         if people_path is None:
             stem, ext = os.path.splitext(path)
             people_path = f"{stem}_people{ext or '.csv'}"
+        for p in (path, people_path):
+            os.makedirs(os.path.dirname(os.path.abspath(p)), exist_ok=True)
         with open(path, "w", newline="") as fh:
             w = csv.writer(fh)
             w.writerow(INTERVAL_COLUMNS)
@@ -326,6 +328,7 @@ def plot_timeline(
     from matplotlib.patches import Patch
 
     path = os.fspath(path)
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     pairs = sorted({(min(iv.a, iv.b), max(iv.a, iv.b)) for iv in timeline.intervals})
     n_rows = max(len(pairs), 1)
     fig, ax = plt.subplots(figsize=(10, 1.2 + 0.45 * n_rows), dpi=100)
