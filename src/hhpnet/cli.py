@@ -150,7 +150,7 @@ def main() -> None:
     from hhpnet.errors import HhpnetError
 
     try:
-        app()
+        app(prog_name="hhpnet")
     except HhpnetError as exc:
         print(f"hhpnet: error: {exc}", file=sys.stderr)
         sys.exit(EXIT_USAGE)

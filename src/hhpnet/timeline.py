@@ -128,8 +128,8 @@ class Timeline:
         if people_path is None:
             stem, ext = os.path.splitext(path)
             people_path = f"{stem}_people{ext or '.csv'}"
-        for p in (path, people_path):
-            os.makedirs(os.path.dirname(os.path.abspath(p)), exist_ok=True)
+        for out in (path, people_path):
+            os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
         with open(path, "w", newline="") as fh:
             w = csv.writer(fh)
             w.writerow(INTERVAL_COLUMNS)
