@@ -11,6 +11,7 @@ no traceback, and every ``hhpnet: error:`` message is one line.
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import sys
@@ -29,6 +30,7 @@ from hhpnet.cli import main
 pytestmark = pytest.mark.fuzz
 
 _DIR = Path(tempfile.mkdtemp(prefix="hhpnet-fuzz-cli-"))
+atexit.register(shutil.rmtree, _DIR, ignore_errors=True)
 _IN = _DIR / "in"
 _IN.mkdir()
 

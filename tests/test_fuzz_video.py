@@ -15,6 +15,8 @@ The ``ci`` profile (default) runs a bounded number of mutants; ``make fuzz`` run
 
 from __future__ import annotations
 
+import atexit
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -33,6 +35,7 @@ from hhpnet.video import open_source, process_video
 pytestmark = pytest.mark.fuzz
 
 _DIR = Path(tempfile.mkdtemp(prefix="hhpnet-fuzz-video-"))
+atexit.register(shutil.rmtree, _DIR, ignore_errors=True)
 
 
 def _examples(ci: int) -> int:
