@@ -180,3 +180,18 @@ def test_resume_with_the_paper_method_keeps_its_threshold(clip, tmp_path):
     assert s2.ok and s2.timeline.params["threshold"] == 0.95
     for name in OUTPUTS:
         assert (out / name).read_bytes() == (ref / name).read_bytes(), name
+
+
+def test_journal_values_equal_the_csv_text_round_trip():
+    """The vectorised rounding equals formatting the CSV cell and parsing it back."""
+    from hhpnet.sinks import _parse_cell, format_cells
+
+    rng = np.random.default_rng(0)
+    vals = np.concatenate([rng.normal(0, s, 4000) for s in (1e-3, 1.0, 100.0, 1e4, 1e7)])
+    edge = [0.0005, -0.0005, 0.0015, 2.5e-4, 1.0005, np.inf, -np.inf, np.nan, 3.4e38, -0.0]
+    vals = np.concatenate([vals, edge]).astype(np.float32)
+    for name in ("yaw", "score"):  # 3 and 4 decimals
+        text = np.array([_parse_cell(c) for c in format_cells(name, vals)])
+        got = journal_values(name, vals)
+        assert np.array_equal(got, text, equal_nan=True)
+        assert np.array_equal(np.signbit(got), np.signbit(text))
