@@ -139,6 +139,37 @@ class PaperParams:
     converge_range: tuple[float, float] = (0.25, 1.5)
 
 
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
+
+
+def _typed_param(name: str, value: Any, default: Any) -> Any:
+    """``value`` of the type of the parameter's default (one-line InputError otherwise)."""
+    if isinstance(default, bool):
+        if not isinstance(value, (bool, np.bool_)):
+            raise InputError(f"{name} must be true or false, got {value!r}")
+        return bool(value)
+    if isinstance(default, str):
+        if not isinstance(value, str):
+            raise InputError(f"{name} must be a word, got {value!r}")
+        return value
+    if isinstance(default, tuple):
+        if not (
+            isinstance(value, tuple)
+            and len(value) == len(default)
+            and all(_is_number(v) and math.isfinite(v) for v in value)
+        ):
+            raise InputError(
+                f"{name} must be {len(default)} comma-separated numbers, got {value!r}"
+            )
+        return tuple(float(v) for v in value)
+    if value is None and default is None:
+        return None
+    if not (_is_number(value) and math.isfinite(value)):
+        raise InputError(f"{name} must be a finite number, got {value!r}")
+    return float(value)
+
+
 def _make_params(method: str, params: dict[str, Any]) -> HhpnetParams | PaperParams:
     cls: type[HhpnetParams] | type[PaperParams] = (
         HhpnetParams if method == "hhpnet" else PaperParams
@@ -155,6 +186,9 @@ def _make_params(method: str, params: dict[str, Any]) -> HhpnetParams | PaperPar
         kw["threshold"] = 0.5
     elif kw.get("threshold", 0.0) is None:
         del kw["threshold"]
+    for f in fields(cls):
+        if f.name in kw:
+            kw[f.name] = _typed_param(f.name, kw[f.name], f.default)
     p = cls(**kw)
     if not 0.0 < p.threshold <= 1.0:
         raise InputError(f"threshold must be in (0, 1], got {p.threshold}")
