@@ -848,6 +848,7 @@ def journal_poses(poses: Any, image_size: tuple[int, int] | None) -> Any:
         centroid=_centroids(kp),
         head_size=head_size(kp),
         image_size=image_size,
+        detector=getattr(poses, "detector", None),
     )
 
 
