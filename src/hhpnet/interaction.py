@@ -11,7 +11,7 @@
        size, the heads' bounding box (padded by one head size) is taken as the central half of
        the image width, centred on the principal point.
     2. *Depth from apparent size*: the keypoint span a head would have at 1 mm distance·f is
-       computed from a mean 3-D head (``head_model``, :data:`hhpnet.synth.MEAN_HEAD_MM`) posed
+       computed from a mean 3-D head (``head_model``, :func:`hhpnet.synth.detector_shape`) posed
        with the person's yaw and pitch, over the keypoints actually present; depth
        ``Z = f · span_mm / head_size_px`` (mm, nominal: an adult head). ``depth="none"`` puts
        everybody at the same depth (image-plane positions, 3-D gaze).
@@ -106,7 +106,7 @@ class HhpnetParams:
     fov_deg: float = 65.0
     #: focal length in pixels (overrides fov_deg)
     focal_px: float | None = None
-    #: mean head of hhpnet.synth.MEAN_HEAD_MM used for the nominal keypoint span
+    #: detector whose fitted head (hhpnet.synth.detector_shape) gives the nominal keypoint span
     head_model: str = "blazeface"
     #: radius of a head as a target, mm
     head_radius_mm: float = 80.0
@@ -317,7 +317,6 @@ def scene_from_3d(
     pixels) and the ray-relative yaw/pitch (degrees, |pitch| ≤ 90°) that the model reports,
     with ``sigma`` (scalar, (N,) or (N, 3) degrees).
     """
-    from hhpnet.synth import MEAN_HEAD_MM
 
     pos = np.asarray(positions_mm, np.float64).reshape(-1, 3)
     g = np.asarray(gaze, np.float64).reshape(-1, 3)
@@ -336,7 +335,7 @@ def scene_from_3d(
     psi = np.arctan2(g_v[:, 0], cos_psi)
     pitch = np.rad2deg(np.arctan2(-g_v[:, 1] * sgn, g_v[:, 2] * sgn))
     yaw = -np.rad2deg(psi)
-    span = _nominal_span(yaw, pitch, np.ones((n, 5), bool), np.asarray(MEAN_HEAD_MM[head_model]))
+    span = _nominal_span(yaw, pitch, np.ones((n, 5), bool), head_model)
     hs = f * span / pos[:, 2]
     s = np.asarray(sigma, np.float64)
     s = np.broadcast_to(s[:, None] if s.ndim == 1 else s, (n, 3)).astype(np.float64)
@@ -544,11 +543,16 @@ def _paper(yaw: F64, pitch: F64, sigma: F64, cen: F64, p: PaperParams, v1: bool)
     return _Scores(m, laeo, conv, None)
 
 
-def _nominal_span(yaw: F64, pitch: F64, present: NDArray[np.bool_], head: F64) -> F64:
-    """Largest projected distance (mm) between present points of the mean head posed by yaw and
-    pitch (orthographic; roll does not change it) — what ``head_size`` measures, in mm."""
+def _nominal_span(yaw: F64, pitch: F64, present: NDArray[np.bool_], head_model: str) -> F64:
+    """Largest projected distance (mm) between present points of the detector's mean head posed
+    by yaw and pitch (orthographic; roll does not change it) — what ``head_size`` measures, in
+    mm. The head is where that detector puts its points at this pose
+    (:func:`hhpnet.synth.detector_shape`, fitted on real detector output)."""
+    from hhpnet.synth import detector_shape
+
     rot = angles_to_matrix(yaw, pitch, np.zeros_like(yaw))  # (m, 3, 3)
-    pts = np.einsum("nij,kj->nki", rot, head)[..., :2]  # (m, 5, 2)
+    head = detector_shape(head_model, np.asarray(yaw, float), np.asarray(pitch, float))
+    pts = np.einsum("nij,nkj->nki", rot, head)[..., :2]  # (m, 5, 2)
     dist = np.linalg.norm(pts[:, :, None, :] - pts[:, None, :, :], axis=-1)
     pair = present[:, :, None] & present[:, None, :]
     span = np.where(pair, dist, 0.0).max(axis=(1, 2))
@@ -600,11 +604,10 @@ def _hhpnet(
     image_size: tuple[int, int] | None,
     p: HhpnetParams,
 ) -> _Scores:
-    from hhpnet.synth import MEAN_HEAD_MM
 
     m = len(yaw)
     f, pp = _camera(cen, hs, image_size, p)
-    span = _nominal_span(yaw, pitch, present, np.asarray(MEAN_HEAD_MM[p.head_model], float))
+    span = _nominal_span(yaw, pitch, present, p.head_model)
     if p.depth == "size":
         depth = f * span / hs
     else:
