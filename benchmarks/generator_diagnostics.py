@@ -118,6 +118,7 @@ def main() -> int:
             dropout=0.0,
             coco_thresholds=(0.0,),
             score_gamma=(1.0, 1.0),
+            generic_score_share=0.0,
         )
         twin = synth.generate(
             len(ang) * 4, 3, cfg, angles=np.tile(ang, (4, 1)), head_px=np.tile(hp, 4)

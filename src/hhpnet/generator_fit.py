@@ -358,6 +358,7 @@ def _simulate(
             dropout=0.0,
             ear_swap=0.0,
             score_gamma=(1.0, 1.0),
+            generic_score_share=0.0,
             coco_thresholds=(0.0,),
             fit=str(path),
         )

@@ -192,6 +192,10 @@ class SynthConfig:
     #: COCO-style scores are raised to a power log-uniform in this range (detectors differ in
     #: how confident they are; the fitted MoveNet scores on close-ups are low)
     score_gamma: tuple[float, float] = (0.5, 2.0)
+    #: share of COCO-style samples with generic instead of MoveNet's fitted scores (half
+    #: following visibility, half flat): keypoints from other COCO detectors (ultralytics,
+    #: MMPose, OpenPose) score hidden points differently, and the pose must not hinge on it
+    generic_score_share: float = 0.3
     #: COCO-style keypoint thresholds (points below are missing), one drawn per sample
     coco_thresholds: tuple[float, ...] = (0.0, 0.05, 0.1, 0.2, 0.3)
     #: fitted detector models to use (a JSON of hhpnet fit-generator); "" = the packaged one
@@ -478,6 +482,17 @@ def generate(
         sc = np.clip(_sample_scores(rng, h[co], arrs[_COCO], m), 1e-3, 1.0)
         g = np.exp(rng.uniform(np.log(cfg.score_gamma[0]), np.log(cfg.score_gamma[1]), m))
         sc = sc ** g[:, None]
+        # other COCO detectors score differently: a share of samples gets generic scores,
+        # half following visibility (hidden points lower), half flat (every point 0.6–1)
+        share = cfg.generic_score_share
+        if share > 0:  # (no draws otherwise: simulations of the fit stay reproducible)
+            kind = rng.random(m)
+            peak = np.clip(rng.normal(0.85, 0.1, (m, 5)), 0.3, 1.0)
+            noise = rng.normal(0, 0.05, (m, 5))
+            follow = np.clip(peak * (0.2 + 0.8 * vis[co]) + noise, 0.01, 1.0)
+            flat = rng.uniform(0.6, 1.0, (m, 5))
+            sc = np.where((kind < share / 2)[:, None], follow, sc)
+            sc = np.where(((kind >= share / 2) & (kind < share))[:, None], flat, sc)
         sc[:, :3] *= 1 - back[co, None] * 0.5 * (1 - vis[co, :3])  # ears stay visible
         thr = rng.choice(np.asarray(cfg.coco_thresholds, float), size=m)
         drop = rng.random((m, 5)) < cfg.dropout
