@@ -18,6 +18,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "predict",
     "demo",
     "video",
+    "batch",
     "interact",
     "train",
     "evaluate",
