@@ -298,8 +298,8 @@ class BatchOptions:
     ``workers`` (inputs processed at once; default local CPUs, or cluster CPUs, ÷ ``threads``),
     ``threads`` (CPUs per task = detector threads, default 1), ``retries`` (per task, for dead
     workers and unexpected errors), ``check`` ("size" or "hash", how finished inputs are
-    verified), ``force`` (redo everything; also when OUT holds results made with other
-    processing options), ``progress`` (progress bar on stderr; None: only on a terminal),
+    verified), ``force`` (redo this run's inputs, and drop the results in OUT made with other
+    processing options instead of refusing to run), ``progress`` (progress bar on stderr; None: only on a terminal),
     ``ray_logs`` (show Ray's and the workers' own log lines).
     """
 
@@ -1029,10 +1029,12 @@ def run_batch(
         for d in (layout.tmp, layout.running):
             shutil.rmtree(d, ignore_errors=True)
         records = _load_records(layout)
-        if opts.force:
-            for name in list(records):
-                os.remove(layout.record(name))
-                del records[name]
+        if opts.force:  # this run's inputs, and results made with other options, start over
+            ours = {i.source for i in batch_inputs}
+            for name, rec in list(records.items()):
+                if rec["source"] in ours or rec.get("config") != config:
+                    os.remove(layout.record(name))
+                    del records[name]
         _remove_orphans(layout, records)
         names = _assign_names(batch_inputs, records)
         rows: dict[str, dict[str, Any]] = {}
@@ -1045,21 +1047,12 @@ def run_batch(
             if not finished:
                 todo.append(inp)
         report.rows = [rows[i.source] for i in batch_inputs]
+        driver = _Driver(
+            layout, names, rows, records, opts, processing, config, token, emit, report
+        )
         try:
             if todo:
-                _schedule(
-                    layout,
-                    todo,
-                    names,
-                    rows,
-                    records,
-                    opts,
-                    processing,
-                    config,
-                    token,
-                    emit,
-                    report,
-                )
+                driver.run(todo)
         except KeyboardInterrupt:
             report.interrupted = True
         finally:
@@ -1067,13 +1060,13 @@ def run_batch(
             if not report.interrupted:
                 shutil.rmtree(layout.tmp, ignore_errors=True)
                 _remove_orphans(layout, records)
-            _write_summary(layout, _all_rows(layout, records, report.rows))
+            _write_summary(layout, _all_rows(records, report.rows))
     report.elapsed_s = time.perf_counter() - t_start
     return report
 
 
 def _all_rows(
-    layout: _Layout, records: dict[str, dict[str, Any]], rows: list[dict[str, Any]]
+    records: dict[str, dict[str, Any]], rows: list[dict[str, Any]]
 ) -> list[dict[str, Any]]:
     """This run's rows, then the finished inputs of earlier runs (they are in the dataset)."""
     seen = {r["name"] for r in rows}
@@ -1094,41 +1087,52 @@ class _Emitter:
         tqdm.write(line, file=sys.stderr)
 
 
-def _schedule(
-    layout: _Layout,
-    todo: list[BatchInput],
-    names: dict[str, str],
-    rows: dict[str, dict[str, Any]],
-    records: dict[str, dict[str, Any]],
-    opts: BatchOptions,
-    processing: dict[str, Any],
-    config: str,
-    token: str,
-    emit: Callable[[str], None],
-    report: BatchReport,
-) -> None:
-    """Submit the inputs as Ray tasks (at most ``workers`` at once) and collect the records."""
-    from collections import deque
+@dataclass
+class _Driver:
+    """Submits the inputs as Ray tasks (at most ``workers`` at once), follows their progress
+    and collects their records into the summary rows."""
 
-    from tqdm import tqdm
+    layout: _Layout
+    names: dict[str, str]
+    rows: dict[str, dict[str, Any]]
+    earlier: dict[str, dict[str, Any]]  # records at the start (for the summary table)
+    opts: BatchOptions
+    processing: dict[str, Any]
+    config: str
+    token: str
+    emit: Callable[[str], None]
+    report: BatchReport
+    frames_done: int = 0
+    frames_live: dict[str, int] = field(default_factory=dict)
 
-    t_ray = time.perf_counter()
-    started = start_ray(opts.address, opts.num_cpus, opts.ray_logs)
-    report.ray_start_s = time.perf_counter() - t_ray
-    ray = sys.modules["ray"]
-    try:
+    def run(self, todo: list[BatchInput]) -> None:
+        t_ray = time.perf_counter()
+        started = start_ray(self.opts.address, self.opts.num_cpus, self.opts.ray_logs)
+        self.report.ray_start_s = time.perf_counter() - t_ray
+        ray = sys.modules["ray"]
+        try:
+            self._loop(ray, todo, started)
+        finally:
+            if started:
+                ray.shutdown()
+
+    def _loop(self, ray: Any, todo: list[BatchInput], started: bool) -> None:
+        from collections import deque
+
+        from tqdm import tqdm
+
+        opts, report = self.opts, self.report
         report.mode = "local" if opts.address is None else f"cluster {opts.address}"
         cpus = int(ray.cluster_resources().get("CPU", 1))
-        workers = opts.workers or max(cpus // opts.threads, 1)
-        report.workers = workers
-        done_before = len(rows) - len(todo)
+        workers = report.workers = opts.workers or max(cpus // opts.threads, 1)
+        done_before = len(self.rows) - len(todo)
         where = (
             f"Ray at {opts.address}"
             if opts.address is not None
             else ("a local Ray instance" if started else "the connected Ray instance")
         )
-        emit(
-            f"hhpnet batch: {len(rows)} inputs, {len(todo)} to process"
+        self.emit(
+            f"hhpnet batch: {len(self.rows)} inputs, {len(todo)} to process"
             + (f" ({done_before} already finished)" if done_before else "")
             + f"; {workers} at once on {where} with {cpus} CPUs"
             + (f" (started in {report.ray_start_s:.1f} s)" if started else "")
@@ -1145,66 +1149,27 @@ def _schedule(
         )
         queue = deque(todo)
         running: dict[Any, BatchInput] = {}
-        frames: dict[str, int] = {}
-        total_frames = 0
-        t0 = time.perf_counter()
+        t0 = t_bar = t_summary = time.perf_counter()
         try:
             while queue or running:
                 while queue and len(running) < workers:
                     inp = queue.popleft()
-                    job = {
-                        "source": inp.source,
-                        "kind": inp.kind,
-                        "name": names[inp.source],
-                        "out": layout.out,
-                        "token": token,
-                        "processing": processing,
-                        "config": config,
-                        "threads": opts.threads,
-                        "check": opts.check,
-                    }
-                    running[task.remote(job)] = inp
+                    running[task.remote(self._job(inp))] = inp
                 ready, _ = ray.wait(list(running), num_returns=1, timeout=0.5)
                 for gen in ready:
-                    inp = running[gen]
-                    record: dict[str, Any] | None = None
-                    try:
-                        msg = ray.get(next(gen))
-                    except StopIteration:
-                        msg = None
-                    except ray.exceptions.RayError as exc:
-                        record = _driver_failure(layout, inp, names, config, processing, exc, opts)
-                        msg = None
-                    if msg is not None and msg["kind"] == "progress":
-                        frames[inp.source] = int(msg["frames"])
-                        continue
-                    if msg is not None:
-                        record = msg["record"]
-                        if record.get("fatal"):
-                            raise HhpnetError(record["error"])
-                    if record is None:
-                        record = _driver_failure(
-                            layout,
-                            inp,
-                            names,
-                            config,
-                            processing,
-                            RuntimeError("the task ended without a result"),
-                            opts,
-                        )
-                    del running[gen]
-                    frames.pop(inp.source, None)
-                    total_frames += int(record.get("frames") or 0)
-                    rows[inp.source].update(_summary_row(inp.source, record["name"], record, False))
-                    _report_input(emit, record, show)
-                    bar.update(1)
-                live = total_frames + sum(frames.values())
-                elapsed = time.perf_counter() - t0
-                bar.set_postfix_str(
-                    f"{live} frames, {live / elapsed:.0f} frames/s" if elapsed > 0 else "",
-                    refresh=False,
-                )
-                bar.refresh()
+                    record = self._next(ray, gen, running[gen])
+                    if record is not None:
+                        inp = running.pop(gen)
+                        self._finished(inp, record, show)
+                        bar.update(1)
+                now = time.perf_counter()
+                if now - t_bar >= 0.5:
+                    live = self.frames_done + sum(self.frames_live.values())
+                    bar.set_postfix_str(f"{live} frames, {live / (now - t0):.0f} frames/s")
+                    t_bar = now
+                if now - t_summary >= 30.0:  # long runs: the table follows along
+                    _write_summary(self.layout, _all_rows(self.earlier, report.rows))
+                    t_summary = now
         except BaseException:
             for gen in running:
                 with contextlib.suppress(Exception):
@@ -1212,9 +1177,47 @@ def _schedule(
             raise
         finally:
             bar.close()
-    finally:
-        if started:
-            ray.shutdown()
+
+    def _job(self, inp: BatchInput) -> dict[str, Any]:
+        return {
+            "source": inp.source,
+            "kind": inp.kind,
+            "name": self.names[inp.source],
+            "out": self.layout.out,
+            "token": self.token,
+            "processing": self.processing,
+            "config": self.config,
+            "threads": self.opts.threads,
+            "check": self.opts.check,
+        }
+
+    def _next(self, ray: Any, gen: Any, inp: BatchInput) -> dict[str, Any] | None:
+        """Read the task's next message: None after a progress update, else its final record
+        (the worker's, or a failure record written here when the task failed for good)."""
+        try:
+            msg = ray.get(next(gen))
+        except StopIteration:
+            return self._failure(inp, RuntimeError("the task ended without a result"))
+        except ray.exceptions.RayError as exc:
+            return self._failure(inp, exc)
+        if msg["kind"] == "progress":
+            self.frames_live[inp.source] = int(msg["frames"])
+            return None
+        record: dict[str, Any] = msg["record"]
+        if record.get("fatal"):
+            raise HhpnetError(record["error"])
+        return record
+
+    def _finished(self, inp: BatchInput, record: dict[str, Any], bar_shown: bool) -> None:
+        self.frames_live.pop(inp.source, None)
+        self.frames_done += int(record.get("frames") or 0)
+        self.rows[inp.source].update(_summary_row(inp.source, record["name"], record, False))
+        _report_input(self.emit, record, bar_shown)
+
+    def _failure(self, inp: BatchInput, exc: BaseException) -> dict[str, Any]:
+        return _driver_failure(
+            self.layout, inp, self.names, self.config, self.processing, exc, self.opts
+        )
 
 
 def _driver_failure(
