@@ -39,7 +39,7 @@ from hhpnet.batch import (
     start_ray,
 )
 from hhpnet.cli import main
-from hhpnet.errors import InputError
+from hhpnet.errors import HhpnetError, InputError
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "src" / "hhpnet" / "examples"
 GOOD = ("one", "two", "four", "still")
@@ -316,6 +316,15 @@ def test_rerun_skips_finished_inputs_and_redoes_changed_ones(first_run, clips, t
     assert report.rows[0]["skipped"] == 0 and report.exit_code == 0
     assert_same_as_video(out, "two", reference["two"])
 
+    # other processing options: refused, unless --force, which drops the stale results
+    with pytest.raises(InputError, match=r"other options \(stride\)"):
+        run_batch([str(clips / "one.mp4")], out, BatchOptions(stride=2, **OPTS))
+    opts = BatchOptions(stride=2, force=True, **OPTS)
+    report = run_batch([str(clips / "one.mp4")], out, opts, log=lambda s: None)
+    assert report.exit_code == 0 and report.rows[0]["frames"] == 6
+    assert set(records(out)) == {"one"} and set(summary(out)) == {"one"}
+    assert_dataset_consistent(out, {"one"})
+
 
 def _wait_for(pred, timeout: float = 60.0, what: str = "condition"):
     t0 = time.monotonic()
@@ -431,6 +440,19 @@ def test_interrupted_driver_then_resumed(
     for name in ("one", "long", "two"):
         assert_same_as_video(out, name, reference[name])
     assert_dataset_consistent(out, {"one", "long", "two"})
+
+
+def test_workers_that_cannot_see_the_output_folder_stop_the_run(clips, ray_address, tmp_path):
+    out = tmp_path / "out"
+
+    def log(line: str) -> None:  # as if the workers ran on nodes without this folder
+        if line.startswith("hhpnet batch:"):
+            (out / "_batch" / "batch.json").unlink()
+
+    with pytest.raises(HhpnetError, match=r"does not see .*--out must be a folder every node"):
+        run_batch([str(clips / "one.mp4")], out, BatchOptions(**OPTS), log=log)
+    assert not records(out)
+    assert summary(out)["one"]["status"] == "pending"
 
 
 # --------------------------------------------------------------------------- without Ray
