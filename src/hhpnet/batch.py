@@ -299,8 +299,8 @@ class BatchOptions:
     ``threads`` (CPUs per task = detector threads, default 1), ``retries`` (per task, for dead
     workers and unexpected errors), ``check`` ("size" or "hash", how finished inputs are
     verified), ``force`` (redo this run's inputs, and drop the results in OUT made with other
-    processing options instead of refusing to run), ``progress`` (progress bar on stderr; None: only on a terminal),
-    ``ray_logs`` (show Ray's and the workers' own log lines).
+    processing options instead of refusing to run), ``progress`` (progress bar on stderr;
+    None: only on a terminal), ``ray_logs`` (show Ray's and the workers' own log lines).
     """
 
     model: str = "hhpnet-1.0"
@@ -910,15 +910,76 @@ def _import_ray() -> Any:
     return ray
 
 
+def _probe(address: str, timeout: float = 10.0) -> None:
+    """Fail fast (one line) when a ``host:port`` cluster address does not answer: Ray itself
+    keeps retrying an unreachable address for minutes."""
+    host, sep, port = address.rpartition(":")
+    if not sep or not port.isdigit() or "://" in address:
+        return
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout).close()
+    except OSError as exc:
+        raise HhpnetError(
+            f"no Ray cluster answers at {address} ({exc.strerror or exc}); start one with "
+            "`ray start --head`, or leave out --address for a local instance"
+        ) from None
+
+
+@contextlib.contextmanager
+def _stderr_to(path: str | None) -> Iterator[None]:
+    """Send file descriptor 2 to ``path`` (Ray's C++ start-up messages bypass sys.stderr)."""
+    if path is None:
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    try:
+        os.dup2(fd, 2)
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def _no_api_server(ray: Any) -> Iterator[None]:
+    """While starting a local instance: skip Ray's head "API server" process.
+
+    With the dashboard off, Ray still starts it for usage statistics, and even with those
+    disabled it asks the cloud metadata services whether it runs on Azure, GCP or AWS (HTTP to
+    169.254.169.254, a DNS lookup of metadata.google.internal). Our private instance needs none
+    of its services (dashboard, job submission, state API). Without this hook (another Ray
+    version) the instance works the same, those requests included.
+    """
+    services: Any = getattr(getattr(ray, "_private", None), "services", None)
+    original = getattr(services, "start_api_server", None)
+    if original is None:
+        yield
+        return
+    services.start_api_server = lambda *args, **kwargs: (None, None)
+    try:
+        yield
+    finally:
+        services.start_api_server = original
+
+
 def start_ray(
-    address: str | None = None, num_cpus: int | None = None, ray_logs: bool = False
+    address: str | None = None,
+    num_cpus: int | None = None,
+    ray_logs: bool = False,
+    log_file: str | None = None,
 ) -> bool:
     """Start (or join) Ray unless this process is already connected; True if started here.
 
     Local (``address`` None): a private instance with ``num_cpus`` CPUs, no dashboard, usage
     statistics off, listening on the loopback interface only (when Ray is first imported here),
-    its log lines kept in its session folder unless ``ray_logs``. ``address``: join that
-    cluster (``"auto"``, ``"host:port"``, ``"ray://host:10001"``).
+    no head API server (see :func:`_no_api_server`), its log lines kept in its session folder
+    unless ``ray_logs``. ``address``: join that
+    cluster (``"auto"`` or ``"host:port"``). ``log_file``: where Ray's own start-up messages go
+    (unless ``ray_logs``; default: they are discarded).
     """
     import logging
 
@@ -941,13 +1002,24 @@ def start_ray(
             object_store_memory=128 * 2**20,
         )
     else:
+        _probe(address)
         kwargs["address"] = address
         kwargs.pop("include_dashboard")
     try:
-        ray.init(**kwargs)
+        with (
+            _stderr_to(None if ray_logs else (log_file or os.devnull)),
+            _no_api_server(ray if address is None else None),
+        ):
+            ray.init(**kwargs)
     except (ConnectionError, RuntimeError, ValueError) as exc:
         where = f"the Ray cluster at {address}" if address else "a local Ray instance"
-        raise HhpnetError(f"cannot start or join {where}: {_one_line(exc)}") from None
+        hint = (
+            " (with token authentication set RAY_AUTH_MODE=token, or use --address auto on a "
+            "node of the cluster)"
+            if address not in (None, "auto")
+            else ""
+        )
+        raise HhpnetError(f"cannot start or join {where}: {_one_line(exc)}{hint}") from None
     if not ray_logs:
         # Ray prints worker deaths and retries itself; we report them in one line per input
         with contextlib.suppress(Exception):
@@ -1041,9 +1113,9 @@ def run_batch(
         todo: list[BatchInput] = []
         for inp in batch_inputs:
             name = names[inp.source]
-            rec = records.get(name)
-            finished = _verify_finished(layout, rec, inp, config, opts.check)
-            rows[inp.source] = _summary_row(inp.source, name, rec if finished else None, finished)
+            known = records.get(name)
+            finished = _verify_finished(layout, known, inp, config, opts.check)
+            rows[inp.source] = _summary_row(inp.source, name, known if finished else None, finished)
             if not finished:
                 todo.append(inp)
         report.rows = [rows[i.source] for i in batch_inputs]
@@ -1107,7 +1179,12 @@ class _Driver:
 
     def run(self, todo: list[BatchInput]) -> None:
         t_ray = time.perf_counter()
-        started = start_ray(self.opts.address, self.opts.num_cpus, self.opts.ray_logs)
+        started = start_ray(
+            self.opts.address,
+            self.opts.num_cpus,
+            self.opts.ray_logs,
+            log_file=os.path.join(self.layout.control, "ray-start.log"),
+        )
         self.report.ray_start_s = time.perf_counter() - t_ray
         ray = sys.modules["ray"]
         try:
@@ -1135,7 +1212,12 @@ class _Driver:
             f"hhpnet batch: {len(self.rows)} inputs, {len(todo)} to process"
             + (f" ({done_before} already finished)" if done_before else "")
             + f"; {workers} at once on {where} with {cpus} CPUs"
-            + (f" (started in {report.ray_start_s:.1f} s)" if started else "")
+            + (
+                f" ({'started' if opts.address is None else 'joined'} in "
+                f"{report.ray_start_s:.1f} s)"
+                if started
+                else ""
+            )
         )
         task = ray.remote(process_input).options(
             num_cpus=opts.threads,
