@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import errno
 import hashlib
 import json
 import os
@@ -587,12 +588,14 @@ def _estimator(opts: dict[str, Any], threads: int) -> Any:
     return est
 
 
-def _rss_mib() -> float:
+def _rss_mib() -> float | None:
+    """Resident memory of this process (MiB, one decimal); None where /proc is missing."""
     try:
         with open("/proc/self/statm") as fh:
-            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+            pages = int(fh.read().split()[1])
+        return round(pages * os.sysconf("SC_PAGE_SIZE") / 2**20, 1)
     except (OSError, ValueError, IndexError):
-        return float("nan")
+        return None
 
 
 def _download(url: str, folder: str) -> str:
@@ -672,13 +675,13 @@ def process_input(job: dict[str, Any]) -> Iterator[dict[str, Any]]:
         "pid": os.getpid(),
     }
     state: dict[str, float] = {"frames": 0, "next_rss": 0.0}
-    rss: list[list[float]] = [[0.0, round(_rss_mib(), 1)]]
+    rss: list[list[float | None]] = [[0.0, _rss_mib()]]
 
     def on_frame(result: Any) -> None:
         state["frames"] += 1
         if result.time_s >= state["next_rss"] + _RSS_EVERY_S:
             state["next_rss"] = result.time_s
-            rss.append([round(float(result.time_s), 1), round(_rss_mib(), 1)])
+            rss.append([round(float(result.time_s), 1), _rss_mib()])
 
     plan = _output_plan(name, opts)
     t0 = time.perf_counter()
@@ -732,7 +735,7 @@ def process_input(job: dict[str, Any]) -> Iterator[dict[str, Any]]:
         summary = outcome["summary"]
         if summary.interrupted:
             raise RuntimeError("processing was interrupted")
-        rss.append([round(float(summary.video_time_s), 1), round(_rss_mib(), 1)])
+        rss.append([round(float(summary.video_time_s), 1), _rss_mib()])
         error = summary.error
         if error and src != inp.source:
             error = error.replace(src, inp.source)
@@ -871,6 +874,7 @@ class _Lock:
 
     def __init__(self, layout: _Layout) -> None:
         self.path = os.path.join(layout.control, "lock")
+        self.warning: str | None = None
         self._fh: Any = None
 
     def __enter__(self) -> _Lock:
@@ -880,7 +884,11 @@ class _Lock:
         fh = open(self.path, "a+", encoding="utf-8")
         try:
             fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
+        except OSError as exc:
+            if exc.errno not in (errno.EAGAIN, errno.EACCES):  # no locks on this file system
+                self.warning = f"cannot lock {self.path} ({exc.strerror}): run one batch at a time"
+                self._fh = fh
+                return self
             fh.seek(0)
             who = fh.read().strip() or "another process"
             fh.close()
@@ -899,6 +907,13 @@ class _Lock:
         if self._fh is not None:
             self._fh.close()
             self._fh = None
+
+
+def _cpu_count() -> int:
+    """CPUs this process may use (its affinity mask where the platform has one)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def _import_ray() -> Any:
@@ -998,7 +1013,7 @@ def start_ray(
     if address is None:
         kwargs.update(
             address="local",
-            num_cpus=num_cpus or len(os.sched_getaffinity(0)),
+            num_cpus=num_cpus or _cpu_count(),
             object_store_memory=128 * 2**20,
         )
     else:
@@ -1083,7 +1098,9 @@ def run_batch(
         ) from None
     emit = log or _Emitter()
     report = BatchReport(out=layout.out)
-    with _Lock(layout):
+    with _Lock(layout) as lock:
+        if lock.warning:
+            emit(f"hhpnet: warning: {lock.warning}")
         marker = _read_json(layout.marker)
         if isinstance(marker, dict) and marker.get("config") != config and not opts.force:
             changed = [
