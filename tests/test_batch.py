@@ -94,6 +94,7 @@ def clips(tmp_path_factory) -> Path:
     scene_video(d / "four.mp4", 4, 10)
     cv2.imwrite(str(d / "still.jpg"), cv2.imread(str(EXAMPLES / "pair_640x480.jpg")))
     (d / "bad.mp4").write_bytes(os.urandom(4000))
+    (d / "broken.jpg").write_bytes((EXAMPLES / "camera.jpg").read_bytes()[:300])
     avi = scene_video(d.parent / "whole.avi", 2, 24, fourcc="MJPG")
     data = Path(avi).read_bytes()
     (d / "cut.avi").write_bytes(data[: len(data) // 2])  # breaks in the middle
@@ -246,6 +247,7 @@ def test_batch_equals_hhpnet_video_and_records_bad_inputs(first_run, clips, http
     status = {r["name"]: r["status"] for r in report.rows}
     assert status == {
         "bad": "failed",
+        "broken": "failed",
         "cut": "damaged",
         "four": "done",
         "one": "done",
@@ -267,11 +269,12 @@ def test_batch_equals_hhpnet_video_and_records_bad_inputs(first_run, clips, http
     )
     assert recs["missing"]["error"].startswith(f"{http_root}/missing.mp4: download failed")
     assert "decoding stopped at frame" in recs["cut"]["error"]
+    assert recs["broken"]["error"].startswith(str(clips / "broken.jpg"))
     for r in recs.values():
         assert "\n" not in (r["error"] or "")
     assert not (out / "inputs" / "bad").exists() and not (out / "dataset" / "input=bad").exists()
     # one line per bad input, naming it; the summary table has every input
-    assert sum("hhpnet: error:" in ln for ln in lines) == 2
+    assert sum("hhpnet: error:" in ln for ln in lines) == 3
     table = summary(out)
     assert set(table) == set(status)
     assert table["four"]["frames"] == "10" and table["four"]["people"] == "4"
@@ -300,7 +303,7 @@ def test_rerun_skips_finished_inputs_and_redoes_changed_ones(first_run, clips, t
     (out / "dataset" / "input=still" / "part-0.parquet").unlink()
     report = run_batch([str(clips)], out, BatchOptions(**OPTS), log=lambda s: None)
     redone = {r["name"] for r in report.rows if not r["skipped"]}
-    assert redone == {"four", "one", "still", "bad"}
+    assert redone == {"four", "one", "still", "bad", "broken"}
     for name in ("one", "four", "still"):
         assert_same_as_video(out, name, reference[name])
 

@@ -616,8 +616,12 @@ def _download(url: str, folder: str) -> str:
 
 
 def _timeline_totals(timeline: Any) -> dict[str, Any]:
+    """Gaze totals over all pairs; None without the interaction analysis."""
+    keys = ("mutual_s", "mutual_intervals", "one_way_s", "one_way_intervals")
+    if timeline is None:
+        return dict.fromkeys(keys)
     totals = {"mutual_s": 0.0, "mutual_intervals": 0, "one_way_s": 0.0, "one_way_intervals": 0}
-    for iv in getattr(timeline, "intervals", None) or []:
+    for iv in timeline.intervals:
         key = "mutual" if iv.kind == "mutual" else "one_way"
         totals[f"{key}_s"] += float(iv.duration_s)
         totals[f"{key}_intervals"] += 1
@@ -735,6 +739,9 @@ def process_input(job: dict[str, Any]) -> Iterator[dict[str, Any]]:
         summary = outcome["summary"]
         if summary.interrupted:
             raise RuntimeError("processing was interrupted")
+        if summary.frames == 0:  # e.g. an image that cannot be read (the reader only warns)
+            reason = summary.error or (summary.warnings or ["no frame could be read"])[0]
+            raise InputError(reason.replace(src, inp.source))
         rss.append([round(float(summary.video_time_s), 1), _rss_mib()])
         error = summary.error
         if error and src != inp.source:
