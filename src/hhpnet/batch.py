@@ -295,7 +295,7 @@ class BatchOptions:
     ``timeline_png``.
 
     Running: ``address`` (None: start a local Ray instance; else ``ray.init(address)``, e.g.
-    ``"auto"`` or ``"ray://head:10001"``), ``num_cpus`` (CPUs of the local instance, default all),
+    ``"auto"`` or ``"head:6379"``), ``num_cpus`` (CPUs of the local instance, default all),
     ``workers`` (inputs processed at once; default local CPUs, or cluster CPUs, ÷ ``threads``),
     ``threads`` (CPUs per task = detector threads, default 1), ``retries`` (per task, for dead
     workers and unexpected errors), ``check`` ("size" or "hash", how finished inputs are

@@ -35,7 +35,7 @@ def register(app: typer.Typer) -> None:
         ],
         address: Annotated[
             str | None,
-            typer.Option(help="Join this Ray cluster (auto, host:port, ray://…); default: local."),
+            typer.Option(help="Join this Ray cluster (auto or host:port); default: local."),
         ] = None,
         num_cpus: Annotated[
             int | None, typer.Option(help="CPUs of the local Ray instance (default: all).")
