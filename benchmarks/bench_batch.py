@@ -127,13 +127,19 @@ def _load() -> str:
     return "load average " + ", ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
-def _run(cmd: list[str]) -> tuple[float, str]:
+def _run(cmd: list[str]) -> tuple[float, str, float]:
+    """Run a command; (wall seconds, its stderr, CPU seconds of it and its reaped children)."""
+    import resource
+
+    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     p = subprocess.run(cmd, capture_output=True, text=True)
     dt = time.perf_counter() - t0
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     if p.returncode != 0:
         raise SystemExit(f"{' '.join(cmd[:6])}… failed ({p.returncode}):\n{p.stderr[-2000:]}")
-    return dt, p.stderr
+    cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
+    return dt, p.stderr, cpu
 
 
 def throughput_section(args: argparse.Namespace) -> None:
@@ -180,26 +186,33 @@ def throughput_section(args: argparse.Namespace) -> None:
             got = {}
             for label, cmd in order:
                 got[label] = _run(cmd)
-            a_s = got["A"][0]
-            b_s, b_err = got["B"]
+            a_s, _, a_cpu = got["A"]
+            b_s, b_err, _ = got["B"]
+            recs = (Path(tmp) / f"b{r}" / "_batch" / "records").glob("*.json")
+            b_cpu = sum(json.loads(p.read_text())["cpu_s"] for p in recs)
             m = re.search(r"started in ([0-9.]+) s", b_err)
             ray_s = float(m.group(1)) if m else float("nan")
-            rows.append((a_s, b_s, ray_s))
+            rows.append((a_s, b_s, ray_s, a_cpu, b_cpu))
             print(
-                f"repeat {r + 1}: A {a_s:.1f} s ({frames / a_s:.0f} fps), B {b_s:.1f} s "
-                f"({frames / b_s:.0f} fps; Ray start {ray_s:.1f} s), A/B {a_s / b_s:.2f}, "
-                f"{_load()}"
+                f"repeat {r + 1}: A {a_s:.1f} s ({frames / a_s:.0f} fps, CPU {a_cpu:.1f} s), "
+                f"B {b_s:.1f} s ({frames / b_s:.0f} fps; Ray start {ray_s:.1f} s; tasks' CPU "
+                f"{b_cpu:.1f} s), A/B {a_s / b_s:.2f}, {_load()}"
             )
         a_m = statistics.median(x[0] for x in rows)
         b_m = statistics.median(x[1] for x in rows)
         ratio = statistics.median(x[0] / x[1] for x in rows)
         ratio_proc = statistics.median(x[0] / (x[1] - x[2]) for x in rows)
+        a_cpu = statistics.median(x[3] for x in rows)
+        b_cpu = statistics.median(x[4] for x in rows)
         print(
             f"\n| run | wall (median of {args.repeats}) | frames/s |\n|---|---|---|\n"
             f"| A: one `hhpnet video` process | {a_m:.1f} s | {frames / a_m:.0f} |\n"
             f"| B: `hhpnet batch --workers {args.workers}` | {b_m:.1f} s | {frames / b_m:.0f} |\n"
             f"\nthroughput B / A = {ratio:.2f} (whole commands); "
-            f"{ratio_proc:.2f} without B's Ray start-up"
+            f"{ratio_proc:.2f} without B's Ray start-up\n"
+            f"CPU time (median): A {a_cpu:.1f} s = {1000 * a_cpu / frames:.2f} ms/frame, "
+            f"B {b_cpu:.1f} s = {1000 * b_cpu / frames:.2f} ms/frame (A: the whole process; "
+            f"B: the tasks in the workers, Ray's own processes not included)"
         )
 
 
@@ -260,7 +273,9 @@ def memory_section(args: argparse.Namespace) -> None:
         print(f"\n## Worker memory over one {args.minutes:g}-minute 640×480 input ({_codec()})\n")
         print(f"clip written in {time.perf_counter() - t0:.0f} s; before: {_load()}")
         out = Path(tmp) / "out"
-        dt, _ = _run([*HHPNET, "batch", clip, "--out", str(out), "--no-progress", "--workers", "1"])
+        dt, _, _ = _run(
+            [*HHPNET, "batch", clip, "--out", str(out), "--no-progress", "--workers", "1"]
+        )
         rec = json.loads((out / "_batch" / "records" / "long.json").read_text())
         print(f"{rec['frames']} frames in {dt:.0f} s ({rec['fps']:.0f} fps in the worker)\n")
         print("| video time | worker RSS (MiB) |\n|---|---|")

@@ -94,6 +94,7 @@ SUMMARY_COLUMNS: tuple[str, ...] = (
     "one_way_s",
     "one_way_intervals",
     "elapsed_s",
+    "cpu_s",
     "fps",
     "attempts",
     "skipped",
@@ -688,7 +689,7 @@ def process_input(job: dict[str, Any]) -> Iterator[dict[str, Any]]:
             rss.append([round(float(result.time_s), 1), _rss_mib()])
 
     plan = _output_plan(name, opts)
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), time.process_time()
     try:
         src = _download(inp.source, tmp) if inp.kind == "url" else inp.source
         est = _estimator(opts, job["threads"])
@@ -754,6 +755,7 @@ def process_input(job: dict[str, Any]) -> Iterator[dict[str, Any]]:
             people=summary.tracks,
             video_s=round(float(summary.video_time_s), 3),
             elapsed_s=round(time.perf_counter() - t0, 3),
+            cpu_s=round(time.process_time() - cpu0, 3),
             fps=round(float(summary.fps), 2),
             warnings=[w.replace(src, inp.source) for w in summary.warnings[:20]],
             rss_mib=rss,
