@@ -157,6 +157,7 @@ def reference(clips, long_clip, tmp_path_factory) -> dict[str, Path]:
         ("long", Path(long_clip)),
     ]:
         d = ref / name
+        extra = ["--json", str(d / "poses.jsonl")] if name == "two" else []
         code = _hhpnet(
             [
                 "video",
@@ -168,6 +169,7 @@ def reference(clips, long_clip, tmp_path_factory) -> dict[str, Path]:
                 str(d / "poses.parquet"),
                 "--timeline-csv",
                 str(d / "timeline.csv"),
+                *extra,
             ],
             mp,
         )
@@ -445,6 +447,30 @@ def test_interrupted_driver_then_resumed(
     assert_dataset_consistent(out, {"one", "long", "two"})
 
 
+def test_optional_files_per_input(clips, ray_address, tmp_path, reference):
+    out = tmp_path / "out"
+    opts = BatchOptions(jsonl=True, save_video=True, timeline_png=True, **OPTS)
+    report = run_batch([str(clips / "two.mp4")], out, opts, log=lambda s: None)
+    assert report.exit_code == 0
+    got = out / "inputs" / "two"
+    assert (got / "poses.jsonl").read_bytes() == (reference["two"] / "poses.jsonl").read_bytes()
+    assert_same_as_video(out, "two", reference["two"])
+    cap = cv2.VideoCapture(str(got / "annotated.mp4"))
+    assert int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == 16
+    cap.release()
+    png = cv2.imread(str(got / "timeline.png"))
+    assert png is not None and png.shape[0] > 100 and png.shape[1] > 200
+    assert set(records(out)["two"]["outputs"]) == {
+        "csv",
+        "parquet",
+        "timeline_csv",
+        "timeline_people_csv",
+        "jsonl",
+        "video",
+        "timeline_png",
+    }
+
+
 def test_workers_that_cannot_see_the_output_folder_stop_the_run(clips, ray_address, tmp_path):
     out = tmp_path / "out"
 
@@ -566,3 +592,26 @@ def test_names_are_unique_and_stable(tmp_path):
     assert names[b.source] == "clip" and names[a.source] == "clip-2"
     with pytest.raises(InputError, match="already used"):
         _assign_names([BatchInput("/x/y.mp4", name="clip")], recs)
+
+
+def test_gaze_totals_sum_the_timeline_intervals(tmp_path):
+    from hhpnet.batch import _timeline_totals
+    from hhpnet.timeline import TimelineBuilder
+
+    tb = TimelineBuilder()
+    mutual = np.array([[0, 0.9, 0.0], [0.9, 0, 0.0], [0.0, 0.0, 0]])
+    one_way = np.array([[0, 0.0, 0.0], [0.0, 0, 0.0], [0.8, 0.0, 0]])  # 2 looks at 0
+    for k in range(90):  # 3 s at 30 fps: 1 s mutual 0-1, then 1 s of 2 → 0, then 1 s nothing
+        att = mutual if k < 30 else one_way if k < 60 else np.zeros((3, 3))
+        tb.add(k / 30, [0, 1, 2], att)
+    tl = tb.finish()
+    totals = _timeline_totals(tl)
+    tl.write_csv(tmp_path / "t.csv")
+    with open(tmp_path / "t.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    for kind, key in (("mutual", "mutual"), ("one-way", "one_way")):
+        got = [float(r["duration_s"]) for r in rows if r["kind"] == kind]
+        assert totals[f"{key}_intervals"] == len(got) == 1
+        assert totals[f"{key}_s"] == pytest.approx(sum(got), abs=1e-3)
+        assert totals[f"{key}_s"] == pytest.approx(1.0, abs=0.05)
+    assert set(_timeline_totals(None).values()) == {None}
