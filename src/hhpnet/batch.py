@@ -104,6 +104,10 @@ SUMMARY_COLUMNS: tuple[str, ...] = (
 _RECORD_VERSION = 1
 _PROGRESS_EVERY_S = 1.0
 _RSS_EVERY_S = 60.0  # memory sample every minute of video time
+# Parquet row group size (frames). `hhpnet video` writes one every 30 frames so that a crash keeps
+# most rows; a batch task commits its files whole, and large groups compress far better (a
+# 600-frame clip: 60 instead of 359 bytes per row, the same table).
+_FLUSH_FRAMES = 3000
 
 
 # --------------------------------------------------------------------------- inputs
@@ -723,6 +727,7 @@ def process_input(job: dict[str, Any]) -> Iterator[dict[str, Any]]:
                         else None
                     ),
                     on_frame=on_frame,
+                    flush_every=_FLUSH_FRAMES,
                 )
             except BaseException as exc:  # handed to the task's thread below
                 outcome["error"] = exc
