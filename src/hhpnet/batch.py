@@ -239,14 +239,20 @@ def collect_inputs(specs: Sequence[str]) -> list[BatchInput]:
             found.extend(read_manifest(os.path.expanduser(text)))
         else:
             found.extend(BatchInput(os.path.abspath(str(s.value))) for s in resolve([text]))
+    out = _unique(found)
+    if not out:
+        raise InputError("the INPUTS hold no video or image")
+    return out
+
+
+def _unique(inputs: Sequence[BatchInput]) -> list[BatchInput]:
+    """Each source once, at its first place."""
     seen: set[str] = set()
     out: list[BatchInput] = []
-    for inp in found:
+    for inp in inputs:
         if inp.source not in seen:
             seen.add(inp.source)
             out.append(inp)
-    if not out:
-        raise InputError("the INPUTS hold no video or image")
     return out
 
 
@@ -1091,12 +1097,9 @@ def run_batch(
     opts = options or BatchOptions()
     opts.validate()
     t_start = time.perf_counter()
-    items = (
-        list(inputs)
-        if inputs and all(isinstance(i, BatchInput) for i in inputs)
-        else collect_inputs([str(i) for i in inputs])
-    )
-    batch_inputs: list[BatchInput] = [i for i in items if isinstance(i, BatchInput)]
+    given = [i for i in inputs if isinstance(i, BatchInput)]
+    specs = [str(i) for i in inputs if not isinstance(i, BatchInput)]
+    batch_inputs = _unique([*given, *(collect_inputs(specs) if specs or not given else [])])
     processing = opts.processing()
     config = _config_hash(processing)
     try:
