@@ -22,6 +22,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "predict",
     "demo",
     "video",
+    "batch",
     "interact",
     "train",
     "evaluate",
