@@ -109,3 +109,19 @@ def test_resume_from_cli(clip, tmp_path, monkeypatch):
     assert run([clip, "--no-progress", "--csv", csv, "--resume"], monkeypatch) == 0
     frames = read_csv_rows(csv)["frame"].tolist()
     assert frames == sorted(frames) and len(frames) == 40
+
+
+def test_image_sequence_with_unreadable_images_fails(tmp_path, monkeypatch, capsys):
+    import cv2
+
+    folder = tmp_path / "seq"
+    folder.mkdir()
+    for k, frame in enumerate(walking_scene(4)):
+        cv2.imwrite(str(folder / f"f{k}.png"), frame)
+    (folder / "f2.png").write_bytes(b"not a png")  # one broken image in the middle
+    csv = tmp_path / "s.csv"
+    code = run([str(folder), "--no-progress", "--no-interact", "--csv", str(csv)], monkeypatch)
+    err = capsys.readouterr().err
+    assert code == 1 and "1 of 4 image(s) unreadable" in err
+    assert "Traceback" not in err
+    assert sorted(set(read_csv_rows(csv)["frame"].tolist())) == [0, 1, 3]  # the rest is kept

@@ -315,7 +315,7 @@ def _first_line(exc: BaseException) -> str:
 
 class ImageSequenceReader(FrameReader):
     """Images read in the given order as frames at ``fps``; unreadable images are skipped
-    (a warning each)."""
+    (a warning each) and make the run's ``error`` (exit code 1, as ``hhpnet predict``)."""
 
     kind = "images"
 
@@ -327,6 +327,7 @@ class ImageSequenceReader(FrameReader):
         self.name = name or os.path.dirname(self.paths[0]) or self.paths[0]
         self.fps = fps or DEFAULT_FPS
         self.frame_count = len(self.paths)
+        self.unreadable = 0
 
     def grab(self) -> tuple[int, float] | None:
         if self.next_index >= len(self.paths):
@@ -345,6 +346,7 @@ class ImageSequenceReader(FrameReader):
             rgb = read_image(self.paths[k])
         except InputError as exc:
             self.warnings.append(str(exc))
+            self.unreadable += 1
             return None
         return Frame(k, k / (self.fps or DEFAULT_FPS), np.ascontiguousarray(rgb[..., ::-1]))
 
@@ -1161,6 +1163,10 @@ def process_video(
     summary.elapsed_s = time.perf_counter() - t_wall
     summary.fps = summary.frames / summary.elapsed_s if summary.elapsed_s > 0 else 0.0
     summary.error = reader.error
+    unreadable = getattr(reader, "unreadable", 0)
+    if unreadable and summary.error is None:  # skipped images: the run did not read everything
+        total = getattr(reader, "frame_count", 0)
+        summary.error = f"{reader.name}: {unreadable} of {total} image(s) unreadable (skipped)"
     summary.warnings.extend(w for w in reader.warnings if w not in summary.warnings)
     if reader.repaired_times:
         summary.warnings.append(
