@@ -71,6 +71,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from hhpnet.convention import S_FLIP, angles_to_matrix, facing_direction
 from hhpnet.errors import InputError
+from hhpnet.keypoints import check_image_size
 
 __all__ = [
     "METHODS",
@@ -244,7 +245,7 @@ def from_arrays(
         kp = np.asarray(keypoints, np.float32)
         if kp.shape != (n, 5, 3):
             raise InputError(f"keypoints has shape {kp.shape}, expected {(n, 5, 3)}")
-    return PoseArrays(y, p, s, c, hs.ravel(), v, kp, image_size)
+    return PoseArrays(y, p, s, c, hs.ravel(), v, kp, check_image_size(image_size))
 
 
 def _field(poses: Any, name: str, n: int, shape: tuple[int, ...]) -> F64:
@@ -292,6 +293,7 @@ def scene_from_3d(
     if (pos[:, 2] <= 0).any():
         raise InputError("every head must be in front of the camera (z > 0)")
     n = len(pos)
+    image_size = check_image_size(image_size) or (1280, 720)
     f, pp = _camera_from_size(image_size, fov_deg)
     cen = pp + f * pos[:, :2] / pos[:, 2:3]
     ray, _ = _unit(pos)
@@ -682,7 +684,7 @@ def analyze(poses: Any, method: str = "hhpnet", **params: Any) -> Interaction:
         if kp is not None
         else np.ones((n, 5), bool)
     )
-    image_size = getattr(poses, "image_size", None)
+    image_size = check_image_size(getattr(poses, "image_size", None), "poses.image_size")
 
     reasons: dict[int, str] = {}
     checks: list[tuple[Any, str]] = [

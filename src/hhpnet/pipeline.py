@@ -29,6 +29,7 @@ from numpy.typing import NDArray
 from hhpnet.errors import InputError
 from hhpnet.keypoints import (
     KEYPOINT_NAMES,
+    check_image_size,
     drop_implausible_points,
     head_size,
     validate_keypoints,
@@ -385,28 +386,29 @@ class HeadPoseEstimator:
         dicts, MediaPipe results, a file path), whose layout is recognised from the object
         itself. ``image_size`` = (width, height) pixels, needed for normalised coordinates.
         """
-        from hhpnet.adapters import HeadKeypoints, convert
+        from hhpnet.adapters import HeadKeypoints, _as_numpy, convert
 
+        image_size = check_image_size(image_size)
         if isinstance(keypoints, HeadKeypoints):
             hk = keypoints
         elif _is_array_like(keypoints):
-            hk = convert(np.asarray(keypoints, np.float64), layout, image_size=image_size)
+            hk = convert(_as_numpy(keypoints), layout, image_size=image_size)
         elif _is_detections_like(keypoints):
             hk = HeadKeypoints(
                 validate_keypoints(keypoints.keypoints),
-                np.asarray(keypoints.boxes, np.float32).reshape(-1, 4),
-                np.asarray(keypoints.scores, np.float32).reshape(-1),
+                _rows(keypoints.boxes, 4, "boxes"),
+                _rows(keypoints.scores, 1, "scores").reshape(-1),
                 image_size,
             )
         else:
             hk = convert(keypoints, None, image_size=image_size)
         kp = validate_keypoints(hk.keypoints)
-        size = hk.image_size if hk.image_size is not None else image_size
+        size = check_image_size(hk.image_size) if hk.image_size is not None else image_size
         return self._estimate(
             kp,
-            hk.boxes,
-            hk.scores,
-            (int(size[0]), int(size[1])) if size is not None else None,
+            None if hk.boxes is None else _rows(hk.boxes, 4, "boxes"),
+            None if hk.scores is None else _rows(hk.scores, 1, "scores").reshape(-1),
+            size,
             source if source is not None else hk.source,
         )
 
@@ -447,6 +449,15 @@ class HeadPoseEstimator:
             image_size=image_size,
             source=source,
         )
+
+
+def _rows(values: Any, width: int, name: str) -> F32:
+    """``values`` as a float32 ``(N, width)`` array, or a one-line :class:`InputError`."""
+    try:
+        return np.asarray(values, np.float32).reshape(-1, width)
+    except (ValueError, TypeError) as exc:
+        msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise InputError(f"{name}: not a numeric array of {width} column(s) ({msg})") from None
 
 
 def _is_array_like(obj: Any) -> bool:
