@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,6 +40,8 @@ __all__ = ["CSV_COLUMNS", "HeadPoseEstimator", "Poses"]
 
 F32 = NDArray[np.float32]
 ANGLES = ("yaw", "pitch", "roll")
+#: held while an estimator loads its model or detector on first use
+_LOAD_LOCK = threading.Lock()
 
 #: columns of :meth:`Poses.to_rows` / the CSV file (one row per person)
 CSV_COLUMNS: tuple[str, ...] = (
@@ -301,6 +304,10 @@ class HeadPoseEstimator:
     Other keyword arguments go to :func:`hhpnet.detectors.create_detector`.
 
     All people of an image are estimated in one batched ``model.predict`` call.
+
+    One estimator may be shared by several threads (a web server, a thread pool): the models
+    are loaded once, concurrent detector calls each get their own TFLite interpreter, and the
+    pose model keeps per-thread buffers — results are identical to single-threaded calls.
     """
 
     def __init__(
@@ -311,9 +318,13 @@ class HeadPoseEstimator:
         kpt_thr: float = 0.0,
         **detector_options: Any,
     ) -> None:
-        if not 0.0 <= float(kpt_thr) <= 1.0:
-            raise InputError(f"kpt_thr must be in [0, 1]; got {kpt_thr}")
-        self.kpt_thr = float(kpt_thr)
+        try:
+            thr = float(kpt_thr)
+        except (TypeError, ValueError):
+            thr = math.nan
+        if not 0.0 <= thr <= 1.0:
+            raise InputError(f"kpt_thr must be a number in [0, 1]; got {kpt_thr!r}")
+        self.kpt_thr = thr
         self._model_spec = model
         self._detector_spec = detector
         self._detector_options = detector_options
@@ -333,7 +344,9 @@ class HeadPoseEstimator:
         if self._model is None:
             from hhpnet.model import load_model
 
-            self._model = load_model(self._model_spec)
+            with _LOAD_LOCK:  # threads sharing a fresh estimator load it once
+                if self._model is None:
+                    self._model = load_model(self._model_spec)
         return self._model
 
     @property
@@ -342,7 +355,9 @@ class HeadPoseEstimator:
         if self._detector is None and isinstance(self._detector_spec, str):
             from hhpnet.detectors import create_detector
 
-            self._detector = create_detector(self._detector_spec, **self._detector_options)
+            with _LOAD_LOCK:
+                if self._detector is None:
+                    self._detector = create_detector(self._detector_spec, **self._detector_options)
         return self._detector
 
     def __call__(self, image: Any, *, rgb: bool = False, source: str | None = None) -> Poses:

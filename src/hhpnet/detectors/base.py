@@ -10,7 +10,8 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from collections.abc import Iterator, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -324,27 +325,60 @@ def _native_stderr_silenced() -> Iterator[None]:
         os.close(devnull)
 
 
-class BatchRunner:
-    """Runs one interpreter on a batch of (B, S, S, 3) float32 inputs, resizing only when needed."""
+class _Slot:
+    """One interpreter with its current batch size and output details."""
 
     def __init__(self, interpreter: Any) -> None:
         self.interpreter = interpreter
-        self._input = interpreter.get_input_details()[0]
-        self._outputs = interpreter.get_output_details()
-        self._batch = int(self._input["shape"][0])
+        self.input = interpreter.get_input_details()[0]
+        self.outputs = interpreter.get_output_details()
+        self.batch = int(self.input["shape"][0])
 
-    def __call__(self, x: NDArray[np.float32]) -> list[NDArray[np.float32]]:
-        """Outputs in the model's order, each reshaped to a leading batch dimension."""
+    def run(self, x: NDArray[np.float32]) -> list[NDArray[np.float32]]:
         b = len(x)
-        if b != self._batch:
-            self.interpreter.resize_tensor_input(self._input["index"], list(x.shape))
+        if b != self.batch:
+            self.interpreter.resize_tensor_input(self.input["index"], list(x.shape))
             self.interpreter.allocate_tensors()
-            self._outputs = self.interpreter.get_output_details()
-            self._batch = b
-        self.interpreter.set_tensor(self._input["index"], np.ascontiguousarray(x, np.float32))
+            self.outputs = self.interpreter.get_output_details()
+            self.batch = b
+        self.interpreter.set_tensor(self.input["index"], np.ascontiguousarray(x, np.float32))
         self.interpreter.invoke()
         outs = []
-        for d in self._outputs:
+        for d in self.outputs:
             t = self.interpreter.get_tensor(d["index"])
             outs.append(t.reshape(b, -1, *t.shape[2:]) if t.shape[0] != b else t.copy())
         return outs
+
+
+class BatchRunner:
+    """Runs a TFLite model on batches of (B, S, S, 3) float32 inputs, resizing only when needed.
+
+    Safe to share between threads: a TFLite interpreter holds its input and output tensors, so
+    two threads must never use one at the same time (one thread's ``set_tensor`` would feed the
+    other's ``invoke``, or raise). Each call borrows an idle interpreter from a pool and returns
+    it afterwards; when all are busy (concurrent calls) a new one is created with
+    ``factory()`` — so the pool grows to the largest number of simultaneous calls and no call
+    ever waits for another. The first interpreter is created here, so a broken model file fails
+    at construction. Interpreters run the same kernels whatever their number, so a call's
+    result does not depend on which one it got (tested).
+    """
+
+    def __init__(self, factory: Callable[[], Any]) -> None:
+        self._factory = factory
+        self._lock = threading.Lock()
+        self._idle: list[_Slot] = [_Slot(factory())]
+        self.created = 1  # interpreters made so far (the pool's size)
+
+    def __call__(self, x: NDArray[np.float32]) -> list[NDArray[np.float32]]:
+        """Outputs in the model's order, each reshaped to a leading batch dimension."""
+        with self._lock:
+            slot = self._idle.pop() if self._idle else None
+            if slot is None:
+                self.created += 1
+        if slot is None:
+            slot = _Slot(self._factory())
+        try:
+            return slot.run(x)
+        finally:
+            with self._lock:
+                self._idle.append(slot)

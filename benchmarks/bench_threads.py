@@ -1,0 +1,121 @@
+"""Throughput of one ``HeadPoseEstimator`` shared by several threads (issue 13, item 4).
+
+Run: ``python benchmarks/bench_threads.py [--images 160] [--rounds 5] [--threads 4]``
+
+Every call analyses the bundled 640×480 two-person example from its JPEG bytes (decoding
+included), as a web server would. Variants, measured in interleaved rounds (the machine may be
+shared: compare medians of the same round order):
+
+* ``1 thread``: one thread, the default estimator (BlazeFace with 2 TFLite threads);
+* ``N threads, pool``: N threads share one estimator; concurrent detector calls each borrow
+  their own interpreter (what ``hhpnet.detectors.base.BatchRunner`` does);
+* ``N threads, lock``: the alternative design — one interpreter behind a lock;
+* ``N threads, pool, 1 TFLite thread``: the pool with ``num_threads=1`` interpreters.
+
+Every result is compared with the single-threaded reference (``Poses.to_dict()``); any
+difference or exception is counted and printed. Prints a markdown table of images/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import hhpnet
+from hhpnet import HeadPoseEstimator
+
+EXAMPLE = Path(hhpnet.__file__).parent / "examples" / "pair_640x480.jpg"
+
+
+class _Locked:
+    """The lock design: one interpreter (the runner's first), used by one thread at a time."""
+
+    def __init__(self, runner: Any) -> None:
+        self._runner = runner
+        self._lock = threading.Lock()
+
+    def __call__(self, x: Any) -> Any:
+        with self._lock:
+            return self._runner(x)
+
+
+def make(variant: str) -> HeadPoseEstimator:
+    threads = 1 if variant.endswith("1 TFLite thread") else 2
+    est = HeadPoseEstimator(num_threads=threads)
+    det = est.detector
+    if "lock" in variant:
+        det._run = _Locked(det._run)
+    return est
+
+
+def run(est: HeadPoseEstimator, data: bytes, n_images: int, n_threads: int, ref: dict) -> tuple:
+    """Analyse ``n_images`` images spread over ``n_threads`` threads; (images/s, bad results)."""
+    bad: list[str] = []
+    per = [n_images // n_threads + (k < n_images % n_threads) for k in range(n_threads)]
+    barrier = threading.Barrier(n_threads + 1)
+
+    def work(count: int) -> None:
+        barrier.wait()
+        for _ in range(count):
+            try:
+                if est(data).to_dict() != ref:
+                    bad.append("different result")
+            except Exception as exc:  # counted and reported
+                bad.append(f"{type(exc).__name__}: {exc}".splitlines()[0])
+
+    workers = [threading.Thread(target=work, args=(c,)) for c in per]
+    for w in workers:
+        w.start()
+    barrier.wait()
+    t0 = time.perf_counter()
+    for w in workers:
+        w.join()
+    return n_images / (time.perf_counter() - t0), bad
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--images", type=int, default=160, help="images per measurement")
+    ap.add_argument("--rounds", type=int, default=5, help="interleaved rounds")
+    ap.add_argument("--threads", type=int, default=4)
+    args = ap.parse_args()
+    data = EXAMPLE.read_bytes()
+    n = args.threads
+    variants: dict[str, Callable[[], tuple]] = {}
+    names = ("1 thread", f"{n} threads, pool", f"{n} threads, lock")
+    ests = {v: make(v) for v in (*names, f"{n} threads, pool, 1 TFLite thread")}
+    ref = ests["1 thread"](data).to_dict()
+    for v, est in ests.items():
+        threads = 1 if v == "1 thread" else n
+        variants[v] = lambda est=est, threads=threads: run(est, data, args.images, threads, ref)
+        variants[v]()  # warm-up: interpreters created, buffers allocated
+    rates: dict[str, list[float]] = {v: [] for v in variants}
+    problems: dict[str, list[str]] = {v: [] for v in variants}
+    for _ in range(args.rounds):
+        for v, fn in variants.items():
+            rate, bad = fn()
+            rates[v].append(rate)
+            problems[v] += bad
+    base = statistics.median(rates["1 thread"])
+    print(f"{args.images} images per measurement, {args.rounds} interleaved rounds, {EXAMPLE.name}")
+    print("| variant | images/s, median [min–max] | × 1 thread | wrong / failed calls |")
+    print("|---|---|---|---|")
+    for v, r in rates.items():
+        med = statistics.median(r)
+        print(
+            f"| {v} | {med:.1f} [{min(r):.1f}–{max(r):.1f}] | {med / base:.2f} "
+            f"| {len(problems[v])} of {args.images * args.rounds} |"
+        )
+        for p in sorted(set(problems[v]))[:3]:
+            print(f"  {v}: {p}")
+    pool = ests[f"{n} threads, pool"].detector._run
+    print(f"interpreters in the shared pool after the runs: {pool.created}")
+
+
+if __name__ == "__main__":
+    main()
