@@ -177,3 +177,27 @@ def test_matches_numpy_on_detector_keypoints_from_real_photos() -> None:
     assert len(kp) >= 8
     for alpha in (1.0, 0.2):
         _compare(synthetic_model(alpha), kp, "keypoints")
+
+
+def test_implausible_people_are_invalid_in_the_graph_as_in_numpy() -> None:
+    """The plausibility screen (docs/validity.md) is part of the ``keypoints`` graph."""
+    model = load_model("hhpnet-1.0")
+    face = np.array(
+        [[320, 240, 0.9], [350, 225, 0.9], [290, 225, 0.9], [385, 235, 0.8], [255, 235, 0.8]],
+        np.float32,
+    )
+    rows = [face.copy() for _ in range(7)]
+    rows[1][4, :2] = 5000.0  # an ear far from the face
+    rows[2][[0, 1], :2] = 1e30  # nose and eye at 1e30
+    rows[3][3, 0] = 1.5e6  # beyond MAX_COORD
+    rows[4][4] = 0.0
+    rows[4][[2, 3], :2] += 9000.0  # 2 | 2: two far pairs
+    rows[5][4, :2] = (255 - 19 * 95, 235)  # 19× the spread away: still plausible
+    rows[6][:, :2] *= 1e-3  # a tiny but well-formed head
+    kp = np.stack(rows)
+    ref = model.predict(kp)
+    assert ref.valid.tolist() == [True, False, False, False, False, True, True]
+    got = run_onnx(onnx_session(build_onnx(model)), kp)
+    np.testing.assert_array_equal(got["valid"], ref.valid)
+    assert angles_close(got["angles"][ref.valid], ref.angles[ref.valid]).all()
+    assert np.isnan(got["angles"][~ref.valid]).all()

@@ -156,6 +156,9 @@ def _make_params(method: str, params: dict[str, Any]) -> HhpnetParams | PaperPar
         kw["threshold"] = 0.5
     elif kw.get("threshold", 0.0) is None:
         del kw["threshold"]
+    defaults = cls()
+    for name, value in kw.items():
+        kw[name] = _checked_param(name, value, getattr(defaults, name))
     p = cls(**kw)
     if not 0.0 < p.threshold <= 1.0:
         raise InputError(f"threshold must be in (0, 1], got {p.threshold}")
@@ -182,6 +185,42 @@ def _make_params(method: str, params: dict[str, Any]) -> HhpnetParams | PaperPar
     elif p.sigma_max_deg <= 0:
         raise InputError(f"sigma_max_deg must be > 0, got {p.sigma_max_deg}")
     return p
+
+
+def _checked_param(name: str, value: Any, default: Any) -> Any:
+    """``value`` of parameter ``name`` with the type of its default: finite numbers for numbers
+    (None where the default is None), tuples of as many finite numbers, strings, booleans.
+    Anything else raises a one-line :class:`InputError`."""
+
+    def number(v: Any) -> float:
+        if isinstance(v, (bool, np.bool_)) or not isinstance(
+            v, (int, float, np.integer, np.floating)
+        ):
+            raise InputError(f"parameter {name} must be a number; got {v!r}"[:200])
+        f = float(v)
+        if not math.isfinite(f):
+            raise InputError(f"parameter {name} must be finite; got {v!r}")
+        return f
+
+    if value is None and default is None:
+        return None
+    if isinstance(default, bool):
+        if not isinstance(value, (bool, np.bool_)):
+            raise InputError(f"parameter {name} must be true or false; got {value!r}"[:200])
+        return bool(value)
+    if isinstance(default, str):
+        if not isinstance(value, str):
+            raise InputError(f"parameter {name} must be a string; got {value!r}"[:200])
+        return value
+    if isinstance(default, tuple):
+        if isinstance(value, (str, bytes)) or not hasattr(value, "__len__"):
+            raise InputError(
+                f"parameter {name} must be {len(default)} numbers; got {value!r}"[:200]
+            )
+        if len(value) != len(default):
+            raise InputError(f"parameter {name} must be {len(default)} numbers; got {len(value)}")
+        return tuple(number(v) for v in value)
+    return number(value)
 
 
 # --------------------------------------------------------------------------- input

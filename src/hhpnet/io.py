@@ -107,8 +107,11 @@ def _open_encoded(fp: Any, name: str) -> NDArray[np.uint8]:
 
     try:
         with warnings.catch_warnings():
-            # our own size limit applies; Pillow's bomb warning (at 89 MP) would only be noise
+            # our own size limit applies; Pillow's bomb warning (at 89 MP) would only be noise,
+            # and so are its warnings about damaged metadata ("Corrupt EXIF data") of a file
+            # that still decodes: the caller gets an image or one InputError, nothing on stderr
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            warnings.simplefilter("ignore", UserWarning)
             img = Image.open(fp)
             check_size(img.width, img.height, name)  # header only: nothing decoded yet
             img.load()
