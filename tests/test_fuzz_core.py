@@ -6,8 +6,9 @@ Invariants:
 * nothing but a one-line :class:`hhpnet.InputError` is ever raised;
 * no finite pose from a non-finite or implausible point (docs/validity.md);
 * a person's result is the same bit for bit alone, in any batch and in any thread;
-* the model is mirror-equivariant within what the trained network allows (measured: within
-  1° + 3.5σ over 200,000 synthetic people for hhpnet-1.0; the tests allow 1° + 5σ).
+* the model is mirror-equivariant within what the trained network allows (measured for
+  hhpnet-1.0 on 200,000 synthetic people: within 1° + 3.5σ, 1° + 5.9σ when a quarter of the
+  points of half of them are dropped; the tests allow 1° + 8σ, σ the larger of the two).
 
 ``HYPOTHESIS_PROFILE=ci`` (the default) runs a bounded number of examples per property;
 ``make fuzz`` runs ≥ 10,000 (tests/conftest.py).
@@ -280,7 +281,7 @@ def test_model_is_mirror_equivariant_within_its_uncertainty(seed, data):
         ],
         axis=1,
     )[v]
-    allowed = 1.0 + 5.0 * np.maximum(a.sigma, b.sigma)[v]
+    allowed = 1.0 + 8.0 * np.maximum(a.sigma, b.sigma)[v]
     assert (diff <= allowed).all(), (diff, allowed)
 
 
@@ -548,7 +549,8 @@ def test_threads_sharing_an_estimator_get_single_thread_results(images):
     def job(kp: np.ndarray) -> tuple[Any, Any]:
         poses = EST.from_keypoints(kp, layout="hhpnet5", image_size=(5000, 4000))
         single = [MODEL.predict(kp[i]) for i in range(len(kp))]
-        return poses.to_dict(), analyze(poses).to_dict(), [s.angles.tolist() for s in single]
+        exact = b"".join(s.angles.tobytes() + s.sigma.tobytes() for s in single)  # NaN-safe
+        return poses.to_dict(), analyze(poses).to_dict(), exact
 
     expected = [job(kp) for kp in batches]
     got: dict[tuple[int, int], Any] = {}

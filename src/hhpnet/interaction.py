@@ -614,8 +614,11 @@ def _hhpnet(
     span = _nominal_span(yaw, pitch, present, np.asarray(MEAN_HEAD_MM[p.head_model], float))
     if p.depth == "size":
         depth = f * span / hs
-    else:
-        depth = np.full(m, f * float(np.median(span)) / float(np.nanmedian(hs)))
+    else:  # one common depth, from the typical head size (100 px when none is known)
+        known = hs[np.isfinite(hs) & (hs > 0)]
+        depth = np.full(
+            m, f * float(np.median(span)) / (float(np.median(known)) if len(known) else 100.0)
+        )
     ray = np.concatenate([(cen - pp) / f, np.ones((m, 1))], axis=1)
     pos = ray * depth[:, None]  # OpenCV camera frame, mm: x right, y down, z away from camera
     ray_u, _ = _unit(ray)

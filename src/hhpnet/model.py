@@ -16,9 +16,11 @@ angle convention, generator version, training config, σ calibration, creation t
 
 For speed, the three branches and the confidence standardisation are folded at load time into
 one ``(15, 75)`` matrix: a single matmul gives the 25 x-, 25 y- and 25 c-pre-activations. The
-result is identical to the layer-by-layer definition (tested against the torch module). One
-clean face takes a separate path (no batch bookkeeping, biases folded into the matrices, per-thread
-preallocated activations): 21 µs instead of 26 µs per ``predict`` for α = 1.
+result is identical to the layer-by-layer definition (tested against the torch module). Every
+person is computed with the same matrix-vector products (biases folded into the matrices), so a
+person's result is identical bit for bit alone and in any batch (docs/validity.md). One clean
+face takes a separate path with the same arithmetic (no batch bookkeeping, per-thread
+preallocated activations): ~21 µs per ``predict`` for α = 1 on a quiet core.
 
 Deviation from the paper's output, documented: ``s`` is clipped to [:data:`S_MIN`, :data:`S_MAX`]
 before σ = exp(s/2) (0.25° … 1100°), the same clip the training loss uses, and σ is multiplied by
@@ -172,12 +174,9 @@ class HeadPoseModel:
         layers = [(w0, b0)]
         for i, n in enumerate(("fc1", "fc2", "fc3", "head")):
             layers.append((t[f"{n}.weight"].T * (0.5 if i == 0 else 1.0), t[f"{n}.bias"]))
-        self._layers = [
-            (np.ascontiguousarray(w, dtype=np.float32), np.ascontiguousarray(b, dtype=np.float32))
-            for w, b in layers
-        ]
-        # Single-face path: the same matrices with the bias appended as a last row, applied to
-        # an input with a trailing 1 (one matrix-vector product per layer, no bias add).
+        # The matrices with the bias appended as a last row, applied to an input with a
+        # trailing 1: one matrix-vector product per layer and person, no bias add (the batch
+        # path and the single-face path alike).
         self._layers1 = tuple(
             np.ascontiguousarray(np.vstack([w, b]), dtype=np.float32) for w, b in layers
         )
