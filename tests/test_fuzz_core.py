@@ -379,6 +379,62 @@ json_values = st.recursive(
 )
 
 
+@st.composite
+def tool_objects(draw: Any) -> Any:
+    """Duck-typed look-alikes of other tools' results (ultralytics, supervision, MMPose,
+    MediaPipe) with random contents."""
+    from types import SimpleNamespace as NS
+
+    n = draw(st.integers(0, 3))
+    k = draw(st.sampled_from([5, 17, 25, 33, 6, 4]))
+    arr = lambda shape: draw(hnp.arrays(np.float64, shape, elements=any_float))  # noqa: E731
+    kind = draw(st.sampled_from(["ultra", "ukp", "sv", "mmpose", "mp_pose", "mp_face"]))
+    if kind == "ultra":
+        kps = NS(data=arr((n, k, 3)), xy=arr((n, k, 2)))
+        boxes = draw(st.sampled_from([None, NS(xyxy=arr((n, 4)), conf=arr((n,)))]))
+        return NS(keypoints=draw(st.sampled_from([None, kps])), boxes=boxes, orig_shape=(480, 640))
+    if kind == "ukp":
+        return NS(data=arr((n, k, 3)), xy=arr((n, k, 2)))
+    if kind == "sv":
+        conf = draw(st.sampled_from([None, arr((n, k))]))
+        return NS(xy=arr(draw(st.sampled_from([(n, k, 2), (n, k), (k, 2)]))), confidence=conf)
+    if kind == "mmpose":
+        inst = NS(keypoints=arr((n, k, 2)), keypoint_scores=arr((n, k)), bboxes=arr((n, 4)))
+        return NS(pred_instances=inst)
+    pt = st.builds(NS, x=any_float, y=any_float, z=any_float, visibility=any_float)
+    if kind == "mp_pose":
+        people = draw(st.lists(st.lists(pt, min_size=0, max_size=34), max_size=2))
+        return NS(pose_landmarks=people)
+    dets = draw(
+        st.lists(
+            st.builds(
+                NS,
+                keypoints=st.lists(pt, min_size=0, max_size=7),
+                categories=st.lists(st.builds(NS, score=any_float), max_size=1),
+            ),
+            max_size=2,
+        )
+    )
+    return NS(detections=dets)
+
+
+@given(tool_objects(), st.sampled_from([None, "coco17", "blazepose33"]), image_sizes)
+@settings(suppress_health_check=[HealthCheck.too_slow])
+def test_other_tools_results_raise_only_input_error(obj, layout, size):
+    try:
+        poses = EST.from_keypoints(obj, layout=layout or "coco17", image_size=size)
+    except InputError as exc:
+        assert_one_line(exc)
+    else:
+        check_poses(poses)
+    try:
+        hk = convert(obj, layout, image_size=size)
+    except InputError as exc:
+        assert_one_line(exc)
+    else:
+        assert hk.keypoints.shape[1:] == (5, 3) and np.isfinite(hk.keypoints).all()
+
+
 @given(json_values, st.sampled_from([None, "coco17", "openpose25", "hhpnet5"]), image_sizes)
 @settings(suppress_health_check=[HealthCheck.too_slow])
 def test_foreign_keypoint_objects_raise_only_input_error(obj, layout, size):
@@ -435,6 +491,11 @@ def _seed_images() -> list[bytes]:
     buf = io.BytesIO()
     Image.fromarray(np.dstack([rgb, rgb[..., :1]])).save(buf, "PNG")  # RGBA
     out.append(buf.getvalue())
+    for mode, fmt in (("1", "BMP"), ("LA", "PNG"), ("CMYK", "JPEG"), ("F", "TIFF"), ("L", "PPM")):
+        buf = io.BytesIO()
+        src = Image.fromarray(rgb[..., 0].astype(np.float32)) if mode == "F" else img
+        src.convert(mode).save(buf, fmt)
+        out.append(buf.getvalue())
     return out
 
 
@@ -476,6 +537,24 @@ def test_read_image_on_mutated_bytes_returns_an_image_or_raises_input_error(data
     assert img.dtype == np.uint8 and img.ndim == 3 and img.shape[2] == 3
     assert min(img.shape[:2]) >= MIN_SIDE and img.shape[0] * img.shape[1] <= MAX_PIXELS
     assert img.flags.c_contiguous
+
+
+@given(
+    hnp.arrays(
+        st.sampled_from([np.uint8, np.uint16, np.int32, np.float32, np.float64, np.bool_]),
+        hnp.array_shapes(min_dims=0, max_dims=4, min_side=0, max_side=12),
+        elements=None,
+    ),
+    st.booleans(),
+)
+def test_read_image_on_odd_arrays_returns_an_image_or_raises_input_error(arr, rgb):
+    try:
+        img = read_image(arr, rgb=rgb)
+    except InputError as exc:
+        assert_one_line(exc)
+        return
+    assert img.dtype == np.uint8 and img.ndim == 3 and img.shape[2] == 3
+    assert img.shape[:2] == arr.shape[:2]
 
 
 # ---------------------------------------------------------------------------- analyze

@@ -229,8 +229,9 @@ def to_hhpnet(
         c = np.zeros((n, 5))
         if finite.any():
             c[finite] = blazeface_confidence(xy[finite], s[finite])
-    missing = ~np.isfinite(c) | (c == 0) | ~np.isfinite(xy).all(axis=-1)
-    out = np.concatenate([xy, c[..., None]], axis=-1).astype(np.float32)
+    with np.errstate(over="ignore"):  # beyond float32: inf, then missing like inf itself
+        out = np.concatenate([xy, c[..., None]], axis=-1).astype(np.float32)
+    missing = ~np.isfinite(c) | (c == 0) | ~np.isfinite(out[..., :2]).all(axis=-1)
     out[missing] = 0.0
     return validate_keypoints(out, name=f"layout {lay.name!r}")
 
@@ -405,7 +406,8 @@ def convert(
     if isinstance(obj, HeadKeypoints):
         return obj
     try:
-        return _convert(obj, layout, image_size, size, normalized)
+        with np.errstate(over="ignore"):  # values beyond float32 become inf (then missing)
+            return _convert(obj, layout, image_size, size, normalized)
     except InputError:
         raise
     except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
