@@ -21,7 +21,7 @@ from hhpnet.commands.demo import example_images
 from hhpnet.errors import InputError
 from hhpnet.pipeline import CSV_COLUMNS
 
-PERSON_KEYS = {"box", "score", "keypoints", "yaw", "pitch", "roll", "sigma", "valid"}
+PERSON_KEYS = {"box", "score", "detector", "keypoints", "yaw", "pitch", "roll", "sigma", "valid"}
 
 
 @pytest.fixture(scope="module")

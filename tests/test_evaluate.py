@@ -102,7 +102,7 @@ def test_report_json_and_png(tmp_path):
     res, _, _ = make_result(n=1500)
     paths = res.write(tmp_path / "out")
     md = paths["report"].read_text()
-    assert "| all |" in md and "Spearman" in md and "|yaw| 90–180" in md
+    assert "| all |" in md and "Spearman" in md and "\\|yaw\\| 90–180" in md
     data = json.loads(paths["metrics"].read_text())
     assert data["uncertainty"]["roll"]["within_1sigma"] == pytest.approx(0.68, abs=0.05)
     png = paths["calibration"].read_bytes()

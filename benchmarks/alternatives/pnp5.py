@@ -1,7 +1,7 @@
 """BlazeFace + a geometric 5-point ``solvePnP`` on hhpnet's five keypoints (the baseline).
 
-Uses ``hhpnet.baseline.solve_pnp`` (SYNTH engineer) when the package has it; otherwise an
-equivalent local fit: iterative ``solvePnP`` of the five points to a generic head.
+Uses ``hhpnet.baseline.solve_pnp`` when the package has it; otherwise an equivalent local fit:
+SQPnP of the five points to a generic head.
 """
 
 from __future__ import annotations

@@ -6,6 +6,8 @@ Errors are absolute angle errors in degrees, yaw wrapped (|wrap(ŷ − y)|, so 1
 * MAE per angle and their mean, overall and by |yaw| bin (0–30, 30–60, 60–90, 90–180), by number
   of missing keypoints and by detector profile, next to the geometric baseline
   (:func:`hhpnet.baseline.solve_pnp`, solvePnP of the same five points to the mean head);
+* the signed bias per angle (mean of prediction − label, yaw wrapped), same groups: a constant
+  offset between what the model believes and the labels' frame shows here, not in the MAE;
 * uncertainty: Spearman(σ, |error|) per angle, the share of errors within 1σ and 2σ (a Gaussian
   gives 68.3 % and 95.4 %), and the sparsification curve: the MAE left after removing the x % of
   people with the largest σ (next to the oracle that removes the largest errors); and the
@@ -16,7 +18,11 @@ Errors are absolute angle errors in degrees, yaw wrapped (|wrap(ŷ − y)|, so 1
   RMS error against predicted σ, and the sparsification curves).
 
 The synthetic test set is ``hhpnet.synth.generate(TEST_SAMPLES, TEST_SEED)``; training and
-validation never use this seed.
+validation never use this seed. Real detector keypoints with labels (a keypoints CSV,
+:func:`hhpnet.datasets.load_keypoints_csv`) are evaluated by :func:`evaluate_keypoint_set`, with
+|yaw| bins :data:`REAL_YAW_BINS`, the share of photos where the detector found the face, and
+optionally only the rows of some cross-validation folds; :func:`comparison_table` puts several
+results (sources, models, solvePnP) in one compact table.
 """
 
 from __future__ import annotations
@@ -33,15 +39,20 @@ from numpy.typing import NDArray
 from hhpnet.errors import InputError
 
 __all__ = [
+    "REAL_YAW_BINS",
     "TEST_SAMPLES",
     "TEST_SEED",
     "YAW_BINS",
     "EvalResult",
     "angle_errors",
+    "comparison_table",
     "evaluate",
     "evaluate_dataset",
+    "evaluate_keypoint_set",
     "evaluate_synthetic",
+    "headline",
     "plot_calibration",
+    "signed_errors",
     "sparsification",
     "uncertainty_metrics",
 ]
@@ -49,15 +60,22 @@ __all__ = [
 TEST_SEED = 20_261_124
 TEST_SAMPLES = 100_000
 YAW_BINS: tuple[tuple[float, float], ...] = ((0, 30), (30, 60), (60, 90), (90, 180))
+#: |yaw| bins of real close-up data sets (AFLW2000-3D protocol: all |angles| ≤ 99°)
+REAL_YAW_BINS: tuple[tuple[float, float], ...] = ((0, 30), (30, 60), (60, 99))
 ANGLES = ("yaw", "pitch", "roll")
 SPARSE_FRACTIONS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 
 
-def angle_errors(pred: NDArray[np.floating], target: NDArray[np.floating]) -> NDArray[np.float64]:
-    """Absolute errors ``(n, 3)`` in degrees, yaw wrapped."""
+def signed_errors(pred: NDArray[np.floating], target: NDArray[np.floating]) -> NDArray[np.float64]:
+    """Signed errors ``pred − target`` ``(n, 3)`` in degrees, yaw wrapped into [−180, 180)."""
     d = np.asarray(pred, np.float64) - np.asarray(target, np.float64)
     d[:, 0] = np.mod(d[:, 0] + 180.0, 360.0) - 180.0
-    return np.abs(d)
+    return d
+
+
+def angle_errors(pred: NDArray[np.floating], target: NDArray[np.floating]) -> NDArray[np.float64]:
+    """Absolute errors ``(n, 3)`` in degrees, yaw wrapped."""
+    return np.abs(signed_errors(pred, target))
 
 
 def sparsification(
@@ -103,6 +121,11 @@ def uncertainty_metrics(err: NDArray[np.floating], sigma: NDArray[np.floating]) 
     return out
 
 
+def _cell(text: str) -> str:
+    """Text for a markdown table cell (``|`` escaped, as in the group names ``|yaw| 0–30``)."""
+    return text.replace("|", "\\|")
+
+
 @dataclass
 class EvalResult:
     """Per-sample errors and groupings of one evaluation, plus summary tables."""
@@ -115,6 +138,10 @@ class EvalResult:
     baseline_error: NDArray[np.float64] | None = None  # (n, 3), NaN where baseline failed
     groups: dict[str, dict[str, NDArray[np.bool_]]] = field(default_factory=dict)
     info: dict[str, Any] = field(default_factory=dict)
+    signed_error: NDArray[np.float64] | None = None  # (n, 3) prediction − label, NaN if invalid
+    baseline_signed_error: NDArray[np.float64] | None = None
+    #: group label → (found, total): share of images where the detector found the face
+    detection: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     # ------------------------------------------------------------------ numbers
     def mae(self, mask: NDArray[np.bool_] | None = None, baseline: bool = False) -> NDArray:
@@ -130,33 +157,49 @@ class EvalResult:
         v = err[m].mean(axis=0)
         return np.append(v, v.mean())
 
+    def bias(self, mask: NDArray[np.bool_] | None = None, baseline: bool = False) -> NDArray:
+        """Mean signed error (yaw, pitch, roll) = prediction − label over the valid people in
+        ``mask``; NaN where no signed errors were kept."""
+        err = self.baseline_signed_error if baseline else self.signed_error
+        if err is None:
+            return np.full(3, np.nan)
+        m = np.isfinite(err).all(axis=1)
+        if mask is not None:
+            m &= mask
+        return err[m].mean(axis=0) if m.any() else np.full(3, np.nan)
+
+    def _figures(self, mask: NDArray[np.bool_] | None, ok: NDArray[np.bool_]) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "n": int(ok.sum() if mask is None else (mask & ok).sum()),
+            "mae": self.mae(mask).tolist(),
+        }
+        if self.signed_error is not None:
+            out["bias"] = self.bias(mask).tolist()
+        if self.baseline_error is not None:
+            out["baseline_mae"] = self.mae(mask, baseline=True).tolist()
+            if self.baseline_signed_error is not None:
+                out["baseline_bias"] = self.bias(mask, baseline=True).tolist()
+        return out
+
     def summary(self) -> dict[str, Any]:
         """All figures as a JSON-ready dict."""
         ok = self.valid & np.isfinite(self.error).all(axis=1)
-        res: dict[str, Any] = {
-            "name": self.name,
-            "n": len(self.valid),
-            "valid": int(ok.sum()),
-            "mae": self.mae().tolist(),
-            "info": self.info,
-        }
+        res: dict[str, Any] = {"name": self.name, "n": len(self.valid), "valid": int(ok.sum())}
+        overall = self._figures(None, ok)
+        del overall["n"]
+        res.update(overall)
+        res["info"] = self.info
         if self.baseline_error is not None:
-            res["baseline_mae"] = self.mae(baseline=True).tolist()
             res["baseline_valid"] = int(np.isfinite(self.baseline_error).all(axis=1).sum())
-        res["groups"] = {}
-        for gname, masks in self.groups.items():
-            res["groups"][gname] = {
-                label: {
-                    "n": int((m & ok).sum()),
-                    "mae": self.mae(m).tolist(),
-                    **(
-                        {"baseline_mae": self.mae(m, baseline=True).tolist()}
-                        if self.baseline_error is not None
-                        else {}
-                    ),
-                }
-                for label, m in masks.items()
+        if self.detection:
+            res["detection"] = {
+                label: {"found": f, "n": t, "share": f / t if t else float("nan")}
+                for label, (f, t) in self.detection.items()
             }
+        res["groups"] = {
+            gname: {label: self._figures(m, ok) for label, m in masks.items()}
+            for gname, masks in self.groups.items()
+        }
         res["uncertainty"] = uncertainty_metrics(self.error[ok], self.sigma[ok])
         return res
 
@@ -185,11 +228,45 @@ class EvalResult:
                 text += " " + " | ".join(b) + " |"
             return text
 
+        if s.get("detection"):
+            lines += ["## Detected (face found by the detector)", ""]
+            lines += ["| group | found | of | share |", "|---|---|---|---|"]
+            for label, d in s["detection"].items():
+                lines.append(
+                    f"| {_cell(label)} | {d['found']} | {d['n']} | {100 * d['share']:.1f} % |"
+                )
+            lines.append("")
         lines += ["## MAE (degrees; yaw error wrapped)", "", head, sep]
         lines.append(row("all", s["valid"], s["mae"], s.get("baseline_mae")))
         for gname, table in s["groups"].items():
             for label, g in table.items():
-                lines.append(row(f"{gname} {label}", g["n"], g["mae"], g.get("baseline_mae")))
+                lines.append(
+                    row(_cell(f"{gname} {label}"), g["n"], g["mae"], g.get("baseline_mae"))
+                )
+        if "bias" in s:
+            bhead = "| group | n | yaw | pitch | roll |"
+            bsep = "|---|---|---|---|---|"
+            if "baseline_bias" in s:
+                bhead += " PnP yaw | PnP pitch | PnP roll |"
+                bsep += "---|---|---|"
+            lines += [
+                "",
+                "## Signed bias (mean of prediction − label, degrees)",
+                "",
+                bhead,
+                bsep,
+            ]
+
+            def brow(label: str, g: dict[str, Any]) -> str:
+                text = f"| {label} | {g['n']} | " + " | ".join(f"{v:+.2f}" for v in g["bias"])
+                if "baseline_bias" in g:
+                    text += " | " + " | ".join(f"{v:+.2f}" for v in g["baseline_bias"])
+                return text + " |"
+
+            lines.append(brow("all", {**s, "n": s["valid"]}))
+            for gname in ("|yaw|", "|yaw|≤90"):
+                for label, g in s["groups"].get(gname, {}).items():
+                    lines.append(brow(_cell(f"{gname} {label}"), g))
         u = s["uncertainty"]
         lines += [
             "",
@@ -283,12 +360,15 @@ def plot_calibration(result: EvalResult, path: str | Path, bins: int = 12) -> Pa
 
 
 # ---------------------------------------------------------------------------- running
-def _yaw_groups(angles: NDArray[np.floating]) -> dict[str, NDArray[np.bool_]]:
+def _yaw_groups(
+    angles: NDArray[np.floating], bins: Sequence[tuple[float, float]] = YAW_BINS
+) -> dict[str, NDArray[np.bool_]]:
+    """|yaw| bin masks ``lo ≤ |yaw| < hi``; the last bin includes its upper end."""
     a = np.abs(np.asarray(angles, np.float64)[:, 0])
     groups = {}
-    for lo, hi in YAW_BINS:
-        m = (a >= lo) & ((a < hi) if hi < 180 else (a <= hi))
-        groups[f"{lo}–{hi}"] = m
+    for i, (lo, hi) in enumerate(bins):
+        m = (a >= lo) & ((a < hi) if i < len(bins) - 1 else (a <= hi))
+        groups[f"{lo:g}–{hi:g}"] = m
     return groups
 
 
@@ -297,11 +377,12 @@ def run_baseline(
     image_size: NDArray[np.integer] | None,
     detector: NDArray[np.integer] | None = None,
     detector_names: Sequence[str] = (),
+    head: str = "blazeface",
 ) -> NDArray[np.float64]:
     """Angles ``(n, 3)`` from :func:`hhpnet.baseline.solve_pnp` (NaN where it fails).
 
     Each detector profile is fitted to its own mean head (keypoint placement); without profile
-    information the BlazeFace placement is used. Without image sizes the image is taken as
+    information the placement ``head`` is used. Without image sizes the image is taken as
     the keypoints' bounding box doubled (focal length = that width).
     """
     from hhpnet.baseline import solve_pnp
@@ -315,7 +396,7 @@ def run_baseline(
     sizes = np.broadcast_to(np.asarray(image_size), (n, 2))
     out = np.full((n, 3), np.nan)
     if detector is None or not len(detector_names):
-        groups = [("blazeface", np.ones(n, bool))]
+        groups = [(head, np.ones(n, bool))]
     else:
         groups = [(name, np.asarray(detector) == i) for i, name in enumerate(detector_names)]
     for head, mask in groups:
@@ -348,18 +429,27 @@ def evaluate(
     detector_names: Sequence[str] = (),
     baseline: bool = True,
     info: dict[str, Any] | None = None,
+    yaw_bins: Sequence[tuple[float, float]] = YAW_BINS,
+    baseline_head: str = "blazeface",
 ) -> EvalResult:
-    """Evaluate ``model`` (anything with ``predict``) on keypoints with ground-truth angles."""
+    """Evaluate ``model`` (anything with ``predict``) on keypoints with ground-truth angles.
+
+    ``baseline_head``: the solvePnP mean head (detector placement) when ``detector`` is not
+    given.
+    """
     kp = np.asarray(keypoints, np.float32)
     ang = np.asarray(angles, np.float32)
     out = model.predict(kp)
-    err = angle_errors(out.angles, ang)
-    err[~out.valid] = np.nan
-    base = None
+    signed = signed_errors(out.angles, ang)
+    signed[~np.asarray(out.valid, bool)] = np.nan
+    err = np.abs(signed)
+    base = base_signed = None
     if baseline:
-        base = angle_errors(run_baseline(kp, image_size, detector, detector_names), ang)
+        fitted = run_baseline(kp, image_size, detector, detector_names, head=baseline_head)
+        base_signed = signed_errors(fitted, ang)
+        base = np.abs(base_signed)
     missing = (kp[..., 2] <= 0).sum(axis=1)
-    groups: dict[str, dict[str, NDArray[np.bool_]]] = {"|yaw|": _yaw_groups(ang)}
+    groups: dict[str, dict[str, NDArray[np.bool_]]] = {"|yaw|": _yaw_groups(ang, yaw_bins)}
     groups["missing"] = {str(k): missing == k for k in range(4) if (missing == k).any()}
     if detector is not None and len(detector_names):
         det = np.asarray(detector)
@@ -380,6 +470,8 @@ def evaluate(
         baseline_error=base,
         groups=groups,
         info=dict(info or {}),
+        signed_error=signed,
+        baseline_signed_error=base_signed,
     )
 
 
@@ -462,3 +554,121 @@ def evaluate_dataset(
         baseline=baseline,
         info=details,
     )
+
+
+def evaluate_keypoint_set(
+    model: Any,
+    kset: Any,
+    *,
+    folds: Sequence[int] | None = None,
+    k: int = 5,
+    fold_seed: int = 0,
+    baseline: bool = True,
+    info: dict[str, Any] | None = None,
+) -> EvalResult:
+    """Evaluate on real detector keypoints with labels (:class:`hhpnet.datasets.KeypointSet`).
+
+    The keypoints go through what :class:`hhpnet.HeadPoseEstimator` does before the model
+    (:func:`hhpnet.keypoints.drop_implausible_points` with the image size); photos where the
+    detector found nothing are counted in the detection table and left out of the errors. The
+    solvePnP baseline uses the mean head of the source's detector profile and the photo's size.
+    ``folds``: keep only the rows whose :func:`hhpnet.datasets.fold_ids` (``k``, ``fold_seed``,
+    stratified by |yaw|, taken on all rows of the set) are in this list.
+    """
+    from hhpnet.keypoints import drop_implausible_points
+
+    select = np.ones(len(kset), bool)
+    fold_text = ""
+    if folds is not None:
+        wanted = sorted({int(f) for f in folds})
+        if not wanted or wanted[0] < 0 or wanted[-1] >= k:
+            raise InputError(f"folds must be among 0 … {k - 1}; got {list(folds)}")
+        select = np.isin(kset.folds(k, fold_seed), wanted)
+        fold_text = f", folds {','.join(map(str, wanted))} of {k} (seed {fold_seed})"
+    chosen = kset.subset(select)
+    found = np.asarray(chosen.found, bool)
+    if not found.any():
+        raise InputError(f"{kset.name}: the detector found no face in the {len(chosen)} rows")
+    detection = {"all": (int(found.sum()), len(found))}
+    for label, m in _yaw_groups(chosen.angles, REAL_YAW_BINS).items():
+        detection[f"|yaw| {label}"] = (int((m & found).sum()), int(m.sum()))
+    sub = chosen.subset(found)
+    kp = np.array(sub.keypoints, np.float32)
+    dropped = 0
+    for size in np.unique(sub.image_size, axis=0):
+        rows = (sub.image_size == size).all(axis=1)
+        kp[rows], count = drop_implausible_points(kp[rows], (int(size[0]), int(size[1])))
+        dropped += int(count.sum())
+    details = {
+        "data": f"{kset.name}: {len(kset)} photos{fold_text}; face found in {int(found.sum())} "
+        f"of {len(chosen)} ({100 * found.mean():.1f} %)",
+        "keypoints": f"{kset.source} (detector profile {kset.profile}); "
+        f"{dropped} implausible point(s) dropped",
+        "model": getattr(model, "name", "?"),
+    }
+    details.update(info or {})
+    result = evaluate(
+        model,
+        kp,
+        sub.angles,
+        name=f"{getattr(model, 'name', 'model')} on {kset.name}",
+        image_size=sub.image_size,
+        baseline=baseline,
+        info=details,
+        yaw_bins=REAL_YAW_BINS,
+        baseline_head=kset.profile,
+    )
+    result.detection = detection
+    return result
+
+
+def headline(result: EvalResult, baseline: bool = False) -> dict[str, Any]:
+    """The compact figures of one result: n, MAE (yaw, pitch, roll, mean), mean MAE per |yaw|
+    bin, signed bias, and (model only) 1σ coverage and Spearman(σ, |error|) per angle."""
+    err = result.baseline_error if baseline else result.error
+    if err is None:
+        raise InputError(f"{result.name}: no baseline errors (evaluated without the baseline)")
+    ok = np.isfinite(err).all(axis=1)
+    if not baseline:
+        ok &= result.valid
+    out: dict[str, Any] = {
+        "n": int(ok.sum()),
+        "mae": result.mae(baseline=baseline).tolist(),
+        "bins": {
+            label: float(result.mae(m, baseline=baseline)[3])
+            for label, m in result.groups.get("|yaw|", {}).items()
+        },
+        "bias": result.bias(baseline=baseline).tolist(),
+    }
+    if not baseline:
+        u = uncertainty_metrics(result.error[ok], result.sigma[ok])
+        out["within_1sigma"] = [u[a]["within_1sigma"] for a in ANGLES]
+        out["spearman"] = [u[a]["spearman"] for a in ANGLES]
+    return out
+
+
+def comparison_table(rows: Sequence[tuple[str, EvalResult, bool]]) -> str:
+    """A markdown table with one line per ``(label, result, baseline)``: the :func:`headline`
+    figures of the model (``baseline`` False) or of its solvePnP baseline (True)."""
+    if not rows:
+        return ""
+    figures = [(label, headline(res, base)) for label, res, base in rows]
+    bins = list(figures[0][1]["bins"])
+    head = (
+        "| method | n | **mean** | yaw | pitch | roll | "
+        + " | ".join(_cell(f"|yaw| {b}") for b in bins)
+        + " | bias yaw / pitch / roll | 1σ cover y / p / r | Spearman y / p / r |"
+    )
+    lines = [head, "|---" * (9 + len(bins)) + "|"]
+    for label, f in figures:
+        mae = f["mae"]
+        cells = [label, str(f["n"]), f"**{mae[3]:.2f}**", *(f"{v:.2f}" for v in mae[:3])]
+        cells += [f"{f['bins'].get(b, float('nan')):.2f}" for b in bins]
+        cells.append(" / ".join(f"{v:+.1f}" for v in f["bias"]))
+        if "within_1sigma" in f:
+            cells.append(" / ".join(f"{100 * v:.0f} %" for v in f["within_1sigma"]))
+            cells.append(" / ".join(f"{v:.2f}" for v in f["spearman"]))
+        else:
+            cells += ["—", "—"]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"

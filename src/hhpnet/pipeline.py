@@ -57,6 +57,7 @@ CSV_COLUMNS: tuple[str, ...] = (
     "sigma_pitch",
     "sigma_roll",
     "score",
+    "detector",
     "x1",
     "y1",
     "x2",
@@ -114,7 +115,9 @@ class Poses:
     confidence; ``yaw``/``pitch``/``roll`` (N,) degrees (NaN when invalid); ``sigma`` (N, 3)
     degrees (inf when invalid); ``valid`` (N,) bool; ``centroid`` (N, 2) pixels (mean of the
     present keypoints); ``head_size`` (N,) pixels (largest distance between two present points);
-    ``image_size`` (width, height) pixels or None; ``source``: file name or None.
+    ``image_size`` (width, height) pixels or None; ``source``: file name or None;
+    ``detector`` (N,) str: the detector whose keypoints each person has (``"blazeface"``,
+    ``"movenet"``, ...; ``""`` for keypoints given by the caller).
     """
 
     boxes: F32
@@ -129,10 +132,26 @@ class Poses:
     head_size: F32
     image_size: tuple[int, int] | None = None
     source: str | None = None
+    detector: Any = None
 
     def __post_init__(self) -> None:
         n = len(self.keypoints)
-        for name in ("boxes", "scores", "yaw", "pitch", "roll", "sigma", "valid", "centroid"):
+        if self.detector is None or isinstance(self.detector, str):
+            self.detector = np.full(n, self.detector or "", dtype=object)
+        else:
+            self.detector = np.asarray(self.detector, dtype=object).reshape(-1)
+        names = (
+            "boxes",
+            "scores",
+            "yaw",
+            "pitch",
+            "roll",
+            "sigma",
+            "valid",
+            "centroid",
+            "detector",
+        )
+        for name in names:
             if len(getattr(self, name)) != n:
                 raise ValueError(f"Poses: {name} has {len(getattr(self, name))} rows, expected {n}")
 
@@ -186,6 +205,7 @@ class Poses:
             head_size=head_size(kp),
             image_size=(int(width), int(height)) if width and height else None,
             source=record.get("source"),
+            detector=[p.get("detector") or "" for p in people],
         )
 
     # ----------------------------------------------------------------- container protocol
@@ -212,6 +232,7 @@ class Poses:
             head_size=self.head_size[index],
             image_size=self.image_size,
             source=self.source,
+            detector=self.detector[index],
         )
 
     def __repr__(self) -> str:
@@ -235,6 +256,7 @@ class Poses:
                 {
                     "box": [_num(v, 2) for v in self.boxes[i]],
                     "score": _num(self.scores[i], 4),
+                    "detector": self.detector[i] or None,
                     "keypoints": [
                         [_num(x, 2), _num(y, 2), _num(c, 4)] for x, y, c in self.keypoints[i]
                     ],
@@ -268,6 +290,7 @@ class Poses:
             for k, a in enumerate(ANGLES):
                 row[f"sigma_{a}"] = _num(self.sigma[i, k], 3)
             row["score"] = _num(self.scores[i], 4)
+            row["detector"] = self.detector[i]
             for k, b in enumerate(("x1", "y1", "x2", "y2")):
                 row[b] = _num(self.boxes[i, k], 2)
             row["centroid_x"] = _num(self.centroid[i, 0], 2)
@@ -383,6 +406,7 @@ class HeadPoseEstimator:
             np.asarray(dets.scores, np.float32).reshape(-1),
             (int(w), int(h)),
             source,
+            getattr(dets, "detector", None),
         )
 
     def from_keypoints(
@@ -434,6 +458,7 @@ class HeadPoseEstimator:
         scores: F32 | None,
         image_size: tuple[int, int] | None,
         source: str | None,
+        detector: Any = None,
     ) -> Poses:
         kp = validate_keypoints(keypoints)
         n = len(kp)
@@ -463,6 +488,7 @@ class HeadPoseEstimator:
             head_size=head_size(kp),
             image_size=image_size,
             source=source,
+            detector=detector if isinstance(detector, str) or _has_rows(detector, n) else None,
         )
 
 
@@ -473,6 +499,14 @@ def _rows(values: Any, width: int, name: str) -> F32:
     except (ValueError, TypeError) as exc:
         msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise InputError(f"{name}: not a numeric array of {width} column(s) ({msg})") from None
+
+
+def _has_rows(values: Any, n: int) -> bool:
+    """``values`` is a sequence of ``n`` items (per-person data)."""
+    try:
+        return len(values) == n
+    except TypeError:
+        return False
 
 
 def _is_array_like(obj: Any) -> bool:

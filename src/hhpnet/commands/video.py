@@ -66,7 +66,9 @@ def register(app: typer.Typer) -> None:
             ),
         ],
         model: Annotated[str, typer.Option(help="Model name or .safetensors path.")] = "hhpnet-1.0",
-        detector: Annotated[str, typer.Option(help="Keypoint detector.")] = "blazeface",
+        detector: Annotated[
+            str, typer.Option(help="Keypoint detector: blazeface, blazepose, movenet, auto.")
+        ] = "blazeface",
         kpt_thr: Annotated[float, typer.Option(help="Keypoints below it are missing.")] = 0.0,
         interact: Annotated[
             bool, typer.Option("--interact/--no-interact", help="Who looks at whom per frame.")

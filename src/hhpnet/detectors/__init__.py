@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 __all__ = ["DETECTORS", "Detections", "Detector", "create_detector"]
 
 #: Names accepted by :func:`create_detector`; the first is the default.
-DETECTORS: tuple[str, ...] = ("blazeface", "blazepose")
+DETECTORS: tuple[str, ...] = ("blazeface", "blazepose", "movenet", "auto")
 
 
 def __getattr__(name: str) -> Any:
@@ -43,6 +43,10 @@ def create_detector(name: str = "blazeface", **options: Any) -> Detector:
         from hhpnet.detectors.blazeface import BlazeFaceDetector as cls
     elif key == "blazepose":
         from hhpnet.detectors.blazepose import BlazePoseDetector as cls  # type: ignore[assignment]
+    elif key == "movenet":
+        from hhpnet.detectors.movenet import MoveNetDetector as cls  # type: ignore[assignment]
+    elif key == "auto":
+        from hhpnet.detectors.fused import FusedDetector as cls  # type: ignore[assignment]
     else:
         raise InputError(f"unknown detector {name!r}; choose one of {', '.join(DETECTORS)}")
     try:

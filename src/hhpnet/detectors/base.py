@@ -49,12 +49,15 @@ class Detections:
 
     ``boxes`` (N, 4) float32 x1, y1, x2, y2 in pixels; ``keypoints`` (N, 5, 3) float32 x, y in
     pixels and a confidence in [0, 1] (0 = missing, then x = y = 0), order nose, left eye, right
-    eye, left ear, right ear; ``scores`` (N,) float32 detection scores in [0, 1].
+    eye, left ear, right ear; ``scores`` (N,) float32 detection scores in [0, 1];
+    ``detector`` (N,) str: the name of the detector whose keypoints each person carries
+    (e.g. ``"blazeface"``, ``"movenet"``; a single string is repeated, None gives ``""``).
     """
 
     boxes: F32
     keypoints: F32
     scores: F32
+    detector: Any = None
 
     def __post_init__(self) -> None:
         self.boxes = np.asarray(self.boxes, dtype=np.float32).reshape(-1, 4)
@@ -66,12 +69,30 @@ class Detections:
                 f"Detections: {n} boxes, {len(self.keypoints)} keypoint sets and "
                 f"{len(self.scores)} scores; expected the same count"
             )
+        if self.detector is None or isinstance(self.detector, str):
+            self.detector = np.full(n, self.detector or "", dtype=object)
+        else:
+            self.detector = np.asarray(self.detector, dtype=object).reshape(-1)
+            if len(self.detector) != n:
+                raise ValueError(f"Detections: {len(self.detector)} detector names for {n} people")
 
     @classmethod
     def empty(cls) -> Detections:
         """No detection."""
         return cls(
             np.zeros((0, 4), np.float32), np.zeros((0, 5, 3), np.float32), np.zeros(0, np.float32)
+        )
+
+    @classmethod
+    def concatenate(cls, parts: Sequence[Detections]) -> Detections:
+        """The people of several results, in order."""
+        if not parts:
+            return cls.empty()
+        return cls(
+            np.concatenate([p.boxes for p in parts]),
+            np.concatenate([p.keypoints for p in parts]),
+            np.concatenate([p.scores for p in parts]),
+            np.concatenate([p.detector for p in parts]),
         )
 
     def __len__(self) -> int:
@@ -81,7 +102,9 @@ class Detections:
         """Select people with an int, a slice, an index array or a boolean mask."""
         if isinstance(index, (int, np.integer)):
             index = [int(index)]
-        return Detections(self.boxes[index], self.keypoints[index], self.scores[index])
+        return Detections(
+            self.boxes[index], self.keypoints[index], self.scores[index], self.detector[index]
+        )
 
     def is_empty(self) -> bool:
         return len(self) == 0
@@ -333,15 +356,16 @@ class _Slot:
         self.input = interpreter.get_input_details()[0]
         self.outputs = interpreter.get_output_details()
         self.batch = int(self.input["shape"][0])
+        self.dtype = self.input["dtype"]  # float32 for BlazeFace/BlazePose, int32 for MoveNet
 
-    def run(self, x: NDArray[np.float32]) -> list[NDArray[np.float32]]:
+    def run(self, x: NDArray[Any]) -> list[NDArray[np.float32]]:
         b = len(x)
         if b != self.batch:
             self.interpreter.resize_tensor_input(self.input["index"], list(x.shape))
             self.interpreter.allocate_tensors()
             self.outputs = self.interpreter.get_output_details()
             self.batch = b
-        self.interpreter.set_tensor(self.input["index"], np.ascontiguousarray(x, np.float32))
+        self.interpreter.set_tensor(self.input["index"], np.ascontiguousarray(x, self.dtype))
         self.interpreter.invoke()
         outs = []
         for d in self.outputs:
@@ -351,7 +375,8 @@ class _Slot:
 
 
 class BatchRunner:
-    """Runs a TFLite model on batches of (B, S, S, 3) float32 inputs, resizing only when needed.
+    """Runs a TFLite model on batches of (B, S, S, 3) inputs (cast to the model's input dtype),
+    resizing only when needed.
 
     Safe to share between threads: a TFLite interpreter holds its input and output tensors, so
     two threads must never use one at the same time (one thread's ``set_tensor`` would feed the
@@ -369,7 +394,7 @@ class BatchRunner:
         self._idle: list[_Slot] = [_Slot(factory())]
         self.created = 1  # interpreters made so far (the pool's size)
 
-    def __call__(self, x: NDArray[np.float32]) -> list[NDArray[np.float32]]:
+    def __call__(self, x: NDArray[Any]) -> list[NDArray[np.float32]]:
         """Outputs in the model's order, each reshaped to a leading batch dimension."""
         with self._lock:
             slot = self._idle.pop() if self._idle else None

@@ -210,4 +210,6 @@ class BlazeFaceDetector(Detector):
     ) -> Detections:
         xy = kps6[:, BLAZEFACE_TO_HHPNET]
         conf = blazeface_confidence(xy, scores)
-        return Detections(boxes, np.concatenate([xy, conf[..., None]], axis=-1), scores)
+        return Detections(
+            boxes, np.concatenate([xy, conf[..., None]], axis=-1), scores, "blazeface"
+        )

@@ -166,7 +166,7 @@ class BlazePoseDetector(Detector):
         if self.box == "keypoints":
             boxes = head_boxes(xy)
         keep = presence >= self.presence_threshold
-        return Detections(boxes[keep], kps[keep], scores[keep])
+        return Detections(boxes[keep], kps[keep], scores[keep], "blazepose")
 
 
 def head_boxes(xy: NDArray[np.floating], factor: float = 1.2) -> NDArray[np.float32]:

