@@ -49,7 +49,8 @@ from hhpnet.keypoints import (
 )
 from hhpnet.model import load_model
 
-pytestmark = pytest.mark.fuzz
+# numpy's overflow / invalid-value warnings would reach users' stderr: they are failures here
+pytestmark = [pytest.mark.fuzz, pytest.mark.filterwarnings("error::RuntimeWarning")]
 
 MODEL = load_model("hhpnet-1.0")
 EST = HeadPoseEstimator(MODEL, detector=None)

@@ -216,7 +216,8 @@ def to_hhpnet(
     elif sel.shape[2] == 4:
         c = sel[..., 3]
     else:
-        c = sel[..., 3] * sel[..., 4]
+        with np.errstate(invalid="ignore"):  # inf × 0 → NaN: missing
+            c = sel[..., 3] * sel[..., 4]
     c = _confidence(c, f"layout {lay.name!r}")
     if normalized if normalized is not None else lay.normalized:
         w, h = _image_wh(image_size)

@@ -748,19 +748,24 @@ def analyze(poses: Any, method: str = "hhpnet", **params: Any) -> Interaction:
     depth_full = np.full(n, np.nan)
     if len(keep) >= 2:
         ix = np.ix_(keep, keep)
-        if isinstance(prm, HhpnetParams):
-            sc = _hhpnet(
-                yaw[keep],
-                pitch[keep],
-                sigma[keep],
-                cen[keep],
-                hs[keep],
-                present[keep],
-                image_size,
-                prm,
-            )
-        else:
-            sc = _paper(yaw[keep], pitch[keep], sigma[keep], cen[keep], prm, method == "paper-v1")
+        # absurd but finite inputs (a head size of 1e-300 px) overflow to inf / NaN on the way;
+        # the probabilities are sanitised, so no warning reaches the caller
+        with np.errstate(over="ignore", invalid="ignore"):
+            if isinstance(prm, HhpnetParams):
+                sc = _hhpnet(
+                    yaw[keep],
+                    pitch[keep],
+                    sigma[keep],
+                    cen[keep],
+                    hs[keep],
+                    present[keep],
+                    image_size,
+                    prm,
+                )
+            else:
+                sc = _paper(
+                    yaw[keep], pitch[keep], sigma[keep], cen[keep], prm, method == "paper-v1"
+                )
         att[ix], mat[ix], conv[ix] = sc.attention, sc.matrix, sc.converge
         if sc.depth is not None:
             depth_full[keep] = sc.depth

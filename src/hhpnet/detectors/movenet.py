@@ -225,7 +225,7 @@ class MoveNetDetector(Detector):
         self.max_people = max_people
         self.num_threads = int(num_threads)
         # one interpreter per concurrent call (base.BatchRunner): threads never wait for each other
-        self._run = BatchRunner(partial(load_interpreter, MODEL_FILE, self.num_threads))
+        self._run = BatchRunner(partial(load_interpreter, MODEL_FILE), self.num_threads)
 
     def __repr__(self) -> str:
         scales = "auto" if self.auto_tile else self.scales
