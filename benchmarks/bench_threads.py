@@ -56,7 +56,8 @@ def make(variant: str) -> HeadPoseEstimator:
 
 
 def run(est: HeadPoseEstimator, data: bytes, n_images: int, n_threads: int, ref: dict) -> tuple:
-    """Analyse ``n_images`` images spread over ``n_threads`` threads; (images/s, bad results)."""
+    """Analyse ``n_images`` images spread over ``n_threads`` threads; (images/s, CPU ms per
+    image of the whole process, bad results)."""
     bad: list[str] = []
     per = [n_images // n_threads + (k < n_images % n_threads) for k in range(n_threads)]
     barrier = threading.Barrier(n_threads + 1)
@@ -74,16 +75,17 @@ def run(est: HeadPoseEstimator, data: bytes, n_images: int, n_threads: int, ref:
     for w in workers:
         w.start()
     barrier.wait()
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     for w in workers:
         w.join()
-    return n_images / (time.perf_counter() - t0), bad
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    return n_images / wall, 1e3 * cpu / n_images, bad
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--images", type=int, default=160, help="images per measurement")
-    ap.add_argument("--rounds", type=int, default=5, help="interleaved rounds")
+    ap.add_argument("--images", type=int, default=80, help="images per measurement")
+    ap.add_argument("--rounds", type=int, default=15, help="interleaved rounds")
     ap.add_argument("--threads", type=int, default=4)
     args = ap.parse_args()
     data = EXAMPLE.read_bytes()
@@ -97,20 +99,27 @@ def main() -> None:
         variants[v] = lambda est=est, threads=threads: run(est, data, args.images, threads, ref)
         variants[v]()  # warm-up: interpreters created, buffers allocated
     rates: dict[str, list[float]] = {v: [] for v in variants}
+    cpu: dict[str, list[float]] = {v: [] for v in variants}
     problems: dict[str, list[str]] = {v: [] for v in variants}
     for _ in range(args.rounds):
         for v, fn in variants.items():
-            rate, bad = fn()
+            rate, ms, bad = fn()
             rates[v].append(rate)
+            cpu[v].append(ms)
             problems[v] += bad
-    base = statistics.median(rates["1 thread"])
+    base = rates["1 thread"]
     print(f"{args.images} images per measurement, {args.rounds} interleaved rounds, {EXAMPLE.name}")
-    print("| variant | images/s, median [min–max] | × 1 thread | wrong / failed calls |")
-    print("|---|---|---|---|")
+    print(
+        "| variant | images/s, median [min–max] | × 1 thread, median of the rounds' ratios "
+        "[min–max] | CPU ms / image | wrong / failed calls |"
+    )
+    print("|---|---|---|---|---|")
     for v, r in rates.items():
-        med = statistics.median(r)
+        ratio = [a / b for a, b in zip(r, base, strict=True)]
         print(
-            f"| {v} | {med:.1f} [{min(r):.1f}–{max(r):.1f}] | {med / base:.2f} "
+            f"| {v} | {statistics.median(r):.1f} [{min(r):.1f}–{max(r):.1f}] "
+            f"| {statistics.median(ratio):.2f} [{min(ratio):.2f}–{max(ratio):.2f}] "
+            f"| {statistics.median(cpu[v]):.2f} "
             f"| {len(problems[v])} of {args.images * args.rounds} |"
         )
         for p in sorted(set(problems[v]))[:3]:
