@@ -51,7 +51,7 @@ def test_shared_estimator_gives_single_thread_results_in_four_threads():
     assert len(results) == 4 * 6 * len(data)
     for j, got in results:
         assert got == expected[j]  # never another image's people, never a different number
-    assert est.detector._run.created <= 4  # at most one interpreter per concurrent call
+    assert est.detector._run.created <= 5  # the main one + at most one per concurrent call
 
 
 def test_fresh_estimator_loads_its_models_once_under_concurrent_first_calls():

@@ -386,15 +386,16 @@ class BatchRunner:
 
     Safe to share between threads: a TFLite interpreter holds its input and output tensors, so
     two threads must never use one at the same time (one thread's ``set_tensor`` would feed the
-    other's ``invoke``, or raise). Each call borrows an idle interpreter from a pool and returns
-    it afterwards; when all are busy (concurrent calls) a new one is made — so the pool grows to
-    the largest number of simultaneous calls and no call waits for another.
+    other's ``invoke``, or raise). Each call borrows an idle interpreter and returns it
+    afterwards; no call ever waits for another.
 
-    ``factory(n)`` makes an interpreter with ``n`` threads. The first one (made here, so a
-    broken model file fails at construction) gets ``num_threads``; the extra ones get
-    :attr:`extra_threads` (1): concurrent calls already keep the cores busy, and a second
-    TFLite thread costs ~60 % more CPU per call for BlazeFace (8.6 vs 5.2 ms measured). Thread
-    counts do not change the results (bit-identical, tested).
+    ``factory(n)`` makes an interpreter with ``n`` threads. The main one (made here, so a broken
+    model file fails at construction) has ``num_threads`` and serves calls that run alone — the
+    usual one-stream case, where TFLite's own threads cut the latency. Calls made while another
+    one is running get an interpreter with :attr:`extra_threads` (1) from a second pool that
+    grows to the largest number of simultaneous calls: the calls already keep the cores busy,
+    and a second TFLite thread costs ~60 % more CPU per call for BlazeFace (8.6 vs 5.2 ms,
+    measured). Thread counts do not change the results (bit-identical, tested).
     """
 
     #: threads of the interpreters made for concurrent calls
@@ -403,19 +404,33 @@ class BatchRunner:
     def __init__(self, factory: Callable[[int], Any], num_threads: int = 2) -> None:
         self._factory = factory
         self._lock = threading.Lock()
-        self._idle: list[_Slot] = [_Slot(factory(num_threads))]
-        self.created = 1  # interpreters made so far (the pool's size)
+        self._main: _Slot | None = _Slot(factory(num_threads))  # None while in use
+        self._main_slot = self._main
+        self._extras: list[_Slot] = []  # idle extra interpreters
+        self._busy = 0
+        self.created = 1  # interpreters made so far
 
     def __call__(self, x: NDArray[Any]) -> list[NDArray[np.float32]]:
         """Outputs in the model's order, each reshaped to a leading batch dimension."""
+        slot: _Slot | None
         with self._lock:
-            slot = self._idle.pop() if self._idle else None
-            if slot is None:
+            alone = self._busy == 0
+            self._busy += 1
+            if alone and self._main is not None:
+                slot, self._main = self._main, None
+            elif self._extras:
+                slot = self._extras.pop()
+            else:
+                slot = None
                 self.created += 1
-        if slot is None:
-            slot = _Slot(self._factory(self.extra_threads))
         try:
+            if slot is None:
+                slot = _Slot(self._factory(self.extra_threads))
             return slot.run(x)
         finally:
             with self._lock:
-                self._idle.append(slot)
+                self._busy -= 1
+                if slot is self._main_slot:
+                    self._main = slot
+                elif slot is not None:
+                    self._extras.append(slot)
