@@ -24,17 +24,25 @@ $(CORE): pyproject.toml
 
 setup: $(STAMP)
 
+# `pip install ".[extra]"` (without -e) in .venv replaces the editable install with a copy of
+# src/ that edits no longer reach: put the editable install back before testing.
+EDITABLE = $(BIN)/python -c "import hhpnet, os, sys; sys.exit(not os.path.realpath(hhpnet.__file__).startswith(os.path.realpath('src') + os.sep))" 2>/dev/null || $(BIN)/pip install -e ".[dev]"
+
 demo: $(CORE)
 	$(BIN)/hhpnet demo
 
+# the default suite: everything but the tests marked slow (`make test-all` runs those too)
 test: $(STAMP)
+	@$(EDITABLE)
 	$(BIN)/python -m pytest -m "not slow"
 
 test-all: $(STAMP)
+	@$(EDITABLE)
 	$(BIN)/python -m pytest
 
 # property-based tests with the large hypothesis profile (>= 10,000 examples per property)
 fuzz: $(STAMP)
+	@$(EDITABLE)
 	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest -m fuzz
 
 lint: $(STAMP)

@@ -2,9 +2,10 @@
 
     python benchmarks/noise_floor.py [MODEL ...]      # default: hhpnet-1.0
 
-"Noise-free" = the test set of ``hhpnet eval`` (same seed, poses, cameras, people, detector
-profiles, self-occlusion) with zero localisation noise, drop-outs, outliers and ear swaps: what
-is left is the ambiguity of five points under per-person anatomy and perspective.
+"Noise-free" = the test set of ``hhpnet eval`` (same seed, cameras, detector profiles and
+fitted detector shapes) with zero residual noise (the fitted detector scatter, face-to-face
+shape variation and label noise), drop-outs, outliers, ear swaps and no label spread along the
+gimbal ridge: what is left is the ambiguity of five points under perspective and head scale.
 """
 
 from __future__ import annotations
@@ -18,7 +19,13 @@ from hhpnet import synth
 from hhpnet.evaluate import TEST_SAMPLES, TEST_SEED, angle_errors
 
 NOISE_FREE = synth.SynthConfig(
-    noise_face=0.0, noise_ear=0.0, noise_px=0.0, dropout=0.0, outlier=0.0, ear_swap=0.0
+    noise_scale=0.0,
+    noise_px=0.0,
+    small_head_noise=0.0,
+    dropout=0.0,
+    outlier=0.0,
+    ear_swap=0.0,
+    ridge_scale=0.0,
 )
 
 

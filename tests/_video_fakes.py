@@ -48,6 +48,22 @@ def walking_scene(n: int = 30, width: int = 320, height: int = 240) -> list[np.n
     return frames
 
 
+def conversation_scene(n: int = 60, width: int = 320, height: int = 240) -> list[np.ndarray]:
+    """Two people side by side: A (left) turns to B in frames 10–39, B turns to A in 20–49
+    (one-way, mutual, one-way for the real interaction analysis); nobody in frames 52–54."""
+    frames = []
+    for k in range(n):
+        if 52 <= k < 55:
+            frames.append(draw_people(width, height, []))
+            continue
+        ta = 0.55 if 10 <= k < 40 else -0.3
+        tb = -0.55 if 20 <= k < 50 else 0.3
+        a = (80 + 0.5 * k, 120, ta)
+        b = (240 - 0.5 * k, 125, tb)
+        frames.append(draw_people(width, height, [a, b]))
+    return frames
+
+
 @dataclass
 class Dets:
     boxes: np.ndarray

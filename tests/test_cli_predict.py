@@ -126,10 +126,10 @@ def test_predict_stdout_and_keypoints_file(tmp_path: Path, model_file: str) -> N
     assert "expected shape (N, 25" in str(res.exception)
 
 
-def test_predict_missing_source_is_one_line(tmp_path: Path) -> None:
+def test_predict_missing_source_is_one_line_and_exit_1(tmp_path: Path) -> None:
     res = CliRunner().invoke(app, ["predict", str(tmp_path / "nope.jpg")])
-    assert isinstance(res.exception, InputError)
-    assert "no such file or folder" in str(res.exception)
+    assert res.exit_code == 1
+    assert res.output.count("no such file or folder") == 1
 
 
 def test_demo_writes_outputs(tmp_path: Path, model_file: str) -> None:
@@ -155,15 +155,16 @@ def test_main_prints_one_line_and_exits_2(tmp_path: Path) -> None:
     import subprocess
     import sys
 
+    (tmp_path / "a.png").write_bytes(b"not read: the model name is wrong")
     proc = subprocess.run(
-        [sys.executable, "-m", "hhpnet.cli", "predict", str(tmp_path / "missing.png")],
+        [sys.executable, "-m", "hhpnet.cli", "predict", str(tmp_path / "a.png"), "--model", "x"],
         capture_output=True,
         text=True,
         timeout=60,
     )
     assert proc.returncode == 2
     assert proc.stderr.strip().count("\n") == 0
-    assert proc.stderr.startswith("hhpnet: error: no such file or folder")
+    assert proc.stderr.startswith("hhpnet: error: ") and "x" in proc.stderr
 
 
 def test_predict_hands_videos_to_the_video_pipeline(tmp_path: Path, model_file: str) -> None:
@@ -184,7 +185,7 @@ def test_predict_hands_videos_to_the_video_pipeline(tmp_path: Path, model_file: 
         ],
     )
     assert res.exit_code == 0, res.output
-    lines = (tmp_path / "p.clip.jsonl").read_text().splitlines()
+    lines = (tmp_path / "p.jsonl").read_text().splitlines()  # one source: the named file
     assert len(lines) == 3  # one record per frame, written by hhpnet.video
 
 
@@ -213,7 +214,7 @@ def test_truncated_video_keeps_rows_and_exits_1(
     )
     assert res.exit_code == 1, res.output
     assert "truncated or corrupt" in res.output
-    lines = (tmp_path / "o.cut.jsonl").read_text().splitlines()
+    lines = (tmp_path / "o.jsonl").read_text().splitlines()
     assert 0 < len(lines) < 30  # what was decoded before the damage is kept
 
 

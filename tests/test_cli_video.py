@@ -81,7 +81,7 @@ def test_several_sources_get_their_own_files(clip, tmp_path, monkeypatch):
 
 
 def test_errors_and_exit_codes(clip, tmp_path, monkeypatch, capsys):
-    assert run([str(tmp_path / "nope.mp4")], monkeypatch) == 2
+    assert run([str(tmp_path / "nope.mp4")], monkeypatch) == 1  # an input failed
     assert "no such file" in capsys.readouterr().err
     assert run([clip, "--resume", "--no-progress"], monkeypatch) == 2
     assert "--csv" in capsys.readouterr().err

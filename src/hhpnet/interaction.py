@@ -11,7 +11,7 @@
        size, the heads' bounding box (padded by one head size) is taken as the central half of
        the image width, centred on the principal point.
     2. *Depth from apparent size*: the keypoint span a head would have at 1 mm distance·f is
-       computed from a mean 3-D head (``head_model``, :data:`hhpnet.synth.MEAN_HEAD_MM`) posed
+       computed from a mean 3-D head (``head_model``, :func:`hhpnet.synth.detector_shape`) posed
        with the person's yaw and pitch, over the keypoints actually present; depth
        ``Z = f · span_mm / head_size_px`` (mm, nominal: an adult head). ``depth="none"`` puts
        everybody at the same depth (image-plane positions, 3-D gaze).
@@ -107,7 +107,7 @@ class HhpnetParams:
     fov_deg: float = 65.0
     #: focal length in pixels (overrides fov_deg)
     focal_px: float | None = None
-    #: mean head of hhpnet.synth.MEAN_HEAD_MM used for the nominal keypoint span
+    #: detector whose fitted head (hhpnet.synth.detector_shape) gives the nominal keypoint span
     head_model: str = "blazeface"
     #: radius of a head as a target, mm
     head_radius_mm: float = 80.0
@@ -140,6 +140,37 @@ class PaperParams:
     converge_range: tuple[float, float] = (0.25, 1.5)
 
 
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
+
+
+def _typed_param(name: str, value: Any, default: Any) -> Any:
+    """``value`` of the type of the parameter's default (one-line InputError otherwise)."""
+    if isinstance(default, bool):
+        if not isinstance(value, (bool, np.bool_)):
+            raise InputError(f"{name} must be true or false, got {value!r}")
+        return bool(value)
+    if isinstance(default, str):
+        if not isinstance(value, str):
+            raise InputError(f"{name} must be a word, got {value!r}")
+        return value
+    if isinstance(default, tuple):
+        if not (
+            isinstance(value, tuple)
+            and len(value) == len(default)
+            and all(_is_number(v) and math.isfinite(v) for v in value)
+        ):
+            raise InputError(
+                f"{name} must be {len(default)} comma-separated numbers, got {value!r}"
+            )
+        return tuple(float(v) for v in value)
+    if value is None and default is None:
+        return None
+    if not (_is_number(value) and math.isfinite(value)):
+        raise InputError(f"{name} must be a finite number, got {value!r}")
+    return float(value)
+
+
 def _make_params(method: str, params: dict[str, Any]) -> HhpnetParams | PaperParams:
     cls: type[HhpnetParams] | type[PaperParams] = (
         HhpnetParams if method == "hhpnet" else PaperParams
@@ -156,9 +187,9 @@ def _make_params(method: str, params: dict[str, Any]) -> HhpnetParams | PaperPar
         kw["threshold"] = 0.5
     elif kw.get("threshold", 0.0) is None:
         del kw["threshold"]
-    defaults = cls()
-    for name, value in kw.items():
-        kw[name] = _checked_param(name, value, getattr(defaults, name))
+    for f in fields(cls):
+        if f.name in kw:
+            kw[f.name] = _typed_param(f.name, kw[f.name], f.default)
     p = cls(**kw)
     if not 0.0 < p.threshold <= 1.0:
         raise InputError(f"threshold must be in (0, 1], got {p.threshold}")
@@ -185,42 +216,6 @@ def _make_params(method: str, params: dict[str, Any]) -> HhpnetParams | PaperPar
     elif p.sigma_max_deg <= 0:
         raise InputError(f"sigma_max_deg must be > 0, got {p.sigma_max_deg}")
     return p
-
-
-def _checked_param(name: str, value: Any, default: Any) -> Any:
-    """``value`` of parameter ``name`` with the type of its default: finite numbers for numbers
-    (None where the default is None), tuples of as many finite numbers, strings, booleans.
-    Anything else raises a one-line :class:`InputError`."""
-
-    def number(v: Any) -> float:
-        if isinstance(v, (bool, np.bool_)) or not isinstance(
-            v, (int, float, np.integer, np.floating)
-        ):
-            raise InputError(f"parameter {name} must be a number; got {v!r}"[:200])
-        f = float(v)
-        if not math.isfinite(f):
-            raise InputError(f"parameter {name} must be finite; got {v!r}")
-        return f
-
-    if value is None and default is None:
-        return None
-    if isinstance(default, bool):
-        if not isinstance(value, (bool, np.bool_)):
-            raise InputError(f"parameter {name} must be true or false; got {value!r}"[:200])
-        return bool(value)
-    if isinstance(default, str):
-        if not isinstance(value, str):
-            raise InputError(f"parameter {name} must be a string; got {value!r}"[:200])
-        return value
-    if isinstance(default, tuple):
-        if isinstance(value, (str, bytes)) or not hasattr(value, "__len__"):
-            raise InputError(
-                f"parameter {name} must be {len(default)} numbers; got {value!r}"[:200]
-            )
-        if len(value) != len(default):
-            raise InputError(f"parameter {name} must be {len(default)} numbers; got {len(value)}")
-        return tuple(number(v) for v in value)
-    return number(value)
 
 
 # --------------------------------------------------------------------------- input
@@ -323,7 +318,6 @@ def scene_from_3d(
     pixels) and the ray-relative yaw/pitch (degrees, |pitch| ≤ 90°) that the model reports,
     with ``sigma`` (scalar, (N,) or (N, 3) degrees).
     """
-    from hhpnet.synth import MEAN_HEAD_MM
 
     pos = np.asarray(positions_mm, np.float64).reshape(-1, 3)
     g = np.asarray(gaze, np.float64).reshape(-1, 3)
@@ -343,7 +337,7 @@ def scene_from_3d(
     psi = np.arctan2(g_v[:, 0], cos_psi)
     pitch = np.rad2deg(np.arctan2(-g_v[:, 1] * sgn, g_v[:, 2] * sgn))
     yaw = -np.rad2deg(psi)
-    span = _nominal_span(yaw, pitch, np.ones((n, 5), bool), np.asarray(MEAN_HEAD_MM[head_model]))
+    span = _nominal_span(yaw, pitch, np.ones((n, 5), bool), head_model)
     hs = f * span / pos[:, 2]
     s = np.asarray(sigma, np.float64)
     s = np.broadcast_to(s[:, None] if s.ndim == 1 else s, (n, 3)).astype(np.float64)
@@ -551,11 +545,16 @@ def _paper(yaw: F64, pitch: F64, sigma: F64, cen: F64, p: PaperParams, v1: bool)
     return _Scores(m, laeo, conv, None)
 
 
-def _nominal_span(yaw: F64, pitch: F64, present: NDArray[np.bool_], head: F64) -> F64:
-    """Largest projected distance (mm) between present points of the mean head posed by yaw and
-    pitch (orthographic; roll does not change it) — what ``head_size`` measures, in mm."""
+def _nominal_span(yaw: F64, pitch: F64, present: NDArray[np.bool_], head_model: str) -> F64:
+    """Largest projected distance (mm) between present points of the detector's mean head posed
+    by yaw and pitch (orthographic; roll does not change it) — what ``head_size`` measures, in
+    mm. The head is where that detector puts its points at this pose
+    (:func:`hhpnet.synth.detector_shape`, fitted on real detector output)."""
+    from hhpnet.synth import detector_shape
+
     rot = angles_to_matrix(yaw, pitch, np.zeros_like(yaw))  # (m, 3, 3)
-    pts = np.einsum("nij,kj->nki", rot, head)[..., :2]  # (m, 5, 2)
+    head = detector_shape(head_model, np.asarray(yaw, float), np.asarray(pitch, float))
+    pts = np.einsum("nij,nkj->nki", rot, head)[..., :2]  # (m, 5, 2)
     dist = np.linalg.norm(pts[:, :, None, :] - pts[:, None, :, :], axis=-1)
     pair = present[:, :, None] & present[:, None, :]
     span = np.where(pair, dist, 0.0).max(axis=(1, 2))
@@ -607,11 +606,10 @@ def _hhpnet(
     image_size: tuple[int, int] | None,
     p: HhpnetParams,
 ) -> _Scores:
-    from hhpnet.synth import MEAN_HEAD_MM
 
     m = len(yaw)
     f, pp = _camera(cen, hs, image_size, p)
-    span = _nominal_span(yaw, pitch, present, np.asarray(MEAN_HEAD_MM[p.head_model], float))
+    span = _nominal_span(yaw, pitch, present, p.head_model)
     if p.depth == "size":
         depth = f * span / hs
     else:  # one common depth, from the typical head size (100 px when none is known)

@@ -407,6 +407,7 @@ class HeadPoseEstimator:
             (int(w), int(h)),
             source,
             getattr(dets, "detector", None),
+            getattr(dets, "alt_keypoints", None),
         )
 
     def from_keypoints(
@@ -451,6 +452,13 @@ class HeadPoseEstimator:
             source if source is not None else hk.source,
         )
 
+    def _clean(self, kp: F32, image_size: tuple[int, int] | None) -> F32:
+        """Points below ``kpt_thr`` and implausible points (far outside the frame, absurd)
+        set missing."""
+        if self.kpt_thr > 0:
+            kp[kp[..., 2] < self.kpt_thr] = 0.0
+        return drop_implausible_points(kp, image_size)[0]
+
     def _estimate(
         self,
         keypoints: F32,
@@ -459,15 +467,28 @@ class HeadPoseEstimator:
         image_size: tuple[int, int] | None,
         source: str | None,
         detector: Any = None,
+        alt_keypoints: Any = None,
     ) -> Poses:
         kp = validate_keypoints(keypoints)
         n = len(kp)
         if n == 0:
             return Poses.empty(image_size, source)
-        if self.kpt_thr > 0:
-            kp[kp[..., 2] < self.kpt_thr] = 0.0
-        kp, _ = drop_implausible_points(kp, image_size)  # far outside the frame / absurd
-        out = self.model.predict(kp)
+        kp = self._clean(kp, image_size)
+        alt = (
+            None
+            if alt_keypoints is None
+            else self._clean(validate_keypoints(alt_keypoints), image_size)
+        )
+        out = _Reading.of(self.model.predict(kp))
+        if alt is not None and len(alt) == n and (alt[..., 2] > 0).any():
+            # a second detector's points of the same heads: read both, combine (hhpnet.fusion)
+            from hhpnet.fusion import combine
+
+            rows = np.flatnonzero((alt[..., 2] > 0).any(axis=1))
+            second = _Reading.of(self.model.predict(alt[rows]))
+            ang, sig = combine(out.angles[rows], out.sigma[rows], second.angles, second.sigma)
+            out.angles[rows], out.sigma[rows] = ang, sig
+            out.valid[rows] = np.isfinite(ang).all(axis=1)
         if boxes is None or len(boxes) != n:
             boxes = _boxes_from_keypoints(kp)
         if scores is None or len(scores) != n:
@@ -479,11 +500,11 @@ class HeadPoseEstimator:
             boxes=np.asarray(boxes, np.float32).reshape(n, 4),
             scores=np.asarray(scores, np.float32).reshape(n),
             keypoints=kp,
-            yaw=np.asarray(out.yaw, np.float32).reshape(n),
-            pitch=np.asarray(out.pitch, np.float32).reshape(n),
-            roll=np.asarray(out.roll, np.float32).reshape(n),
-            sigma=np.asarray(out.sigma, np.float32).reshape(n, 3),
-            valid=np.asarray(out.valid, bool).reshape(n),
+            yaw=out.angles[:, 0],
+            pitch=out.angles[:, 1],
+            roll=out.angles[:, 2],
+            sigma=out.sigma,
+            valid=out.valid,
             centroid=_centroids(kp),
             head_size=head_size(kp),
             image_size=image_size,
@@ -499,6 +520,25 @@ def _rows(values: Any, width: int, name: str) -> F32:
     except (ValueError, TypeError) as exc:
         msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise InputError(f"{name}: not a numeric array of {width} column(s) ({msg})") from None
+
+
+@dataclass
+class _Reading:
+    """A model's output as writable arrays: angles (N, 3), sigma (N, 3) degrees, valid (N,)."""
+
+    angles: F32
+    sigma: F32
+    valid: NDArray[np.bool_]
+
+    @classmethod
+    def of(cls, out: Any) -> _Reading:
+        n = len(np.atleast_1d(out.yaw))
+        angles = np.stack([np.asarray(getattr(out, a), np.float32).reshape(n) for a in ANGLES], 1)
+        return cls(
+            angles,
+            np.array(out.sigma, np.float32).reshape(n, 3),
+            np.array(out.valid, bool).reshape(n),
+        )
 
 
 def _has_rows(values: Any, n: int) -> bool:

@@ -9,14 +9,17 @@ write), so its rows are dropped and processing restarts *at* that frame. Frames 
 have no rows, so nothing is lost or duplicated by restarting at the last frame with rows. The
 other writers are cut at the same frame: JSON Lines by parsing the ``frame`` of each line,
 Parquet by rewriting the rows before that frame (from the old Parquet file if it is readable,
-otherwise from the CSV journal).
+otherwise from the CSV journal). :func:`hhpnet.video.process_video` replays the frames before
+the restart point with the CSV's poses (:func:`journal_values`: the values as they read back),
+so the resumed files equal those of an uninterrupted run.
 
 Columns of the per-person-per-frame table (:data:`VIDEO_COLUMNS`), angles in degrees, positions in
 pixels, times in seconds:
 
 =====================  ======================================================================
 ``frame``              frame index in the source (0-based, counts every decoded frame)
-``time_s``             frame timestamp (container timestamp, or index / fps)
+``time_s``             frame time from the first frame (repaired container timestamp, or
+                       index / fps; never decreasing)
 ``track_id``           persistent person id (−1: could not be tracked)
 ``x1 y1 x2 y2``        detector box
 ``score``              detection score
@@ -49,6 +52,8 @@ __all__ = [
     "JsonlSink",
     "ParquetSink",
     "csv_resume_point",
+    "format_cells",
+    "journal_values",
     "read_csv_rows",
 ]
 
@@ -80,6 +85,39 @@ def _fmt_float(v: float, digits: int) -> str:
     if math.isinf(v):
         return "inf" if v > 0 else "-inf"
     return f"{v:.{digits}f}"
+
+
+def format_cells(name: str, values: Any) -> list[str]:
+    """The CSV cells of column ``name`` for ``values`` (integers; floats rounded to the
+    column's decimals; NaN → empty; ±inf → ``inf``/``-inf``)."""
+    a = np.asarray(values).reshape(-1)
+    if name in _INT_COLUMNS:
+        return [str(int(v)) for v in a]
+    d = _DIGITS.get(name, 3)
+    return [_fmt_float(float(v), d) for v in a]
+
+
+def _parse_cell(text: str) -> float:
+    return float(text) if text else math.nan
+
+
+def journal_values(name: str, values: Any) -> np.ndarray:
+    """``values`` exactly as they read back from the CSV (float64): what a resumed run replays.
+
+    The video pipeline tracks, smooths and analyses these quantised values, so a resumed run
+    that replays the CSV continues from the very same state as an uninterrupted run. For
+    float32 input (every pose column) this is vectorised and exact: x·10ᵈ is exact in float64
+    (24 + 14 bits), ``rint`` rounds half to even as ``format`` does, and the division is
+    correctly rounded as ``float()`` parsing is (equal to the text round trip on 10⁶ values;
+    tests/test_video_resume.py checks 20,000 and the edge cases)."""
+    a = np.asarray(values)
+    if a.dtype.kind in "iub" or a.dtype == np.float32 or a.dtype == np.float16:
+        if name in _INT_COLUMNS:
+            return a.astype(np.float64)
+        scale = 10.0 ** _DIGITS.get(name, 3)
+        with np.errstate(invalid="ignore"):
+            return np.rint(a.astype(np.float64) * scale) / scale
+    return np.array([_parse_cell(c) for c in format_cells(name, a)], dtype=np.float64)
 
 
 def _columns_len(cols: Mapping[str, Any], names: Sequence[str]) -> int:
@@ -114,18 +152,21 @@ class _LineSink(_Sink):
         self.flush_every = max(int(flush_every), 1)
         self._pending = 0
         nl = self._newline
-        if kept is not None:
-            tmp = self.path + ".tmp"
-            with open(tmp, "w", encoding="utf-8", newline=nl) as fh:
-                fh.write("".join(ln + "\n" for ln in kept))
-            os.replace(tmp, self.path)
-            self._fh = open(self.path, "a", encoding="utf-8", newline=nl)
-        else:
-            _make_parent(self.path)
-            self._fh = open(self.path, "w", encoding="utf-8", newline=nl)
-            if header is not None:
-                self._fh.write(header + "\n")
-                self._fh.flush()
+        try:
+            if kept is not None:
+                tmp = self.path + ".tmp"
+                with open(tmp, "w", encoding="utf-8", newline=nl) as fh:
+                    fh.write("".join(ln + "\n" for ln in kept))
+                os.replace(tmp, self.path)
+                self._fh = open(self.path, "a", encoding="utf-8", newline=nl)
+            else:
+                _make_parent(self.path)
+                self._fh = open(self.path, "w", encoding="utf-8", newline=nl)
+                if header is not None:
+                    self._fh.write(header + "\n")
+                    self._fh.flush()
+        except OSError as exc:
+            raise InputError(f"{self.path}: cannot write here ({exc.strerror or exc})") from None
 
     def _frame_done(self) -> None:
         self._pending += 1
@@ -173,8 +214,16 @@ def read_csv_rows(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
     out: dict[str, np.ndarray] = {}
     for k, name in enumerate(header):
         cells = [r[k] for r in body]
-        vals = np.array([float(c) if c else np.nan for c in cells], dtype=np.float64)
-        out[name] = vals.astype(np.int64) if name in _INT_COLUMNS else vals
+        try:
+            vals = np.array([_parse_cell(c) for c in cells], dtype=np.float64)
+        except ValueError:
+            msg = f"{path}: column {name!r} holds a value that is not a number"
+            raise InputError(msg) from None
+        if name in _INT_COLUMNS:
+            if not np.isfinite(vals).all():
+                raise InputError(f"{path}: column {name!r} has empty or non-finite cells")
+            vals = vals.astype(np.int64)
+        out[name] = vals
     return out
 
 
@@ -218,7 +267,7 @@ class CsvSink(_LineSink):
                 for ln in lines[1:]
                 if ln.strip()
                 and len(ln.split(",")) == len(self.columns)
-                and int(float(ln.split(",")[fi])) < resume_frame
+                and _frame_of(ln.split(",")[fi]) < resume_frame
             ]
             self.rows_before = len(kept)
             self._open([lines[0], *kept], None, flush_every)
@@ -230,18 +279,18 @@ class CsvSink(_LineSink):
         """Write one frame's rows: ``cols`` maps every column name to an (n,) array."""
         n = _columns_len(cols, self.columns)
         if n:
-            arrays = [np.asarray(cols[c]).reshape(n) for c in self.columns]
-            fmts = []
-            for name, a in zip(self.columns, arrays, strict=True):
-                if name in _INT_COLUMNS:
-                    fmts.append([str(int(v)) for v in a])
-                else:
-                    d = _DIGITS.get(name, 3)
-                    fmts.append([_fmt_float(float(v), d) for v in a])
+            fmts = [format_cells(c, np.asarray(cols[c]).reshape(n)) for c in self.columns]
             lines = [",".join(row) for row in zip(*fmts, strict=True)]
             self._fh.write("\n".join(lines) + "\n")
             self.rows_written += n
         self._frame_done()
+
+
+def _frame_of(cell: str) -> float:
+    try:
+        return float(cell)
+    except ValueError:
+        return math.inf  # not a row of ours: dropped
 
 
 def _make_parent(path: str) -> None:
@@ -295,7 +344,10 @@ class ParquetSink(_Sink):
             fields.append(pa.field(c, t))
         self.schema = pa.schema(fields)
         _make_parent(self.path)
-        self._writer = pa.parquet.ParquetWriter(self.path, self.schema)
+        try:
+            self._writer = pa.parquet.ParquetWriter(self.path, self.schema)
+        except OSError as exc:
+            raise InputError(f"{self.path}: cannot write here ({exc})") from None
         self._buffer: list[dict[str, np.ndarray]] = []
         self.rows_before = 0
         if initial is not None:

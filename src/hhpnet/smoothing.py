@@ -23,13 +23,17 @@ Measured jitter reduction and lag: ``benchmarks/bench_video.py`` and docs/video.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from hhpnet.errors import InputError
+
 __all__ = [
     "DEFAULT_ACCEL_STD",
+    "MAX_ACCEL_STD",
     "PoseSmoother",
     "SmootherParams",
     "wrap180",
@@ -37,6 +41,8 @@ __all__ = [
 
 #: default process noise: standard deviation of the angular acceleration, deg/s² per √s
 DEFAULT_ACCEL_STD = 100.0
+#: largest accepted ``accel_std`` (far beyond "no smoothing"; keeps q = accel_std² finite)
+MAX_ACCEL_STD = 1e6
 
 
 def wrap180(angle: ArrayLike) -> NDArray[np.float64]:
@@ -64,6 +70,23 @@ class SmootherParams:
     max_age: float = 2.0
     #: σ floor (deg) so that a σ of 0 cannot freeze the filter
     min_sigma: float = 0.1
+
+    def __post_init__(self) -> None:
+        def positive(name: str, upper: float = math.inf, allow_inf: bool = False) -> None:
+            v = getattr(self, name)
+            ok = isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
+            if not ok or not (0 < v <= upper) or (math.isinf(v) and not allow_inf):
+                limit = f" and ≤ {upper:g}" if math.isfinite(upper) else ""
+                raise InputError(f"smoothing: {name} must be a number > 0{limit}; got {v!r}")
+
+        positive("accel_std", MAX_ACCEL_STD)
+        for name in ("sigma_scale", "init_rate_std", "max_age", "min_sigma"):
+            positive(name, 1e6)
+        positive("gate", allow_inf=True)
+        if isinstance(self.reset_after, bool) or not isinstance(self.reset_after, int):
+            raise InputError(f"smoothing: reset_after must be an integer; got {self.reset_after!r}")
+        if self.reset_after < 1:
+            raise InputError(f"smoothing: reset_after must be ≥ 1; got {self.reset_after}")
 
 
 @dataclass

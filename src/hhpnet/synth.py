@@ -33,7 +33,10 @@ Pipeline per sample (details and sources of the numbers in ``docs/synthetic-data
 
 from __future__ import annotations
 
+import functools
+import json
 from dataclasses import asdict, dataclass, fields
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -53,77 +56,95 @@ __all__ = [
     "project_head",
 ]
 
-GENERATOR_VERSION = "synth-1.2"
+GENERATOR_VERSION = "synth-2.0"
 DETECTOR_PROFILES: tuple[str, ...] = ("blazeface", "blazepose", "coco")
 _BF, _BP, _COCO = 0, 1, 2
-
-# Mean anatomical parameters (mm). Sources: adult anthropometry surveys (e.g. Gordon et al.,
-# ANSUR II 2012; Farkas, Anthropometry of the Head and Face, 1994): inter-pupillary distance
-# ≈ 63 mm (sd ≈ 3.5), bitragion breadth ≈ 143 mm (sd ≈ 6), the eye lies ≈ 80 mm in front of
-# the tragion and ≈ 12 mm above it, the nose tip ≈ 40 mm below the eye line and ≈ 22 mm in
-# front of the eyes' corneal plane; the middle of the auricle is ≈ 12 mm behind and ≈ 8 mm
-# above the tragion and ≈ 6 mm further out.
-_MEAN = {
-    "ipd": (63.0, 3.5),
-    "breadth": (143.0, 6.0),
-    "eye_depth": (80.0, 5.0),
-    "eye_height": (12.0, 4.0),
-    "nose_drop": (40.0, 4.0),
-    "nose_protrusion": (22.0, 3.5),
-    "auricle_back": (12.0, 4.0),
-    "auricle_up": (8.0, 4.0),
-    "auricle_out": (6.0, 2.0),
-}
-# Detector-specific offsets of the reported nose point from the anatomical tip (y, z) in mm.
-_NOSE_OFFSET = {_BF: (-5.0, -4.0), _BP: (-3.0, -3.0), _COCO: (-3.0, -3.0)}
+#: the fitted detector models shipped with the package (``hhpnet fit-generator`` writes it)
+FIT_FILE = Path(__file__).with_name("synth_fit.json")
+BREADTH_MM = 143.0
 
 
-def _head_points(p: dict[str, NDArray[np.float64]], profile: NDArray[np.int8]) -> NDArray:
-    """(n, 5, 3) head-frame points in mm from per-person parameters and detector profile."""
-    n = len(profile)
-    pts = np.zeros((n, 5, 3))
-    half_ipd = p["ipd"] / 2
-    eye_y = -p["eye_height"]
-    pts[:, 1] = np.stack([half_ipd, eye_y, p["eye_depth"]], -1)
-    pts[:, 2] = np.stack([-half_ipd, eye_y, p["eye_depth"]], -1)
-    nose_y = eye_y + p["nose_drop"]
-    nose_z = p["eye_depth"] + p["nose_protrusion"]
-    dy = np.select([profile == k for k in _NOSE_OFFSET], [v[0] for v in _NOSE_OFFSET.values()])
-    dz = np.select([profile == k for k in _NOSE_OFFSET], [v[1] for v in _NOSE_OFFSET.values()])
-    pts[:, 0] = np.stack([np.zeros(n), nose_y + dy, nose_z + dz], -1)
-    half_b = p["breadth"] / 2
-    auricle = profile != _BF
-    ear_x = half_b + np.where(auricle, p["auricle_out"], 0.0)
-    ear_y = np.where(auricle, -p["auricle_up"], 0.0)
-    ear_z = np.where(auricle, -p["auricle_back"], 0.0)
-    pts[:, 3] = np.stack([ear_x, ear_y, ear_z], -1)
-    pts[:, 4] = np.stack([-ear_x, ear_y, ear_z], -1)
-    return pts * p["scale"][:, None, None]
+@functools.lru_cache(maxsize=8)
+def load_fit(path: str = "") -> dict[str, Any]:
+    """Fitted detector models (:mod:`hhpnet.generator_fit`) from ``path`` or :data:`FIT_FILE`."""
+    p = Path(path) if path else FIT_FILE
+    if not p.is_file():
+        raise FileNotFoundError(f"generator fit file not found: {p}")
+    data: dict[str, Any] = json.loads(p.read_text())
+    missing = set(DETECTOR_PROFILES) - set(data.get("profiles", {}))
+    if missing:
+        raise ValueError(f"generator fit {p}: no model for profile(s) {sorted(missing)}")
+    return data
 
 
-def _mean_head(profile: int) -> NDArray[np.float64]:
-    params = {k: np.array([v[0]]) for k, v in _MEAN.items()}
-    params["scale"] = np.ones(1)
-    return _head_points(params, np.array([profile], np.int8))[0]
+def _smoothstep(x: NDArray, lo: Any, hi: Any) -> NDArray:
+    t = np.clip((x - lo) / (hi - lo), 0.0, 1.0)
+    return t * t * (3 - 2 * t)
 
 
-#: Mean 3-D keypoints (mm, head frame of convention.py) per detector profile.
+def _hat(yaw: NDArray, knots: NDArray) -> NDArray[np.float64]:
+    y = np.clip(np.asarray(yaw, np.float64), knots[0], knots[-1])
+    step = knots[1] - knots[0]
+    return np.clip(1.0 - np.abs(y[:, None] - knots[None]) / step, 0.0, 1.0)
+
+
+def _symmetric(points: NDArray) -> NDArray[np.float64]:
+    """Left/right average of a (5, 3) head-frame shape."""
+    m = np.asarray(points, np.float64)[FLIP_PERMUTATION] * np.array([-1.0, 1.0, 1.0])
+    return 0.5 * (np.asarray(points, np.float64) + m)
+
+
+def _profile_arrays(fit: dict[str, Any], name: str) -> dict[str, NDArray]:
+    prof = fit["profiles"][name]
+    return {
+        "shape": np.asarray(prof["shape"], np.float64),
+        "slope": np.asarray(prof["pitch_slope"], np.float64),
+        "root": np.asarray(prof["noise"]["root"], np.float64),
+        "levels": np.asarray(prof["scores"]["levels"], np.float64),
+        "table": np.asarray(prof["scores"]["table"], np.float64),
+        "rho": np.asarray(prof["scores"]["rho"], np.float64),
+        "spread": np.asarray(prof["noise"]["quality_spread"], np.float64),
+    }
+
+
+def detector_shape(
+    profile: str, yaw: NDArray, pitch: NDArray, fit_path: str = ""
+) -> NDArray[np.float64]:
+    """Where ``profile``'s detector puts the five points on a mean head, ``(n, 5, 3)`` mm.
+
+    Head frame of :mod:`hhpnet.convention` (in the labels' frame, so any convention offset is
+    included), as fitted by :mod:`hhpnet.generator_fit`; beyond the fitted yaw range (back views,
+    body detectors only) the shape blends into the left/right-symmetric frontal shape, i.e. the
+    rigid head seen from behind.
+    """
+    fit = load_fit(fit_path)
+    arr = _profile_arrays(fit, profile)
+    knots = np.asarray(fit["knots_yaw"], np.float64)
+    yaw = np.asarray(yaw, np.float64)
+    h = _hat(yaw, knots)
+    base = np.einsum("nj,jkd->nkd", h, arr["shape"])
+    slope = np.einsum("nj,jkd->nkd", h, arr["slope"])
+    mid = len(knots) // 2
+    t = _smoothstep(np.abs(yaw), knots[-1], knots[-1] + 30.0)[:, None, None]
+    base = (1 - t) * base + t * _symmetric(arr["shape"][mid])[None]
+    slope = (1 - t) * slope + t * _symmetric(arr["slope"][mid])[None]
+    return base + (np.asarray(pitch, np.float64) / 90.0)[:, None, None] * slope
+
+
+#: Mean 3-D keypoints (mm, head frame of convention.py, frontal pose) per detector profile, as
+#: fitted on real detector output (:func:`detector_shape` at yaw = pitch = 0).
 MEAN_HEAD_MM: dict[str, NDArray[np.float64]] = {
-    name: _mean_head(i) for i, name in enumerate(DETECTOR_PROFILES)
+    name: detector_shape(name, np.zeros(1), np.zeros(1))[0] for name in DETECTOR_PROFILES
 }
 
-# Outward surface normals (head frame) used for self-occlusion: the facing side of each point.
+# Outward surface normals (head frame) used for self-occlusion beyond the fitted range (back
+# views): the facing side of each point.
 _NORMALS = np.array(
     [[0.0, 0.15, 1.0], [0.35, -0.05, 1.0], [-0.35, -0.05, 1.0], [1.0, 0.0, 0.3], [-1.0, 0.0, 0.3]]
 )
 _NORMALS /= np.linalg.norm(_NORMALS, axis=1, keepdims=True)
-# Visibility ramps from 0 to 1 as the normal's cosine to the viewer goes from lo to hi: the nose
-# stays visible past profile, the far eye disappears behind the nose bridge from ≈ 50° yaw, the
-# protruding auricle of the far ear from ≈ 20° and completely by ≈ 45°.
 _VIS_LO = np.array([-0.3, 0.0, 0.0, -0.45, -0.45])
 _VIS_HI = np.array([0.1, 0.45, 0.45, 0.1, 0.1])
-# BlazeFace's far tragion (a face-contour point): in place up to ≈ 30° yaw, pulled in by ≈ 65°.
-_BF_EAR_LO, _BF_EAR_HI = -0.75, -0.23
 
 
 @dataclass(frozen=True)
@@ -138,28 +159,43 @@ class SynthConfig:
     yaw_sd: float = 35.0
     yaw_wide: float = 100.0
     blazeface_max_yaw: float = 100.0
+    #: pitch prior: mean (None: the fitted label mean; the labels' pitch 0 is their model's
+    #: frontal direction, people in photos look down a little on average) and spread
+    pitch_mean: float | None = None
     pitch_sd: float = 16.0
     pitch_uniform_share: float = 0.2
     pitch_max: float = 80.0
     roll_sd: float = 12.0
     roll_uniform_share: float = 0.2
     roll_max: float = 60.0
-    #: horizontal field of view range of the camera
-    fov_deg: tuple[float, float] = (35.0, 100.0)
+    #: multiplier of the fitted spread of labels along the gimbal ridge near |yaw| = 90°
+    ridge_scale: float = 1.0
+    #: camera distance from the ear midpoint, log-uniform between these (mm): independent of
+    #: the head's size in the image (a large face is a close shot, a zoom or a crop)
+    distance_mm: tuple[float, float] = (400.0, 6000.0)
+    #: widest horizontal field of view (degrees): a closer head gets a longer focal length
+    max_fov_deg: float = 110.0
     #: head breadth in the image, log-uniform between these (px); capped at 0.95 × image height
     head_px: tuple[float, float] = (15.0, 700.0)
-    #: closest camera distance from the ear midpoint (mm; the face is then ≈ 250 mm away): larger
-    #: heads get a longer focal length instead (tele shot or crop of a larger photo)
-    min_distance_mm: float = 350.0
-    #: keypoint localisation noise sd as a fraction of the head breadth (median; log-normal
-    #: spread), for nose/eyes and for ears; plus a pixel floor
-    noise_face: float = 0.018
-    noise_ear: float = 0.035
-    noise_spread: float = 0.5
+    #: multiplier of the fitted residual noise (detector scatter, shape variation, label noise)
+    noise_scale: float = 1.0
+    #: log-normal spread of the per-sample noise level; None: the fitted value
+    noise_spread: float | None = None
+    #: pixel noise floor (sd, px)
     noise_px: float = 0.6
-    #: per-profile multiplier of that noise (blazeface, blazepose, coco): BlazePose locates head
-    #: points in a whole-body crop, ≈ 1.5× coarser than BlazeFace on real close-ups (findings.md)
-    noise_profile: tuple[float, float, float] = (1.0, 1.6, 1.0)
+    #: extra noise on small heads (the fit saw close-ups only): sd = small_head_noise × head
+    #: breadth, fading out linearly from 15 px to small_head_px
+    small_head_noise: float = 0.03
+    small_head_px: float = 80.0
+    #: noise multiplier for points hidden in back views (beyond the fitted yaw range)
+    back_noise: float = 1.5
+    #: COCO-style scores are raised to a power log-uniform in this range (detectors differ in
+    #: how confident they are; the fitted MoveNet scores on close-ups are low)
+    score_gamma: tuple[float, float] = (0.5, 2.0)
+    #: COCO-style keypoint thresholds (points below are missing), one drawn per sample
+    coco_thresholds: tuple[float, ...] = (0.0, 0.05, 0.1, 0.2, 0.3)
+    #: fitted detector models to use (a JSON of hhpnet fit-generator); "" = the packaged one
+    fit: str = ""
     #: probability that a point is dropped (set missing) for detectors that can miss points
     dropout: float = 0.03
     #: probability that one point of a sample is a confident outlier
@@ -241,9 +277,16 @@ def project_head(
     return pts[..., :2] / pts[..., 2:3] * focal_px[:, None, None] + principal_px[:, None, :]
 
 
+def ridge_sd(abs_yaw: NDArray, pose: dict[str, Any]) -> NDArray[np.float64]:
+    """Extra spread (degrees) along the gimbal ridge at |yaw| (fitted; largest at 90°)."""
+    a = 90.0 - np.abs(np.abs(np.asarray(abs_yaw, np.float64)) - 90.0)
+    return np.interp(a, pose["ridge_abs_yaw"], pose["ridge_sd"], left=0.0)
+
+
 def _sample_angles(
-    rng: np.random.Generator, profile: NDArray[np.int8], cfg: SynthConfig
+    rng: np.random.Generator, profile: NDArray[np.int8], cfg: SynthConfig, pose: dict[str, Any]
 ) -> NDArray:
+    """Sample labels; ``pose`` = the fitted pose prior of the fit file (pitch mean, ridge)."""
     n = len(profile)
     comp = rng.choice(3, size=n, p=np.asarray(cfg.yaw_mix) / np.sum(cfg.yaw_mix))
     yaw = np.select(
@@ -261,14 +304,16 @@ def _sample_angles(
         v = np.where(rng.random(n) < share, rng.uniform(-lim_, lim_, n), rng.normal(0, sd, n))
         return np.clip(v, -lim_, lim_)
 
-    pitch = tail(cfg.pitch_sd, cfg.pitch_uniform_share, cfg.pitch_max)
+    mean = float(pose["pitch_mean"]) if cfg.pitch_mean is None else cfg.pitch_mean
+    pitch = np.clip(mean + tail(cfg.pitch_sd, cfg.pitch_uniform_share, cfg.pitch_max), -89, 89)
     roll = tail(cfg.roll_sd, cfg.roll_uniform_share, cfg.roll_max)
-    return np.stack([yaw, pitch, roll], -1)
-
-
-def _smoothstep(x: NDArray, lo: Any, hi: Any) -> NDArray:
-    t = np.clip((x - lo) / (hi - lo), 0.0, 1.0)
-    return t * t * (3 - 2 * t)
+    # near |yaw| = 90° pitch and roll rotate about the same axis: (pitch + t, roll + sgn(yaw) t)
+    # is nearly the same rotation, and labels of this convention spread along that ridge
+    t = rng.normal(size=n) * ridge_sd(yaw, pose) * cfg.ridge_scale
+    sgn = np.where(yaw >= 0, 1.0, -1.0)
+    ok = (np.abs(pitch + t) <= 89) & (np.abs(roll + sgn * t) <= 95)
+    t = np.where(ok, t, 0.0)
+    return np.stack([yaw, pitch + t, roll + sgn * t], -1)
 
 
 def mirror(batch: SynthBatch, mask: NDArray[np.bool_] | None = None) -> SynthBatch:
@@ -286,94 +331,157 @@ def mirror(batch: SynthBatch, mask: NDArray[np.bool_] | None = None) -> SynthBat
     return SynthBatch(kp, ang, batch.image_size.copy(), batch.detector.copy(), batch.head_px.copy())
 
 
-def generate(n: int, seed: int, config: SynthConfig | None = None) -> SynthBatch:
-    """Generate ``n`` synthetic people, deterministically from ``seed`` (see module docstring)."""
+def _sample_scores(
+    rng: np.random.Generator, h: NDArray, arr: dict[str, NDArray], n: int
+) -> NDArray[np.float64]:
+    """Scores ``(n, k)`` from the fitted quantile tables (Gaussian copula across points)."""
+    from scipy.special import ndtr
+
+    table = np.einsum("nj,jkl->nkl", h, arr["table"])  # (n, k, levels)
+    k = table.shape[1]
+    rho = float(arr["rho"])
+    z = np.sqrt(rho) * rng.normal(size=(n, 1)) + np.sqrt(1 - rho) * rng.normal(size=(n, k))
+    u = ndtr(z)
+    levels = arr["levels"]
+    # inverse CDF by linear interpolation between the stored quantiles (clamped at the ends)
+    pos = np.clip(np.interp(u, levels, np.arange(len(levels))), 0, len(levels) - 1)
+    lo = np.floor(pos).astype(int)
+    hi = np.minimum(lo + 1, len(levels) - 1)
+    f = pos - lo
+    take = np.take_along_axis
+    return (1 - f) * take(table, lo[..., None], -1)[..., 0] + f * take(table, hi[..., None], -1)[
+        ..., 0
+    ]
+
+
+def _noise_mm(
+    rng: np.random.Generator, h: NDArray, root: NDArray, roll: NDArray
+) -> NDArray[np.float64]:
+    """Fitted residual noise ``(n, 5, 2)`` in head mm, rotated from the face frame by ``roll``."""
+    n = len(h)
+    z = rng.normal(size=(n, root.shape[-1]))
+    # interpolating the square roots keeps a valid covariance between knots
+    v = np.einsum("nj,jab,nb->na", h, root, z).reshape(n, 5, 2)
+    a = np.deg2rad(roll)[:, None]
+    c, s_ = np.cos(a), np.sin(a)
+    return np.stack([c * v[..., 0] - s_ * v[..., 1], s_ * v[..., 0] + c * v[..., 1]], -1)
+
+
+def generate(
+    n: int,
+    seed: int,
+    config: SynthConfig | None = None,
+    angles: NDArray | None = None,
+    head_px: NDArray | None = None,
+) -> SynthBatch:
+    """Generate ``n`` synthetic people, deterministically from ``seed`` (see module docstring).
+
+    ``angles`` (n, 3) degrees and ``head_px`` (n,) apparent head breadths: use these instead of
+    sampling them (to simulate a labelled data set; mirroring then negates yaw and roll of the
+    mirrored half as usual).
+    """
     cfg = config or SynthConfig()
+    fit = load_fit(cfg.fit)
+    knots = np.asarray(fit["knots_yaw"], np.float64)
     rng = np.random.default_rng(seed)
     w = np.asarray(cfg.detector_weights, float)
     profile = rng.choice(3, size=n, p=w / w.sum()).astype(np.int8)
-    angles = _sample_angles(rng, profile, cfg)
+    angles = (
+        _sample_angles(rng, profile, cfg, fit["pose"])
+        if angles is None
+        else np.asarray(angles, np.float64).reshape(n, 3).copy()
+    )
+    yaw, pitch, roll = angles.T
+    h = _hat(yaw, knots)
+    arrs = [_profile_arrays(fit, name) for name in DETECTOR_PROFILES]
 
-    # anthropometry
-    params = {k: rng.normal(m, s, n) for k, (m, s) in _MEAN.items()}
-    params["scale"] = np.clip(rng.normal(1.0, 0.05, n), 0.85, 1.15)
-    head = _head_points(params, profile)
+    # the detector's points on a head of this pose (fitted shapes), a global head scale
+    head = np.zeros((n, 5, 3))
+    for i, name in enumerate(DETECTOR_PROFILES):
+        m = profile == i
+        if m.any():
+            head[m] = detector_shape(name, yaw[m], pitch[m], cfg.fit)
+    scale = np.clip(rng.normal(1.0, 0.05, n), 0.85, 1.15)
+    head *= scale[:, None, None]
 
     # camera and placement
     width = rng.choice(np.array([320, 480, 640, 960, 1280, 1920]), size=n).astype(float)
     height = np.round(width * np.where(rng.random(n) < 0.5, 0.75, 0.5625))
-    fov = np.deg2rad(rng.uniform(*cfg.fov_deg, n))
-    focal = width / (2 * np.tan(fov / 2))
     lo, hi = np.log(cfg.head_px[0]), np.log(cfg.head_px[1])
-    head_px = np.minimum(np.exp(rng.uniform(lo, hi, n)), 0.95 * height)
-    breadth = params["breadth"] * params["scale"]
+    if head_px is None:
+        head_px = np.exp(rng.uniform(lo, hi, n))
+    else:
+        head_px = np.asarray(head_px, np.float64).reshape(n).copy()
+    head_px = np.minimum(head_px, 0.95 * height)
+    breadth = BREADTH_MM * scale
+    dist = np.exp(rng.uniform(np.log(cfg.distance_mm[0]), np.log(cfg.distance_mm[1]), n))
+    focal = head_px * dist / breadth
+    # a field of view wider than max_fov_deg: the camera moves back (longer focal length)
+    min_focal = width / (2 * np.tan(np.deg2rad(cfg.max_fov_deg) / 2))
+    wide = focal < min_focal
+    focal = np.where(wide, min_focal, focal)
     dist = focal * breadth / head_px
-    # no camera inside the head: a head too large for the field of view at the closest distance
-    # is a tele shot or a crop of a larger photo (narrower field of view, same head size)
-    near = dist < cfg.min_distance_mm
-    dist = np.where(near, cfg.min_distance_mm, dist)
-    focal = np.where(near, head_px * dist / breadth, focal)
     margin = np.minimum(head_px / 2, 0.45 * width)[:, None]
     size = np.stack([width, height], -1)
     center = rng.uniform(0, 1, (n, 2)) * np.maximum(size - 2 * margin, 1) + margin
     principal = size / 2
     xy = project_head(head, angles, center, dist, focal, principal)
 
-    # self-occlusion: cosine between each point's outward normal and the direction to the viewer
-    rot = angles_to_matrix(*angles.T)  # viewer frame, relative to the ray
-    facing = np.einsum("nij,kj->nki", rot, _NORMALS)[..., 2]  # (n, 5)
+    # visibility from the surface normals: used beyond the fitted yaw range (back views)
+    rot = angles_to_matrix(*angles.T)
+    facing = np.einsum("nij,kj->nki", rot, _NORMALS)[..., 2]
     vis = _smoothstep(facing, _VIS_LO, _VIS_HI)
+    back = _smoothstep(np.abs(yaw), knots[-1], knots[-1] + 30.0)  # 0 inside the fitted range
 
-    # localisation noise, ears noisier, log-normal spread of the per-sample quality
-    quality = np.exp(rng.normal(0, cfg.noise_spread, n))
-    sd = np.array([cfg.noise_face] * 3 + [cfg.noise_ear] * 2)[None, :] * head_px[:, None]
-    quality = quality * np.asarray(cfg.noise_profile, float)[profile]
-    sd = sd * quality[:, None] * (1 + 1.5 * (1 - vis)) + cfg.noise_px
-    xy = xy + rng.normal(size=xy.shape) * sd[..., None]
+    # noise: the fitted residual model (head mm → px), a per-sample level, small-head and pixel
+    # floors; hidden points of back views noisier
+    px_per_mm = head_px / BREADTH_MM
+    spread = np.array(
+        [a["spread"] if cfg.noise_spread is None else cfg.noise_spread for a in arrs]
+    )[profile]
+    level = np.exp(rng.normal(0, 1, n) * spread - spread**2) * cfg.noise_scale
+    noise = np.zeros((n, 5, 2))
+    for i in range(3):
+        m = profile == i
+        if m.any():
+            noise[m] = _noise_mm(rng, h[m], arrs[i]["root"], roll[m])
+    hidden = 1 + (cfg.back_noise - 1) * back[:, None] * (1 - vis)
+    xy = xy + noise * (level * px_per_mm)[:, None, None] * hidden[..., None]
+    small = (
+        cfg.small_head_noise
+        * head_px
+        * np.clip((cfg.small_head_px - head_px) / (cfg.small_head_px - 15.0), 0, 1)
+    )
+    xy = xy + rng.normal(size=xy.shape) * (small[:, None, None] + cfg.noise_px)
 
     conf = np.zeros((n, 5))
-    # --- BlazeFace: hidden-side points pushed into the face; confidence from the geometry
+    score = np.ones(n)
+    # scores beyond the fitted yaw range (back views): the frontal tables, hidden points lowered
+    mid = len(knots) // 2
+    h = (1 - back[:, None]) * h + back[:, None] * (np.arange(len(knots)) == mid)
+    # --- BlazeFace: all points, one face score; per-point confidences derived below
     bf = profile == _BF
     if bf.any():
-        left_far = angles[:, 0] < 0  # negative yaw: nose to the image right, subject's left hidden
-        near_eye = np.where(left_far[:, None], xy[:, 2], xy[:, 1])
-        nose = xy[:, 0]
-        # BlazeFace regresses a face-like template: the far tragion stays on the face contour
-        # (≈ its true place) up to ≈ 30° yaw, then moves into the face; the far eye follows from
-        # ≈ 45°. Targets as observed on profiles (docs/detectors.md): far eye between the nose
-        # and the near eye, far ear between (or just past) the far and the near eye, slightly
-        # below the eye line.
-        v_eye = vis[:, 1:3]
-        v_ear = _smoothstep(facing[:, 3:5], _BF_EAR_LO, _BF_EAR_HI)
-        far_eye = nose + rng.uniform(0.15, 0.45, (n, 1)) * (near_eye - nose)
-        for k, far in ((1, left_far), (2, ~left_far)):
-            v = v_eye[:, k - 1][:, None]
-            moved = v * xy[:, k] + (1 - v) * far_eye
-            xy[:, k] = np.where((bf & far)[:, None], moved, xy[:, k])
-        far_eye = np.where(left_far[:, None], xy[:, 1], xy[:, 2])  # after the move
-        down = nose - 0.5 * (far_eye + near_eye)
-        far_ear = (
-            far_eye
-            + rng.uniform(-0.3, 0.7, (n, 1)) * (near_eye - far_eye)
-            + rng.uniform(0.1, 0.4, (n, 1)) * down
-        )
-        for k, far in ((3, left_far), (4, ~left_far)):
-            v = v_ear[:, k - 3][:, None]
-            moved = v * xy[:, k] + (1 - v) * far_ear
-            xy[:, k] = np.where((bf & far)[:, None], moved, xy[:, k])
-        score = np.clip(
-            0.95 - 0.35 * (np.abs(angles[:, 0]) / 90) ** 2 + rng.normal(0, 0.05, n), 0.5, 1.0
-        )
-    # --- BlazePose: every point present, visibility near 1 even when hidden
+        score[bf] = np.clip(_sample_scores(rng, h[bf], arrs[_BF], int(bf.sum()))[:, 0], 0.3, 1)
+    # --- BlazePose: all points present with its (high) visibility; hidden ones of back views lower
     bp = profile == _BP
-    conf[bp] = np.clip(rng.normal(0.985, 0.015, (int(bp.sum()), 5)) - 0.1 * (1 - vis[bp]), 0.5, 1.0)
-    # --- COCO-style heat-map detector: confidence follows visibility, thresholded
+    if bp.any():
+        v = _sample_scores(rng, h[bp], arrs[_BP], int(bp.sum()))
+        v[:, :3] *= 1 - back[bp, None] * 0.3 * (1 - vis[bp, :3])
+        conf[bp] = np.clip(v, 0.05, 1.0)
+    # --- COCO-style heat-map detector (fitted on MoveNet): scores raised to a random power,
+    # hidden face points of back views score lower (MoveNet still reports them, docs/detectors.md),
+    # random threshold and drop-outs
     co = profile == _COCO
-    peak = np.clip(rng.normal(0.85, 0.1, (n, 5)), 0.2, 1.0) / quality[:, None] ** 0.3
-    heat = np.clip(peak * (0.15 + 0.85 * vis) + rng.normal(0, 0.05, (n, 5)), 0.0, 1.0)
-    thr = rng.choice(np.array([0.2, 0.3, 0.47]), size=n)
-    drop = rng.random((n, 5)) < cfg.dropout
-    conf[co] = np.where((heat[co] >= thr[co, None]) & ~drop[co], heat[co], 0.0)
+    if co.any():
+        m = int(co.sum())
+        sc = np.clip(_sample_scores(rng, h[co], arrs[_COCO], m), 1e-3, 1.0)
+        g = np.exp(rng.uniform(np.log(cfg.score_gamma[0]), np.log(cfg.score_gamma[1]), m))
+        sc = sc ** g[:, None]
+        sc[:, :3] *= 1 - back[co, None] * 0.5 * (1 - vis[co, :3])  # ears stay visible
+        thr = rng.choice(np.asarray(cfg.coco_thresholds, float), size=m)
+        drop = rng.random((m, 5)) < cfg.dropout
+        conf[co] = np.where((sc > thr[:, None]) & (sc > 0) & ~drop, sc, 0.0)
 
     # confident outliers: one point of the sample displaced by 20-60 % of the head breadth
     out = rng.random(n) < cfg.outlier
@@ -382,7 +490,7 @@ def generate(n: int, seed: int, config: SynthConfig | None = None) -> SynthBatch
     disp *= (rng.uniform(0.2, 0.6, n) * head_px / np.linalg.norm(disp, axis=1))[:, None]
     xy[np.arange(n)[out], which[out]] += disp[out]
     # left/right ear swap on profiles (COCO-style)
-    swap = co & (np.abs(angles[:, 0]) > 60) & (rng.random(n) < cfg.ear_swap)
+    swap = co & (np.abs(yaw) > 60) & (rng.random(n) < cfg.ear_swap)
     xy[swap, 3:5] = xy[swap, 4:2:-1]
     conf[swap, 3:5] = conf[swap, 4:2:-1]
 

@@ -31,6 +31,8 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import ArrayLike
 
+from hhpnet.errors import InputError
+
 __all__ = [
     "INTERVAL_COLUMNS",
     "PERSON_COLUMNS",
@@ -126,6 +128,8 @@ class Timeline:
         if people_path is None:
             stem, ext = os.path.splitext(path)
             people_path = f"{stem}_people{ext or '.csv'}"
+        for out in (path, people_path):
+            os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
         with open(path, "w", newline="") as fh:
             w = csv.writer(fh)
             w.writerow(INTERVAL_COLUMNS)
@@ -193,14 +197,15 @@ class TimelineBuilder:
     ) -> None:
         """Add one frame at time ``t`` (s): ids (n,), attention (n, n) directional in [0, 1],
         optional symmetric ``matrix`` (n, n), ``mutual`` (n, n) bool and ``valid`` (n,) bool.
-        Frames must come in increasing time."""
+        Frames must come in non-decreasing time (:class:`~hhpnet.errors.InputError`
+        otherwise; :func:`hhpnet.video.process_video` repairs the timestamps of real files)."""
         ids = np.asarray(track_ids, dtype=np.int64).ravel()
         n = ids.size
         att = np.nan_to_num(np.asarray(attention, dtype=np.float64).reshape(n, n), nan=0.0)
         np.fill_diagonal(att, 0.0)
         if self._prev_t is not None:
-            if t < self._prev_t:
-                raise ValueError(f"timeline frames must be in time order ({t} < {self._prev_t})")
+            if not t >= self._prev_t:
+                raise InputError(f"timeline frames must be in time order ({t} < {self._prev_t})")
             if t > self._prev_t:
                 self.frame_dt = t - self._prev_t
             self._credit_previous(t)
@@ -323,6 +328,7 @@ def plot_timeline(
     from matplotlib.patches import Patch
 
     path = os.fspath(path)
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     pairs = sorted({(min(iv.a, iv.b), max(iv.a, iv.b)) for iv in timeline.intervals})
     n_rows = max(len(pairs), 1)
     fig, ax = plt.subplots(figsize=(10, 1.2 + 0.45 * n_rows), dpi=100)

@@ -66,6 +66,23 @@ def test_merge_keeps_one_person_per_head_with_the_preferred_points(
     assert (np.diff(det.scores) <= 0).all()  # best first
 
 
+def test_both_mode_keeps_movenet_points_and_attaches_blazeface_as_second_reading(
+    auto: FusedDetector,
+) -> None:
+    faces = _dets([(100, 100), (300, 100)], 0.9, "blazeface")
+    bodies = _dets([(104, 102), (500, 300)], 0.4, "movenet")
+    det = _with_prefer(auto, "both").merge(faces, bodies, bodies.keypoints[..., :2])
+    assert len(det) == 3 and det.alt_keypoints is not None
+    names = det.detector.tolist()
+    both = names.index("blazeface+movenet")
+    np.testing.assert_array_equal(det.keypoints[both], bodies.keypoints[0])
+    np.testing.assert_array_equal(det.alt_keypoints[both], faces.keypoints[0])
+    # people seen by one detector only have no second reading
+    others = [i for i in range(3) if i != both]
+    assert (det.alt_keypoints[others] == 0).all()
+    assert sorted(names[i] for i in others) == ["blazeface", "movenet"]
+
+
 def _with_prefer(auto: FusedDetector, prefer: str) -> FusedDetector:
     other = FusedDetector.__new__(FusedDetector)
     other.__dict__.update(auto.__dict__)
@@ -100,7 +117,9 @@ def test_examples_every_person_once(auto: FusedDetector, blazeface) -> None:  # 
         expected = 2 if name.startswith("pair") else 1
         assert len(det) == expected, name
         assert len(blazeface(img)) == len(movenet(img)) == expected
-        assert set(det.detector.tolist()) == {"blazeface"}  # both saw them: BlazeFace's points
+        # both saw them: MoveNet's points, BlazeFace's as the second reading
+        assert set(det.detector.tolist()) == {"blazeface+movenet"}
+        assert det.alt_keypoints is not None and (det.alt_keypoints[..., 2] > 0).all()
 
 
 def test_union_of_both_detectors_without_duplicates(auto: FusedDetector, blazeface) -> None:  # type: ignore[no-untyped-def]
@@ -140,7 +159,7 @@ def test_shared_fused_instance_is_thread_safe(auto: FusedDetector, astro) -> Non
 
 def test_bad_options() -> None:
     with pytest.raises(InputError, match="prefer"):
-        create_detector("auto", prefer="both")
+        create_detector("auto", prefer="all")
     with pytest.raises(InputError, match="match_threshold"):
         create_detector("auto", match_threshold=0)
     with pytest.raises(InputError, match="auto"):

@@ -8,6 +8,8 @@ opened, written and flushed per image.
 from __future__ import annotations
 
 import csv
+import os
+import re
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -29,17 +31,20 @@ SourcesArg = Annotated[
 DetectorOpt = Annotated[
     str,
     typer.Option(
+        metavar="NAME",
         help="Keypoint detector: blazeface (faces), blazepose, movenet (bodies: profiles, "
-        "backs), auto (blazeface + movenet merged)."
+        "backs), auto (blazeface + movenet merged).",
     ),
 ]
 ModelOpt = Annotated[
-    str, typer.Option(help="hhpnet-1.0, hhpnet-0.6, hhpnet-0.2 or a .safetensors file.")
+    str,
+    typer.Option(metavar="NAME", help="hhpnet-1.0, hhpnet-0.6, hhpnet-0.2 or a .safetensors file."),
 ]
 KeypointsOpt = Annotated[
     str | None,
     typer.Option(
         "--keypoints",
+        metavar="FILE",
         help="Use these keypoints instead of detecting: COCO/OpenPose/MMPose JSON, an "
         "OpenPose folder, or .npy. Matched to the SOURCE images by name, else by order.",
     ),
@@ -47,18 +52,117 @@ KeypointsOpt = Annotated[
 LayoutOpt = Annotated[
     str | None,
     typer.Option(
+        metavar="NAME",
         help="Layout of --keypoints arrays: coco17, openpose25, openpose18, blazepose33, "
-        "blazeface6, hhpnet5 (JSON formats are recognised)."
+        "blazeface6, hhpnet5 (JSON formats are recognised).",
     ),
 ]
 KptThrOpt = Annotated[
-    float, typer.Option("--kpt-thr", help="Keypoints with a lower confidence count as missing.")
+    float,
+    typer.Option(
+        "--kpt-thr", metavar="C", help="Keypoints with a lower confidence count as missing."
+    ),
 ]
 TileOpt = Annotated[
     bool,
     typer.Option("--tile", help="Also search image tiles (small people in large images)."),
 ]
-ProgressOpt = Annotated[bool, typer.Option("--progress/--no-progress", help="Progress bar.")]
+ProgressOpt = Annotated[
+    bool | None,
+    typer.Option(
+        "--progress/--no-progress",
+        help="Progress bar on stderr (default: only when stderr is a terminal).",
+        show_default=False,
+    ),
+]
+
+
+def progress_wanted(progress: bool | None) -> bool:
+    """``--progress``/``--no-progress``, else on only when stderr is a terminal (a log file or
+    a pipe gets no partial progress lines)."""
+    if progress is not None:
+        return progress
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def check_output_file(path: str | os.PathLike[str] | None, option: str) -> None:
+    """Raise a one-line InputError now if ``path`` cannot be written as a file: a folder, or
+    under an existing file."""
+    from hhpnet.errors import InputError
+
+    if path is None:
+        return
+    p = Path(path)
+    if str(path) == "":
+        raise InputError(f"{option}: empty file name")
+    if p.is_dir():
+        raise InputError(f"{option} {str(path)!r}: is a folder; give a file name")
+    _check_parents(p.parent, f"{option} {str(path)!r}")
+
+
+def check_output_dir(path: str | os.PathLike[str] | None, option: str) -> None:
+    """Raise a one-line InputError now if ``path`` cannot be a folder (an existing file, or
+    under one)."""
+    from hhpnet.errors import InputError
+
+    if path is None:
+        return
+    p = Path(path)
+    if str(path) == "":
+        raise InputError(f"{option}: empty folder name")
+    if p.exists() and not p.is_dir():
+        raise InputError(f"{option} {str(path)!r}: is a file, not a folder")
+    _check_parents(p.parent, f"{option} {str(path)!r}")
+
+
+def _check_parents(parent: Path, what: str) -> None:
+    from hhpnet.errors import InputError
+
+    for q in (parent, *parent.parents):
+        if q.exists():
+            if not q.is_dir():
+                raise InputError(f"{what}: cannot create a folder under the file {str(q)!r}")
+            if not os.access(q, os.W_OK | os.X_OK):
+                raise InputError(f"{what}: the folder {str(q)!r} is not writable")
+            return
+
+
+def resolve_each(specs: Sequence[str]) -> tuple[list[Any], list[tuple[str, str]]]:
+    """Resolve every SOURCE on its own: (sources found, [(spec, one-line error)] of those
+    that are missing or empty) — one bad SOURCE does not stop the others."""
+    from hhpnet.errors import InputError
+    from hhpnet.sources import resolve
+
+    found: list[Any] = []
+    bad: list[tuple[str, str]] = []
+    for spec in specs:
+        try:
+            found.extend(resolve([spec]))
+        except InputError as exc:
+            bad.append((spec, str(exc)))
+    return found, bad
+
+
+def safe_name(text: str) -> str:
+    """A file-name piece from a source name: letters, digits, ``._-`` (others → ``_``)."""
+    out = re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("._")
+    return out or "source"
+
+
+def unique_names(names: Sequence[str]) -> list[str]:
+    """``names`` made unique by appending ``_1``, ``_2``, … to repeats (order kept)."""
+    used: set[str] = set()
+    out = []
+    for n in names:
+        cand, k = n, 1
+        while cand in used:
+            cand, k = f"{n}_{k}", k + 1
+        used.add(cand)
+        out.append(cand)
+    return out
 
 
 def written_files(*paths: str | None) -> str:
@@ -86,21 +190,34 @@ def out_name(src: str, used: set[str]) -> str:
     return name
 
 
-def derived(path: str | None, name: str, ext: str) -> str | None:
-    """``out.jsonl`` + video ``clip`` → ``out.clip.jsonl`` (next to the images' file)."""
+def derived(path: str | os.PathLike[str] | None, name: str | None, ext: str = "") -> str | None:
+    """The output file of one source: ``out.csv`` itself when ``name`` is None (the run has
+    one source), else ``out.<name>.csv``; ``ext`` replaces the extension (``.timeline.csv``)."""
     if path is None:
         return None
     p = Path(path)
+    ext = ext or p.suffix
+    if name is None:
+        return str(p.with_name(f"{p.stem}{ext}")) if ext != p.suffix else str(p)
     return str(p.with_name(f"{p.stem}.{name}{ext}"))
 
 
 def stream_name(src: Any) -> str:
     """Base name of the per-video files: the file stem, ``webcam<index>`` or ``stream``."""
     if src.kind == "video":
-        return Path(str(src.value)).stem
+        return safe_name(Path(str(src.value)).stem)
     if src.kind == "webcam":
         return f"webcam{src.value}"
     return "stream"
+
+
+def print_records(result: Any) -> None:
+    """``on_frame`` callback: one JSON line per frame on standard output (no output file)."""
+    import json
+
+    rec = result.record()
+    sys.stdout.write(json.dumps(rec, allow_nan=False, separators=(",", ":")) + "\n")
+    sys.stdout.flush()
 
 
 def match_keypoints(images: list[str], records: list[Any]) -> list[tuple[str | None, Any]]:
@@ -150,7 +267,7 @@ class ImageBatch:
     @classmethod
     def prepare(
         cls,
-        sources: Sequence[str],
+        sources: Sequence[Any],
         *,
         model: Any,
         detector: Any,
@@ -158,20 +275,19 @@ class ImageBatch:
         layout: str | None,
         kpt_thr: float,
         detector_options: dict[str, Any] | None,
-        progress: bool,
+        progress: bool | None,
         analyse: Callable[[Any], Any] | None = None,
     ) -> ImageBatch:
-        """Resolve the sources, load the model now (one error, not one per image), match the
-        keypoint file to the images."""
+        """From resolved sources (:func:`resolve_each`): load the model and the detector now
+        (a bad name is one error, not one per image), match the keypoint file to the images."""
         from hhpnet.adapters import load_keypoints_file
         from hhpnet.errors import InputError
         from hhpnet.pipeline import HeadPoseEstimator
-        from hhpnet.sources import resolve
 
-        if not sources and keypoints is None:
-            raise InputError("give at least one SOURCE (image, folder, glob, video) or --keypoints")
-        resolved = resolve(list(sources)) if sources else []
-        images = [str(s.value) for s in resolved if s.is_image]
+        if layout is not None and keypoints is None:
+            raise InputError("--layout describes --keypoints arrays; give --keypoints too")
+        images = [str(s.value) for s in sources if s.is_image]
+        streams = [s for s in sources if not s.is_image]
         est = HeadPoseEstimator(
             model=model,
             detector=None if keypoints is not None else detector,
@@ -181,11 +297,18 @@ class ImageBatch:
         est.model  # noqa: B018 - load now
         est.detector  # noqa: B018 - a wrong detector name or option: one error, exit code 2
         if keypoints is not None:
-            jobs = match_keypoints(images, load_keypoints_file(keypoints, layout))
+            if streams:
+                raise InputError("--keypoints goes with images, not with videos or webcams")
+            try:
+                records = load_keypoints_file(keypoints, layout)
+            except UnicodeDecodeError:  # a binary file given as JSON (e.g. an image)
+                raise InputError(f"{keypoints}: not a keypoints file (not text JSON)") from None
+            jobs = match_keypoints(images, records)
         else:
+            if images or streams:
+                est.detector  # noqa: B018 - create now: an unknown name fails once
             jobs = [(img, None) for img in images]
-        streams = [s for s in resolved if not s.is_image]
-        return cls(est, jobs, streams, progress=progress, analyse=analyse)
+        return cls(est, jobs, streams, progress=progress_wanted(progress), analyse=analyse)
 
     def __iter__(self) -> Iterator[tuple[str | None, Any, Any, Any]]:
         from tqdm import tqdm

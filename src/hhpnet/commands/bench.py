@@ -30,7 +30,12 @@ def register(app: typer.Typer) -> None:
         ] = 2,
         sections: Annotated[
             list[str] | None,
-            typer.Option("--section", "-s", help="posenet, pipeline, cli, startup (repeatable)."),
+            typer.Option(
+                "--section",
+                "-s",
+                metavar="NAME",
+                help="posenet, pipeline, cli, startup (repeatable).",
+            ),
         ] = None,
     ) -> None:
         """Benchmark on this machine: median and IQR of repeated, interleaved timings.

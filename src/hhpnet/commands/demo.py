@@ -24,7 +24,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command("demo")
     def demo(
-        out: str = typer.Option("hhpnet-demo", "--out", help="Output folder."),
+        out: str = typer.Option("hhpnet-demo", "--out", metavar="DIR", help="Output folder."),
         model: str = typer.Option("hhpnet-1.0", help="Model name or .safetensors file."),
         detector: str = typer.Option("blazeface", help="blazeface, blazepose, movenet or auto."),
     ) -> None:

@@ -13,8 +13,9 @@ Outputs (written incrementally, flushed after every image):
 
 A bad image prints one line on stderr; the others are still processed; exit code 1 at the end.
 Video, webcam and stream sources go to :func:`hhpnet.video.process_video` with the interaction
-analysis on (per-video files named as in ``hhpnet predict``, plus ``<csv stem>.<name>.timeline.csv``
-and ``<save-dir>/<name>_timeline.png``).
+analysis on (files named as in ``hhpnet predict`` — one source: the given names; several:
+``<stem>.<name>.<ext>`` — plus the timeline ``<csv stem>[.<name>].timeline.csv`` and
+``<save-dir>/<name>_timeline.png``).
 """
 
 from __future__ import annotations
@@ -124,7 +125,7 @@ def run_interact(
     csv_path: str | None = None,
     kpt_thr: float = 0.0,
     heatmaps: bool = True,
-    progress: bool = True,
+    progress: bool | None = None,
     detector_options: dict[str, Any] | None = None,
 ) -> dict[str, int]:
     """Run the interact command; returns counts: images, people, mutual, groups, failed.
@@ -133,17 +134,29 @@ def run_interact(
     :class:`hhpnet.pipeline.HeadPoseEstimator`)."""
     import json
 
-    import numpy as np
-
-    from hhpnet.commands._batch import ImageBatch, Outputs
-    from hhpnet.errors import HhpnetError
-    from hhpnet.interaction import analyze, from_arrays
+    from hhpnet.commands._batch import (
+        ImageBatch,
+        Outputs,
+        check_output_dir,
+        check_output_file,
+        resolve_each,
+    )
+    from hhpnet.commands.predict import video_names
+    from hhpnet.errors import HhpnetError, InputError
+    from hhpnet.interaction import analyze
     from hhpnet.interaction_draw import annotate_interaction, heatmap
+    from hhpnet.pipeline import Poses
 
+    check_output_file(json_path, "--json")
+    check_output_file(csv_path, "--csv")
+    check_output_dir(save_dir, "--save-dir")
     prm = dict(params or {})
-    analyze(from_arrays([], [], np.zeros((0, 2))), method=method, **prm)  # bad options: fail now
+    analyze(Poses.empty(), method=method, **prm)  # bad options: fail now
+    if not sources and keypoints is None:
+        raise InputError("give at least one SOURCE (image, folder, glob, video) or --keypoints")
+    found, bad = resolve_each(sources)
     batch = ImageBatch.prepare(
-        sources,
+        found,
         model=model,
         detector=detector,
         keypoints=keypoints,
@@ -153,25 +166,33 @@ def run_interact(
         progress=progress,
         analyse=lambda poses: analyze(poses, method=method, **prm),
     )
+    for _spec, msg in bad:
+        print(f"hhpnet: error: {msg}", file=sys.stderr)
     counts = {"images": 0, "people": 0, "mutual": 0, "groups": 0, "failed": 0}
-    with Outputs(json_path, csv_path, PAIR_COLUMNS, save_dir) as out:
-        for img_path, image, poses, inter in batch:
-            counts["images"] += 1
-            counts["people"] += len(poses)
-            counts["mutual"] += len(inter.mutual)
-            counts["groups"] += len(inter.groups)
-            record = poses.to_dict()
-            record["interaction"] = inter.to_dict()
-            out.write(json.dumps(record, allow_nan=False), pair_rows(poses.source, inter))
-            if image is not None and img_path is not None and save_dir:
-                drawn = annotate_interaction(image, poses, inter, rgb=True)
-                target = out.save_image(img_path, drawn)
-                if heatmaps and len(poses) >= 2 and target is not None:
-                    heatmap(inter, target.with_name(f"{target.stem}_matrix.png"), title=target.name)
-    counts["failed"] = batch.failed
-    for src in batch.streams:
+    if batch.jobs:
+        with Outputs(json_path, csv_path, PAIR_COLUMNS, save_dir) as out:
+            for img_path, image, poses, inter in batch:
+                counts["images"] += 1
+                counts["people"] += len(poses)
+                counts["mutual"] += len(inter.mutual)
+                counts["groups"] += len(inter.groups)
+                record = poses.to_dict()
+                record["interaction"] = inter.to_dict()
+                out.write(json.dumps(record, allow_nan=False), pair_rows(poses.source, inter))
+                if image is not None and img_path is not None and save_dir:
+                    drawn = annotate_interaction(image, poses, inter, rgb=True)
+                    target = out.save_image(img_path, drawn)
+                    if heatmaps and len(poses) >= 2 and target is not None:
+                        heatmap(
+                            inter, target.with_name(f"{target.stem}_matrix.png"), title=target.name
+                        )
+    counts["failed"] = batch.failed + len(bad)
+    names = video_names(batch.streams, one_source=not batch.jobs and not bad)
+    for src, name in zip(batch.streams, names, strict=True):
         try:
-            _run_video(src, batch.est, method, prm, save_dir, json_path, csv_path, progress)
+            _run_video(
+                src, batch.est, name, method, prm, save_dir, json_path, csv_path, batch.progress
+            )
         except HhpnetError as exc:
             counts["failed"] += 1
             print(error_line(src.value, exc), file=sys.stderr)
@@ -181,6 +202,7 @@ def run_interact(
 def _run_video(
     src: Any,
     est: Any,
+    name: str | None,
     method: str,
     params: dict[str, Any],
     save_dir: str | None,
@@ -188,26 +210,32 @@ def _run_video(
     csv_path: str | None,
     progress: bool,
 ) -> None:
-    """A video/webcam/stream source → :func:`hhpnet.video.process_video` with interaction."""
-    from hhpnet.commands._batch import derived, stream_name
+    """A video/webcam/stream source → :func:`hhpnet.video.process_video` with interaction.
+
+    Files named as in ``hhpnet predict`` (one source: ``--csv``/``--json`` themselves; several:
+    ``<stem>.<name>.<ext>``), plus the timeline ``<csv stem>.timeline.csv`` (several:
+    ``<csv stem>.<name>.timeline.csv``) and ``<save-dir>/<name>_timeline.png``."""
+    from hhpnet.commands._batch import derived, print_records, stream_name
     from hhpnet.commands.video import report_summary
     from hhpnet.video import process_video
 
-    name = stream_name(src)
+    stem = name or stream_name(src)
+    to_stdout = json_path is None and csv_path is None and save_dir is None
     summary = process_video(
         src.value,
         est,
-        save_video=str(Path(save_dir) / f"{name}.mp4") if save_dir else None,
-        jsonl=derived(json_path, name, ".jsonl"),
-        csv=derived(csv_path, name, ".csv"),
+        save_video=str(Path(save_dir) / f"{stem}.mp4") if save_dir else None,
+        jsonl=derived(json_path, name),
+        csv=derived(csv_path, name),
         timeline_csv=derived(csv_path, name, ".timeline.csv"),
-        timeline_png=str(Path(save_dir) / f"{name}_timeline.png") if save_dir else None,
+        timeline_png=str(Path(save_dir) / f"{stem}_timeline.png") if save_dir else None,
         interact=True,
         interaction_method=method,
         interaction_params=params,
         progress=progress,
+        on_frame=print_records if to_stdout else None,
     )
-    report_summary(summary)
+    report_summary(summary, stdout=to_stdout)
 
 
 def register(app: typer.Typer) -> None:
@@ -218,17 +246,20 @@ def register(app: typer.Typer) -> None:
         sources: SourcesArg = None,
         method: str = typer.Option(
             "hhpnet",
+            metavar="NAME",
             help="hhpnet (3-D, depth from head size, σ → probability), paper (HHP-Net's "
             "image-plane LAEO) or paper-v1 (fixed 5° cone, (1 − u) weighting).",
         ),
         threshold: float = typer.Option(
             None,
+            metavar="P",
             help="Decision threshold for mutual pairs, targets and groups "
             "(default 0.5 for hhpnet, 0.95 for paper).",
         ),
         param: list[str] = typer.Option(  # noqa: B008 - typer's option declaration
             None,
             "--param",
+            metavar="KEY=VALUE",
             help="Method parameter KEY=VALUE (repeatable), e.g. tolerance_deg=12, depth=none, "
             "fov_deg=70, depth_noise=0.05, sigma_max_deg=20; see docs/interaction.md.",
         ),
@@ -237,20 +268,29 @@ def register(app: typer.Typer) -> None:
         keypoints: KeypointsOpt = None,
         layout: LayoutOpt = None,
         save_dir: str = typer.Option(
-            None, "--save-dir", help="Write annotated images and matrix heat-maps here."
+            None,
+            "--save-dir",
+            metavar="DIR",
+            help="Write annotated images and matrix heat-maps here.",
         ),
         json_path: str = typer.Option(
-            None, "--json", help="Write JSON Lines here (predict record + interaction block)."
+            None,
+            "--json",
+            metavar="FILE",
+            help="Write JSON Lines here (predict record + interaction block).",
         ),
         csv_path: str = typer.Option(
-            None, "--csv", help="Write a CSV here (one row per ordered pair of people)."
+            None,
+            "--csv",
+            metavar="FILE",
+            help="Write a CSV here (one row per ordered pair of people).",
         ),
         kpt_thr: KptThrOpt = 0.0,
         tile: TileOpt = False,
         heatmaps: bool = typer.Option(
             True, "--heatmap/--no-heatmap", help="With --save-dir: also matrix heat-maps."
         ),
-        progress: ProgressOpt = True,
+        progress: ProgressOpt = None,
     ) -> None:
         """Who looks at whom: interaction matrix, mutual gaze, targets and groups per image."""
         params = parse_params(list(param or []))
@@ -273,12 +313,13 @@ def register(app: typer.Typer) -> None:
             progress=progress,
             detector_options=options,
         )
-        where = written_files(json_path, csv_path, save_dir)
-        print(
-            f"hhpnet: {counts['images']} image(s), {counts['people']} person(s), "
-            f"{counts['mutual']} mutual pair(s), {counts['groups']} group(s), "
-            f"{counts['failed']} failed{where}",
-            file=sys.stderr,
-        )
+        if counts["images"] or counts["failed"] or not sources:
+            where = written_files(json_path, csv_path, save_dir) if counts["images"] else ""
+            print(
+                f"hhpnet: {counts['images']} image(s), {counts['people']} person(s), "
+                f"{counts['mutual']} mutual pair(s), {counts['groups']} group(s), "
+                f"{counts['failed']} failed{where}",
+                file=sys.stderr,
+            )
         if counts["failed"]:
             raise typer.Exit(1)

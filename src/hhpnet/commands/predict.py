@@ -45,17 +45,33 @@ def run_predict(
     json_path: str | None = None,
     csv_path: str | None = None,
     kpt_thr: float = 0.0,
-    progress: bool = True,
+    progress: bool | None = None,
     detector_options: dict[str, Any] | None = None,
 ) -> tuple[int, int, int]:
-    """Run the predict command; returns (images done, people found, failures)."""
-    from hhpnet.commands._batch import ImageBatch, Outputs
+    """Run the predict command; returns (images done, people found, failures).
+
+    Usage errors (bad options, unknown model or detector, unwritable outputs) raise
+    :class:`~hhpnet.errors.InputError` before anything is processed; a missing SOURCE, a bad
+    image or a failing video prints one line on stderr and counts as a failure."""
+    from hhpnet.commands._batch import (
+        ImageBatch,
+        Outputs,
+        check_output_dir,
+        check_output_file,
+        resolve_each,
+    )
     from hhpnet.draw import annotate
-    from hhpnet.errors import HhpnetError
+    from hhpnet.errors import HhpnetError, InputError
     from hhpnet.pipeline import CSV_COLUMNS
 
+    check_output_file(json_path, "--json")
+    check_output_file(csv_path, "--csv")
+    check_output_dir(save_dir, "--save-dir")
+    if not sources and keypoints is None:
+        raise InputError("give at least one SOURCE (image, folder, glob, video) or --keypoints")
+    found, bad = resolve_each(sources)
     batch = ImageBatch.prepare(
-        sources,
+        found,
         model=model,
         detector=detector,
         keypoints=keypoints,
@@ -64,24 +80,29 @@ def run_predict(
         detector_options=detector_options,
         progress=progress,
     )
+    for _spec, msg in bad:
+        print(f"hhpnet: error: {msg}", file=sys.stderr)
     done = people = 0
-    with Outputs(json_path, csv_path, CSV_COLUMNS, save_dir) as out:
-        for img_path, image, poses, _ in batch:
-            done += 1
-            people += len(poses)
-            out.write(poses.to_json(), poses.to_rows())
-            if image is not None and img_path is not None and save_dir:
-                out.save_image(img_path, annotate(image, poses, rgb=True))
-    failed = batch.failed
-    for src in batch.streams:
+    if batch.jobs:
+        with Outputs(json_path, csv_path, CSV_COLUMNS, save_dir) as out:
+            for img_path, image, poses, _ in batch:
+                done += 1
+                people += len(poses)
+                out.write(poses.to_json(), poses.to_rows())
+                if image is not None and img_path is not None and save_dir:
+                    out.save_image(img_path, annotate(image, poses, rgb=True))
+    failed = batch.failed + len(bad)
+    names = video_names(batch.streams, one_source=not batch.jobs and not bad)
+    for src, name in zip(batch.streams, names, strict=True):
         try:
             _run_video(
                 src,
                 batch.est,
+                name=name,
                 save_dir=save_dir,
                 json_path=json_path,
                 csv_path=csv_path,
-                progress=progress,
+                progress=batch.progress,
             )
         except HhpnetError as exc:
             failed += 1
@@ -89,34 +110,49 @@ def run_predict(
     return done, people, failed
 
 
+def video_names(streams: list[Any], *, one_source: bool) -> list[str | None]:
+    """Per-video output name pieces: None (the files are named as given) when the run has a
+    single source, else the video's stem (``webcam0``, ``stream``), made unique."""
+    from hhpnet.commands._batch import stream_name, unique_names
+
+    if one_source and len(streams) == 1:
+        return [None]
+    return list(unique_names([stream_name(s) for s in streams]))
+
+
 def _run_video(
     src: Any,
     est: Any,
     *,
+    name: str | None,
     save_dir: str | None,
     json_path: str | None,
     csv_path: str | None,
     progress: bool,
 ) -> None:
     """Hand a video/webcam/stream source to :func:`hhpnet.video.process_video` (no interaction
-    analysis; per-frame poses): ``<save-dir>/<name>.mp4``, ``<json stem>.<name>.jsonl`` and
-    ``<csv stem>.<name>.csv``, where name is the video file stem or ``webcam<index>``/``stream``.
+    analysis; per-frame poses). One source: ``--csv``/``--json`` are its files; several:
+    ``<csv stem>.<name>.csv`` and ``<json stem>.<name>.jsonl`` (name = the video file's stem,
+    ``webcam<index>`` or ``stream``). ``<save-dir>/<name>.mp4``. Without any output option the
+    JSON Lines go to standard output, one per frame.
     """
-    from hhpnet.commands._batch import derived, stream_name
+    from hhpnet.commands._batch import derived, print_records, stream_name
     from hhpnet.commands.video import report_summary
     from hhpnet.video import process_video
 
-    name = stream_name(src)
+    stem = name or stream_name(src)
+    to_stdout = json_path is None and csv_path is None and save_dir is None
     summary = process_video(
         src.value,
         est,
-        save_video=str(Path(save_dir) / f"{name}.mp4") if save_dir else None,
-        jsonl=derived(json_path, name, ".jsonl"),
-        csv=derived(csv_path, name, ".csv"),
+        save_video=str(Path(save_dir) / f"{stem}.mp4") if save_dir else None,
+        jsonl=derived(json_path, name),
+        csv=derived(csv_path, name),
         interact=False,
         progress=progress,
+        on_frame=print_records if to_stdout else None,
     )
-    report_summary(summary)
+    report_summary(summary, stdout=to_stdout)
 
 
 def register(app: typer.Typer) -> None:
@@ -129,14 +165,18 @@ def register(app: typer.Typer) -> None:
         model: ModelOpt = "hhpnet-1.0",
         keypoints: KeypointsOpt = None,
         layout: LayoutOpt = None,
-        save_dir: str = typer.Option(None, "--save-dir", help="Write annotated images here."),
-        json_path: str = typer.Option(
-            None, "--json", help="Write JSON Lines here (one record per image)."
+        save_dir: str = typer.Option(
+            None, "--save-dir", metavar="DIR", help="Write annotated images here."
         ),
-        csv_path: str = typer.Option(None, "--csv", help="Write a CSV here (one row per person)."),
+        json_path: str = typer.Option(
+            None, "--json", metavar="FILE", help="Write JSON Lines here (one record per image)."
+        ),
+        csv_path: str = typer.Option(
+            None, "--csv", metavar="FILE", help="Write a CSV here (one row per person)."
+        ),
         kpt_thr: KptThrOpt = 0.0,
         tile: TileOpt = False,
-        progress: ProgressOpt = True,
+        progress: ProgressOpt = None,
     ) -> None:
         """Estimate head poses (yaw, pitch, roll ± σ, degrees) of every person in images."""
         options: dict[str, Any] = {"tile": True} if tile else {}
@@ -153,10 +193,11 @@ def register(app: typer.Typer) -> None:
             progress=progress,
             detector_options=options,
         )
-        where = written_files(json_path, csv_path, save_dir)
-        print(
-            f"hhpnet: {done} image(s), {people} person(s), {failed} failed{where}",
-            file=sys.stderr,
-        )
+        if done or failed or not sources:
+            where = written_files(json_path, csv_path, save_dir) if done else ""
+            print(
+                f"hhpnet: {done} image(s), {people} person(s), {failed} failed{where}",
+                file=sys.stderr,
+            )
         if failed:
             raise typer.Exit(1)

@@ -51,13 +51,17 @@ class Detections:
     pixels and a confidence in [0, 1] (0 = missing, then x = y = 0), order nose, left eye, right
     eye, left ear, right ear; ``scores`` (N,) float32 detection scores in [0, 1];
     ``detector`` (N,) str: the name of the detector whose keypoints each person carries
-    (e.g. ``"blazeface"``, ``"movenet"``; a single string is repeated, None gives ``""``).
+    (e.g. ``"blazeface"``, ``"movenet"``; a single string is repeated, None gives ``""``);
+    ``alt_keypoints`` (N, 5, 3) or None: a second detector's keypoints of the same head (all
+    zeros where there is none), read and combined with the first by the estimator
+    (:mod:`hhpnet.fusion`).
     """
 
     boxes: F32
     keypoints: F32
     scores: F32
     detector: Any = None
+    alt_keypoints: F32 | None = None
 
     def __post_init__(self) -> None:
         self.boxes = np.asarray(self.boxes, dtype=np.float32).reshape(-1, 4)
@@ -75,6 +79,12 @@ class Detections:
             self.detector = np.asarray(self.detector, dtype=object).reshape(-1)
             if len(self.detector) != n:
                 raise ValueError(f"Detections: {len(self.detector)} detector names for {n} people")
+        if self.alt_keypoints is not None:
+            self.alt_keypoints = np.asarray(self.alt_keypoints, np.float32).reshape(-1, 5, 3)
+            if len(self.alt_keypoints) != n:
+                raise ValueError(
+                    f"Detections: {len(self.alt_keypoints)} second keypoint sets for {n}"
+                )
 
     @classmethod
     def empty(cls) -> Detections:
@@ -88,12 +98,22 @@ class Detections:
         """The people of several results, in order."""
         if not parts:
             return cls.empty()
+        alt = None
+        if any(p.alt_keypoints is not None for p in parts):
+            alt = np.concatenate([p.alt_or_zeros() for p in parts])
         return cls(
             np.concatenate([p.boxes for p in parts]),
             np.concatenate([p.keypoints for p in parts]),
             np.concatenate([p.scores for p in parts]),
             np.concatenate([p.detector for p in parts]),
+            alt,
         )
+
+    def alt_or_zeros(self) -> F32:
+        """``alt_keypoints``, or all-zero (missing) points when there are none."""
+        if self.alt_keypoints is None:
+            return np.zeros_like(self.keypoints)
+        return self.alt_keypoints
 
     def __len__(self) -> int:
         return len(self.scores)
@@ -102,8 +122,9 @@ class Detections:
         """Select people with an int, a slice, an index array or a boolean mask."""
         if isinstance(index, (int, np.integer)):
             index = [int(index)]
+        alt = None if self.alt_keypoints is None else self.alt_keypoints[index]
         return Detections(
-            self.boxes[index], self.keypoints[index], self.scores[index], self.detector[index]
+            self.boxes[index], self.keypoints[index], self.scores[index], self.detector[index], alt
         )
 
     def is_empty(self) -> bool:

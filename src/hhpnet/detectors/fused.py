@@ -32,14 +32,35 @@ from hhpnet.errors import InputError
 
 __all__ = ["PREFER", "FusedDetector", "match_heads", "overlapping_heads"]
 
-#: keypoints kept when both detectors see the same head: "blazeface" or "movenet"
-PREFER = "blazeface"
+#: what a head seen by both detectors keeps: "both" (MoveNet's points, with BlazeFace's as
+#: ``alt_keypoints``: the estimator reads both and combines the two poses, hhpnet.fusion),
+#: "blazeface" or "movenet" (only that detector's points)
+PREFER = "both"
+#: in "both" mode, the detector whose points, box and score are the person's own
+PRIMARY = "movenet"
 #: a face and a body are the same head when the median distance between their corresponding
 #: head points is below this share of the face box side
 MATCH_THRESHOLD = 0.5
 #: a face left unmatched by points is still the same head as a MoveNet person when its box
 #: centre lies in that person's head box and the boxes overlap by more than this IoU
 BOX_IOU_THRESHOLD = 0.2
+
+
+def _attach_second(
+    faces: Detections, bodies: Detections, pairs: list[tuple[int, int]], primary: str
+) -> tuple[Detections, Detections]:
+    """Give each matched head of the ``primary`` detector the other one's points as
+    ``alt_keypoints`` and the tag ``"blazeface+movenet"``."""
+    faces = faces[np.arange(len(faces))]  # copies
+    bodies = bodies[np.arange(len(bodies))]
+    keep, other = (bodies, faces) if primary == "movenet" else (faces, bodies)
+    alt = keep.alt_or_zeros().copy()
+    for i, j in pairs:
+        k, o = (j, i) if primary == "movenet" else (i, j)
+        alt[k] = other.keypoints[o]
+        keep.detector[k] = "blazeface+movenet"
+    keep.alt_keypoints = alt
+    return (faces, keep) if primary == "movenet" else (keep, bodies)
 
 
 def match_heads(
@@ -134,8 +155,8 @@ class FusedDetector(Detector):
         body: dict[str, Any] | None = None,
         max_people: int | None = None,
     ) -> None:
-        if prefer not in ("blazeface", "movenet"):
-            raise InputError(f"prefer must be 'blazeface' or 'movenet', got {prefer!r}")
+        if prefer not in ("both", "blazeface", "movenet"):
+            raise InputError(f"prefer must be 'both', 'blazeface' or 'movenet', got {prefer!r}")
         if not 0.0 < match_threshold:
             raise InputError(f"match_threshold must be > 0, got {match_threshold}")
         if max_people is not None and max_people < 1:
@@ -173,8 +194,11 @@ class FusedDetector(Detector):
         pairs = match_heads(
             faces.keypoints[..., :2], faces.boxes, body_points, self.match_threshold
         )
-        drop_f = {i for i, _ in pairs} if self.prefer == "movenet" else set()
-        drop_b = {j for _, j in pairs} if self.prefer == "blazeface" else set()
+        keep_side = PRIMARY if self.prefer == "both" else self.prefer
+        drop_f = {i for i, _ in pairs} if keep_side == "movenet" else set()
+        drop_b = {j for _, j in pairs} if keep_side == "blazeface" else set()
+        if self.prefer == "both" and pairs:
+            faces, bodies = _attach_second(faces, bodies, pairs, keep_side)
         # a face inside a MoveNet head whose points disagree with it (e.g. BlazeFace finding a
         # "face" in the hair of a back view): one head, and the body detector's reading wins
         for i, _ in overlapping_heads(faces.boxes, head_boxes(body_points), pairs):
