@@ -6,9 +6,9 @@ Invariants:
 * nothing but a one-line :class:`hhpnet.InputError` is ever raised;
 * no finite pose from a non-finite or implausible point (docs/validity.md);
 * a person's result is the same bit for bit alone, in any batch and in any thread;
-* the model is mirror-equivariant within what the trained network allows (measured for
-  hhpnet-1.0 on 200,000 synthetic people: within 1° + 3.5σ, 1° + 5.9σ when a quarter of the
-  points of half of them are dropped; the tests allow 1° + 8σ, σ the larger of the two).
+* the model is mirror-equivariant within what the trained network allows (benchmarks/mirror.py:
+  for the shipped hhpnet-1.0 on synth-2.0 people, every angle within 1° + 8.3σ, σ the larger of
+  the two predictions, and batch medians of at most 7.8°; the test allows 1° + 12σ and 12°).
 
 ``HYPOTHESIS_PROFILE=ci`` (the default) runs a bounded number of examples per property;
 ``make fuzz`` runs ≥ 10,000 (tests/conftest.py).
@@ -259,14 +259,17 @@ def test_batch_and_single_agree_bit_for_bit(people):
     np.testing.assert_array_equal(rev.angles[::-1], batch.angles)
 
 
-@given(st.integers(0, 2**31 - 1), st.data())
-def test_model_is_mirror_equivariant_within_its_uncertainty(seed, data):
+@given(st.integers(0, 2**31 - 1), st.booleans(), st.data())
+def test_model_is_mirror_equivariant_within_its_uncertainty(seed, drop, data):
+    """32 generated people and their mirror images: same validity; every angle within
+    1° + 12σ, and the batch's median deviation within 12° (a sign or left/right mistake moves
+    the median by twice the typical angle). Measured with benchmarks/mirror.py."""
     from hhpnet.synth import generate
 
-    people = generate(4, seed)
+    people = generate(32, seed)
     kp = people.keypoints.copy()
-    drop = data.draw(hnp.arrays(np.bool_, (4, 5)))
-    kp[drop & (data.draw(st.floats(0, 1)) < 0.3)] = 0.0
+    if drop:  # a quarter of the points missing: less typical inputs, larger asymmetry
+        kp[data.draw(hnp.arrays(np.float64, (32, 5), elements=st.floats(0, 1))) < 0.25] = 0.0
     width = people.image_size[:, 0].astype(np.float32)
     flipped = kp[:, FLIP_PERMUTATION].copy()
     present = flipped[..., 2] > 0
@@ -282,8 +285,10 @@ def test_model_is_mirror_equivariant_within_its_uncertainty(seed, data):
         ],
         axis=1,
     )[v]
-    allowed = 1.0 + 8.0 * np.maximum(a.sigma, b.sigma)[v]
+    allowed = 1.0 + 12.0 * np.maximum(a.sigma, b.sigma)[v]
     assert (diff <= allowed).all(), (diff, allowed)
+    if v.sum() >= 8:
+        assert (np.median(diff, axis=0) <= 12.0).all(), np.median(diff, axis=0)
 
 
 # ---------------------------------------------------------------------------- adapters
