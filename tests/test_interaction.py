@@ -326,3 +326,36 @@ def test_accepts_pipeline_poses() -> None:
     r = analyze(poses)
     assert r.mutual == [(0, 1)]
     np.testing.assert_allclose(r.attention, analyze(s).attention, atol=1e-5)
+
+
+def test_common_depth_without_any_head_size_does_not_divide_by_zero():
+    """depth="none" takes the typical head size; with none known (all 0) it still answers
+    (found by the fuzz suite: ZeroDivisionError)."""
+    from hhpnet.interaction import analyze, from_arrays
+
+    poses = from_arrays([0.0, 0.0], [0.0, 0.0], [[0.0, 0.0], [0.0, 0.0]], [0.0, 0.0])
+    inter = analyze(poses, depth="none")
+    assert np.isfinite(inter.attention).all() and inter.attention.shape == (2, 2)
+    poses = from_arrays([30.0, -30.0], [0.0, 0.0], [[100.0, 200.0], [400.0, 200.0]], [0.0, 80.0])
+    assert np.isfinite(analyze(poses, depth="none").attention).all()
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"threshold": "0.5"},
+        {"fov_deg": "abc"},
+        {"tolerance_deg": float("nan")},
+        {"depth_noise": float("inf")},
+        {"converge_range": 5},
+        {"ray_relative": 0},
+    ],
+)
+def test_parameters_of_the_wrong_type_raise_one_line_input_error(params):
+    from hhpnet.errors import InputError
+    from hhpnet.interaction import analyze, from_arrays
+
+    poses = from_arrays([0.0, 10.0], [0.0, 0.0], [[100.0, 100.0], [300.0, 100.0]])
+    with pytest.raises(InputError) as info:
+        analyze(poses, **params)
+    assert "\n" not in str(info.value)

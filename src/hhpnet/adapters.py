@@ -44,7 +44,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from hhpnet.errors import InputError
-from hhpnet.keypoints import blazeface_confidence, validate_keypoints
+from hhpnet.keypoints import blazeface_confidence, check_image_size, validate_keypoints
 
 __all__ = [
     "LAYOUTS",
@@ -151,15 +151,13 @@ def _as_numpy(value: Any) -> NDArray[Any]:
 
 
 def _image_wh(image_size: Any) -> tuple[float, float]:
-    if image_size is None:
+    size = check_image_size(image_size)
+    if size is None:
         raise InputError(
             "normalised keypoints need image_size=(width, height) in pixels "
             "(or pass normalized=False if they are already pixels)"
         )
-    w, h = (float(v) for v in image_size)
-    if not (w > 0 and h > 0):
-        raise InputError(f"image_size must be positive (width, height); got {image_size}")
-    return w, h
+    return float(size[0]), float(size[1])
 
 
 def _confidence(raw: NDArray[np.float64], name: str) -> NDArray[np.float64]:
@@ -192,6 +190,7 @@ def to_hhpnet(
     ``image_size``.
     """
     lay = _get_layout(layout)
+    check_image_size(image_size)
     arr = _as_numpy(array)
     k = lay.num_points
     if arr.ndim == 2 and arr.shape[1] == 3 * k and arr.shape != (k, 3) and lay.has_confidence:
@@ -217,7 +216,8 @@ def to_hhpnet(
     elif sel.shape[2] == 4:
         c = sel[..., 3]
     else:
-        c = sel[..., 3] * sel[..., 4]
+        with np.errstate(invalid="ignore"):  # inf × 0 → NaN: missing
+            c = sel[..., 3] * sel[..., 4]
     c = _confidence(c, f"layout {lay.name!r}")
     if normalized if normalized is not None else lay.normalized:
         w, h = _image_wh(image_size)
@@ -230,8 +230,9 @@ def to_hhpnet(
         c = np.zeros((n, 5))
         if finite.any():
             c[finite] = blazeface_confidence(xy[finite], s[finite])
-    missing = ~np.isfinite(c) | (c == 0) | ~np.isfinite(xy).all(axis=-1)
-    out = np.concatenate([xy, c[..., None]], axis=-1).astype(np.float32)
+    with np.errstate(over="ignore"):  # beyond float32: inf, then missing like inf itself
+        out = np.concatenate([xy, c[..., None]], axis=-1).astype(np.float32)
+    missing = ~np.isfinite(c) | (c == 0) | ~np.isfinite(out[..., :2]).all(axis=-1)
     out[missing] = 0.0
     return validate_keypoints(out, name=f"layout {lay.name!r}")
 
@@ -386,10 +387,7 @@ def _from_mediapipe(obj: Any, image_size: Any) -> HeadKeypoints:
 
 
 def _int_size(image_size: Any) -> tuple[int, int] | None:
-    if image_size is None:
-        return None
-    w, h = image_size
-    return round(float(w)), round(float(h))
+    return check_image_size(image_size)
 
 
 def convert(
@@ -408,6 +406,30 @@ def convert(
     size = _int_size(image_size)
     if isinstance(obj, HeadKeypoints):
         return obj
+    try:
+        with np.errstate(over="ignore"):  # values beyond float32 become inf (then missing)
+            return _convert(obj, layout, image_size, size, normalized)
+    except InputError:
+        raise
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
+        raise InputError(_malformed(type(obj).__name__, exc)) from exc
+
+
+def _malformed(what: str, exc: BaseException) -> str:
+    """One-line message for a foreign keypoint object that does not have the expected shape."""
+    detail = str(exc).splitlines()[0] if str(exc) else ""
+    kind = "missing key" if isinstance(exc, KeyError) else type(exc).__name__
+    return f"malformed keypoints ({what}): {kind} {detail}".rstrip()[:300]
+
+
+def _convert(
+    obj: Any,
+    layout: str | None,
+    image_size: Any,
+    size: tuple[int, int] | None,
+    normalized: bool | None,
+) -> HeadKeypoints:
+    """:func:`convert` without the error boundary."""
     if isinstance(obj, (str, os.PathLike)):
         frames = load_keypoints_file(obj, layout, image_size=image_size)
         if len(frames) != 1:
@@ -532,6 +554,8 @@ def load_keypoints_file(
         return _records_from_json(data, p, layout, size, image_size)
     except InputError as exc:
         raise InputError(f"{p}: {exc}") from exc
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
+        raise InputError(f"{p}: {_malformed('JSON', exc)}") from exc
 
 
 def _records_from_json(
@@ -550,7 +574,11 @@ def _records_from_json(
         recs = []
         for image_id, anns in by_image.items():
             img = images.get(image_id, {})
-            isize = (int(img["width"]), int(img["height"])) if "width" in img else size
+            isize = (
+                check_image_size((img["width"], img.get("height")), f"image {image_id} size")
+                if "width" in img
+                else size
+            )
             rec = _from_instances(anns, isize, layout)
             rec.source = str(img.get("file_name", image_id))
             recs.append(rec)

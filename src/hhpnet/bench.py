@@ -588,7 +588,7 @@ def posenet_suite(
         model.predict(kp)
         _, peak_bytes = tracemalloc.get_traced_memory()
         tracemalloc.stop()
-        folded = sum(w.nbytes + bb.nbytes for w, bb in model._layers)
+        folded = sum(w.nbytes for w in model._layers1)
         size_rows.append(
             [
                 f"{alpha:g}",

@@ -71,6 +71,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from hhpnet.convention import S_FLIP, angles_to_matrix, facing_direction
 from hhpnet.errors import InputError
+from hhpnet.keypoints import check_image_size
 
 __all__ = [
     "METHODS",
@@ -278,7 +279,7 @@ def from_arrays(
         kp = np.asarray(keypoints, np.float32)
         if kp.shape != (n, 5, 3):
             raise InputError(f"keypoints has shape {kp.shape}, expected {(n, 5, 3)}")
-    return PoseArrays(y, p, s, c, hs.ravel(), v, kp, image_size)
+    return PoseArrays(y, p, s, c, hs.ravel(), v, kp, check_image_size(image_size))
 
 
 def _field(poses: Any, name: str, n: int, shape: tuple[int, ...]) -> F64:
@@ -325,6 +326,7 @@ def scene_from_3d(
     if (pos[:, 2] <= 0).any():
         raise InputError("every head must be in front of the camera (z > 0)")
     n = len(pos)
+    image_size = check_image_size(image_size) or (1280, 720)
     f, pp = _camera_from_size(image_size, fov_deg)
     cen = pp + f * pos[:, :2] / pos[:, 2:3]
     ray, _ = _unit(pos)
@@ -610,8 +612,11 @@ def _hhpnet(
     span = _nominal_span(yaw, pitch, present, p.head_model)
     if p.depth == "size":
         depth = f * span / hs
-    else:
-        depth = np.full(m, f * float(np.median(span)) / float(np.nanmedian(hs)))
+    else:  # one common depth, from the typical head size (100 px when none is known)
+        known = hs[np.isfinite(hs) & (hs > 0)]
+        depth = np.full(
+            m, f * float(np.median(span)) / (float(np.median(known)) if len(known) else 100.0)
+        )
     ray = np.concatenate([(cen - pp) / f, np.ones((m, 1))], axis=1)
     pos = ray * depth[:, None]  # OpenCV camera frame, mm: x right, y down, z away from camera
     ray_u, _ = _unit(ray)
@@ -719,7 +724,7 @@ def analyze(poses: Any, method: str = "hhpnet", **params: Any) -> Interaction:
         if kp is not None
         else np.ones((n, 5), bool)
     )
-    image_size = getattr(poses, "image_size", None)
+    image_size = check_image_size(getattr(poses, "image_size", None), "poses.image_size")
 
     reasons: dict[int, str] = {}
     checks: list[tuple[Any, str]] = [
@@ -741,19 +746,24 @@ def analyze(poses: Any, method: str = "hhpnet", **params: Any) -> Interaction:
     depth_full = np.full(n, np.nan)
     if len(keep) >= 2:
         ix = np.ix_(keep, keep)
-        if isinstance(prm, HhpnetParams):
-            sc = _hhpnet(
-                yaw[keep],
-                pitch[keep],
-                sigma[keep],
-                cen[keep],
-                hs[keep],
-                present[keep],
-                image_size,
-                prm,
-            )
-        else:
-            sc = _paper(yaw[keep], pitch[keep], sigma[keep], cen[keep], prm, method == "paper-v1")
+        # absurd but finite inputs (a head size of 1e-300 px) overflow to inf / NaN on the way;
+        # the probabilities are sanitised, so no warning reaches the caller
+        with np.errstate(over="ignore", invalid="ignore"):
+            if isinstance(prm, HhpnetParams):
+                sc = _hhpnet(
+                    yaw[keep],
+                    pitch[keep],
+                    sigma[keep],
+                    cen[keep],
+                    hs[keep],
+                    present[keep],
+                    image_size,
+                    prm,
+                )
+            else:
+                sc = _paper(
+                    yaw[keep], pitch[keep], sigma[keep], cen[keep], prm, method == "paper-v1"
+                )
         att[ix], mat[ix], conv[ix] = sc.attention, sc.matrix, sc.converge
         if sc.depth is not None:
             depth_full[keep] = sc.depth

@@ -33,6 +33,8 @@ __all__ = ["MAX_PIXELS", "MIN_SIDE", "check_size", "read_image", "to_uint8"]
 MAX_PIXELS = 100_000_000
 #: smallest accepted width or height, in pixels
 MIN_SIDE = 8
+#: the EXIF orientation tag
+_ORIENTATION = 0x0112
 
 
 def check_size(width: int, height: int, name: str = "image") -> None:
@@ -107,14 +109,19 @@ def _open_encoded(fp: Any, name: str) -> NDArray[np.uint8]:
 
     try:
         with warnings.catch_warnings():
-            # our own size limit applies; Pillow's bomb warning (at 89 MP) would only be noise
+            # our own size limit applies; Pillow's bomb warning (at 89 MP) would only be noise,
+            # and so are its warnings about damaged metadata ("Corrupt EXIF data") of a file
+            # that still decodes: the caller gets an image or one InputError, nothing on stderr
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            warnings.simplefilter("ignore", UserWarning)
             img = Image.open(fp)
             check_size(img.width, img.height, name)  # header only: nothing decoded yet
             img.load()
             out: Any = img
             try:
-                out = ImageOps.exif_transpose(img)
+                # exif_transpose copies the whole image even when there is nothing to turn
+                if img.getexif().get(_ORIENTATION, 1) != 1:
+                    out = ImageOps.exif_transpose(img)
             except Exception:  # broken EXIF must not make a readable image unreadable
                 pass
             return _from_pil(out, name)

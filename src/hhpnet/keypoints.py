@@ -10,6 +10,9 @@ coordinates are then ignored. Everything that turns keypoints into network input
 
 from __future__ import annotations
 
+import math
+from typing import Any
+
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
@@ -21,10 +24,13 @@ __all__ = [
     "MIN_POINTS",
     "InvalidKeypointsError",
     "blazeface_confidence",
+    "check_image_size",
     "drop_implausible_points",
     "flip_keypoints",
     "head_size",
+    "implausible_points",
     "normalize",
+    "plausible",
     "validate_keypoints",
 ]
 
@@ -46,7 +52,11 @@ def validate_keypoints(keypoints: ArrayLike, *, name: str = "keypoints") -> NDAr
     dtype, negative or > 1 confidences, or non-finite coordinates of present points. A point with
     confidence 0 or NaN is missing: it is returned with ``(0, 0, 0)``.
     """
-    arr = np.asarray(keypoints)
+    try:
+        arr = np.asarray(keypoints)
+    except (ValueError, TypeError, OverflowError) as exc:  # ragged nested lists and the like
+        msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise InvalidKeypointsError(f"{name}: not a regular numeric array ({msg})") from None
     if arr.dtype == object or not (
         np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)
     ):
@@ -58,7 +68,8 @@ def validate_keypoints(keypoints: ArrayLike, *, name: str = "keypoints") -> NDAr
             f"{name}: expected shape (N, 5, 3) = (x, y, confidence) for nose, left eye, right eye, "
             f"left ear, right ear; got {tuple(np.shape(keypoints))}"
         )
-    out = arr.astype(np.float32, copy=True)
+    with np.errstate(over="ignore"):  # values beyond float32 become inf and are refused below
+        out = arr.astype(np.float32, copy=True)
     conf = out[..., 2]
     missing = np.isnan(conf) | (conf == 0)
     bad_conf = ~missing & ((conf < 0) | (conf > 1) | ~np.isfinite(conf))
@@ -82,87 +93,212 @@ def normalize(keypoints: NDArray[np.float32]) -> tuple[NDArray[np.float32], NDAr
     |dx| and y by the largest |dy| among present points, so coordinates lie in [−1, 1]. Missing
     points stay ``(0, 0, 0)``. Expects the output of :func:`validate_keypoints`.
 
+    Arithmetic: float64 from the float32 coordinates (no overflow for any float32 input), the
+    centroid summed over the points in the order 0..4, each coordinate rounded to float32 once
+    at the end — the single-face path of :mod:`hhpnet.model` and the ONNX graph do exactly the
+    same operations, so a person's input does not depend on the batch it is in.
+
     Returns ``(x, valid)``: the ``(N, 15)`` float32 network input ``[x1, y1, c1, …, x5, y5, c5]``
     and a boolean ``(N,)``: at least :data:`MIN_POINTS` points present and a non-zero extent.
-    Rows of invalid people are all zeros.
+    Rows of invalid people are all zeros. (Implausible geometry is judged separately by
+    :func:`plausible`.)
     """
     kp = np.asarray(keypoints, dtype=np.float32)
     present = kp[..., 2] > 0
     count = present.sum(axis=1)
-    w = present.astype(np.float32)
-    centroid = (kp[..., :2] * w[..., None]).sum(axis=1) / np.maximum(count, 1)[:, None]
-    d = (kp[..., :2] - centroid[:, None, :]) * w[..., None]
-    extent = np.abs(d).max(axis=1)  # (N, 2)
-    valid = (count >= MIN_POINTS) & (extent.max(axis=1) > 0)
-    scale = np.where(extent > 0, extent, 1.0).astype(np.float32)
-    out = np.empty_like(kp)
+    xy = np.where(present[..., None], kp[..., :2], np.float32(0.0)).astype(np.float64)
+    total = np.zeros((len(kp), 2))
+    for k in range(xy.shape[1]):
+        total = total + xy[:, k]  # one point at a time: the order of the single-face path
+    centroid = total / np.maximum(count, 1)[:, None]
+    d = np.where(present[..., None], xy - centroid[:, None, :], 0.0)
+    extent = np.abs(d).max(axis=1) if len(kp) else np.zeros((0, 2))  # (N, 2)
+    valid = (count >= MIN_POINTS) & (extent.max(axis=1, initial=0.0) > 0)
+    scale = np.where(extent > 0, extent, 1.0)
+    out = np.empty(kp.shape, np.float32)
     out[..., :2] = d / scale[:, None, :]
-    out[..., 2] = kp[..., 2] * w
+    out[..., 2] = np.where(present, kp[..., 2], np.float32(0.0))
     out[~valid] = 0.0
     return out.reshape(len(kp), 15), valid
 
 
+#: a present point with a coordinate beyond ± this many pixels is implausible: no image is that
+#: large (the detectors refuse sides over 20,000 px, gigapixel panoramas stay below ~200,000)
+MAX_COORD = 1e6
 #: a point further than this share of the image's longer side outside the frame is dropped
 FRAME_MARGIN = 0.25
-#: a point further from the median of a person's points than this many times the median
-#: distance between the person's points is dropped (absurd coordinates, not head geometry)
+#: a group of points further from the rest of the person than this many times the rest's spread
+#: is implausible (see :func:`implausible_points`); real detector output stays below 3.3
 FAR_POINT_FACTOR = 20.0
+
+
+def _splits(k: int = 5) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
+    """All ways to split ≥ 4 of ``k`` point slots into a core A and a rest B, |A| ≥ |B| ≥ 1:
+    boolean masks ``(S, k)`` for A and for B (the 4|1, 3|2 splits of 5 points and the 3|1, 2|2
+    splits of every 4 points; a 2|2 split appears once)."""
+    a_list, b_list = [], []
+    for used in range(1, 1 << k):
+        n = bin(used).count("1")
+        if n < 4:
+            continue
+        slots = [i for i in range(k) if used >> i & 1]
+        for sub in range(1, 1 << n):
+            a = [slots[i] for i in range(n) if sub >> i & 1]
+            b = [i for i in slots if i not in a]
+            if not b or len(a) < len(b) or (len(a) == len(b) and slots[0] not in a):
+                continue
+            a_list.append(np.isin(np.arange(k), a))
+            b_list.append(np.isin(np.arange(k), b))
+    return np.array(a_list), np.array(b_list)
+
+
+_SPLIT_A, _SPLIT_B = _splits()
+_PAIR_I, _PAIR_J = np.triu_indices(5, 1)
+_PAIR_OF = np.full((5, 5), 10)
+_PAIR_OF[_PAIR_I, _PAIR_J] = _PAIR_OF[_PAIR_J, _PAIR_I] = np.arange(10)
+
+
+def _pair_index(mask_a: NDArray[np.bool_], mask_b: NDArray[np.bool_] | None) -> NDArray[np.intp]:
+    """Per split, the indices (into the 10 point pairs; 10 = padding) of the pairs within A (if
+    ``mask_b`` is None) or between A and B, padded to a common length."""
+    rows = []
+    for s in range(len(mask_a)):
+        a = np.flatnonzero(mask_a[s])
+        b = a if mask_b is None else np.flatnonzero(mask_b[s])
+        rows.append(sorted({int(_PAIR_OF[i, j]) for i in a for j in b if i != j}))
+    width = max(len(r) for r in rows)
+    return np.array([r + [10] * (width - len(r)) for r in rows], np.intp)
+
+
+_WITHIN_A = _pair_index(_SPLIT_A, None)
+_WITHIN_B = _pair_index(_SPLIT_B, None)
+_BETWEEN = _pair_index(_SPLIT_A, _SPLIT_B)
+_SPLIT_USED = (_SPLIT_A | _SPLIT_B) @ (1 << np.arange(5))  # bit code of the points a split uses
+_SPLIT_TIE = _SPLIT_A.sum(axis=1) == _SPLIT_B.sum(axis=1)
+
+
+def implausible_points(
+    keypoints: NDArray[np.float32], image_size: tuple[int, int] | None = None
+) -> NDArray[np.bool_]:
+    """``(N, 5)`` flags: present points that cannot be keypoints of the person's head.
+
+    Expects :func:`validate_keypoints` output. A present point is implausible when
+
+    1. a coordinate lies beyond ± :data:`MAX_COORD` pixels, or
+    2. (only with ``image_size`` = (width, height) pixels) it lies more than
+       :data:`FRAME_MARGIN` × the longer image side outside the frame, or
+    3. it belongs to a far group: the person's other present points (1 and 2 set aside) can be
+       split into a core A and a rest B with |A| ≥ |B| ≥ 1 and |A| + |B| ≥ 4 such that every
+       point of B is more than :data:`FAR_POINT_FACTOR` × *s* away from every point of A, where
+       *s* is A's spread (largest distance between two of its points) — or, for a 2|2 split,
+       the larger spread of the two pairs, and then all four points are flagged (no majority
+       tells which pair is the head).
+
+    Rule 3 is translation-, rotation- and scale-invariant: it needs no image size and judges
+    people with four or five points; two or three points carry no internal scale and are judged
+    by rules 1 and 2 only. Distances are computed in float64 (exact for any float32 input).
+    """
+    kp = np.asarray(keypoints, dtype=np.float32)
+    present = kp[..., 2] > 0
+    xy = kp[..., :2].astype(np.float64)
+    bad = present & (np.abs(xy) > MAX_COORD).any(axis=-1)
+    if image_size is not None and len(kp):
+        w, h = float(image_size[0]), float(image_size[1])
+        m = FRAME_MARGIN * max(w, h)
+        x, y = xy[..., 0], xy[..., 1]
+        bad |= present & ((x < -m) | (x > w + m) | (y < -m) | (y > h + m))
+    use = present & ~bad
+    rows = np.flatnonzero(use.sum(axis=1) >= 4)
+    if not len(rows):
+        return bad
+    p = xy[rows]
+    u = use[rows]
+    diff = p[:, _PAIR_I] - p[:, _PAIR_J]
+    d2 = diff[..., 0] * diff[..., 0] + diff[..., 1] * diff[..., 1]  # (R, 10) squared distances
+    pair_ok = u[:, _PAIR_I] & u[:, _PAIR_J]
+    # cheap screen: no group can be far when the largest distance is within FAR_POINT_FACTOR ×
+    # the smallest one (a lower bound of every spread s of rule 3)
+    f2 = FAR_POINT_FACTOR * FAR_POINT_FACTOR
+    largest = np.where(pair_ok, d2, 0.0).max(axis=1)
+    smallest = np.where(pair_ok, d2, np.inf).min(axis=1)
+    check = np.flatnonzero(largest > f2 * smallest)
+    if len(check):
+        bad[rows[check]] |= _far_groups(d2[check], u[check])
+    return bad
+
+
+def _far_groups(d2: NDArray[np.float64], use: NDArray[np.bool_]) -> NDArray[np.bool_]:
+    """Rule 3 of :func:`implausible_points` on ``(R, 10)`` squared pair distances and the
+    ``(R, 5)`` points taking part; returns ``(R, 5)`` flags."""
+    code = use @ (1 << np.arange(5))
+    applies = _SPLIT_USED[None, :] == code[:, None]  # (R, S)
+    zero = np.concatenate([d2, np.zeros((len(d2), 1))], axis=1)  # pad index 10 → 0 / inf
+    inf = np.concatenate([d2, np.full((len(d2), 1), np.inf)], axis=1)
+    spread_a = zero[:, _WITHIN_A].max(axis=2)  # (R, S)
+    spread_b = zero[:, _WITHIN_B].max(axis=2)
+    gap = inf[:, _BETWEEN].min(axis=2)
+    spread = np.where(_SPLIT_TIE, np.maximum(spread_a, spread_b), spread_a)
+    far = applies & (gap > FAR_POINT_FACTOR * FAR_POINT_FACTOR * spread)
+    flag = np.where(_SPLIT_TIE[:, None], _SPLIT_A | _SPLIT_B, _SPLIT_B)  # (S, 5)
+    return (far[:, :, None] & flag[None]).any(axis=1)
+
+
+def plausible(keypoints: NDArray[np.float32]) -> NDArray[np.bool_]:
+    """``(N,)``: no present point is implausible (:func:`implausible_points` without an image
+    size). :meth:`hhpnet.model.HeadPoseModel.predict` marks the other people invalid."""
+    return np.asarray(~implausible_points(keypoints).any(axis=1))
 
 
 def drop_implausible_points(
     keypoints: NDArray[np.float32], image_size: tuple[int, int] | None = None
 ) -> tuple[NDArray[np.float32], NDArray[np.int64]]:
-    """Mark points that cannot belong to the person as missing (confidence and coordinates 0).
+    """Mark the points of :func:`implausible_points` as missing (confidence and coordinates 0).
 
-    Expects :func:`validate_keypoints` output. A point is dropped when it lies more than
-    :data:`FRAME_MARGIN` × the longer image side outside the frame (if ``image_size`` =
-    (width, height) pixels is known), or further from the median of the person's present points
-    than :data:`FAR_POINT_FACTOR` × their median pairwise distance (needs ≥ 3 points). Detector
-    points slightly outside the frame (a face cut by the border) are kept. Returns the cleaned
-    copy and the number of points dropped per person.
+    Repeated until nothing more is flagged (setting a far group aside can reveal another one),
+    so the result passes :func:`plausible`. Detector points slightly outside the frame (a face
+    cut by the border) are kept. Returns the cleaned copy and the number of points dropped per
+    person.
     """
     kp = np.array(keypoints, dtype=np.float32, copy=True)
-    present = kp[..., 2] > 0
-    bad = np.zeros(present.shape, bool)
-    if image_size is not None and len(kp):
-        w, h = float(image_size[0]), float(image_size[1])
-        m = FRAME_MARGIN * max(w, h)
-        x, y = kp[..., 0], kp[..., 1]
-        bad |= present & ((x < -m) | (x > w + m) | (y < -m) | (y > h + m))
-    use = present & ~bad
-    rows = np.flatnonzero(use.sum(axis=1) >= 3)
-    if len(rows):
-        xy = kp[rows, :, :2].astype(np.float64)
-        u = use[rows]
-        iu = np.triu_indices(kp.shape[1], 1)
-        pair = np.linalg.norm(xy[:, :, None] - xy[:, None], axis=-1)[:, iu[0], iu[1]]
-        pair_ok = u[:, iu[0]] & u[:, iu[1]]
-        # cheap screen: no point can be far when the extent of the points is within
-        # FAR_POINT_FACTOR × their smallest spacing (a lower bound of the median spacing)
-        lo = np.where(u[..., None], xy, np.inf).min(axis=1)
-        hi = np.where(u[..., None], xy, -np.inf).max(axis=1)
-        extent = np.linalg.norm(hi - lo, axis=1)
-        closest = np.where(pair_ok, pair, np.inf).min(axis=1)
-        check = np.flatnonzero(extent > FAR_POINT_FACTOR * closest)
-        if len(check):  # the full test, NaN marking points that do not take part
-            pts = np.where(u[check, :, None], xy[check], np.nan)
-            scale = _median_ignoring_nan(np.where(pair_ok[check], pair[check], np.nan), axis=1)
-            centre = _median_ignoring_nan(pts, axis=1)
-            dist = np.linalg.norm(pts - centre[:, None], axis=-1)
-            with np.errstate(invalid="ignore"):
-                far = (dist > FAR_POINT_FACTOR * scale[:, None]) & (scale[:, None] > 0)
-            bad[rows[check]] |= far
-    kp[bad] = 0.0
-    return kp, bad.sum(axis=1)
+    dropped = np.zeros(len(kp), np.int64)
+    while True:
+        bad = implausible_points(kp, image_size)
+        if not bad.any():
+            return kp, dropped
+        kp[bad] = 0.0
+        dropped += bad.sum(axis=1)
 
 
-def _median_ignoring_nan(a: NDArray[np.float64], axis: int) -> NDArray[np.float64]:
-    """``np.nanmedian`` for small arrays without its per-call overhead (NaN sorts last)."""
-    srt = np.sort(np.moveaxis(a, axis, -1), axis=-1)
-    count = np.sum(~np.isnan(srt), axis=-1, keepdims=True)
-    lo = np.take_along_axis(srt, np.maximum((count - 1) // 2, 0), axis=-1)
-    hi = np.take_along_axis(srt, count // 2 - (count == 0), axis=-1)
-    return ((lo + hi) / 2)[..., 0]
+_NUMBER = (int, float, np.integer, np.floating)
+
+
+def check_image_size(image_size: Any, name: str = "image_size") -> tuple[int, int] | None:
+    """``image_size`` as ``(width, height)`` whole pixels, or None if None.
+
+    Accepts two finite positive numbers (ints, floats, numpy scalars; rounded to whole pixels,
+    at least 1, at most :data:`MAX_COORD`). Anything else — NaN, inf, strings, booleans, a
+    scalar, the wrong length, zero or negative sizes — raises a one-line :class:`InputError`.
+    """
+    if image_size is None:
+        return None
+    want = f"{name} must be (width, height) in pixels, two positive numbers"
+    if isinstance(image_size, (str, bytes)) or not hasattr(image_size, "__len__"):
+        raise InputError(f"{want}; got {image_size!r}"[:200])
+    try:
+        values = list(image_size)
+    except TypeError:
+        raise InputError(f"{want}; got {image_size!r}"[:200]) from None
+    if len(values) != 2:
+        raise InputError(f"{want}; got {len(values)} value(s)")
+    out = []
+    for v in values:
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, _NUMBER):
+            raise InputError(f"{want}; got {image_size!r}"[:200])
+        f = float(v)
+        if not (math.isfinite(f) and 0.5 <= f <= MAX_COORD):
+            raise InputError(f"{want} (1 to {MAX_COORD:.0e}); got {tuple(values)!r}"[:200])
+        out.append(round(f))
+    return out[0], out[1]
 
 
 def flip_keypoints(keypoints: NDArray[np.floating], width: float) -> NDArray[np.floating]:

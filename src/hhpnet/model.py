@@ -16,9 +16,11 @@ angle convention, generator version, training config, σ calibration, creation t
 
 For speed, the three branches and the confidence standardisation are folded at load time into
 one ``(15, 75)`` matrix: a single matmul gives the 25 x-, 25 y- and 25 c-pre-activations. The
-result is identical to the layer-by-layer definition (tested against the torch module). One
-clean face takes a separate path (no batch bookkeeping, biases folded into the matrices, per-thread
-preallocated activations): 21 µs instead of 26 µs per ``predict`` for α = 1.
+result is identical to the layer-by-layer definition (tested against the torch module). Every
+person is computed with the same matrix-vector products (biases folded into the matrices), so a
+person's result is identical bit for bit alone and in any batch (docs/validity.md). One clean
+face takes a separate path with the same arithmetic (no batch bookkeeping, per-thread
+preallocated activations): ~21 µs per ``predict`` for α = 1 on a quiet core.
 
 Deviation from the paper's output, documented: ``s`` is clipped to [:data:`S_MIN`, :data:`S_MAX`]
 before σ = exp(s/2) (0.25° … 1100°), the same clip the training loss uses, and σ is multiplied by
@@ -39,7 +41,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from hhpnet.errors import InputError
-from hhpnet.keypoints import normalize, validate_keypoints
+from hhpnet.keypoints import FAR_POINT_FACTOR, MAX_COORD, normalize, plausible, validate_keypoints
 
 __all__ = [
     "MODEL_NAMES",
@@ -172,12 +174,9 @@ class HeadPoseModel:
         layers = [(w0, b0)]
         for i, n in enumerate(("fc1", "fc2", "fc3", "head")):
             layers.append((t[f"{n}.weight"].T * (0.5 if i == 0 else 1.0), t[f"{n}.bias"]))
-        self._layers = [
-            (np.ascontiguousarray(w, dtype=np.float32), np.ascontiguousarray(b, dtype=np.float32))
-            for w, b in layers
-        ]
-        # Single-face path: the same matrices with the bias appended as a last row, applied to
-        # an input with a trailing 1 (one matrix-vector product per layer, no bias add).
+        # The matrices with the bias appended as a last row, applied to an input with a
+        # trailing 1: one matrix-vector product per layer and person, no bias add (the batch
+        # path and the single-face path alike).
         self._layers1 = tuple(
             np.ascontiguousarray(np.vstack([w, b]), dtype=np.float32) for w, b in layers
         )
@@ -253,32 +252,46 @@ class HeadPoseModel:
     # ------------------------------------------------------------------ forward
     def forward(self, x: NDArray[np.float32]) -> NDArray[np.float32]:
         """Raw network output ``(..., 6)`` = [yaw, s_yaw, pitch, s_pitch, roll, s_roll] for the
-        ``(..., 15)`` normalised input (degrees, s = log σ² before clipping and calibration)."""
-        (w0, b0), (w1, b1), (w2, b2), (w3, b3), (wh, bh) = self._layers
-        leak = np.float32(LEAK)
-        z = np.dot(x, w0)
-        z += b0
+        ``(..., 15)`` normalised input (degrees, s = log σ² before clipping and calibration).
+
+        Every row is computed on its own with exactly the operations of the single-face path
+        (one matrix-vector product per layer, biases folded into the matrices): a row's result
+        does not depend on the other rows of the batch, bit for bit. (A matrix-matrix product
+        would be ~2× faster for large batches, but BLAS rounds a row differently depending on
+        the batch size.)
+        """
+        x = np.asarray(x, dtype=np.float32)
+        lead = x.shape[:-1]
+        n = math.prod(lead)
+        w0, w1, w2, w3, wh = self._layers1
+        a = np.ones((n, 1, 16), np.float32)
+        a[:, 0, :15] = x.reshape(n, 15)
+        z = np.matmul(a, w0)  # (n, 1, 75)
         g = z[..., 50:]
         np.tanh(g, out=g)
-        g += np.float32(1.0)  # = 2 · sigmoid gate; the ½ is folded into fc1
+        np.add(g, _ONE0D, out=g)  # = 2 · sigmoid gate; the ½ is folded into fc1
         pre = z[..., :50]
-        shape = (*z.shape[:-1], 2, 25)
-        h = np.multiply(np.maximum(pre, pre * leak).reshape(shape), g[..., None, :25])
-        h = h.reshape(*z.shape[:-1], 50)
-        for w, b in ((w1, b1), (w2, b2), (w3, b3)):
-            h = np.dot(h, w)
-            h += b
-            np.maximum(h, h * leak, out=h)
-        out = np.dot(h, wh)
-        out += bh
-        return out
+        t = np.multiply(pre, _LEAK0D)
+        np.maximum(pre, t, out=t)
+        src = np.ones((n, 1, 51), np.float32)
+        np.multiply(t.reshape(n, 2, 25), g, out=src[:, 0, :50].reshape(n, 2, 25))
+        for w in (w1, w2, w3):
+            h = np.matmul(src, w)
+            t = np.multiply(h, _LEAK0D)
+            np.maximum(h, t, out=h)
+            src = np.ones((n, 1, h.shape[-1] + 1), np.float32)
+            src[..., :-1] = h
+        return np.matmul(src, wh).reshape(*lead, 6)
 
     def predict(self, keypoints: ArrayLike) -> PoseOutput:
         """Head pose for ``(N, 5, 3)`` (or one ``(5, 3)``) pixel keypoints ``(x, y, confidence)``
         in the order nose, left eye, right eye, left ear, right ear (missing point: c = 0).
 
-        Malformed arrays raise :class:`hhpnet.errors.InputError`; people with fewer than two
-        present points are returned invalid (NaN angles, infinite σ, ``valid`` False).
+        Malformed arrays raise :class:`hhpnet.errors.InputError`. People with fewer than two
+        present points, points without extent, or implausible geometry
+        (:func:`hhpnet.keypoints.plausible`: a coordinate beyond ±1e6 px, or a group of points
+        absurdly far from the others) are returned invalid (NaN angles, infinite σ, ``valid``
+        False). A person's result is the same, bit for bit, alone or in any batch.
         """
         v1 = _single_face_values(keypoints)
         if v1 is not None:  # one clean face: skip ~20 tiny numpy calls of the batch path
@@ -296,20 +309,24 @@ class HeadPoseModel:
                 dtype=np.float32,
             )
             return PoseOutput(res[0:1], res[1:2], res[2:3], res[3:6].reshape(1, 3), _TRUE1.copy())
-        x, valid = normalize(validate_keypoints(keypoints))
-        out = self.forward(x)
-        angles = out[:, 0::2]
-        s = np.minimum(out[:, 1::2], np.float32(S_MAX))
-        np.maximum(s, np.float32(S_MIN), out=s)
-        s *= np.float32(0.5)
-        sigma = np.exp(s, out=s)
-        sigma *= self.sigma_calibration
-        yaw = angles[:, 0]
-        # wrap to (−180, 180]
-        yaw -= np.float32(360.0) * np.ceil((yaw - np.float32(180.0)) / np.float32(360.0))
-        if not valid.all():
-            angles[~valid] = np.nan
-            sigma[~valid] = np.inf
+        kp = validate_keypoints(keypoints)
+        x, valid = normalize(kp)
+        valid &= plausible(kp)
+        n = len(kp)
+        angles = np.full((n, 3), np.nan, np.float32)
+        sigma = np.full((n, 3), np.inf, np.float32)
+        rows = np.flatnonzero(valid)
+        if len(rows):
+            # the single-face path's arithmetic, row by row: float64 on the float32 outputs,
+            # math.exp (not np.exp, whose last bit may differ), one rounding to float32
+            raw = self.forward(x[rows]).astype(np.float64)
+            yaw = raw[:, 0]
+            angles[rows, 0] = yaw - 360.0 * np.ceil((yaw - 180.0) / 360.0)
+            angles[rows, 1] = raw[:, 2]
+            angles[rows, 2] = raw[:, 4]
+            half = 0.5 * np.minimum(np.maximum(raw[:, 1::2], S_MIN), S_MAX)
+            e = np.array([math.exp(v) for v in half.ravel().tolist()]).reshape(-1, 3)
+            sigma[rows] = np.array(self._calib) * e
         return PoseOutput(
             yaw=angles[:, 0].copy(),
             pitch=angles[:, 1].copy(),
@@ -379,6 +396,8 @@ def load_model(name: str | Path = "hhpnet-1.0") -> HeadPoseModel:
 
 
 _INF = float("inf")
+_MAX_COORD = float(MAX_COORD)
+_FAR2 = FAR_POINT_FACTOR * FAR_POINT_FACTOR
 _TRUE1 = np.ones(1, dtype=bool)
 # 0-d arrays: as ufunc operands they cost less per call than numpy scalars (same float32 result)
 _LEAK0D = np.array(LEAK, dtype=np.float32)
@@ -413,10 +432,13 @@ def _single_face_values(keypoints: Any) -> list[float] | None:
     """Fast path for one clean face: the 15 network input values, or None.
 
     Computes exactly what :func:`hhpnet.keypoints.validate_keypoints` followed by
-    :func:`hhpnet.keypoints.normalize` compute (tested against them), with Python floats instead
-    of ~40 small numpy calls, because a single face must take ≤ 30 µs end to end. Anything
-    unusual (other types or shapes, values that would raise, fewer than two points, zero extent)
-    returns None and goes through the canonical functions, which raise or mark it invalid.
+    :func:`hhpnet.keypoints.normalize` compute — the same float64 operations in the same order,
+    so the values are identical (tested) — with Python floats instead of ~40 small numpy calls,
+    because a single face must take ≤ 30 µs end to end. Anything unusual (other types or
+    shapes, values that would raise, fewer than two points, zero extent, a coordinate beyond
+    :data:`~hhpnet.keypoints.MAX_COORD`, four or five points whose largest distance exceeds
+    :data:`~hhpnet.keypoints.FAR_POINT_FACTOR` × their smallest) returns None and goes through
+    the canonical functions, which raise or mark it invalid.
     """
     if type(keypoints) is not np.ndarray or keypoints.size != 15:
         return None
@@ -425,22 +447,44 @@ def _single_face_values(keypoints: Any) -> list[float] | None:
     if keypoints.dtype != np.float32:
         if keypoints.dtype != np.float64:
             return None
-        keypoints = keypoints.astype(np.float32)
+        with np.errstate(over="ignore"):
+            keypoints = keypoints.astype(np.float32)
     rows = keypoints.reshape(5, 3).tolist()
     xs: list[float] = []
     ys: list[float] = []
     for x, y, c in rows:
         if c != c or c == 0.0:
             continue
-        if not 0.0 < c <= 1.0 or x != x or y != y or abs(x) == _INF or abs(y) == _INF:
-            return None
+        if not 0.0 < c <= 1.0 or not (abs(x) <= _MAX_COORD and abs(y) <= _MAX_COORD):
+            return None  # NaN and inf fail the comparison too
         xs.append(x)
         ys.append(y)
     n = len(xs)
     if n < 2:
         return None
-    mx = sum(xs) / n
-    my = sum(ys) / n
+    if n >= 4:  # the cheap screen of hhpnet.keypoints.implausible_points, same arithmetic
+        largest = 0.0
+        smallest = _INF
+        for i in range(n - 1):
+            xi, yi = xs[i], ys[i]
+            for j in range(i + 1, n):
+                dx = xi - xs[j]
+                dy = yi - ys[j]
+                d2 = dx * dx + dy * dy
+                if d2 > largest:
+                    largest = d2
+                if d2 < smallest:
+                    smallest = d2
+        if largest > _FAR2 * smallest:
+            return None
+    mx = 0.0
+    my = 0.0
+    for v in xs:
+        mx += v
+    for v in ys:
+        my += v
+    mx /= n
+    my /= n
     ex = max(abs(v - mx) for v in xs)
     ey = max(abs(v - my) for v in ys)
     if ex == 0.0 and ey == 0.0:

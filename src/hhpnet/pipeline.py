@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +30,7 @@ from numpy.typing import NDArray
 from hhpnet.errors import InputError
 from hhpnet.keypoints import (
     KEYPOINT_NAMES,
+    check_image_size,
     drop_implausible_points,
     head_size,
     validate_keypoints,
@@ -38,6 +40,8 @@ __all__ = ["CSV_COLUMNS", "HeadPoseEstimator", "Poses"]
 
 F32 = NDArray[np.float32]
 ANGLES = ("yaw", "pitch", "roll")
+#: held while an estimator loads its model or detector on first use
+_LOAD_LOCK = threading.Lock()
 
 #: columns of :meth:`Poses.to_rows` / the CSV file (one row per person)
 CSV_COLUMNS: tuple[str, ...] = (
@@ -323,6 +327,10 @@ class HeadPoseEstimator:
     Other keyword arguments go to :func:`hhpnet.detectors.create_detector`.
 
     All people of an image are estimated in one batched ``model.predict`` call.
+
+    One estimator may be shared by several threads (a web server, a thread pool): the models
+    are loaded once, concurrent detector calls each get their own TFLite interpreter, and the
+    pose model keeps per-thread buffers — results are identical to single-threaded calls.
     """
 
     def __init__(
@@ -333,9 +341,13 @@ class HeadPoseEstimator:
         kpt_thr: float = 0.0,
         **detector_options: Any,
     ) -> None:
-        if not 0.0 <= float(kpt_thr) <= 1.0:
-            raise InputError(f"kpt_thr must be in [0, 1]; got {kpt_thr}")
-        self.kpt_thr = float(kpt_thr)
+        try:
+            thr = float(kpt_thr)
+        except (TypeError, ValueError):
+            thr = math.nan
+        if not 0.0 <= thr <= 1.0:
+            raise InputError(f"kpt_thr must be a number in [0, 1]; got {kpt_thr!r}")
+        self.kpt_thr = thr
         self._model_spec = model
         self._detector_spec = detector
         self._detector_options = detector_options
@@ -355,7 +367,9 @@ class HeadPoseEstimator:
         if self._model is None:
             from hhpnet.model import load_model
 
-            self._model = load_model(self._model_spec)
+            with _LOAD_LOCK:  # threads sharing a fresh estimator load it once
+                if self._model is None:
+                    self._model = load_model(self._model_spec)
         return self._model
 
     @property
@@ -364,7 +378,9 @@ class HeadPoseEstimator:
         if self._detector is None and isinstance(self._detector_spec, str):
             from hhpnet.detectors import create_detector
 
-            self._detector = create_detector(self._detector_spec, **self._detector_options)
+            with _LOAD_LOCK:
+                if self._detector is None:
+                    self._detector = create_detector(self._detector_spec, **self._detector_options)
         return self._detector
 
     def __call__(self, image: Any, *, rgb: bool = False, source: str | None = None) -> Poses:
@@ -410,28 +426,29 @@ class HeadPoseEstimator:
         dicts, MediaPipe results, a file path), whose layout is recognised from the object
         itself. ``image_size`` = (width, height) pixels, needed for normalised coordinates.
         """
-        from hhpnet.adapters import HeadKeypoints, convert
+        from hhpnet.adapters import HeadKeypoints, _as_numpy, convert
 
+        image_size = check_image_size(image_size)
         if isinstance(keypoints, HeadKeypoints):
             hk = keypoints
         elif _is_array_like(keypoints):
-            hk = convert(np.asarray(keypoints, np.float64), layout, image_size=image_size)
+            hk = convert(_as_numpy(keypoints), layout, image_size=image_size)
         elif _is_detections_like(keypoints):
             hk = HeadKeypoints(
                 validate_keypoints(keypoints.keypoints),
-                np.asarray(keypoints.boxes, np.float32).reshape(-1, 4),
-                np.asarray(keypoints.scores, np.float32).reshape(-1),
+                _rows(keypoints.boxes, 4, "boxes"),
+                _rows(keypoints.scores, 1, "scores").reshape(-1),
                 image_size,
             )
         else:
             hk = convert(keypoints, None, image_size=image_size)
         kp = validate_keypoints(hk.keypoints)
-        size = hk.image_size if hk.image_size is not None else image_size
+        size = check_image_size(hk.image_size) if hk.image_size is not None else image_size
         return self._estimate(
             kp,
-            hk.boxes,
-            hk.scores,
-            (int(size[0]), int(size[1])) if size is not None else None,
+            None if hk.boxes is None else _rows(hk.boxes, 4, "boxes"),
+            None if hk.scores is None else _rows(hk.scores, 1, "scores").reshape(-1),
+            size,
             source if source is not None else hk.source,
         )
 
@@ -494,6 +511,15 @@ class HeadPoseEstimator:
             source=source,
             detector=detector if isinstance(detector, str) or _has_rows(detector, n) else None,
         )
+
+
+def _rows(values: Any, width: int, name: str) -> F32:
+    """``values`` as a float32 ``(N, width)`` array, or a one-line :class:`InputError`."""
+    try:
+        return np.asarray(values, np.float32).reshape(-1, width)
+    except (ValueError, TypeError) as exc:
+        msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise InputError(f"{name}: not a numeric array of {width} column(s) ({msg})") from None
 
 
 @dataclass

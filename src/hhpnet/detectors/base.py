@@ -10,7 +10,8 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from collections.abc import Iterator, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -342,10 +343,16 @@ def load_interpreter(filename: str, num_threads: int) -> Any:
         raise FileNotFoundError(f"missing model file {path} (broken installation?)")
     if num_threads < 1:
         raise InputError(f"num_threads must be ≥ 1, got {num_threads}")
-    with _native_stderr_silenced():  # TFLite prints "INFO: Created ... XNNPACK delegate" on fd 2
+    # TFLite prints "INFO: Created ... XNNPACK delegate" on fd 2. One creation at a time: fd 2
+    # is process-wide, and two overlapping save/redirect/restore sequences (interpreters made
+    # for concurrent calls) could leave it pointing at /dev/null.
+    with _CREATE_LOCK, _native_stderr_silenced():
         interp = Interpreter(model_path=str(path), num_threads=int(num_threads))
         interp.allocate_tensors()
     return interp
+
+
+_CREATE_LOCK = threading.Lock()
 
 
 @contextlib.contextmanager
@@ -368,27 +375,83 @@ def _native_stderr_silenced() -> Iterator[None]:
         os.close(devnull)
 
 
-class BatchRunner:
-    """Runs one interpreter on a batch of (B, S, S, 3) float32 inputs, resizing only when needed."""
+class _Slot:
+    """One interpreter with its current batch size and output details."""
 
     def __init__(self, interpreter: Any) -> None:
         self.interpreter = interpreter
-        self._input = interpreter.get_input_details()[0]
-        self._outputs = interpreter.get_output_details()
-        self._batch = int(self._input["shape"][0])
+        self.input = interpreter.get_input_details()[0]
+        self.outputs = interpreter.get_output_details()
+        self.batch = int(self.input["shape"][0])
+        self.dtype = self.input["dtype"]  # float32 for BlazeFace/BlazePose, int32 for MoveNet
 
-    def __call__(self, x: NDArray[np.float32]) -> list[NDArray[np.float32]]:
-        """Outputs in the model's order, each reshaped to a leading batch dimension."""
+    def run(self, x: NDArray[Any]) -> list[NDArray[np.float32]]:
         b = len(x)
-        if b != self._batch:
-            self.interpreter.resize_tensor_input(self._input["index"], list(x.shape))
+        if b != self.batch:
+            self.interpreter.resize_tensor_input(self.input["index"], list(x.shape))
             self.interpreter.allocate_tensors()
-            self._outputs = self.interpreter.get_output_details()
-            self._batch = b
-        self.interpreter.set_tensor(self._input["index"], np.ascontiguousarray(x, np.float32))
+            self.outputs = self.interpreter.get_output_details()
+            self.batch = b
+        self.interpreter.set_tensor(self.input["index"], np.ascontiguousarray(x, self.dtype))
         self.interpreter.invoke()
         outs = []
-        for d in self._outputs:
+        for d in self.outputs:
             t = self.interpreter.get_tensor(d["index"])
             outs.append(t.reshape(b, -1, *t.shape[2:]) if t.shape[0] != b else t.copy())
         return outs
+
+
+class BatchRunner:
+    """Runs a TFLite model on batches of (B, S, S, 3) inputs (cast to the model's input dtype),
+    resizing only when needed.
+
+    Safe to share between threads: a TFLite interpreter holds its input and output tensors, so
+    two threads must never use one at the same time (one thread's ``set_tensor`` would feed the
+    other's ``invoke``, or raise). Each call borrows an idle interpreter and returns it
+    afterwards; no call ever waits for another.
+
+    ``factory(n)`` makes an interpreter with ``n`` threads. The main one (made here, so a broken
+    model file fails at construction) has ``num_threads`` and serves calls that run alone — the
+    usual one-stream case, where TFLite's own threads cut the latency. Calls made while another
+    one is running get an interpreter with :attr:`extra_threads` (1) from a second pool that
+    grows to the largest number of simultaneous calls: the calls already keep the cores busy,
+    and a second TFLite thread costs ~60 % more CPU per call for BlazeFace (8.6 vs 5.2 ms,
+    measured). Thread counts do not change the results (bit-identical, tested).
+    """
+
+    #: threads of the interpreters made for concurrent calls
+    extra_threads = 1
+
+    def __init__(self, factory: Callable[[int], Any], num_threads: int = 2) -> None:
+        self._factory = factory
+        self._lock = threading.Lock()
+        self._main: _Slot | None = _Slot(factory(num_threads))  # None while in use
+        self._main_slot = self._main
+        self._extras: list[_Slot] = []  # idle extra interpreters
+        self._busy = 0
+        self.created = 1  # interpreters made so far
+
+    def __call__(self, x: NDArray[Any]) -> list[NDArray[np.float32]]:
+        """Outputs in the model's order, each reshaped to a leading batch dimension."""
+        slot: _Slot | None
+        with self._lock:
+            alone = self._busy == 0
+            self._busy += 1
+            if alone and self._main is not None:
+                slot, self._main = self._main, None
+            elif self._extras:
+                slot = self._extras.pop()
+            else:
+                slot = None
+                self.created += 1
+        try:
+            if slot is None:
+                slot = _Slot(self._factory(self.extra_threads))
+            return slot.run(x)
+        finally:
+            with self._lock:
+                self._busy -= 1
+                if slot is self._main_slot:
+                    self._main = slot
+                elif slot is not None:
+                    self._extras.append(slot)

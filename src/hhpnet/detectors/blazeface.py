@@ -24,6 +24,7 @@ Recall aids (see docs/detectors.md):
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 
 import numpy as np
 from numpy.typing import NDArray
@@ -106,7 +107,7 @@ class BlazeFaceDetector(Detector):
         self.tile_overlap = float(tile_overlap)
         self.max_faces = max_faces
         self.num_threads = int(num_threads)
-        self._run = BatchRunner(load_interpreter(MODEL_FILE, self.num_threads))
+        self._run = BatchRunner(partial(load_interpreter, MODEL_FILE), self.num_threads)
         # One anchor per cell of a 48×48 grid (stride 4), in input pixels.
         self._anchors = ssd_anchors(INPUT_SIZE, (4,), 1)
 

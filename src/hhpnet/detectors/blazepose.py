@@ -21,6 +21,8 @@ box, side = 1.2 × their largest pairwise distance.
 
 from __future__ import annotations
 
+from functools import partial
+
 import cv2
 import numpy as np
 from numpy.typing import NDArray
@@ -89,8 +91,8 @@ class BlazePoseDetector(Detector):
         self.min_visibility = float(min_visibility)
         self.max_people = max_people
         self.num_threads = int(num_threads)
-        self._detect = BatchRunner(load_interpreter(DETECTOR_FILE, self.num_threads))
-        self._landmarks = BatchRunner(load_interpreter(LANDMARK_FILE, self.num_threads))
+        self._detect = BatchRunner(partial(load_interpreter, DETECTOR_FILE), self.num_threads)
+        self._landmarks = BatchRunner(partial(load_interpreter, LANDMARK_FILE), self.num_threads)
         self._anchors = ssd_anchors(DETECTOR_SIZE, (8, 16, 32, 32, 32), 2)
 
     def __repr__(self) -> str:

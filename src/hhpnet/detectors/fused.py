@@ -20,7 +20,6 @@ whose keypoints it has (``Detections.detector``).
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 import numpy as np
@@ -171,8 +170,6 @@ class FusedDetector(Detector):
             self.body = MoveNetDetector(**{**common, **(body or {})})
         except TypeError as exc:
             raise InputError(f"detector 'auto': {exc}") from None
-        # BlazeFace's interpreter is not guarded by itself: one call at a time
-        self._face_lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"FusedDetector(prefer={self.prefer!r}, face={self.face!r}, body={self.body!r})"
@@ -180,8 +177,7 @@ class FusedDetector(Detector):
     def __call__(self, image: NDArray[np.uint8]) -> Detections:
         """Detect people in an RGB uint8 (H, W, 3) image with both detectors and merge them."""
         image = check_image(image)
-        with self._face_lock:
-            faces = self.face(image)
+        faces = self.face(image)  # both detectors are safe to share between threads
         people = self.body.detect_coco(image)
         bodies = self.body.to_detections(people)
         # raw MoveNet head points of the people kept by to_detections, for matching

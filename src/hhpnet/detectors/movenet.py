@@ -18,9 +18,9 @@ hhpnet's order. A head point whose score is below ``keypoint_threshold`` is repo
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import cv2
@@ -28,6 +28,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from hhpnet.detectors.base import (
+    BatchRunner,
     Detections,
     Detector,
     SquareView,
@@ -223,10 +224,8 @@ class MoveNetDetector(Detector):
         self.iou_threshold = float(iou_threshold)
         self.max_people = max_people
         self.num_threads = int(num_threads)
-        self._interp = load_interpreter(MODEL_FILE, self.num_threads)
-        self._in = self._interp.get_input_details()[0]["index"]
-        self._out = self._interp.get_output_details()[0]["index"]
-        self._lock = threading.Lock()
+        # one interpreter per concurrent call (base.BatchRunner): threads never wait for each other
+        self._run = BatchRunner(partial(load_interpreter, MODEL_FILE), self.num_threads)
 
     def __repr__(self) -> str:
         scales = "auto" if self.auto_tile else self.scales
@@ -267,11 +266,7 @@ class MoveNetDetector(Detector):
     def infer(self, x: NDArray[np.uint8]) -> F32:
         """Raw network output (6, 56) for one 256×256 RGB uint8 input (thread-safe)."""
         batch = np.ascontiguousarray(x, dtype=np.int32).reshape(1, INPUT_SIZE, INPUT_SIZE, 3)
-        with self._lock:
-            self._interp.set_tensor(self._in, batch)
-            self._interp.invoke()
-            out = self._interp.get_tensor(self._out).copy()
-        return out.reshape(SLOTS, 56)
+        return self._run(batch)[0].reshape(SLOTS, 56)
 
     # ----------------------------------------------------------------- detection
     def detect_coco(self, image: NDArray[np.uint8]) -> MoveNetPeople:
