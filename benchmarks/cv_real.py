@@ -162,7 +162,7 @@ def _fusion_table(args: argparse.Namespace, done: list[Path]) -> str:
         k = int(path.parent.name.removeprefix("fold"))
         d = np.load(path)
         rows = _heldout_rows(args, k)
-        common, ib, im = np.intersect1d(rows["blazeface"], rows["movenet"], return_indices=True)
+        _common, ib, im = np.intersect1d(rows["blazeface"], rows["movenet"], return_indices=True)
         rec = {}
         for src, idx in (("b", ib), ("m", im)):
             name = "blazeface" if src == "b" else "movenet"

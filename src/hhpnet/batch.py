@@ -316,7 +316,7 @@ class BatchOptions:
     """
 
     model: str = "hhpnet-1.0"
-    detector: str = "blazeface"
+    detector: str = "auto"
     kpt_thr: float = 0.0
     interact: bool = True
     method: str = "hhpnet"

@@ -321,9 +321,11 @@ class HeadPoseEstimator:
     """Find people with a keypoint detector and estimate their head pose with HHP-Net.
 
     ``model``: a model name (``hhpnet-1.0``, ``hhpnet-0.6``, ``hhpnet-0.2``), a ``.safetensors``
-    path, or a model object. ``detector``: a detector name (``blazeface``, ``blazepose``), a
-    detector object, or None (then only :meth:`from_keypoints` works). Both are loaded on first
-    use. ``kpt_thr``: keypoints with a confidence below it are treated as missing (0 keeps all).
+    path, or a model object. ``detector``: a detector name (``auto``, the default: BlazeFace +
+    MoveNet merged, both readings of a head seen by both combined; ``blazeface``, ``movenet``,
+    ``blazepose``), a detector object, or None (then only :meth:`from_keypoints` works). Both
+    are loaded on first use. ``kpt_thr``: keypoints with a confidence below it are treated as
+    missing (0 keeps all).
     Other keyword arguments go to :func:`hhpnet.detectors.create_detector`.
 
     All people of an image are estimated in one batched ``model.predict`` call.
@@ -336,7 +338,7 @@ class HeadPoseEstimator:
     def __init__(
         self,
         model: Any = "hhpnet-1.0",
-        detector: Any = "blazeface",
+        detector: Any = "auto",
         *,
         kpt_thr: float = 0.0,
         **detector_options: Any,

@@ -7,7 +7,7 @@ import hashlib
 import numpy as np
 import pytest
 
-from hhpnet.detectors import DETECTORS, Detections, create_detector
+from hhpnet.detectors import DEFAULT_DETECTOR, DETECTORS, Detections, create_detector
 from hhpnet.detectors.base import (
     MODEL_DIR,
     SquareView,
@@ -130,7 +130,8 @@ def test_model_files_match_recorded_sha256_and_notice() -> None:
 
 
 def test_create_detector_errors() -> None:
-    assert DETECTORS == ("blazeface", "blazepose", "movenet", "auto")
+    assert DETECTORS == ("auto", "blazeface", "blazepose", "movenet")
+    assert DEFAULT_DETECTOR == "auto" and type(create_detector()).__name__ == "FusedDetector"
     with pytest.raises(InputError, match="unknown detector"):
         create_detector("centernet")
     with pytest.raises(InputError, match="blazeface"):

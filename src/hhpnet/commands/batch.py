@@ -53,7 +53,7 @@ def register(app: typer.Typer) -> None:
         ] = "size",
         force: Annotated[bool, typer.Option("--force", help="Redo every input.")] = False,
         model: Annotated[str, typer.Option(help="Model name or .safetensors path.")] = "hhpnet-1.0",
-        detector: Annotated[str, typer.Option(help="Keypoint detector.")] = "blazeface",
+        detector: Annotated[str, typer.Option(help="Keypoint detector.")] = "auto",
         kpt_thr: Annotated[float, typer.Option(help="Keypoints below it are missing.")] = 0.0,
         interact: Annotated[
             bool, typer.Option("--interact/--no-interact", help="Who looks at whom per frame.")

@@ -26,7 +26,7 @@ def register(app: typer.Typer) -> None:
     def demo(
         out: str = typer.Option("hhpnet-demo", "--out", metavar="DIR", help="Output folder."),
         model: str = typer.Option("hhpnet-1.0", help="Model name or .safetensors file."),
-        detector: str = typer.Option("blazeface", help="blazeface, blazepose, movenet or auto."),
+        detector: str = typer.Option("auto", help="blazeface, blazepose, movenet or auto."),
     ) -> None:
         """Head poses and who looks at whom on the bundled example photos (public domain/CC0)."""
         from hhpnet.commands.interact import run_interact

@@ -117,7 +117,7 @@ def run_interact(
     method: str = "hhpnet",
     params: dict[str, Any] | None = None,
     model: Any = "hhpnet-1.0",
-    detector: Any = "blazeface",
+    detector: Any = "auto",
     keypoints: str | None = None,
     layout: str | None = None,
     save_dir: str | None = None,
@@ -263,7 +263,7 @@ def register(app: typer.Typer) -> None:
             help="Method parameter KEY=VALUE (repeatable), e.g. tolerance_deg=12, depth=none, "
             "fov_deg=70, depth_noise=0.05, sigma_max_deg=20; see docs/interaction.md.",
         ),
-        detector: DetectorOpt = "blazeface",
+        detector: DetectorOpt = "auto",
         model: ModelOpt = "hhpnet-1.0",
         keypoints: KeypointsOpt = None,
         layout: LayoutOpt = None,

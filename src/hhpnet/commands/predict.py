@@ -38,7 +38,7 @@ def run_predict(
     sources: list[str],
     *,
     model: str = "hhpnet-1.0",
-    detector: str = "blazeface",
+    detector: str = "auto",
     keypoints: str | None = None,
     layout: str | None = None,
     save_dir: str | None = None,
@@ -161,7 +161,7 @@ def register(app: typer.Typer) -> None:
     @app.command("predict")
     def predict(
         sources: SourcesArg = None,
-        detector: DetectorOpt = "blazeface",
+        detector: DetectorOpt = "auto",
         model: ModelOpt = "hhpnet-1.0",
         keypoints: KeypointsOpt = None,
         layout: LayoutOpt = None,

@@ -94,7 +94,7 @@ def register(app: typer.Typer) -> None:
             typer.Option(
                 metavar="NAME", help="Keypoint detector: blazeface, blazepose, movenet, auto."
             ),
-        ] = "blazeface",
+        ] = "auto",
         kpt_thr: Annotated[
             float, typer.Option(metavar="C", help="Keypoints below this confidence are missing.")
         ] = 0.0,

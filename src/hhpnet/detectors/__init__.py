@@ -1,7 +1,7 @@
 """Embedded, offline multi-person head-keypoint detectors.
 
     from hhpnet.detectors import create_detector
-    det = create_detector("blazeface")          # or "blazepose"
+    det = create_detector()                     # "auto": BlazeFace + MoveNet; or "blazeface", …
     found = det(rgb_uint8_image)                # Detections: boxes, keypoints (N, 5, 3), scores
 
 The model files (mediapipe 0.10.14, Apache-2.0, see ``models/NOTICE``) ship inside the package and
@@ -17,10 +17,13 @@ from hhpnet.errors import InputError
 if TYPE_CHECKING:
     from hhpnet.detectors.base import Detections, Detector
 
-__all__ = ["DETECTORS", "Detections", "Detector", "create_detector"]
+__all__ = ["DEFAULT_DETECTOR", "DETECTORS", "Detections", "Detector", "create_detector"]
 
 #: Names accepted by :func:`create_detector`; the first is the default.
-DETECTORS: tuple[str, ...] = ("blazeface", "blazepose", "movenet", "auto")
+DETECTORS: tuple[str, ...] = ("auto", "blazeface", "blazepose", "movenet")
+#: The detector of the pipeline, the CLI and ``hhpnet batch`` unless one is named: BlazeFace for
+#: faces and MoveNet for bodies (profiles, backs of heads), merged (docs/detectors.md).
+DEFAULT_DETECTOR = DETECTORS[0]
 
 
 def __getattr__(name: str) -> Any:
@@ -32,7 +35,7 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'hhpnet.detectors' has no attribute {name!r}")
 
 
-def create_detector(name: str = "blazeface", **options: Any) -> Detector:
+def create_detector(name: str = DEFAULT_DETECTOR, **options: Any) -> Detector:
     """A new detector instance (one interpreter per model, reused across calls).
 
     ``options`` are passed to the detector class (e.g. ``score_threshold``, ``num_threads``,
