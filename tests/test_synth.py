@@ -184,3 +184,15 @@ def test_large_heads_keep_the_camera_in_front_of_the_face():
     ratio = np.linalg.norm(kp[:, 1, :2] - kp[:, 2, :2], axis=1) / b.head_px[frontal]
     assert ratio.min() > 0.3 and ratio.max() < 0.9
     assert ((kp[:, 0, 0] - kp[:, 1, 0]) * (kp[:, 0, 0] - kp[:, 2, 0]) < 0).all()
+
+
+def test_generate_is_bit_identical_to_the_pinned_checksum():
+    """``generate(2000, 123)`` pinned before the structure refactor (issue 15): moving code must
+    not change a single bit of the training data (arrays in field order, raw bytes, sha256)."""
+    import hashlib
+
+    b = generate(2000, 123)
+    h = hashlib.sha256()
+    for a in (b.keypoints, b.angles, b.image_size, b.detector, b.head_px):
+        h.update(np.ascontiguousarray(a).tobytes())
+    assert h.hexdigest() == "5cafa9d7a613fdf16ee81816553e080aaa578aec0b3304443e97c187668b41df"
