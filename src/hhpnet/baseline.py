@@ -1,6 +1,6 @@
 """Geometric baseline: ``cv2.solvePnP`` of the five keypoints to a generic mean 3-D head.
 
-The classic alternative to a learned model. The mean head is :data:`hhpnet.synth.MEAN_HEAD_MM`
+The classic alternative to a learned model. The mean head is :data:`hhpnet.headmodel.MEAN_HEAD_MM`
 for the chosen detector placement (BlazeFace marks the ear tragion, COCO/BlazePose the auricle).
 The camera is a pinhole with the principal point at the image centre and, by default, a focal
 length equal to the image width (≈ 53° horizontal field of view). The returned angles follow
@@ -47,15 +47,15 @@ def solve_pnp(
         keypoints: (N, 5, 3) or (5, 3) pixels + confidence (missing = confidence 0).
         image_size: (width, height) for all, or (N, 2) per person, in pixels.
         focal: focal length in pixels; default: the image width.
-        head: detector placement name of :data:`hhpnet.synth.MEAN_HEAD_MM` or a (5, 3) array (mm,
-            head frame of :mod:`hhpnet.convention`).
+        head: detector placement name of :data:`hhpnet.headmodel.MEAN_HEAD_MM` or a (5, 3)
+            array (mm, head frame of :mod:`hhpnet.convention`).
 
     Returns:
         ``(angles, valid)``: (N, 3) yaw, pitch, roll in degrees (NaN where invalid) and (N,) bool.
     """
     import cv2
 
-    from hhpnet.synth import MEAN_HEAD_MM
+    from hhpnet.headmodel import MEAN_HEAD_MM
 
     kp = validate_keypoints(keypoints)
     n = len(kp)

@@ -36,6 +36,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from hhpnet.errors import InputError
+from hhpnet.headmodel import GENERIC_HEAD_MM
 
 __all__ = [
     "OPSET",
@@ -448,17 +449,8 @@ def run_onnx(session: Any, inputs: NDArray[np.float32]) -> dict[str, NDArray[Any
     return dict(zip(("angles", "sigma", "valid"), outs, strict=True))
 
 
-#: a generic head, millimetres in the head frame of hhpnet.convention (x to the subject's left
-#: ear, y to the chin, z out of the face): nose tip, left eye, right eye, left ear, right ear
-_GENERIC_HEAD_MM = np.array(
-    [
-        [0.0, 12.0, 98.0],
-        [32.0, -22.0, 68.0],
-        [-32.0, -22.0, 68.0],
-        [76.0, 5.0, -5.0],
-        [-76.0, 5.0, -5.0],
-    ]
-)
+#: the fixed test head of the export checks (see :data:`hhpnet.headmodel.GENERIC_HEAD_MM`)
+_GENERIC_HEAD_MM = GENERIC_HEAD_MM
 
 
 def sample_inputs(n: int, seed: int = 0) -> NDArray[np.float32]:

@@ -42,6 +42,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from hhpnet.convention import angles_to_matrix
+from hhpnet.headmodel import BREADTH_MM
 from hhpnet.keypoints import FLIP_PERMUTATION
 
 __all__ = [
@@ -72,7 +73,6 @@ FIT_OPTIONS: dict[str, float] = {
 }
 #: source name of the dev file → generator profile it fits
 SOURCE_PROFILE = {"blazeface": "blazeface", "blazepose": "blazepose", "movenet": "coco"}
-BREADTH_MM = 143.0
 
 
 def hat_weights(yaw: NDArray[np.floating], knots: NDArray[np.floating] = KNOTS) -> NDArray:

@@ -11,7 +11,7 @@
        size, the heads' bounding box (padded by one head size) is taken as the central half of
        the image width, centred on the principal point.
     2. *Depth from apparent size*: the keypoint span a head would have at 1 mm distance·f is
-       computed from a mean 3-D head (``head_model``, :func:`hhpnet.synth.detector_shape`) posed
+       computed from a mean 3-D head (``head_model``, :func:`hhpnet.headmodel.detector_shape`) posed
        with the person's yaw and pitch, over the keypoints actually present; depth
        ``Z = f · span_mm / head_size_px`` (mm, nominal: an adult head). ``depth="none"`` puts
        everybody at the same depth (image-plane positions, 3-D gaze).
@@ -107,7 +107,7 @@ class HhpnetParams:
     fov_deg: float = 65.0
     #: focal length in pixels (overrides fov_deg)
     focal_px: float | None = None
-    #: detector whose fitted head (hhpnet.synth.detector_shape) gives the nominal keypoint span
+    #: detector whose fitted head (hhpnet.headmodel.detector_shape) gives the nominal keypoint span
     head_model: str = "blazeface"
     #: radius of a head as a target, mm
     head_radius_mm: float = 80.0
@@ -207,7 +207,7 @@ def _make_params(method: str, params: dict[str, Any]) -> HhpnetParams | PaperPar
             raise InputError(
                 "tolerance_deg, head_radius_mm, sigma_floor_deg and depth_noise must be ≥ 0"
             )
-        from hhpnet.synth import MEAN_HEAD_MM
+        from hhpnet.headmodel import MEAN_HEAD_MM
 
         if p.head_model not in MEAN_HEAD_MM:
             raise InputError(
@@ -549,8 +549,8 @@ def _nominal_span(yaw: F64, pitch: F64, present: NDArray[np.bool_], head_model: 
     """Largest projected distance (mm) between present points of the detector's mean head posed
     by yaw and pitch (orthographic; roll does not change it) — what ``head_size`` measures, in
     mm. The head is where that detector puts its points at this pose
-    (:func:`hhpnet.synth.detector_shape`, fitted on real detector output)."""
-    from hhpnet.synth import detector_shape
+    (:func:`hhpnet.headmodel.detector_shape`, fitted on real detector output)."""
+    from hhpnet.headmodel import detector_shape
 
     rot = angles_to_matrix(yaw, pitch, np.zeros_like(yaw))  # (m, 3, 3)
     head = detector_shape(head_model, np.asarray(yaw, float), np.asarray(pitch, float))

@@ -33,110 +33,42 @@ Pipeline per sample (details and sources of the numbers in ``docs/synthetic-data
 
 from __future__ import annotations
 
-import functools
-import json
 from dataclasses import asdict, dataclass, fields
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from hhpnet.convention import S_FLIP, angles_to_matrix
+from hhpnet.headmodel import (
+    BREADTH_MM,
+    DETECTOR_PROFILES,
+    FIT_FILE,
+    MEAN_HEAD_MM,
+    detector_shape,
+    load_fit,
+    profile_arrays,
+    smoothstep,
+    yaw_hat,
+)
 from hhpnet.keypoints import FLIP_PERMUTATION, blazeface_confidence
 
 __all__ = [
     "DETECTOR_PROFILES",
+    "FIT_FILE",
     "GENERATOR_VERSION",
     "MEAN_HEAD_MM",
     "SynthBatch",
     "SynthConfig",
+    "detector_shape",
     "generate",
+    "load_fit",
     "mirror",
     "project_head",
 ]
 
 GENERATOR_VERSION = "synth-2.0"
-DETECTOR_PROFILES: tuple[str, ...] = ("blazeface", "blazepose", "coco")
 _BF, _BP, _COCO = 0, 1, 2
-#: the fitted detector models shipped with the package (``hhpnet fit-generator`` writes it)
-FIT_FILE = Path(__file__).with_name("synth_fit.json")
-BREADTH_MM = 143.0
-
-
-@functools.lru_cache(maxsize=8)
-def load_fit(path: str = "") -> dict[str, Any]:
-    """Fitted detector models (:mod:`hhpnet.generator_fit`) from ``path`` or :data:`FIT_FILE`."""
-    p = Path(path) if path else FIT_FILE
-    if not p.is_file():
-        raise FileNotFoundError(f"generator fit file not found: {p}")
-    data: dict[str, Any] = json.loads(p.read_text())
-    missing = set(DETECTOR_PROFILES) - set(data.get("profiles", {}))
-    if missing:
-        raise ValueError(f"generator fit {p}: no model for profile(s) {sorted(missing)}")
-    return data
-
-
-def _smoothstep(x: NDArray, lo: Any, hi: Any) -> NDArray:
-    t = np.clip((x - lo) / (hi - lo), 0.0, 1.0)
-    return t * t * (3 - 2 * t)
-
-
-def _hat(yaw: NDArray, knots: NDArray) -> NDArray[np.float64]:
-    y = np.clip(np.asarray(yaw, np.float64), knots[0], knots[-1])
-    step = knots[1] - knots[0]
-    return np.clip(1.0 - np.abs(y[:, None] - knots[None]) / step, 0.0, 1.0)
-
-
-def _symmetric(points: NDArray) -> NDArray[np.float64]:
-    """Left/right average of a (5, 3) head-frame shape."""
-    m = np.asarray(points, np.float64)[FLIP_PERMUTATION] * np.array([-1.0, 1.0, 1.0])
-    return 0.5 * (np.asarray(points, np.float64) + m)
-
-
-def _profile_arrays(fit: dict[str, Any], name: str) -> dict[str, NDArray]:
-    prof = fit["profiles"][name]
-    return {
-        "shape": np.asarray(prof["shape"], np.float64),
-        "slope": np.asarray(prof["pitch_slope"], np.float64),
-        "root": np.asarray(prof["noise"]["root"], np.float64),
-        "levels": np.asarray(prof["scores"]["levels"], np.float64),
-        "table": np.asarray(prof["scores"]["table"], np.float64),
-        "rho": np.asarray(prof["scores"]["rho"], np.float64),
-        "spread": np.asarray(prof["noise"]["quality_spread"], np.float64),
-    }
-
-
-def detector_shape(
-    profile: str, yaw: NDArray, pitch: NDArray, fit_path: str = ""
-) -> NDArray[np.float64]:
-    """Where ``profile``'s detector puts the five points on a mean head, ``(n, 5, 3)`` mm.
-
-    Head frame of :mod:`hhpnet.convention` (in the labels' frame, so any convention offset is
-    included), as fitted by :mod:`hhpnet.generator_fit`; beyond the fitted yaw range (back views,
-    body detectors only) the shape blends into the left/right-symmetric frontal shape, i.e. the
-    rigid head seen from behind.
-    """
-    fit = load_fit(fit_path)
-    arr = _profile_arrays(fit, profile)
-    knots = np.asarray(fit["knots_yaw"], np.float64)
-    yaw = np.asarray(yaw, np.float64)
-    h = _hat(yaw, knots)
-    base = np.einsum("nj,jkd->nkd", h, arr["shape"])
-    slope = np.einsum("nj,jkd->nkd", h, arr["slope"])
-    mid = len(knots) // 2
-    t = _smoothstep(np.abs(yaw), knots[-1], knots[-1] + 30.0)[:, None, None]
-    base = (1 - t) * base + t * _symmetric(arr["shape"][mid])[None]
-    slope = (1 - t) * slope + t * _symmetric(arr["slope"][mid])[None]
-    return base + (np.asarray(pitch, np.float64) / 90.0)[:, None, None] * slope
-
-
-#: Mean 3-D keypoints (mm, head frame of convention.py, frontal pose) per detector profile, as
-#: fitted on real detector output (:func:`detector_shape` at yaw = pitch = 0).
-MEAN_HEAD_MM: dict[str, NDArray[np.float64]] = {
-    name: detector_shape(name, np.zeros(1), np.zeros(1))[0] for name in DETECTOR_PROFILES
-}
-
 # Outward surface normals (head frame) used for self-occlusion beyond the fitted range (back
 # views): the facing side of each point.
 _NORMALS = np.array(
@@ -396,8 +328,8 @@ def generate(
         else np.asarray(angles, np.float64).reshape(n, 3).copy()
     )
     yaw, pitch, roll = angles.T
-    h = _hat(yaw, knots)
-    arrs = [_profile_arrays(fit, name) for name in DETECTOR_PROFILES]
+    h = yaw_hat(yaw, knots)
+    arrs = [profile_arrays(fit, name) for name in DETECTOR_PROFILES]
 
     # the detector's points on a head of this pose (fitted shapes), a global head scale
     head = np.zeros((n, 5, 3))
@@ -434,8 +366,8 @@ def generate(
     # visibility from the surface normals: used beyond the fitted yaw range (back views)
     rot = angles_to_matrix(*angles.T)
     facing = np.einsum("nij,kj->nki", rot, _NORMALS)[..., 2]
-    vis = _smoothstep(facing, _VIS_LO, _VIS_HI)
-    back = _smoothstep(np.abs(yaw), knots[-1], knots[-1] + 30.0)  # 0 inside the fitted range
+    vis = smoothstep(facing, _VIS_LO, _VIS_HI)
+    back = smoothstep(np.abs(yaw), knots[-1], knots[-1] + 30.0)  # 0 inside the fitted range
 
     # noise: the fitted residual model (head mm → px), a per-sample level, small-head and pixel
     # floors; hidden points of back views noisier
