@@ -1,8 +1,8 @@
 import numpy as np
 
-from hhpnet.baseline import solve_pnp
 from hhpnet.convention import wrap_degrees
-from hhpnet.synth import MEAN_HEAD_MM, project_head
+from hhpnet.training.baseline import solve_pnp
+from hhpnet.training.synth import MEAN_HEAD_MM, project_head
 
 
 def _scene(angles, centers):

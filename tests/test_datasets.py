@@ -5,7 +5,8 @@ import pytest
 from scipy.io import savemat
 
 from hhpnet.convention import angles_to_matrix
-from hhpnet.datasets import (
+from hhpnet.errors import InputError
+from hhpnet.training.datasets import (
     BIWI_TO_VIEWER,
     attach_keypoints,
     detect_keypoints,
@@ -16,7 +17,6 @@ from hhpnet.datasets import (
     read_biwi_pose,
     read_mat_pose,
 )
-from hhpnet.errors import InputError
 
 KP = [[100, 120, 0.9], [115, 105, 0.9], [85, 105, 0.9], [135, 112, 0.8], [65, 112, 0.8]]
 

@@ -4,14 +4,14 @@ import json
 import numpy as np
 import pytest
 
-from hhpnet.evaluate import (
+from hhpnet.model import PoseOutput
+from hhpnet.training.evaluate import (
     EvalResult,
     angle_errors,
     evaluate,
     sparsification,
     uncertainty_metrics,
 )
-from hhpnet.model import PoseOutput
 
 FACE = np.array(
     [[100, 120, 0.9], [115, 105, 0.9], [85, 105, 0.9], [135, 112, 0.8], [65, 112, 0.8]], np.float32
@@ -141,7 +141,7 @@ def test_synthetic_evaluation_with_pnp_baseline():
     pytest.importorskip("hhpnet.synth")
     pytest.importorskip("hhpnet.baseline")
     from hhpnet.errors import InputError
-    from hhpnet.evaluate import evaluate_synthetic
+    from hhpnet.training.evaluate import evaluate_synthetic
 
     res = evaluate_synthetic(ConstantModel(), samples=1500, seed=5, detector_profile="blazeface")
     s = res.summary()

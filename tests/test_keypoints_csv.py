@@ -17,17 +17,17 @@ import numpy as np
 import pytest
 
 from hhpnet.convention import S_FLIP, angles_to_matrix
-from hhpnet.datasets import (
+from hhpnet.errors import InputError
+from hhpnet.keypoints import KEYPOINT_NAMES, blazeface_confidence
+from hhpnet.model import PoseOutput
+from hhpnet.training.datasets import (
     BLAZEFACE_POINTS,
     KEYPOINT_SOURCES,
     fold_ids,
     load_keypoints_csv,
 )
-from hhpnet.errors import InputError
-from hhpnet.evaluate import comparison_table, evaluate_keypoint_set, headline
-from hhpnet.keypoints import KEYPOINT_NAMES, blazeface_confidence
-from hhpnet.model import PoseOutput
-from hhpnet.synth import MEAN_HEAD_MM
+from hhpnet.training.evaluate import comparison_table, evaluate_keypoint_set, headline
+from hhpnet.training.synth import MEAN_HEAD_MM
 
 SIZE = 450
 FOCAL = 450.0  # the baseline's default: focal length = image width

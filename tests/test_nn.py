@@ -7,7 +7,7 @@ torch = pytest.importorskip("torch")
 
 from hhpnet.keypoints import normalize, validate_keypoints  # noqa: E402
 from hhpnet.model import S_MIN, load_model  # noqa: E402
-from hhpnet.nn import HHPNet, heteroscedastic_loss, wrap_residual  # noqa: E402
+from hhpnet.training.nn import HHPNet, heteroscedastic_loss, wrap_residual  # noqa: E402
 
 FACE = np.array(
     [[100, 120, 0.9], [115, 105, 0.9], [85, 105, 0.9], [135, 112, 0.8], [65, 112, 0.8]], np.float32

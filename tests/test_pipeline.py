@@ -139,7 +139,7 @@ class PnPModel:
 
     def predict(self, keypoints: np.ndarray):
         from _fakes import FakeOutput
-        from hhpnet.baseline import solve_pnp
+        from hhpnet.training.baseline import solve_pnp
 
         ang, valid = solve_pnp(keypoints, self.image_size)
         sigma = np.where(valid[:, None], 5.0, np.inf) * np.ones((len(ang), 3))

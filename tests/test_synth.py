@@ -3,7 +3,7 @@ import pytest
 
 from hhpnet.convention import wrap_degrees
 from hhpnet.keypoints import blazeface_confidence, normalize, validate_keypoints
-from hhpnet.synth import (
+from hhpnet.training.synth import (
     DETECTOR_PROFILES,
     MEAN_HEAD_MM,
     SynthConfig,

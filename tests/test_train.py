@@ -8,7 +8,7 @@ synth = pytest.importorskip("hhpnet.synth")
 
 from hhpnet.errors import InputError  # noqa: E402
 from hhpnet.model import load_model  # noqa: E402
-from hhpnet.train import load_config, make_dataset, train  # noqa: E402
+from hhpnet.training.train import load_config, make_dataset, train  # noqa: E402
 
 TINY = {
     "alpha": 0.2,

@@ -459,7 +459,7 @@ def _torch_net(model: Any, threads: int) -> Callable[[Any], Any] | None:
     try:
         import torch
 
-        from hhpnet.nn import HHPNet
+        from hhpnet.training.nn import HHPNet
     except ImportError:
         return None
     torch.set_num_threads(threads)

@@ -1,8 +1,9 @@
 """Head shapes in millimetres: where each detector puts the five points on a mean head.
 
-Runtime code reads the head from here — the solvePnP baseline (:mod:`hhpnet.baseline`), the
-depth-from-size of :mod:`hhpnet.interaction` and the export checks (:mod:`hhpnet.export`) — and
-so does the synthetic generator (:mod:`hhpnet.synth`); nothing here imports the training family.
+A runtime module: the depth-from-size of :mod:`hhpnet.interaction` and the export checks
+(:mod:`hhpnet.export`) read the head from here, and so do the training family's synthetic
+generator (:mod:`hhpnet.synth`) and solvePnP baseline (:mod:`hhpnet.baseline`); nothing here
+imports the training family.
 
 The shapes come from ``synth_fit.json`` next to this file (:data:`FIT_FILE`, written by
 ``hhpnet fit-generator`` / :mod:`hhpnet.generator_fit` from real detector output). Coordinates
