@@ -596,7 +596,7 @@ def test_names_are_unique_and_stable(tmp_path):
 
 def test_gaze_totals_sum_the_timeline_intervals(tmp_path):
     from hhpnet.batch import _timeline_totals
-    from hhpnet.timeline import TimelineBuilder
+    from hhpnet.video.timeline import TimelineBuilder
 
     tb = TimelineBuilder()
     mutual = np.array([[0, 0.9, 0.0], [0.9, 0, 0.0], [0.0, 0.0, 0]])

@@ -20,7 +20,7 @@ import hhpnet.pipeline
 from _fakes import GeometricModel, random_model_file
 from _video_fakes import BlobDetector, facing_analyzer, walking_scene, write_video
 from hhpnet.cli import COMMAND_MODULES, main
-from hhpnet.sinks import read_csv_rows
+from hhpnet.video.sinks import read_csv_rows
 
 
 def run(args: list[str], monkeypatch) -> int:

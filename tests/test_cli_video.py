@@ -11,7 +11,7 @@ import hhpnet.pipeline
 from _fakes import GeometricModel
 from _video_fakes import BlobDetector, facing_analyzer, walking_scene, write_video
 from hhpnet.cli import main
-from hhpnet.sinks import read_csv_rows
+from hhpnet.video.sinks import read_csv_rows
 
 
 @pytest.fixture(autouse=True)

@@ -15,8 +15,8 @@ from _real_videos import CLIPS, FPS, _dup_ms, _vfr_ms, container_times, make_cli
 from _video_fakes import BlobDetector, facing_analyzer
 from hhpnet.cli import main
 from hhpnet.pipeline import HeadPoseEstimator
-from hhpnet.sinks import read_csv_rows
 from hhpnet.video import open_source, process_video
+from hhpnet.video.sinks import read_csv_rows
 
 
 @pytest.fixture(scope="module")

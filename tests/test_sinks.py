@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from hhpnet.errors import HhpnetError, InputError
-from hhpnet.sinks import (
+from hhpnet.video.sinks import (
     VIDEO_COLUMNS,
     CsvSink,
     JsonlSink,

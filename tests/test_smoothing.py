@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hhpnet.smoothing import PoseSmoother, SmootherParams, wrap180
+from hhpnet.video.smoothing import PoseSmoother, SmootherParams, wrap180
 
 FPS = 30.0
 

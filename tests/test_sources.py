@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from hhpnet.errors import InputError
-from hhpnet.sources import Source, resolve
+from hhpnet.video.sources import Source, resolve
 
 
 def _touch(path: Path) -> Path:

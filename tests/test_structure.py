@@ -59,6 +59,11 @@ def test_old_flat_paths_are_the_moved_modules():
         "hhpnet.evaluate": "hhpnet.training.evaluate",
         "hhpnet.baseline": "hhpnet.training.baseline",
         "hhpnet.generator_fit": "hhpnet.training.generator_fit",
+        "hhpnet.sources": "hhpnet.video.sources",
+        "hhpnet.tracking": "hhpnet.video.tracking",
+        "hhpnet.smoothing": "hhpnet.video.smoothing",
+        "hhpnet.timeline": "hhpnet.video.timeline",
+        "hhpnet.sinks": "hhpnet.video.sinks",
     }
     for old, new in moved.items():
         assert importlib.import_module(old) is importlib.import_module(new), old

@@ -7,7 +7,7 @@ import csv
 import numpy as np
 import pytest
 
-from hhpnet.timeline import TimelineBuilder
+from hhpnet.video.timeline import TimelineBuilder
 
 FPS = 10.0
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hhpnet.tracking import Tracker, boxes_from_keypoints, iou_matrix
+from hhpnet.video.tracking import Tracker, boxes_from_keypoints, iou_matrix
 
 FPS = 30.0
 

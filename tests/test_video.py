@@ -12,8 +12,8 @@ from _fakes import GeometricModel
 from _video_fakes import BlobDetector, draw_people, facing_analyzer, walking_scene, write_video
 from hhpnet.errors import InputError
 from hhpnet.pipeline import HeadPoseEstimator
-from hhpnet.sinks import read_csv_rows
 from hhpnet.video import open_source, process_video
+from hhpnet.video.sinks import read_csv_rows
 
 
 def estimator() -> HeadPoseEstimator:

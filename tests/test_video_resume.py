@@ -17,8 +17,8 @@ from _fakes import GeometricModel
 from _video_fakes import BlobDetector, conversation_scene, write_video
 from hhpnet.errors import InputError
 from hhpnet.pipeline import HeadPoseEstimator
-from hhpnet.sinks import journal_values, read_csv_rows
 from hhpnet.video import FrameClock, journal_poses, process_video
+from hhpnet.video.sinks import journal_values, read_csv_rows
 
 N = 60
 OUTPUTS = ("p.csv", "p.jsonl", "t.csv", "t_people.csv")
@@ -184,7 +184,7 @@ def test_resume_with_the_paper_method_keeps_its_threshold(clip, tmp_path):
 
 def test_journal_values_equal_the_csv_text_round_trip():
     """The vectorised rounding equals formatting the CSV cell and parsing it back."""
-    from hhpnet.sinks import _parse_cell, format_cells
+    from hhpnet.video.sinks import _parse_cell, format_cells
 
     rng = np.random.default_rng(0)
     vals = np.concatenate([rng.normal(0, s, 4000) for s in (1e-3, 1.0, 100.0, 1e4, 1e7)])

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from _video_fakes import conversation_scene, write_video
-from hhpnet.sinks import read_csv_rows
+from hhpnet.video.sinks import read_csv_rows
 
 DRIVER = str(Path(__file__).with_name("_cli_driver.py"))
 N = 60

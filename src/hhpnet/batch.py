@@ -133,7 +133,7 @@ def _url_input(text: str, name: str | None = None) -> BatchInput:
 def _expand(spec: str, where: str) -> list[BatchInput]:
     """A folder or glob → its media files; a plain path → itself (even if it does not exist:
     inside a manifest a missing file is a failed input, not a usage error)."""
-    from hhpnet.sources import resolve
+    from hhpnet.video.sources import resolve
 
     path = os.path.expanduser(spec)
     if os.path.isdir(path) or (not os.path.exists(path) and any(c in path for c in "*?[")):
@@ -219,7 +219,7 @@ def collect_inputs(specs: Sequence[str]) -> list[BatchInput]:
     :class:`InputError` on no inputs, a missing path given directly, a folder or glob without
     media files, a webcam index, or a manifest that cannot be read.
     """
-    from hhpnet.sources import resolve
+    from hhpnet.video.sources import resolve
 
     if not specs:
         raise InputError("give at least one INPUT (video, image, folder, glob, URL or manifest)")
@@ -707,8 +707,8 @@ def process_input(job: dict[str, Any]) -> Iterator[dict[str, Any]]:
         outcome: dict[str, Any] = {}
 
         def work() -> None:
-            from hhpnet.smoothing import SmootherParams
             from hhpnet.video import process_video
+            from hhpnet.video.smoothing import SmootherParams
 
             try:
                 outcome["summary"] = process_video(

@@ -449,7 +449,7 @@ def open_source(source: Any, *, fps: float | None = None, name: str | None = Non
     (and of videos that do not state one); ``name`` names an image sequence or iterable in
     messages. Raises :class:`InputError` at once if it cannot open.
     """
-    from hhpnet.sources import Source, resolve
+    from hhpnet.video.sources import Source, resolve
 
     if isinstance(source, FrameReader):
         return source
@@ -586,9 +586,9 @@ class VideoProcessor:
         timeline: Any = None,
         analyzer: Callable[..., Any] | None = None,
     ) -> None:
-        from hhpnet.smoothing import PoseSmoother
-        from hhpnet.timeline import TimelineBuilder
-        from hhpnet.tracking import Tracker
+        from hhpnet.video.smoothing import PoseSmoother
+        from hhpnet.video.timeline import TimelineBuilder
+        from hhpnet.video.tracking import Tracker
 
         self.estimator = estimator
         self.tracker = tracker if tracker is not None else Tracker()
@@ -823,7 +823,7 @@ def journal_poses(poses: Any, image_size: tuple[int, int] | None) -> Any:
     uninterrupted run (identical rows and timeline, not just close)."""
     from hhpnet.keypoints import head_size
     from hhpnet.pipeline import Poses, _centroids
-    from hhpnet.sinks import journal_values
+    from hhpnet.video.sinks import journal_values
 
     n = len(poses)
     if n == 0:
@@ -979,8 +979,8 @@ def process_video(
     :class:`FrameResult` of this run. ``name``: the source's name in messages.
     Ctrl-C stops cleanly: files are closed and ``interrupted`` is set.
     """
-    from hhpnet.sinks import CsvSink, JsonlSink, ParquetSink, csv_resume_point, read_csv_rows
-    from hhpnet.smoothing import PoseSmoother, SmootherParams
+    from hhpnet.video.sinks import CsvSink, JsonlSink, ParquetSink, csv_resume_point, read_csv_rows
+    from hhpnet.video.smoothing import PoseSmoother, SmootherParams
 
     check_options(
         stride=stride,
@@ -1223,7 +1223,7 @@ def check_options(
 
 
 def _as_journal(name: str, values: NDArray[Any]) -> NDArray[Any]:
-    from hhpnet.sinks import journal_values
+    from hhpnet.video.sinks import journal_values
 
     return values if values.dtype.kind in "iub" else journal_values(name, values)
 
@@ -1277,7 +1277,7 @@ def _expected_frames(
 def _open_writer(path: str, fps: float, shape: tuple[int, ...]) -> Any:
     import cv2
 
-    from hhpnet.sinks import _make_parent
+    from hhpnet.video.sinks import _make_parent
 
     _make_parent(path)
     h, w = shape[:2]
