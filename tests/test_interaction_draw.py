@@ -8,13 +8,13 @@ import cv2
 import numpy as np
 import pytest
 
-from hhpnet.interaction import analyze, from_arrays, scene_from_3d
-from hhpnet.interaction_draw import (
+from hhpnet.draw.interaction import (
     GROUP_COLORS,
     InteractionAnnotator,
     annotate_interaction,
     heatmap,
 )
+from hhpnet.interaction import analyze, from_arrays, scene_from_3d
 
 W, H = 1280, 720
 BG = 40

@@ -64,6 +64,7 @@ def test_old_flat_paths_are_the_moved_modules():
         "hhpnet.smoothing": "hhpnet.video.smoothing",
         "hhpnet.timeline": "hhpnet.video.timeline",
         "hhpnet.sinks": "hhpnet.video.sinks",
+        "hhpnet.interaction_draw": "hhpnet.draw.interaction",
     }
     for old, new in moved.items():
         assert importlib.import_module(old) is importlib.import_module(new), old
