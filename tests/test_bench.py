@@ -14,12 +14,10 @@ from hhpnet.bench import (
     Timing,
     fmt_time,
     machine_info,
-    make_scene,
     measure,
     measure_interleaved,
     peak_gflops,
     pose_macs,
-    synthetic_model,
 )
 from hhpnet.model import parameter_count
 
@@ -115,18 +113,18 @@ def test_report_markdown_and_json(tmp_path) -> None:
     assert json.loads(path.with_suffix(".json").read_text()) == {"k": [1, 2]}
 
 
-def test_synthetic_model_shapes() -> None:
-    m = synthetic_model(0.6)
+def test_synthetic_model_shapes(random_model) -> None:
+    m = random_model(0.6)
     assert m.parameter_count() == parameter_count(0.6) == 37_231
     out = m.predict(np.array([[100, 100, 1], [120, 90, 1], [80, 90, 1], [140, 95, 1], [60, 95, 1]]))
     assert out.valid.all() and np.isfinite(out.sigma).all()
 
 
-def test_scene_has_detectable_faces() -> None:
+def test_scene_has_detectable_faces(scene) -> None:
     from hhpnet.detectors import create_detector
 
     det = create_detector("blazeface", num_threads=1)
-    one, six = make_scene(1), make_scene(6)
+    one, six = scene(1), scene(6)
     assert one.shape == six.shape == (480, 640, 3) and six.dtype == np.uint8
     assert len(det(np.ascontiguousarray(one[..., ::-1]))) == 1
     assert len(det(np.ascontiguousarray(six[..., ::-1]))) >= 4
@@ -158,7 +156,7 @@ def test_bench_command_rejects_unknown_section() -> None:
     assert isinstance(res.exception, InputError)
 
 
-def test_alternatives_agree_with_the_convention_on_a_mirrored_face() -> None:
+def test_alternatives_agree_with_the_convention_on_a_mirrored_face(scene) -> None:
     """The competing pipelines of benchmarks/alternatives: one face found, and mirroring the
     image negates yaw and roll (pins the solvePnP → hhpnet angle conversion)."""
     import importlib.util
@@ -183,7 +181,7 @@ def test_alternatives_agree_with_the_convention_on_a_mirrored_face() -> None:
         sys.path.remove(str(bench_dir))
     import cv2
 
-    rgb = np.ascontiguousarray(make_scene(1)[..., ::-1])
+    rgb = np.ascontiguousarray(scene(1)[..., ::-1])
     mirrored = np.ascontiguousarray(rgb[:, ::-1])
     turn = cv2.getRotationMatrix2D((320, 240), -20.0, 1.0)  # 20° clockwise in the image
     rotated = cv2.warpAffine(rgb, turn, (640, 480), borderMode=cv2.BORDER_REPLICATE)
