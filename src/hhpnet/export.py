@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from hhpnet.convention import ANGLE_NAMES, angle_difference
 from hhpnet.errors import InputError
 from hhpnet.headmodel import GENERIC_HEAD_MM
 
@@ -191,7 +192,7 @@ def build_onnx(model: Any, *, input: str = "keypoints", opset: int = OPSET) -> A
         "c_mean": repr(m.c_mean),
         "c_std": repr(m.c_std),
         "sigma_calibration": json.dumps(
-            dict(zip(("yaw", "pitch", "roll"), m.sigma_calibration.tolist(), strict=True))
+            dict(zip(ANGLE_NAMES, m.sigma_calibration.tolist(), strict=True))
         ),
         "weights_sha256": _tensors_digest(m.tensors),
     }
@@ -482,13 +483,6 @@ def sample_inputs(n: int, seed: int = 0) -> NDArray[np.float32]:
     kp[n_rand:, :, :2] = xy
     kp[n_rand:, :, 2] = blazeface_confidence(xy, rng.uniform(0.6, 1.0, n_head))
     return kp
-
-
-def angle_difference(a: NDArray[np.floating], b: NDArray[np.floating]) -> NDArray[np.float64]:
-    """``a − b`` in degrees wrapped to [−180, 180): a yaw of 180° and one of −179.99999° (the
-    two sides of the wrap, after float32 rounding) differ by 1e-5°, not 360°."""
-    d = np.asarray(a, np.float64) - np.asarray(b, np.float64)
-    return np.mod(d + 180.0, 360.0) - 180.0
 
 
 def angles_close(got: NDArray[np.floating], ref: NDArray[np.floating]) -> NDArray[np.bool_]:

@@ -40,6 +40,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from hhpnet.convention import ANGLE_NAMES
 from hhpnet.errors import InputError
 from hhpnet.keypoints import FAR_POINT_FACTOR, MAX_COORD, normalize, plausible, validate_keypoints
 
@@ -60,7 +61,6 @@ FORMAT_VERSION = "1"
 #: clip of s = log σ² (degrees²), shared with the training loss
 S_MIN, S_MAX = -2.8, 14.0
 LEAK = 0.1
-ANGLE_NAMES = ("yaw", "pitch", "roll")
 
 
 def hidden_sizes(alpha: float) -> tuple[int, int, int]:

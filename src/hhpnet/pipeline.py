@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from hhpnet.convention import ANGLE_NAMES
 from hhpnet.errors import InputError
 from hhpnet.keypoints import (
     KEYPOINT_NAMES,
@@ -39,7 +40,6 @@ from hhpnet.keypoints import (
 __all__ = ["CSV_COLUMNS", "HeadPoseEstimator", "Poses"]
 
 F32 = NDArray[np.float32]
-ANGLES = ("yaw", "pitch", "roll")
 #: held while an estimator loads its model or detector on first use
 _LOAD_LOCK = threading.Lock()
 
@@ -190,7 +190,7 @@ class Poses:
 
         kp = arr([p["keypoints"] for p in people]).reshape(-1, 5, 3)
         kp = np.nan_to_num(kp, nan=0.0)
-        sig = arr([[p["sigma"][a] for a in ANGLES] for p in people], np.inf)
+        sig = arr([[p["sigma"][a] for a in ANGLE_NAMES] for p in people], np.inf)
         width, height = record.get("width"), record.get("height")
         return cls(
             boxes=arr([p["box"] for p in people]).reshape(-1, 4),
@@ -263,7 +263,7 @@ class Poses:
                     "yaw": _num(self.yaw[i], 3),
                     "pitch": _num(self.pitch[i], 3),
                     "roll": _num(self.roll[i], 3),
-                    "sigma": {a: _num(self.sigma[i, k], 3) for k, a in enumerate(ANGLES)},
+                    "sigma": {a: _num(self.sigma[i, k], 3) for k, a in enumerate(ANGLE_NAMES)},
                     "valid": bool(self.valid[i]),
                 }
             )
@@ -285,9 +285,9 @@ class Poses:
                 "person": i,
                 "valid": bool(self.valid[i]),
             }
-            for k, a in enumerate(ANGLES):
+            for k, a in enumerate(ANGLE_NAMES):
                 row[a] = _num(self.angles[i, k], 3)
-            for k, a in enumerate(ANGLES):
+            for k, a in enumerate(ANGLE_NAMES):
                 row[f"sigma_{a}"] = _num(self.sigma[i, k], 3)
             row["score"] = _num(self.scores[i], 4)
             row["detector"] = self.detector[i]
@@ -535,7 +535,9 @@ class _Reading:
     @classmethod
     def of(cls, out: Any) -> _Reading:
         n = len(np.atleast_1d(out.yaw))
-        angles = np.stack([np.asarray(getattr(out, a), np.float32).reshape(n) for a in ANGLES], 1)
+        angles = np.stack(
+            [np.asarray(getattr(out, a), np.float32).reshape(n) for a in ANGLE_NAMES], 1
+        )
         return cls(
             angles,
             np.array(out.sigma, np.float32).reshape(n, 3),

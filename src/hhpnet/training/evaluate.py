@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from hhpnet.convention import ANGLE_NAMES, wrap_degrees
 from hhpnet.errors import InputError
 
 __all__ = [
@@ -62,14 +63,14 @@ TEST_SAMPLES = 100_000
 YAW_BINS: tuple[tuple[float, float], ...] = ((0, 30), (30, 60), (60, 90), (90, 180))
 #: |yaw| bins of real close-up data sets (AFLW2000-3D protocol: all |angles| ≤ 99°)
 REAL_YAW_BINS: tuple[tuple[float, float], ...] = ((0, 30), (30, 60), (60, 99))
-ANGLES = ("yaw", "pitch", "roll")
 SPARSE_FRACTIONS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 
 
 def signed_errors(pred: NDArray[np.floating], target: NDArray[np.floating]) -> NDArray[np.float64]:
-    """Signed errors ``pred − target`` ``(n, 3)`` in degrees, yaw wrapped into [−180, 180)."""
+    """Signed errors ``pred − target`` ``(n, 3)`` in degrees, yaw wrapped into (−180, 180]
+    (:func:`hhpnet.convention.wrap_degrees`)."""
     d = np.asarray(pred, np.float64) - np.asarray(target, np.float64)
-    d[:, 0] = np.mod(d[:, 0] + 180.0, 360.0) - 180.0
+    d[:, 0] = wrap_degrees(d[:, 0])
     return d
 
 
@@ -103,7 +104,7 @@ def uncertainty_metrics(err: NDArray[np.floating], sigma: NDArray[np.floating]) 
 
     out: dict[str, Any] = {"fractions": list(SPARSE_FRACTIONS)}
     rng = np.random.default_rng(0)
-    for i, a in enumerate(ANGLES):
+    for i, a in enumerate(ANGLE_NAMES):
         e, s = err[:, i], sigma[:, i]
         defined = len(e) > 2 and np.ptp(s) > 0 and np.ptp(e) > 0
         rho = float(spearmanr(s, e).statistic) if defined else float("nan")
@@ -276,7 +277,7 @@ class EvalResult:
             "| abs error ≤ 2σ |",
             "|---|---|---|---|---|",
         ]
-        for a in ANGLES:
+        for a in ANGLE_NAMES:
             lines.append(
                 f"| {a} | {u[a]['spearman']:.3f} | {u[a].get('spearman_ideal', float('nan')):.3f} "
                 f"| {100 * u[a]['within_1sigma']:.1f} % | {100 * u[a]['within_2sigma']:.1f} % |"
@@ -289,7 +290,7 @@ class EvalResult:
             "| removed | " + " | ".join(f"{int(100 * f)} %" for f in fr) + " |",
             "|---|" + "---|" * len(fr),
         ]
-        for a in ANGLES:
+        for a in ANGLE_NAMES:
             lines.append(
                 f"| {a} | " + " | ".join(f"{v:.2f}" for v in u[a]["sparsification"]) + " |"
             )
@@ -317,7 +318,7 @@ def plot_calibration(result: EvalResult, path: str | Path, bins: int = 12) -> Pa
     ok = result.valid & np.isfinite(result.error).all(axis=1)
     err, sig = result.error[ok], result.sigma[ok].astype(np.float64)
     fig, axes = plt.subplots(2, 3, figsize=(12, 7.5))
-    for i, a in enumerate(ANGLES):
+    for i, a in enumerate(ANGLE_NAMES):
         ax = axes[0, i]
         e, s = err[:, i], sig[:, i]
         nb = min(bins, len(e) // 10)
@@ -642,8 +643,8 @@ def headline(result: EvalResult, baseline: bool = False) -> dict[str, Any]:
     }
     if not baseline:
         u = uncertainty_metrics(result.error[ok], result.sigma[ok])
-        out["within_1sigma"] = [u[a]["within_1sigma"] for a in ANGLES]
-        out["spearman"] = [u[a]["spearman"] for a in ANGLES]
+        out["within_1sigma"] = [u[a]["within_1sigma"] for a in ANGLE_NAMES]
+        out["spearman"] = [u[a]["spearman"] for a in ANGLE_NAMES]
     return out
 
 

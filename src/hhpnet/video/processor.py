@@ -11,11 +11,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from hhpnet.convention import ANGLE_NAMES
 from hhpnet.errors import HhpnetError
 from hhpnet.keypoints import KEYPOINT_NAMES
 from hhpnet.video.readers import Frame
-
-_ANG = ("yaw", "pitch", "roll")
 
 
 # --------------------------------------------------------------------------- processing
@@ -52,7 +51,7 @@ class FrameResult:
         for k, name in enumerate(KEYPOINT_NAMES):
             for c, comp in enumerate(("x", "y", "c")):
                 cols[f"{name}_{comp}"] = kp[:, k, c]
-        for a, ang in enumerate(_ANG):
+        for a, ang in enumerate(ANGLE_NAMES):
             cols[ang] = np.asarray(getattr(p, ang), np.float32).reshape(n)
             cols[f"sigma_{ang}"] = sig[:, a]
             cols[f"{ang}_smooth"] = self.smooth[:, a]
@@ -66,7 +65,7 @@ class FrameResult:
             return self.poses
         p: Any = self.poses
         ok = np.asarray(np.isfinite(self.smooth).all(axis=1))[:, None]
-        raw = np.stack([np.asarray(getattr(p, a), np.float32) for a in _ANG], 1)
+        raw = np.stack([np.asarray(getattr(p, a), np.float32) for a in ANGLE_NAMES], 1)
         angles = np.where(ok, self.smooth, raw)
         sigma = np.where(ok, self.sigma_smooth, np.asarray(p.sigma, np.float32))
         return dataclasses.replace(
@@ -87,8 +86,8 @@ class FrameResult:
         for k, person in enumerate(rec.get("people", [])):
             person["track_id"] = int(self.track_ids[k])
             person["smooth"] = {
-                **{a: _num(self.smooth[k, i]) for i, a in enumerate(_ANG)},
-                "sigma": {a: _num(self.sigma_smooth[k, i]) for i, a in enumerate(_ANG)},
+                **{a: _num(self.smooth[k, i]) for i, a in enumerate(ANGLE_NAMES)},
+                "sigma": {a: _num(self.sigma_smooth[k, i]) for i, a in enumerate(ANGLE_NAMES)},
             }
         if self.interaction is not None and hasattr(self.interaction, "to_dict"):
             rec["interaction"] = self.interaction.to_dict()
@@ -157,7 +156,9 @@ class VideoProcessor:
         ids = self.tracker.update(np.asarray(poses.boxes, np.float32).reshape(n, 4), kp, t)
         self.smoother.forget(self.tracker.ended)
         self.smoother.prune(t)
-        angles = np.stack([np.asarray(getattr(poses, a), np.float32).reshape(n) for a in _ANG], 1)
+        angles = np.stack(
+            [np.asarray(getattr(poses, a), np.float32).reshape(n) for a in ANGLE_NAMES], 1
+        )
         sig = np.asarray(poses.sigma, np.float32).reshape(n, 3)
         valid = np.asarray(poses.valid, bool).reshape(n) & (ids >= 0)
         smooth = np.full((n, 3), np.nan, np.float32)

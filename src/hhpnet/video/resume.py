@@ -10,9 +10,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from hhpnet.convention import ANGLE_NAMES
 from hhpnet.errors import InputError
 from hhpnet.keypoints import KEYPOINT_NAMES
-from hhpnet.video.processor import _ANG, VideoProcessor
+from hhpnet.video.processor import VideoProcessor
 from hhpnet.video.readers import Frame
 
 
@@ -32,8 +33,8 @@ _POSE_COLUMNS = (
     "y2",
     "score",
     *(f"{k}_{c}" for k in KEYPOINT_NAMES for c in ("x", "y", "c")),
-    *_ANG,
-    *(f"sigma_{a}" for a in _ANG),
+    *ANGLE_NAMES,
+    *(f"sigma_{a}" for a in ANGLE_NAMES),
 )
 
 
@@ -56,7 +57,7 @@ def _poses_from_rows(
         yaw=np.asarray(rows["yaw"][idx], np.float32),
         pitch=np.asarray(rows["pitch"][idx], np.float32),
         roll=np.asarray(rows["roll"][idx], np.float32),
-        sigma=np.stack([rows[f"sigma_{a}"][idx] for a in _ANG], 1).astype(np.float32),
+        sigma=np.stack([rows[f"sigma_{a}"][idx] for a in ANGLE_NAMES], 1).astype(np.float32),
         valid=np.asarray(rows["valid"][idx]).astype(bool),
         centroid=_centroids(kp),
         head_size=head_size(kp),

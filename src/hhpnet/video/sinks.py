@@ -43,6 +43,7 @@ from typing import Any
 
 import numpy as np
 
+from hhpnet.convention import ANGLE_NAMES
 from hhpnet.errors import HhpnetError, InputError
 from hhpnet.keypoints import KEYPOINT_NAMES
 
@@ -57,7 +58,6 @@ __all__ = [
     "read_csv_rows",
 ]
 
-_ANG = ("yaw", "pitch", "roll")
 #: columns of the per-person-per-frame CSV/Parquet (see the module docstring)
 VIDEO_COLUMNS: tuple[str, ...] = (
     "frame",
@@ -69,10 +69,10 @@ VIDEO_COLUMNS: tuple[str, ...] = (
     "y2",
     "score",
     *(f"{k}_{c}" for k in KEYPOINT_NAMES for c in ("x", "y", "c")),
-    *_ANG,
-    *(f"sigma_{a}" for a in _ANG),
-    *(f"{a}_smooth" for a in _ANG),
-    *(f"sigma_{a}_smooth" for a in _ANG),
+    *ANGLE_NAMES,
+    *(f"sigma_{a}" for a in ANGLE_NAMES),
+    *(f"{a}_smooth" for a in ANGLE_NAMES),
+    *(f"sigma_{a}_smooth" for a in ANGLE_NAMES),
     "valid",
 )
 _INT_COLUMNS = frozenset({"frame", "track_id", "valid"})

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from hhpnet.convention import wrap_degrees
 from hhpnet.errors import InputError
 
 __all__ = [
@@ -45,11 +46,8 @@ DEFAULT_ACCEL_STD = 100.0
 MAX_ACCEL_STD = 1e6
 
 
-def wrap180(angle: ArrayLike) -> NDArray[np.float64]:
-    """Wrap degrees to (−180, 180] (NaN stays NaN)."""
-    a = np.asarray(angle, dtype=np.float64)
-    w = np.mod(a + 180.0, 360.0) - 180.0
-    return np.where(w == -180.0, 180.0, w)
+#: the old name of :func:`hhpnet.convention.wrap_degrees` (degrees to (−180, 180], NaN stays NaN)
+wrap180 = wrap_degrees
 
 
 @dataclass(frozen=True)
@@ -168,7 +166,7 @@ class PoseSmoother:
         # new tracks with a measurement: initialise from it
         for k in np.flatnonzero(~known & ok):
             x = np.zeros((3, 2))
-            x[:, 0] = wrap180(z[k])
+            x[:, 0] = wrap_degrees(z[k])
             p = np.zeros((3, 2, 2))
             p[:, 0, 0] = r_sig[k] ** 2
             p[:, 1, 1] = self.params.init_rate_std**2
@@ -198,7 +196,7 @@ class PoseSmoother:
     ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         q = self.params.accel_std**2
         x = x.copy()
-        x[..., 0] = wrap180(x[..., 0] + x[..., 1] * dt)
+        x[..., 0] = wrap_degrees(x[..., 0] + x[..., 1] * dt)
         p00, p01, p11 = p[..., 0, 0], p[..., 0, 1], p[..., 1, 1]
         n00 = p00 + 2 * dt * p01 + dt * dt * p11 + q * dt**3 / 3
         n01 = p01 + dt * p11 + q * dt**2 / 2
@@ -216,7 +214,7 @@ class PoseSmoother:
         meas: NDArray[np.bool_],
     ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.int64]]:
         prm = self.params
-        innov = wrap180(np.where(meas, z, 0.0) - x[..., 0])
+        innov = wrap_degrees(np.where(meas, z, 0.0) - x[..., 0])
         s = p[..., 0, 0] + r_sig**2
         outlier = meas & (innov**2 > prm.gate**2 * s)
         misses = np.where(outlier, misses + 1, np.where(meas, 0, misses))
@@ -235,5 +233,5 @@ class PoseSmoother:
         p11 = np.where(restart, prm.init_rate_std**2, p[..., 1, 1])
         p = np.stack([np.stack([p00, p01], -1), np.stack([p01, p11], -1)], -2)
         misses = np.where(restart, 0, misses)
-        x[..., 0] = wrap180(x[..., 0])
+        x[..., 0] = wrap_degrees(x[..., 0])
         return x, p, misses
