@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from hhpnet.boxes import padded_boxes
 from hhpnet.convention import ANGLE_NAMES
 from hhpnet.errors import InputError
 from hhpnet.keypoints import (
@@ -82,28 +83,6 @@ def _centroids(kp: F32) -> F32:
     with np.errstate(invalid="ignore", divide="ignore"):
         c = total / count[:, None]
     return np.where(count[:, None] > 0, c, np.nan).astype(np.float32)
-
-
-def _boxes_from_keypoints(kp: F32) -> F32:
-    """Head boxes around the present points, padded by a quarter of the head size on each side."""
-    present = kp[..., 2] > 0
-    x = np.where(present, kp[..., 0], np.nan)
-    y = np.where(present, kp[..., 1], np.nan)
-    out = np.full((len(kp), 4), np.nan, np.float32)
-    has = present.any(axis=1)
-    if has.any():
-        size = np.nan_to_num(head_size(kp[has]), nan=0.0)
-        pad = 0.25 * size
-        out[has] = np.stack(
-            [
-                np.nanmin(x[has], axis=1) - pad,
-                np.nanmin(y[has], axis=1) - pad,
-                np.nanmax(x[has], axis=1) + pad,
-                np.nanmax(y[has], axis=1) + pad,
-            ],
-            axis=1,
-        )
-    return out
 
 
 @dataclass
@@ -492,7 +471,7 @@ class HeadPoseEstimator:
             out.angles[rows], out.sigma[rows] = ang, sig
             out.valid[rows] = np.isfinite(ang).all(axis=1)
         if boxes is None or len(boxes) != n:
-            boxes = _boxes_from_keypoints(kp)
+            boxes = padded_boxes(kp)
         if scores is None or len(scores) != n:
             present = kp[..., 2] > 0
             with np.errstate(invalid="ignore", divide="ignore"):

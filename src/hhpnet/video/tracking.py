@@ -24,43 +24,25 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from hhpnet.boxes import box_iou, square_boxes
+
 __all__ = ["Track", "Tracker", "boxes_from_keypoints", "iou_matrix"]
 
 _BIG = 1e6
 
 
 def iou_matrix(a: NDArray[np.floating], b: NDArray[np.floating]) -> NDArray[np.float64]:
-    """Intersection over union of boxes ``a`` (M, 4) and ``b`` (N, 4), x1, y1, x2, y2 → (M, N)."""
-    a = np.asarray(a, dtype=np.float64).reshape(-1, 4)
-    b = np.asarray(b, dtype=np.float64).reshape(-1, 4)
-    ix = np.minimum(a[:, None, 2], b[None, :, 2]) - np.maximum(a[:, None, 0], b[None, :, 0])
-    iy = np.minimum(a[:, None, 3], b[None, :, 3]) - np.maximum(a[:, None, 1], b[None, :, 1])
-    inter = np.clip(ix, 0, None) * np.clip(iy, 0, None)
-    area_a = np.clip(a[:, 2] - a[:, 0], 0, None) * np.clip(a[:, 3] - a[:, 1], 0, None)
-    area_b = np.clip(b[:, 2] - b[:, 0], 0, None) * np.clip(b[:, 3] - b[:, 1], 0, None)
-    union = area_a[:, None] + area_b[None, :] - inter
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(union > 0, inter / union, 0.0)
+    """Intersection over union of boxes ``a`` (M, 4) and ``b`` (N, 4), x1, y1, x2, y2 → (M, N)
+    (:func:`hhpnet.boxes.box_iou` in float64)."""
+    return np.asarray(box_iou(a, b, np.float64), np.float64)
 
 
 def boxes_from_keypoints(keypoints: NDArray[np.floating]) -> NDArray[np.float32]:
-    """Square boxes (N, 4) around the present keypoints, side = 1.2 × their largest spread (px).
-
-    NaN rows for people with no present point.
-    """
+    """Square boxes (N, 4) around the present keypoints (:func:`hhpnet.boxes.square_boxes`:
+    side = 1.2 × their largest distance apart, at least 8 px × 1.2); NaN rows for people with no
+    present point."""
     kp = np.asarray(keypoints, dtype=np.float64).reshape(-1, 5, 3)
-    present = kp[..., 2] > 0
-    x = np.where(present, kp[..., 0], np.nan)
-    y = np.where(present, kp[..., 1], np.nan)
-    out = np.full((kp.shape[0], 4), np.nan)
-    has = present.any(axis=1)
-    if has.any():
-        xmin, xmax = np.nanmin(x[has], 1), np.nanmax(x[has], 1)
-        ymin, ymax = np.nanmin(y[has], 1), np.nanmax(y[has], 1)
-        cx, cy = (xmin + xmax) / 2, (ymin + ymax) / 2
-        half = np.maximum(np.maximum(xmax - xmin, ymax - ymin), 8.0) * 0.6
-        out[has] = np.stack([cx - half, cy - half, cx + half, cy + half], 1)
-    return out.astype(np.float32)
+    return square_boxes(kp[..., :2], 1.2, present=kp[..., 2] > 0, min_span=8.0)
 
 
 @dataclass
