@@ -71,6 +71,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from hhpnet.convention import S_FLIP, angles_to_matrix, facing_direction
 from hhpnet.errors import InputError
+from hhpnet.io import json_number
 from hhpnet.keypoints import check_image_size
 
 __all__ = [
@@ -401,7 +402,7 @@ class Interaction:
         """JSON-ready dict: matrices as nested lists, pairs, mutual, targets, groups, ..."""
 
         def r(x: float) -> float | None:
-            return round(float(x), ndigits) if math.isfinite(x) else None
+            return json_number(x, ndigits)
 
         def mat(a: F64) -> list[list[float | None]]:
             return [[r(v) for v in row] for row in a]

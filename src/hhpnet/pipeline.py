@@ -30,6 +30,7 @@ from numpy.typing import NDArray
 from hhpnet.boxes import padded_boxes
 from hhpnet.convention import ANGLE_NAMES
 from hhpnet.errors import InputError
+from hhpnet.io import json_number as _num
 from hhpnet.keypoints import (
     KEYPOINT_NAMES,
     check_image_size,
@@ -68,12 +69,6 @@ CSV_COLUMNS: tuple[str, ...] = (
     "head_size",
     *(f"{k}_{c}" for k in KEYPOINT_NAMES for c in ("x", "y", "c")),
 )
-
-
-def _num(value: float, ndigits: int) -> float | None:
-    """JSON-safe float: rounded, None for NaN/inf."""
-    v = float(value)
-    return round(v, ndigits) if math.isfinite(v) else None
 
 
 def _centroids(kp: F32) -> F32:

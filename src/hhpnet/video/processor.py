@@ -13,6 +13,7 @@ from numpy.typing import NDArray
 
 from hhpnet.convention import ANGLE_NAMES
 from hhpnet.errors import HhpnetError
+from hhpnet.io import json_number as _num
 from hhpnet.keypoints import KEYPOINT_NAMES
 from hhpnet.video.readers import Frame
 
@@ -92,11 +93,6 @@ class FrameResult:
         if self.interaction is not None and hasattr(self.interaction, "to_dict"):
             rec["interaction"] = self.interaction.to_dict()
         return rec
-
-
-def _num(v: Any, nd: int = 3) -> float | None:
-    f = float(v)
-    return round(f, nd) if np.isfinite(f) else None
 
 
 class VideoProcessor:
