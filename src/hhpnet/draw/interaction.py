@@ -31,12 +31,13 @@ import numpy as np
 from numpy.typing import NDArray
 
 from hhpnet.convention import facing_direction
-from hhpnet.draw.pose import outlined_text
+from hhpnet.draw.style import AXIS_COLORS, GREY, RGB, U8, outlined_text
+from hhpnet.draw.style import FONT as _FONT
+from hhpnet.draw.style import colour as _col
+from hhpnet.draw.style import point as _pt
 
 __all__ = ["GROUP_COLORS", "InteractionAnnotator", "annotate_interaction", "heatmap"]
 
-RGB = tuple[int, int, int]
-U8 = NDArray[np.uint8]
 
 #: group colours (RGB), cycled
 GROUP_COLORS: tuple[RGB, ...] = (
@@ -47,22 +48,12 @@ GROUP_COLORS: tuple[RGB, ...] = (
     (23, 190, 207),
     (227, 119, 194),
 )
-_GREY: RGB = (150, 150, 150)
-_FONT = cv2.FONT_HERSHEY_SIMPLEX
-
-
-def _col(c: RGB, rgb: bool) -> tuple[int, int, int]:
-    return c if rgb else (c[2], c[1], c[0])
 
 
 def _score_color(score: float) -> RGB:
     """Pale yellow (0) → orange → magenta (1) (distinct from the red/blue head axes)."""
     s = float(np.clip(score, 0.0, 1.0))
     return (255 - round(35 * s), round(230 - 220 * s), round(110 + 60 * s))
-
-
-def _pt(p: NDArray[np.float64]) -> tuple[int, int]:
-    return round(float(p[0])), round(float(p[1]))
 
 
 class InteractionAnnotator:
@@ -144,7 +135,7 @@ class InteractionAnnotator:
             th = max(1, round(scale * 2))
             for i in range(n):
                 if ok[i]:
-                    colour = _col(_GREY if i in excluded else (255, 255, 255), rgb)
+                    colour = _col(GREY if i in excluded else (255, 255, 255), rgb)
                     org = (int(cen[i, 0] + 0.35 * hs[i]), int(cen[i, 1] - 0.35 * hs[i]))
                     outlined_text(img, f"{i}", org, scale * 1.3, colour, th)
         return self._caption(img, interaction, rgb)
@@ -215,7 +206,7 @@ class InteractionAnnotator:
                         img,
                         _pt(c + np.array([-r, -s * r])),
                         _pt(c + np.array([r, s * r])),
-                        _col(_GREY, rgb),
+                        _col(GREY, rgb),
                         t + 1,
                         cv2.LINE_AA,
                     )
@@ -224,14 +215,14 @@ class InteractionAnnotator:
                 continue
             end = c + d2[i] * self.gaze_length * hs[i]
             cv2.circle(
-                img, _pt(c), max(2, int(0.12 * hs[i])), _col((40, 90, 255), rgb), -1, cv2.LINE_AA
+                img, _pt(c), max(2, int(0.12 * hs[i])), _col(AXIS_COLORS[2], rgb), -1, cv2.LINE_AA
             )
             if np.hypot(*(end - c)) >= 3:
                 cv2.arrowedLine(
                     img,
                     _pt(c),
                     _pt(end),
-                    _col((40, 90, 255), rgb),
+                    _col(AXIS_COLORS[2], rgb),
                     t + 1,
                     cv2.LINE_AA,
                     tipLength=0.25,

@@ -27,6 +27,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from hhpnet.convention import axes_2d
+from hhpnet.draw.style import AXIS_COLORS, GREY, RGB, U8, outlined_text
+from hhpnet.draw.style import FONT as _FONT
+from hhpnet.draw.style import colour as _col
+from hhpnet.draw.style import point as _pt
 
 __all__ = [
     "AxisAnnotator",
@@ -37,21 +41,12 @@ __all__ = [
     "outlined_text",
 ]
 
-RGB = tuple[int, int, int]
-GREY: RGB = (150, 150, 150)
-U8 = NDArray[np.uint8]
-
 
 def _prepare(scene: Any) -> U8:
     img = np.asarray(scene)
     if img.dtype != np.uint8 or img.ndim != 3 or img.shape[2] != 3:
         raise ValueError(f"scene must be a uint8 (H, W, 3) image; got {img.dtype} {img.shape}")
     return np.ascontiguousarray(img).copy()
-
-
-def _col(rgb_colour: RGB, rgb: bool) -> tuple[int, int, int]:
-    r, g, b = rgb_colour
-    return (r, g, b) if rgb else (b, g, r)
 
 
 def _lengths(poses: Any, scale: float) -> NDArray[np.float64]:
@@ -66,10 +61,6 @@ def _thickness(length: float, image_side: int) -> int:
     return int(max(1, min(round(length / 35.0), max(2, image_side // 150))))
 
 
-def _pt(p: Any) -> tuple[int, int]:
-    return round(float(p[0])), round(float(p[1]))
-
-
 class AxisAnnotator:
     """The three head axes at the keypoint centroid (x red, y green, z blue)."""
 
@@ -77,7 +68,7 @@ class AxisAnnotator:
         self,
         scale: float = 1.0,
         thickness: int | None = None,
-        colors: tuple[RGB, RGB, RGB] = ((230, 30, 30), (30, 200, 30), (40, 90, 255)),
+        colors: tuple[RGB, RGB, RGB] = AXIS_COLORS,
     ) -> None:
         self.scale = scale
         self.thickness = thickness
@@ -248,17 +239,6 @@ class LabelAnnotator:
             colour = self.text_color if poses.valid[i] else self.invalid_color
             _put_text(img, text, (x + pad, y), scale, _col(colour, rgb), thick)
         return img
-
-
-_FONT = cv2.FONT_HERSHEY_SIMPLEX
-
-
-def outlined_text(
-    img: U8, text: str, org: tuple[int, int], scale: float, colour: Any, thick: int
-) -> None:
-    """``cv2.putText`` with a black outline (readable on any background), in place."""
-    cv2.putText(img, text, org, _FONT, scale, (0, 0, 0), thick + 2, cv2.LINE_AA)
-    cv2.putText(img, text, org, _FONT, scale, colour, thick, cv2.LINE_AA)
 
 
 def _text_size(text: str, scale: float, thick: int) -> tuple[int, int, int]:
