@@ -61,6 +61,9 @@ FORMAT_VERSION = "1"
 #: clip of s = log σ² (degrees²), shared with the training loss
 S_MIN, S_MAX = -2.8, 14.0
 LEAK = 0.1
+#: confidence standardisation of the c-branch when a weights file does not state its own
+#: (``c_mean`` / ``c_std`` metadata; training writes the statistics of its data)
+C_MEAN, C_STD = 0.5287, 0.320
 
 
 def hidden_sizes(alpha: float) -> tuple[int, int, int]:
@@ -125,8 +128,8 @@ class HeadPoseModel:
         meta = dict(metadata or {})
         try:
             alpha = float(meta.get("alpha", "nan"))
-            c_mean = float(meta.get("c_mean", "0.5287"))
-            c_std = float(meta.get("c_std", "0.320"))
+            c_mean = float(meta.get("c_mean", C_MEAN))
+            c_std = float(meta.get("c_std", C_STD))
             calib = json.loads(meta.get("sigma_calibration", "{}") or "{}")
             calib_list = [float(calib.get(a, 1.0)) for a in ANGLE_NAMES]
         except (ValueError, TypeError, AttributeError) as exc:

@@ -18,7 +18,7 @@ import torch
 from numpy.typing import NDArray
 from torch import nn
 
-from hhpnet.model import LEAK, S_MAX, S_MIN, HeadPoseModel, hidden_sizes
+from hhpnet.model import C_MEAN, C_STD, LEAK, S_MAX, S_MIN, HeadPoseModel, hidden_sizes
 
 __all__ = ["HHPNet", "heteroscedastic_loss", "wrap_residual"]
 
@@ -43,8 +43,8 @@ class HHPNet(nn.Module):
     def __init__(
         self,
         alpha: float = 1.0,
-        c_mean: float = 0.5287,
-        c_std: float = 0.320,
+        c_mean: float = C_MEAN,
+        c_std: float = C_STD,
         scale: float = 90.0,
         init_sigma: float = 10.0,
     ) -> None:
