@@ -232,3 +232,22 @@ def test_resume_rebuilds_a_parquet_left_without_footer(clip, tmp_path):
     assert s.ok and s.resumed_from == 9
     frames = pq.read_table(pq_p).column("frame").to_pylist()
     assert frames == read_csv_rows(csv_p)["frame"].tolist() and len(frames) == 60
+
+
+def test_settings_object_equals_the_keywords(clip, tmp_path):
+    from hhpnet.video import VideoSettings
+
+    kw = {"stride": 2, "max_frames": 9, "start": 0.1, "flush_every": 3, "progress": False}
+    a = process_video(clip, estimator(), analyzer=facing_analyzer, csv=tmp_path / "a.csv", **kw)
+    settings = VideoSettings(csv=str(tmp_path / "b.csv"), **kw)
+    b = process_video(clip, estimator(), analyzer=facing_analyzer, settings=settings)
+    assert (a.frames, a.first_frame, a.last_frame, a.rows) == (
+        b.frames,
+        b.first_frame,
+        b.last_frame,
+        b.rows,
+    )
+    assert (tmp_path / "a.csv").read_text() == (tmp_path / "b.csv").read_text()
+    assert a.timeline.to_dict() == b.timeline.to_dict()
+    with pytest.raises(InputError, match="stride"):
+        process_video(clip, estimator(), settings=VideoSettings(stride=0))

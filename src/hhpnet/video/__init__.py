@@ -41,6 +41,7 @@ from hhpnet.video.readers import (
 from hhpnet.video.run import (
     PICTURE_OUT_EXTENSIONS,
     VIDEO_OUT_EXTENSIONS,
+    VideoSettings,
     VideoSummary,
     check_options,
     display_available,
@@ -60,6 +61,7 @@ __all__ = [
     "IterableReader",
     "VideoFileReader",
     "VideoProcessor",
+    "VideoSettings",
     "VideoSummary",
     "check_options",
     "display_available",

@@ -9,7 +9,7 @@ import math
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -105,6 +105,55 @@ def _segment_path(path: str, frame: int) -> str:
     return f"{stem}.from{frame}{ext or '.mp4'}"
 
 
+@dataclass(frozen=True)
+class VideoSettings:
+    """The options of one :func:`process_video` run (see its docstring for each).
+
+    Outputs: ``csv``, ``parquet``, ``jsonl``, ``save_video``, ``timeline_csv``,
+    ``timeline_png``; analysis: ``interact``, ``interaction_method``, ``interaction_params``;
+    frame selection: ``stride``, ``max_frames``, ``start``, ``end``, ``fps``; the run itself:
+    ``resume``, ``show``, ``progress``, ``flush_every``, ``name``.
+    """
+
+    csv: str | None = None
+    parquet: str | None = None
+    jsonl: str | os.PathLike[str] | None = None
+    save_video: str | os.PathLike[str] | None = None
+    timeline_csv: str | os.PathLike[str] | None = None
+    timeline_png: str | os.PathLike[str] | None = None
+    interact: bool = True
+    interaction_method: str = "hhpnet"
+    interaction_params: dict[str, Any] | None = None
+    stride: int = 1
+    max_frames: int | None = None
+    start: float = 0.0
+    end: float | None = None
+    fps: float | None = None
+    resume: bool = False
+    show: bool = False
+    progress: bool | None = None
+    flush_every: int = 1
+    name: str | None = None
+
+    def check(self) -> None:
+        """Raise a one-line :class:`InputError` for settings a run refuses."""
+        check_options(
+            stride=self.stride,
+            max_frames=self.max_frames,
+            start=self.start,
+            end=self.end,
+            fps=self.fps,
+            save_video=self.save_video,
+            timeline_png=self.timeline_png,
+        )
+        if (self.timeline_csv or self.timeline_png) and not self.interact:
+            raise InputError("a timeline needs the interaction analysis (remove --no-interact)")
+        if self.resume and self.csv is None:
+            raise InputError("--resume needs --csv: the CSV is the journal a run resumes from")
+        if self.flush_every < 1:
+            raise InputError(f"flush_every must be ≥ 1; got {self.flush_every}")
+
+
 def process_video(
     source: Any,
     estimator: Any = None,
@@ -133,6 +182,7 @@ def process_video(
     analyzer: Callable[..., Any] | None = None,
     on_frame: Callable[[FrameResult], Any] | None = None,
     name: str | None = None,
+    settings: VideoSettings | None = None,
 ) -> VideoSummary:
     """Process a video / webcam / stream / image sequence / frame iterable; see the module doc.
 
@@ -153,110 +203,185 @@ def process_video(
     ``tracker``: a Tracker; ``timeline``: a TimelineBuilder; ``analyzer``: replaces
     :func:`hhpnet.interaction.analyze` (same signature). ``on_frame``: called with every
     :class:`FrameResult` of this run. ``name``: the source's name in messages.
-    Ctrl-C stops cleanly: files are closed and ``interrupted`` is set.
+    ``settings``: a :class:`VideoSettings` instead of the option keywords (which are then
+    ignored). Ctrl-C stops cleanly: files are closed and ``interrupted`` is set.
     """
-    from hhpnet.video.sinks import CsvSink, JsonlSink, ParquetSink, csv_resume_point, read_csv_rows
-    from hhpnet.video.smoothing import PoseSmoother, SmootherParams
-
-    check_options(
-        stride=stride,
-        max_frames=max_frames,
-        start=start,
-        end=end,
-        fps=fps,
-        save_video=save_video,
-        timeline_png=timeline_png,
-    )
-    if (timeline_csv or timeline_png) and not interact:
-        raise InputError("a timeline needs the interaction analysis (remove --no-interact)")
-    if resume and csv is None:
-        raise InputError("--resume needs --csv: the CSV is the journal a run resumes from")
-    if flush_every < 1:
-        raise InputError(f"flush_every must be ≥ 1; got {flush_every}")
-    csv = os.fspath(csv) if csv is not None else None
-    parquet = os.fspath(parquet) if parquet is not None else None
-
-    reader = open_source(source, fps=fps, name=name)
-    summary = VideoSummary(source=reader.name)
-    summary.warnings.extend(reader.warnings)
-    try:
-        if resume and reader.live:
-            raise InputError(f"{reader.name}: a live source cannot be resumed")
-        if estimator is None:
-            from hhpnet.pipeline import HeadPoseEstimator
-
-            estimator = HeadPoseEstimator()
-        if isinstance(smoothing, PoseSmoother):
-            smoother = smoothing
-        else:
-            smoother = PoseSmoother(smoothing if isinstance(smoothing, SmootherParams) else None)
-        proc = VideoProcessor(
-            estimator,
+    if settings is None:
+        settings = VideoSettings(
+            csv=os.fspath(csv) if csv is not None else None,
+            parquet=os.fspath(parquet) if parquet is not None else None,
+            jsonl=jsonl,
+            save_video=save_video,
+            timeline_csv=timeline_csv,
+            timeline_png=timeline_png,
             interact=interact,
             interaction_method=interaction_method,
             interaction_params=interaction_params,
-            smoother=smoother,
-            tracker=tracker,
-            timeline=timeline,
-            analyzer=analyzer,
+            stride=stride,
+            max_frames=max_frames,
+            start=start,
+            end=end,
+            fps=fps,
+            resume=resume,
+            show=show,
+            progress=progress,
+            flush_every=flush_every,
+            name=name,
         )
-    except BaseException:
-        reader.close()
-        raise
-    src_fps = reader.fps or DEFAULT_FPS
-    proc.timeline.frame_dt = stride / src_fps
-    frames = _select_frames(reader, start=start, end=end, stride=stride, max_frames=max_frames)
+    settings.check()
+    run = _VideoRun(settings, source, on_frame)
+    run.build_processor(estimator, smoothing, tracker, timeline, analyzer)
+    return run.run()
 
-    sinks: list[Any] = []
-    jsonl_sink = None
-    t_first = 0.0
-    writer = None
-    video_size = (0, 0)
-    window = False
-    bar = None
-    t_wall = time.perf_counter()
-    try:
+
+class _VideoRun:
+    """The steps of one :func:`process_video` run, in order: :meth:`build_processor`, then
+    :meth:`run` = progress bar → resume replay → open outputs → frame loop (:meth:`_frame`) →
+    teardown (:meth:`_close`) → summary and timelines (:meth:`_finish`)."""
+
+    def __init__(
+        self, settings: VideoSettings, source: Any, on_frame: Callable[[FrameResult], Any] | None
+    ) -> None:
+        self.s = settings
+        self.on_frame = on_frame
+        self.reader = open_source(source, fps=settings.fps, name=settings.name)
+        self.summary = VideoSummary(source=self.reader.name)
+        self.summary.warnings.extend(self.reader.warnings)
+        self.sinks: list[Any] = []
+        self.jsonl_sink: Any = None
+        self.writer: Any = None
+        self.vid_path: str | None = None
+        self.video_size = (0, 0)
+        self.window = False
+        self.bar: Any = None
+        self.t_first = 0.0
+        self.src_fps = self.reader.fps or DEFAULT_FPS
+
+    def build_processor(
+        self,
+        estimator: Any,
+        smoothing: Any,
+        tracker: Any,
+        timeline: Any,
+        analyzer: Callable[..., Any] | None,
+    ) -> None:
+        """The per-frame :class:`VideoProcessor` (the source is closed if this fails)."""
+        from hhpnet.video.smoothing import PoseSmoother, SmootherParams
+
+        s = self.s
+        try:
+            if s.resume and self.reader.live:
+                raise InputError(f"{self.reader.name}: a live source cannot be resumed")
+            if estimator is None:
+                from hhpnet.pipeline import HeadPoseEstimator
+
+                estimator = HeadPoseEstimator()
+            if isinstance(smoothing, PoseSmoother):
+                smoother = smoothing
+            else:
+                smoother = PoseSmoother(
+                    smoothing if isinstance(smoothing, SmootherParams) else None
+                )
+            self.proc = VideoProcessor(
+                estimator,
+                interact=s.interact,
+                interaction_method=s.interaction_method,
+                interaction_params=s.interaction_params,
+                smoother=smoother,
+                tracker=tracker,
+                timeline=timeline,
+                analyzer=analyzer,
+            )
+        except BaseException:
+            self.reader.close()
+            raise
+        self.proc.timeline.frame_dt = s.stride / self.src_fps
+
+    def run(self) -> VideoSummary:
+        s = self.s
+        frames = _select_frames(
+            self.reader, start=s.start, end=s.end, stride=s.stride, max_frames=s.max_frames
+        )
+        t_wall = time.perf_counter()
+        try:
+            self._open_progress()
+            resume_frame, journal, pending = self._resume(frames)
+            # the outputs are opened (a resumed file cut at the restart point) only now that the
+            # source and the journal have been checked
+            self._open_outputs(resume_frame, journal)
+            live = frames if pending is None else itertools.chain([pending], frames)
+            for frame in live:
+                if not self._frame(frame):
+                    break
+        except KeyboardInterrupt:
+            self.summary.interrupted = True
+        finally:
+            self._close()
+        self.summary.elapsed_s = time.perf_counter() - t_wall
+        self._finish()
+        return self.summary
+
+    def _open_progress(self) -> None:
+        progress = self.s.progress
         if progress is None:
             progress = _stderr_is_terminal()
         if progress:
             from tqdm import tqdm
 
-            bar = tqdm(
-                total=_expected_frames(reader, src_fps, start, end, stride, max_frames),
+            s = self.s
+            self.bar = tqdm(
+                total=_expected_frames(
+                    self.reader, self.src_fps, s.start, s.end, s.stride, s.max_frames
+                ),
                 unit="frame",
-                desc=os.path.basename(reader.name) or "video",
+                desc=os.path.basename(self.reader.name) or "video",
                 dynamic_ncols=True,
                 file=sys.stderr,
             )
-        resume_frame: int | None = None
-        journal: dict[str, NDArray[Any]] | None = None
-        pending: Frame | None = None
-        if resume and csv is not None and os.path.isfile(csv):
-            resume_frame = csv_resume_point(csv)
-            if resume_frame is not None:
-                journal = read_csv_rows(csv)
-                summary.replayed, pending = _replay(
-                    proc,
-                    frames,
-                    journal,
-                    resume_frame,
-                    csv,
-                    on_step=(lambda: bar.update(1)) if bar is not None else None,
-                )
-                if pending is None:  # the source ends before the CSV's last frame
-                    raise InputError(_mismatch(csv, resume_frame))
-                summary.resumed_from = resume_frame
-        # the outputs are opened (a resumed file cut at the restart point) only now that the
-        # source and the journal have been checked
-        if csv is not None:
-            sinks.append(CsvSink(csv, resume_frame=resume_frame, flush_every=flush_every))
-            summary.outputs["csv"] = csv
-        if parquet is not None:
+
+    def _resume(
+        self, frames: Iterator[Frame]
+    ) -> tuple[int | None, dict[str, NDArray[Any]] | None, Frame | None]:
+        """Replay the CSV journal's frames (``resume``): (restart frame, journal, the first
+        frame to process live), all None when there is nothing to resume."""
+        from hhpnet.video.sinks import csv_resume_point, read_csv_rows
+
+        csv = self.s.csv
+        if not (self.s.resume and csv is not None and os.path.isfile(csv)):
+            return None, None, None
+        resume_frame = csv_resume_point(csv)
+        if resume_frame is None:
+            return None, None, None
+        journal = read_csv_rows(csv)
+        bar = self.bar
+        self.summary.replayed, pending = _replay(
+            self.proc,
+            frames,
+            journal,
+            resume_frame,
+            csv,
+            on_step=(lambda: bar.update(1)) if bar is not None else None,
+        )
+        if pending is None:  # the source ends before the CSV's last frame
+            raise InputError(_mismatch(csv, resume_frame))
+        self.summary.resumed_from = resume_frame
+        return resume_frame, journal, pending
+
+    def _open_outputs(
+        self, resume_frame: int | None, journal: dict[str, NDArray[Any]] | None
+    ) -> None:
+        from hhpnet.video.sinks import CsvSink, JsonlSink, ParquetSink
+
+        s, outputs = self.s, self.summary.outputs
+        if s.csv is not None:
+            self.sinks.append(CsvSink(s.csv, resume_frame=resume_frame, flush_every=s.flush_every))
+            outputs["csv"] = s.csv
+        if s.parquet is not None:
             initial = None
             if resume_frame is not None:
                 initial = (
-                    ParquetSink.read_before(parquet, resume_frame)
-                    if os.path.isfile(parquet)
+                    ParquetSink.read_before(s.parquet, resume_frame)
+                    if os.path.isfile(s.parquet)
                     else None
                 )
                 if initial is None and journal is not None:
@@ -265,106 +390,121 @@ def process_video(
             # one row group per 1,000 frames: the writer keeps every group's metadata until the
             # footer, so 30-frame groups grew an hour of 2-person 30 fps video by 106 MiB of RSS
             # (and 57 vs 41 MiB of file); 1,000-frame groups: 5 MiB (pyarrow 2026-11, measured)
-            sinks.append(ParquetSink(parquet, initial=initial, flush_every=max(flush_every, 1000)))
-            summary.outputs["parquet"] = parquet
-        if jsonl is not None:
-            jsonl_sink = JsonlSink(jsonl, resume_frame=resume_frame, flush_every=flush_every)
-            summary.outputs["jsonl"] = os.fspath(jsonl)
-        if show:
-            window = display_available()
-            if not window:
+            self.sinks.append(
+                ParquetSink(s.parquet, initial=initial, flush_every=max(s.flush_every, 1000))
+            )
+            outputs["parquet"] = s.parquet
+        if s.jsonl is not None:
+            self.jsonl_sink = JsonlSink(
+                s.jsonl, resume_frame=resume_frame, flush_every=s.flush_every
+            )
+            outputs["jsonl"] = os.fspath(s.jsonl)
+        if s.show:
+            self.window = display_available()
+            if not self.window:
                 print("hhpnet: no display available, running headless", file=sys.stderr)
-        vid_path = None
-        if save_video is not None:
-            vid_path = os.fspath(save_video)
-            if resume_frame is not None and os.path.exists(vid_path):
-                vid_path = _segment_path(vid_path, resume_frame)
-            summary.outputs["video"] = vid_path
+        if s.save_video is not None:
+            self.vid_path = os.fspath(s.save_video)
+            if resume_frame is not None and os.path.exists(self.vid_path):
+                self.vid_path = _segment_path(self.vid_path, resume_frame)
+            outputs["video"] = self.vid_path
 
-        live = frames if pending is None else itertools.chain([pending], frames)
-        for frame in live:
-            result = proc.step(frame)
-            result.source = reader.name
-            if sinks:
-                cols = result.columns()
-                if parquet is not None:  # the CSV's values, so a rebuild from it is the same
-                    cols = {c: _as_journal(c, v) for c, v in cols.items()}
-                for s in sinks:
-                    s.write(cols)
-            if jsonl_sink is not None:
-                jsonl_sink.write(result.record())
-            if vid_path is not None or window:
-                annotated = _annotate(result, frame.image)
-                if vid_path is not None:
-                    if writer is None:
-                        writer = _open_writer(vid_path, src_fps / stride, annotated.shape)
-                        video_size = (annotated.shape[1], annotated.shape[0])
-                    if (annotated.shape[1], annotated.shape[0]) != video_size:
-                        import cv2  # the source changed resolution: keep the video's size
+    def _frame(self, frame: Frame) -> bool:
+        """Process and write one live frame; False when the user closed the window."""
+        result = self.proc.step(frame)
+        result.source = self.reader.name
+        if self.sinks:
+            cols = result.columns()
+            if self.s.parquet is not None:  # the CSV's values, so a rebuild from it is the same
+                cols = {c: _as_journal(c, v) for c, v in cols.items()}
+            for sink in self.sinks:
+                sink.write(cols)
+        if self.jsonl_sink is not None:
+            self.jsonl_sink.write(result.record())
+        if (self.vid_path is not None or self.window) and not self._draw(result, frame):
+            return False
+        if self.on_frame is not None:
+            self.on_frame(result)
+        self._count(result, frame)
+        return True
 
-                        writer.write(cv2.resize(annotated, video_size))
-                    else:
-                        writer.write(annotated)
-                if window:
-                    import cv2
+    def _draw(self, result: FrameResult, frame: Frame) -> bool:
+        """Annotated frame to the video file and/or the window; False when the user quit."""
+        import cv2
 
-                    cv2.imshow("hhpnet", annotated)
-                    if cv2.waitKey(1) & 0xFF in (27, ord("q")):
-                        break
-            if on_frame is not None:
-                on_frame(result)
-            summary.frames += 1
-            summary.rows += len(result.track_ids)
-            if summary.first_frame is None:
-                summary.first_frame = frame.index
-                t_first = frame.time_s
-            summary.last_frame = frame.index
-            summary.video_time_s = frame.time_s - t_first + stride / src_fps
-            if bar is not None:
-                bar.update(1)
-                bar.set_postfix(people=len(result.track_ids), refresh=False)
-    except KeyboardInterrupt:
-        summary.interrupted = True
-    finally:
-        if bar is not None:
-            bar.close()
-        for s in sinks:
-            s.close()
-        if jsonl_sink is not None:
-            jsonl_sink.close()
-        if writer is not None:
-            writer.release()
-        if window:
+        annotated = _annotate(result, frame.image)
+        if self.vid_path is not None:
+            if self.writer is None:
+                fps = self.src_fps / self.s.stride
+                self.writer = _open_writer(self.vid_path, fps, annotated.shape)
+                self.video_size = (annotated.shape[1], annotated.shape[0])
+            if (annotated.shape[1], annotated.shape[0]) != self.video_size:
+                # the source changed resolution: keep the video's size
+                self.writer.write(cv2.resize(annotated, self.video_size))
+            else:
+                self.writer.write(annotated)
+        if self.window:
+            cv2.imshow("hhpnet", annotated)
+            if cv2.waitKey(1) & 0xFF in (27, ord("q")):
+                return False
+        return True
+
+    def _count(self, result: FrameResult, frame: Frame) -> None:
+        summary = self.summary
+        summary.frames += 1
+        summary.rows += len(result.track_ids)
+        if summary.first_frame is None:
+            summary.first_frame = frame.index
+            self.t_first = frame.time_s
+        summary.last_frame = frame.index
+        summary.video_time_s = frame.time_s - self.t_first + self.s.stride / self.src_fps
+        if self.bar is not None:
+            self.bar.update(1)
+            self.bar.set_postfix(people=len(result.track_ids), refresh=False)
+
+    def _close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+        for sink in self.sinks:
+            sink.close()
+        if self.jsonl_sink is not None:
+            self.jsonl_sink.close()
+        if self.writer is not None:
+            self.writer.release()
+        if self.window:
             import cv2
 
             cv2.destroyAllWindows()
-        reader.close()
-    summary.elapsed_s = time.perf_counter() - t_wall
-    summary.fps = summary.frames / summary.elapsed_s if summary.elapsed_s > 0 else 0.0
-    summary.error = reader.error
-    unreadable = getattr(reader, "unreadable", 0)
-    if unreadable and summary.error is None:  # skipped images: the run did not read everything
-        total = getattr(reader, "frame_count", 0)
-        summary.error = f"{reader.name}: {unreadable} of {total} image(s) unreadable (skipped)"
-    summary.warnings.extend(w for w in reader.warnings if w not in summary.warnings)
-    if reader.repaired_times:
-        summary.warnings.append(
-            f"{reader.name}: {reader.repaired_times} frame timestamp(s) missing or out of order "
-            "were repaired (time_s never goes backwards; see docs/video.md)"
-        )
-    summary.tracks = len(proc.track_ids_seen)
-    if interact:
-        tl = proc.timeline.finish()
+        self.reader.close()
+
+    def _finish(self) -> None:
+        """Rate, the reader's problems and warnings, tracks, and the timeline outputs."""
+        summary, reader = self.summary, self.reader
+        summary.fps = summary.frames / summary.elapsed_s if summary.elapsed_s > 0 else 0.0
+        summary.error = reader.error
+        unreadable = getattr(reader, "unreadable", 0)
+        if unreadable and summary.error is None:  # skipped images: not everything was read
+            total = getattr(reader, "frame_count", 0)
+            summary.error = f"{reader.name}: {unreadable} of {total} image(s) unreadable (skipped)"
+        summary.warnings.extend(w for w in reader.warnings if w not in summary.warnings)
+        if reader.repaired_times:
+            summary.warnings.append(
+                f"{reader.name}: {reader.repaired_times} frame timestamp(s) missing or out of "
+                "order were repaired (time_s never goes backwards; see docs/video.md)"
+            )
+        summary.tracks = len(self.proc.track_ids_seen)
+        if not self.s.interact:
+            return
+        tl = self.proc.timeline.finish()
         summary.timeline = tl
-        if timeline_csv is not None:
-            paths = tl.write_csv(timeline_csv)
+        if self.s.timeline_csv is not None:
+            paths = tl.write_csv(self.s.timeline_csv)
             summary.outputs["timeline_csv"] = paths[0]
             summary.outputs["timeline_people_csv"] = paths[1]
-        if timeline_png is not None:
+        if self.s.timeline_png is not None:
             summary.outputs["timeline_png"] = tl.plot(
-                timeline_png, title=f"Who looks at whom — {os.path.basename(reader.name)}"
+                self.s.timeline_png, title=f"Who looks at whom — {os.path.basename(reader.name)}"
             )
-    return summary
 
 
 #: file name endings of the annotated video (the 'mp4v' codec) and of the timeline picture
