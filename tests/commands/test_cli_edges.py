@@ -17,10 +17,10 @@ import cv2
 import pytest
 
 import hhpnet.pipeline
-from _fakes import GeometricModel, random_model_file
-from _video_fakes import BlobDetector, facing_analyzer, walking_scene, write_video
 from hhpnet.cli import COMMAND_MODULES, main
 from hhpnet.video.sinks import read_csv_rows
+from tests.helpers.fakes import GeometricModel, random_model_file
+from tests.helpers.video_fakes import BlobDetector, facing_analyzer, walking_scene, write_video
 
 
 def run(args: list[str], monkeypatch) -> int:

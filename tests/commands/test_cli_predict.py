@@ -14,12 +14,12 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from _fakes import random_model_file
-from _video_fakes import write_video
 from hhpnet.cli import app
 from hhpnet.commands.demo import example_images
 from hhpnet.errors import InputError
 from hhpnet.pipeline import CSV_COLUMNS
+from tests.helpers.fakes import random_model_file
+from tests.helpers.video_fakes import write_video
 
 PERSON_KEYS = {"box", "score", "detector", "keypoints", "yaw", "pitch", "roll", "sigma", "valid"}
 

@@ -163,7 +163,7 @@ def test_alternatives_agree_with_the_convention_on_a_mirrored_face(scene) -> Non
     import sys
     from pathlib import Path
 
-    bench_dir = Path(__file__).resolve().parents[1] / "benchmarks"
+    bench_dir = Path(__file__).resolve().parents[2] / "benchmarks"
     if not (bench_dir / "alternatives").is_dir():
         pytest.skip("benchmarks/ not available")
     sys.path.insert(0, str(bench_dir))

@@ -3,7 +3,7 @@
 Each person is a white disc (radius R) on a dark background with a black nose dot inside; the dot's
 horizontal offset encodes the turn. :class:`BlobDetector` finds the discs and dots in the
 *decoded* frames (a real computation on the video), so tests go through OpenCV encoding and
-decoding, the real ``HeadPoseEstimator`` and the geometric fake model of ``_fakes``.
+decoding, the real ``HeadPoseEstimator`` and the geometric fake model of ``tests.helpers.fakes``.
 """
 
 from __future__ import annotations

@@ -23,9 +23,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from _fakes import random_model_file
-from _video_fakes import walking_scene, write_video
 from hhpnet.cli import main
+from tests.helpers.fakes import random_model_file
+from tests.helpers.video_fakes import walking_scene, write_video
 
 pytestmark = pytest.mark.fuzz
 

@@ -41,7 +41,7 @@ from hhpnet.batch import (
 from hhpnet.cli import main
 from hhpnet.errors import HhpnetError, InputError
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "src" / "hhpnet" / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "src" / "hhpnet" / "examples"
 GOOD = ("one", "two", "four", "still")
 
 

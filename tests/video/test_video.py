@@ -8,16 +8,16 @@ import cv2
 import numpy as np
 import pytest
 
-from _fakes import GeometricModel
-from _video_fakes import BlobDetector, draw_people, facing_analyzer, walking_scene, write_video
 from hhpnet.errors import InputError
 from hhpnet.pipeline import HeadPoseEstimator
 from hhpnet.video import open_source, process_video
 from hhpnet.video.sinks import read_csv_rows
-
-
-def estimator() -> HeadPoseEstimator:
-    return HeadPoseEstimator(model=GeometricModel(), detector=BlobDetector())
+from tests.helpers.video_fakes import (
+    draw_people,
+    facing_analyzer,
+    walking_scene,
+    write_video,
+)
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +26,7 @@ def clip(tmp_path_factory) -> str:
     return write_video(str(path), walking_scene(30))
 
 
-def test_end_to_end_outputs(clip, tmp_path):
+def test_end_to_end_outputs(clip, tmp_path, estimator):
     out = {
         "csv": tmp_path / "p.csv",
         "parquet": tmp_path / "p.parquet",
@@ -64,7 +64,7 @@ def test_end_to_end_outputs(clip, tmp_path):
     assert out["timeline_png"].stat().st_size > 0
 
 
-def test_stride_start_end_max_frames(clip):
+def test_stride_start_end_max_frames(clip, estimator):
     seen = []
     process_video(
         clip,
@@ -89,7 +89,7 @@ def test_stride_start_end_max_frames(clip):
     assert seen == [0, 1, 2, 3] and s.frames == 4
 
 
-def test_truncated_avi_is_processed_up_to_the_damage(tmp_path):
+def test_truncated_avi_is_processed_up_to_the_damage(tmp_path, estimator):
     path = write_video(str(tmp_path / "m.avi"), walking_scene(40), fourcc="MJPG")
     data = open(path, "rb").read()
     cut = tmp_path / "cut.avi"
@@ -101,7 +101,7 @@ def test_truncated_avi_is_processed_up_to_the_damage(tmp_path):
     assert read_csv_rows(tmp_path / "c.csv")["frame"].max() == s.last_frame
 
 
-def test_unreadable_sources_fail_at_once(tmp_path):
+def test_unreadable_sources_fail_at_once(tmp_path, estimator):
     path = write_video(str(tmp_path / "m.mp4"), walking_scene(10))
     data = open(path, "rb").read()
     (tmp_path / "cut.mp4").write_bytes(data[: len(data) // 2])  # moov atom lost
@@ -116,7 +116,7 @@ def test_unreadable_sources_fail_at_once(tmp_path):
         process_video(path, estimator(), resume=True, progress=False)
 
 
-def test_resume_after_interrupt_has_no_duplicate_or_lost_rows(clip, tmp_path):
+def test_resume_after_interrupt_has_no_duplicate_or_lost_rows(clip, tmp_path, estimator):
     full = tmp_path / "full.csv"
     process_video(clip, estimator(), analyzer=facing_analyzer, progress=False, csv=full)
     ref = read_csv_rows(full)
@@ -151,7 +151,7 @@ def test_resume_after_interrupt_has_no_duplicate_or_lost_rows(clip, tmp_path):
     np.testing.assert_allclose(got["yaw_smooth"], ref["yaw_smooth"], atol=0.05)
 
 
-def test_image_folder_and_generator_sources(tmp_path):
+def test_image_folder_and_generator_sources(tmp_path, estimator):
     frames = walking_scene(6)
     for k, f in enumerate(frames):
         cv2.imwrite(str(tmp_path / f"f{k:03d}.png"), f)
@@ -174,7 +174,7 @@ def test_image_folder_and_generator_sources(tmp_path):
         process_video(iter([np.zeros((4, 4))]), estimator(), interact=False, progress=False)
 
 
-def test_headless_show_falls_back(clip, capsys, monkeypatch):
+def test_headless_show_falls_back(clip, capsys, monkeypatch, estimator):
     monkeypatch.delenv("DISPLAY", raising=False)
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
     s = process_video(clip, estimator(), interact=False, progress=False, show=True, max_frames=2)
@@ -221,7 +221,7 @@ def test_real_pipeline_on_moved_mirrored_rotated_face(tmp_path):
     assert np.std(np.diff(rows["yaw_smooth"][5:15])) <= np.std(np.diff(yaw[5:15])) + 1e-6
 
 
-def test_resume_rebuilds_a_parquet_left_without_footer(clip, tmp_path):
+def test_resume_rebuilds_a_parquet_left_without_footer(clip, tmp_path, estimator):
     pq = pytest.importorskip("pyarrow.parquet")
     csv_p, pq_p = tmp_path / "p.csv", tmp_path / "p.parquet"
     process_video(clip, estimator(), interact=False, progress=False, csv=csv_p, max_frames=10)
@@ -234,7 +234,7 @@ def test_resume_rebuilds_a_parquet_left_without_footer(clip, tmp_path):
     assert frames == read_csv_rows(csv_p)["frame"].tolist() and len(frames) == 60
 
 
-def test_settings_object_equals_the_keywords(clip, tmp_path):
+def test_settings_object_equals_the_keywords(clip, tmp_path, estimator):
     from hhpnet.video import VideoSettings
 
     kw = {"stride": 2, "max_frames": 9, "start": 0.1, "flush_every": 3, "progress": False}

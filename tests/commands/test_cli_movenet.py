@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from _fakes import random_model_file
 from hhpnet.cli import app, main
 from hhpnet.commands.demo import EXAMPLES_DIR
 from hhpnet.pipeline import HeadPoseEstimator
+from tests.helpers.fakes import random_model_file
 
 PAIR = str(EXAMPLES_DIR / "pair_640x480.jpg")
 

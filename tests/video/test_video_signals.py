@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from _video_fakes import conversation_scene, write_video
 from hhpnet.video.sinks import read_csv_rows
+from tests.helpers.video_fakes import conversation_scene, write_video
 
-DRIVER = str(Path(__file__).with_name("_cli_driver.py"))
+DRIVER = str(Path(__file__).resolve().parents[1] / "helpers" / "cli_driver.py")
 N = 60
 FILES = ("p.csv", "p.jsonl", "t.csv", "t_people.csv")
 

@@ -20,7 +20,7 @@ import numpy as np
 
 from hhpnet.convention import angles_to_matrix
 
-PHOTO = Path(__file__).resolve().parents[1] / "src" / "hhpnet" / "examples" / "astronaut.jpg"
+PHOTO = Path(__file__).resolve().parents[2] / "src" / "hhpnet" / "examples" / "astronaut.jpg"
 #: face centre (x, y) and half side of the square texture crop in the 512 × 512 photo, pixels
 CROP_CENTRE, CROP_HALF = (224.0, 128.0), 100.0
 TEXTURE = 640  # texture samples per side (3.2× the crop's pixels: few holes after turning)

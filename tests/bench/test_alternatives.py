@@ -1,7 +1,7 @@
 """The benchmark's competing pipelines (benchmarks/alternatives) give sane angles.
 
 Speed ratios only mean something between pipelines that work, so every competitor runs on faces
-rendered at known poses (tests/_render_face.py: a frontal public-domain photo wrapped on a 3-D
+rendered at known poses (tests/helpers/render_face.py: a frontal public-domain photo on a 3-D
 head and turned). The renders are head-like, not exact — every method, hhpnet's own 5-point fit
 included, reads their yaw up to ~30 % short beyond 30°, and dlib's 68 landmarks give up there —
 so the checks are what a working pipeline must do and a broken pose solver (mirrored or
@@ -22,10 +22,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from _render_face import render_face
 from hhpnet.convention import S_FLIP, angles_to_matrix
+from tests.helpers.render_face import render_face
 
-BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
+BENCH = Path(__file__).resolve().parents[2] / "benchmarks"
 YAWS = (-60, -45, -30, -15, 0, 15, 30, 45, 60)
 HAS_DLIB = bool(
     importlib.util.find_spec("dlib") and importlib.util.find_spec("face_recognition_models")
@@ -118,7 +118,7 @@ def test_renders_turn_the_way_the_convention_says():
     """The renderer itself, without any detector: the nose tip of the surface (its point
     nearest the viewer) lands left of the image centre for positive yaw, above it for positive
     pitch, and a clockwise roll turns the eye line clockwise."""
-    import _render_face as rf
+    import tests.helpers.render_face as rf
 
     pts, _ = rf._surface()
     tip = pts[np.argmax(pts[:, 2])]

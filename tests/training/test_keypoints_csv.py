@@ -37,7 +37,7 @@ MOUTH_MM = np.array([0.0, 55.0, 88.0])
 DEV_FILE = Path(
     os.environ.get(
         "HHPNET_DEV_KEYPOINTS",
-        Path(__file__).resolve().parents[2] / "shared" / "data" / "aflw2000-dev-keypoints.csv",
+        Path(__file__).resolve().parents[3] / "shared" / "data" / "aflw2000-dev-keypoints.csv",
     )
 )
 
@@ -319,8 +319,8 @@ def test_comparison_table_has_one_line_per_method(csv_file):
 def test_eval_command_on_a_keypoints_csv(tmp_path, csv_file):
     from typer.testing import CliRunner
 
-    from _fakes import random_model_file
     from hhpnet.cli import app
+    from tests.helpers.fakes import random_model_file
 
     weights = random_model_file(tmp_path / "tiny.safetensors", sd=0.1)
     run = CliRunner().invoke
@@ -359,8 +359,8 @@ def test_eval_command_on_a_keypoints_csv(tmp_path, csv_file):
 def test_eval_command_rejects_bad_options(tmp_path, csv_file, extra, message):
     from typer.testing import CliRunner
 
-    from _fakes import random_model_file
     from hhpnet.cli import app
+    from tests.helpers.fakes import random_model_file
 
     weights = random_model_file(tmp_path / "tiny.safetensors", sd=0.1)
     res = CliRunner().invoke(

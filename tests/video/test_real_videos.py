@@ -10,13 +10,13 @@ import numpy as np
 import pytest
 
 import hhpnet.pipeline
-from _fakes import GeometricModel
-from _real_videos import CLIPS, FPS, _dup_ms, _vfr_ms, container_times, make_clip
-from _video_fakes import BlobDetector, facing_analyzer
 from hhpnet.cli import main
 from hhpnet.pipeline import HeadPoseEstimator
 from hhpnet.video import open_source, process_video
 from hhpnet.video.sinks import read_csv_rows
+from tests.helpers.fakes import GeometricModel
+from tests.helpers.real_videos import CLIPS, FPS, _dup_ms, _vfr_ms, container_times, make_clip
+from tests.helpers.video_fakes import BlobDetector, facing_analyzer
 
 
 @pytest.fixture(scope="module")

@@ -13,12 +13,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from _fakes import GeometricModel
-from _video_fakes import BlobDetector, conversation_scene, write_video
 from hhpnet.errors import InputError
 from hhpnet.pipeline import HeadPoseEstimator
 from hhpnet.video import FrameClock, journal_poses, process_video
 from hhpnet.video.sinks import journal_values, read_csv_rows
+from tests.helpers.fakes import GeometricModel
+from tests.helpers.video_fakes import BlobDetector, conversation_scene, write_video
 
 N = 60
 OUTPUTS = ("p.csv", "p.jsonl", "t.csv", "t_people.csv")

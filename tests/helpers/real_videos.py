@@ -3,7 +3,7 @@
 Real containers are not the tidy mp4 files ``cv2.VideoWriter`` writes: they have B-frames
 (decoding order ≠ display order, decoder delay), variable frame rates, and missing, duplicated,
 negative or backwards timestamps. Each clip here shows the two walking people of
-:func:`_video_fakes.walking_scene` (320×240), so the blob detector finds them and the
+:func:`tests.helpers.video_fakes.walking_scene` (320×240), so the blob detector finds them and the
 interaction timeline has something to do. The timestamps are set packet by packet.
 
 =================  ==========================================================================
@@ -26,7 +26,7 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 
-from _video_fakes import walking_scene
+from tests.helpers.video_fakes import walking_scene
 
 av = pytest.importorskip("av", reason="PyAV (dev extra) makes the real-video fixtures")
 

@@ -8,10 +8,10 @@ import types
 import pytest
 
 import hhpnet.pipeline
-from _fakes import GeometricModel
-from _video_fakes import BlobDetector, facing_analyzer, walking_scene, write_video
 from hhpnet.cli import main
 from hhpnet.video.sinks import read_csv_rows
+from tests.helpers.fakes import GeometricModel
+from tests.helpers.video_fakes import BlobDetector, facing_analyzer, walking_scene, write_video
 
 
 @pytest.fixture(autouse=True)

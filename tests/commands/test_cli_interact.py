@@ -14,14 +14,14 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from _fakes import GeometricModel, random_model_file
-from _video_fakes import write_video
 from hhpnet.cli import app
 from hhpnet.commands.demo import example_images
 from hhpnet.commands.interact import PAIR_COLUMNS, parse_params, run_interact
 from hhpnet.errors import InputError
 from hhpnet.interaction import analyze
 from hhpnet.pipeline import Poses
+from tests.helpers.fakes import GeometricModel, random_model_file
+from tests.helpers.video_fakes import write_video
 
 PREDICT_KEYS = {"source", "width", "height", "people"}
 INTERACTION_KEYS = {"matrix", "attention", "pairs", "mutual", "groups", "targets", "scene_score"}

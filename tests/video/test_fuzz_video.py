@@ -25,12 +25,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from _fakes import GeometricModel
-from _video_fakes import BlobDetector, walking_scene, write_video
 from hhpnet.errors import InputError
 from hhpnet.pipeline import HeadPoseEstimator
 from hhpnet.video import open_source, process_video
 from hhpnet.video.sinks import read_csv_rows
+from tests.helpers.fakes import GeometricModel
+from tests.helpers.video_fakes import BlobDetector, walking_scene, write_video
 
 pytestmark = pytest.mark.fuzz
 
@@ -50,7 +50,7 @@ def _seeds() -> dict[str, bytes]:
     out["mjpeg.avi"] = Path(write_video(str(_DIR / "s.avi"), frames, fourcc="MJPG")).read_bytes()
     out["mp4v.mp4"] = Path(write_video(str(_DIR / "s.mp4"), frames)).read_bytes()
     try:
-        from _real_videos import make_clip
+        from tests.helpers.real_videos import make_clip
 
         for name in ("bframes_avi", "bframes_mp4", "backwards_mkv"):
             path, _ = make_clip(_DIR, name)

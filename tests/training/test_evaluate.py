@@ -158,8 +158,8 @@ def test_eval_command_on_mat_dir_with_keypoints_json(tmp_path):
     from scipy.io import savemat
     from typer.testing import CliRunner
 
-    from _fakes import random_model_file
     from hhpnet.cli import app
+    from tests.helpers.fakes import random_model_file
 
     weights = random_model_file(tmp_path / "tiny.safetensors", sd=0.1)
     data = tmp_path / "aflw"

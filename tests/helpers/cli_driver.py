@@ -1,4 +1,4 @@
-"""``python tests/_cli_driver.py ARGS``: the real ``hhpnet`` command line in its own process,
+"""``python tests/helpers/cli_driver.py ARGS``: the real ``hhpnet`` command line in its own process,
 with the test estimator (blob detector + geometric model) so that a clip of synthetic people
 is processed fast and deterministically; ``HHPNET_TEST_FRAME_DELAY`` (seconds) slows every
 frame down so that a signal can land in the middle of a run. The interaction analysis is the
@@ -10,11 +10,12 @@ import os
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+# the repository root, so that ``tests.helpers`` imports when run as a script
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
 import hhpnet.pipeline
-from _fakes import GeometricModel
-from _video_fakes import BlobDetector
+from tests.helpers.fakes import GeometricModel
+from tests.helpers.video_fakes import BlobDetector
 
 DELAY = float(os.environ.get("HHPNET_TEST_FRAME_DELAY", "0"))
 
