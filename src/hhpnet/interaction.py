@@ -64,7 +64,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -73,6 +73,9 @@ from hhpnet.convention import S_FLIP, angles_to_matrix, facing_direction
 from hhpnet.errors import InputError
 from hhpnet.io import json_number
 from hhpnet.keypoints import check_image_size
+
+if TYPE_CHECKING:
+    from hhpnet.protocols import PoseFields
 
 __all__ = [
     "METHODS",
@@ -697,7 +700,7 @@ def _empty_targets(n: int) -> list[int | None]:
     return [None] * n
 
 
-def analyze(poses: Any, method: str = "hhpnet", **params: Any) -> Interaction:
+def analyze(poses: PoseFields, method: str = "hhpnet", **params: Any) -> Interaction:
     """Who looks at whom among the people of one frame (module docstring for definitions).
 
     ``poses``: a :class:`hhpnet.pipeline.Poses` or :class:`PoseArrays` (:func:`from_arrays`);

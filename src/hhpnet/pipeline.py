@@ -22,7 +22,7 @@ import math
 import os
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -38,6 +38,12 @@ from hhpnet.keypoints import (
     head_size,
     validate_keypoints,
 )
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from hhpnet.detectors.base import Detector
+    from hhpnet.protocols import PoseModel
 
 __all__ = ["CSV_COLUMNS", "HeadPoseEstimator", "Poses"]
 
@@ -311,8 +317,8 @@ class HeadPoseEstimator:
 
     def __init__(
         self,
-        model: Any = "hhpnet-1.0",
-        detector: Any = "auto",
+        model: str | os.PathLike[str] | PoseModel = "hhpnet-1.0",
+        detector: str | Detector | None = "auto",
         *,
         kpt_thr: float = 0.0,
         **detector_options: Any,
@@ -345,7 +351,8 @@ class HeadPoseEstimator:
 
             with _LOAD_LOCK:  # threads sharing a fresh estimator load it once
                 if self._model is None:
-                    self._model = load_model(self._model_spec)
+                    # a model object is stored in _model at construction: here the spec is a name
+                    self._model = load_model(cast("str | Path", self._model_spec))
         return self._model
 
     @property

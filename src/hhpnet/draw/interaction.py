@@ -24,7 +24,7 @@
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import cv2
 import numpy as np
@@ -35,6 +35,10 @@ from hhpnet.draw.style import AXIS_COLORS, GREY, RGB, U8, outlined_text
 from hhpnet.draw.style import FONT as _FONT
 from hhpnet.draw.style import colour as _col
 from hhpnet.draw.style import point as _pt
+
+if TYPE_CHECKING:
+    from hhpnet.interaction import Interaction
+    from hhpnet.protocols import PoseLike
 
 __all__ = ["GROUP_COLORS", "InteractionAnnotator", "annotate_interaction", "heatmap"]
 
@@ -77,7 +81,9 @@ class InteractionAnnotator:
         self.labels = labels
         self.caption = caption
 
-    def annotate(self, scene: Any, poses: Any, interaction: Any, *, rgb: bool = False) -> U8:
+    def annotate(
+        self, scene: Any, poses: PoseLike, interaction: Interaction, *, rgb: bool = False
+    ) -> U8:
         img = np.asarray(scene)
         if img.dtype != np.uint8 or img.ndim != 3 or img.shape[2] != 3:
             raise ValueError(f"scene must be a uint8 (H, W, 3) image; got {img.dtype} {img.shape}")
@@ -182,7 +188,7 @@ class InteractionAnnotator:
     def _gaze(
         self,
         img: U8,
-        poses: Any,
+        poses: PoseLike,
         cen: Any,
         hs: Any,
         ok: Any,
@@ -228,7 +234,7 @@ class InteractionAnnotator:
                     tipLength=0.25,
                 )
 
-    def _caption(self, img: U8, interaction: Any, rgb: bool) -> U8:
+    def _caption(self, img: U8, interaction: Interaction, rgb: bool) -> U8:
         if not self.caption:
             return img
         side = min(img.shape[:2])
@@ -253,8 +259,8 @@ class InteractionAnnotator:
 
 def annotate_interaction(
     scene: Any,
-    poses: Any,
-    interaction: Any,
+    poses: PoseLike,
+    interaction: Interaction,
     *,
     rgb: bool = False,
     draw_poses: bool = True,
@@ -272,7 +278,7 @@ def annotate_interaction(
 
 
 def heatmap(
-    interaction: Any,
+    interaction: Interaction,
     path: str | os.PathLike[str] | None = None,
     *,
     labels: list[str] | None = None,

@@ -20,7 +20,7 @@ axes or fan. :func:`annotate` applies all four.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import cv2
 import numpy as np
@@ -31,6 +31,9 @@ from hhpnet.draw.style import AXIS_COLORS, GREY, RGB, U8, outlined_text
 from hhpnet.draw.style import FONT as _FONT
 from hhpnet.draw.style import colour as _col
 from hhpnet.draw.style import point as _pt
+
+if TYPE_CHECKING:
+    from hhpnet.protocols import PoseLike
 
 __all__ = [
     "AxisAnnotator",
@@ -49,7 +52,7 @@ def _prepare(scene: Any) -> U8:
     return np.ascontiguousarray(img).copy()
 
 
-def _lengths(poses: Any, scale: float) -> NDArray[np.float64]:
+def _lengths(poses: PoseLike, scale: float) -> NDArray[np.float64]:
     """Drawing length per person, pixels: head size (box width if unknown) × scale."""
     size = np.asarray(poses.head_size, np.float64)
     box_w = np.asarray(poses.boxes, np.float64)[:, 2] - np.asarray(poses.boxes, np.float64)[:, 0]
@@ -74,7 +77,7 @@ class AxisAnnotator:
         self.thickness = thickness
         self.colors = colors
 
-    def annotate(self, scene: Any, poses: Any, *, rgb: bool = False) -> U8:
+    def annotate(self, scene: Any, poses: PoseLike, *, rgb: bool = False) -> U8:
         img = _prepare(scene)
         ok = np.asarray(poses.valid, bool) & np.isfinite(poses.centroid).all(axis=1)
         if not ok.any():
@@ -105,7 +108,7 @@ class KeypointAnnotator:
         self.colors = colors
         self.invalid_color = invalid_color
 
-    def annotate(self, scene: Any, poses: Any, *, rgb: bool = False) -> U8:
+    def annotate(self, scene: Any, poses: PoseLike, *, rgb: bool = False) -> U8:
         img = _prepare(scene)
         kp = np.asarray(poses.keypoints, np.float64)
         lengths = _lengths(poses, 1.0)
@@ -149,7 +152,7 @@ class UncertaintyAnnotator:
             np.nan_to_num(hw, nan=self.max_deg, posinf=self.max_deg), self.min_deg, self.max_deg
         )
 
-    def annotate(self, scene: Any, poses: Any, *, rgb: bool = False) -> U8:
+    def annotate(self, scene: Any, poses: PoseLike, *, rgb: bool = False) -> U8:
         img = _prepare(scene)
         ok = np.asarray(poses.valid, bool) & np.isfinite(poses.centroid).all(axis=1)
         if not ok.any():
@@ -195,7 +198,7 @@ class LabelAnnotator:
         self.font_scale = font_scale
         self.show_sigma = show_sigma
 
-    def text(self, poses: Any, i: int) -> str:
+    def text(self, poses: PoseLike, i: int) -> str:
         """The label of person ``i``."""
         if not poses.valid[i]:
             return "no pose"
@@ -209,7 +212,7 @@ class LabelAnnotator:
             parts.append(t)
         return "  ".join(parts)
 
-    def annotate(self, scene: Any, poses: Any, *, rgb: bool = False) -> U8:
+    def annotate(self, scene: Any, poses: PoseLike, *, rgb: bool = False) -> U8:
         img = _prepare(scene)
         h, w = img.shape[:2]
         image_scale = self.font_scale or float(np.clip(min(h, w) / 900.0, 0.4, 3.0))
@@ -265,7 +268,7 @@ def _put_text(
             x += cv2.getTextSize(part, _FONT, scale, thick)[0][0]
 
 
-def annotate(scene: Any, poses: Any, *, rgb: bool = False, labels: bool = True) -> U8:
+def annotate(scene: Any, poses: PoseLike, *, rgb: bool = False, labels: bool = True) -> U8:
     """Fan, axes, keypoints and (optionally) labels in one call; returns an annotated copy."""
     img = UncertaintyAnnotator().annotate(scene, poses, rgb=rgb)
     img = AxisAnnotator().annotate(img, poses, rgb=rgb)

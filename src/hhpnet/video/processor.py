@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -16,6 +16,9 @@ from hhpnet.errors import HhpnetError
 from hhpnet.io import json_number as _num
 from hhpnet.keypoints import KEYPOINT_NAMES
 from hhpnet.video.readers import Frame
+
+if TYPE_CHECKING:
+    from hhpnet.protocols import Estimator
 
 
 # --------------------------------------------------------------------------- processing
@@ -104,7 +107,7 @@ class VideoProcessor:
 
     def __init__(
         self,
-        estimator: Callable[[Any], Any],
+        estimator: Estimator,
         *,
         interact: bool = True,
         interaction_method: str = "hhpnet",

@@ -11,7 +11,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -20,6 +20,9 @@ from hhpnet.errors import HhpnetError, InputError
 from hhpnet.video.processor import FrameResult, VideoProcessor
 from hhpnet.video.readers import DEFAULT_FPS, Frame, FrameReader, _select_frames, open_source
 from hhpnet.video.resume import _mismatch, _replay
+
+if TYPE_CHECKING:
+    from hhpnet.protocols import Estimator
 
 
 @dataclass
@@ -156,7 +159,7 @@ class VideoSettings:
 
 def process_video(
     source: Any,
-    estimator: Any = None,
+    estimator: Estimator | None = None,
     *,
     csv: str | os.PathLike[str] | None = None,
     parquet: str | os.PathLike[str] | None = None,
@@ -259,7 +262,7 @@ class _VideoRun:
 
     def build_processor(
         self,
-        estimator: Any,
+        estimator: Estimator | None,
         smoothing: Any,
         tracker: Any,
         timeline: Any,
