@@ -292,7 +292,8 @@ def _plausible_nodes(node: Any, const: Any, xy64: str, present: str) -> str:
 
     def any_over(flags: str, axis: int, out: str, make: Any = node) -> str:
         as_f = make("Cast", [flags], f"{out}_f", to=1)
-        return make("ReduceMax", [as_f], out, axes=[axis], keepdims=0)
+        result: str = make("ReduceMax", [as_f], out, axes=[axis], keepdims=0)
+        return result
 
     # rule 1: a coordinate beyond ±MAX_COORD
     too_far = node(
@@ -397,7 +398,8 @@ def _plausible_nodes(node: Any, const: Any, xy64: str, present: str) -> str:
     else_graph = helper.make_graph(sub, "rule3_skipped", [], skip_info)
     far_any = node("If", [need_any], "rule3_flags", then_branch=then_graph, else_branch=else_graph)
     bad = node("Max", [far_any, any_over(abs_bad, 1, "any_abs")], "bad")
-    return node("Not", [node("Cast", [bad], "implausible", to=9)], "plausible")
+    result: str = node("Not", [node("Cast", [bad], "implausible", to=9)], "plausible")
+    return result
 
 
 def _tensors_digest(tensors: Mapping[str, Any]) -> str:

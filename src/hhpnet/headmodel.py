@@ -58,26 +58,29 @@ def load_fit(path: str = "") -> dict[str, Any]:
     return data
 
 
-def smoothstep(x: NDArray, lo: Any, hi: Any) -> NDArray:
+def smoothstep(x: NDArray[Any], lo: Any, hi: Any) -> NDArray[Any]:
     """0 below ``lo``, 1 above ``hi``, the cubic ``3t² − 2t³`` between."""
     t = np.clip((x - lo) / (hi - lo), 0.0, 1.0)
-    return t * t * (3 - 2 * t)
+    result: NDArray[Any] = t * t * (3 - 2 * t)
+    return result
 
 
-def yaw_hat(yaw: NDArray, knots: NDArray) -> NDArray[np.float64]:
+def yaw_hat(yaw: NDArray[Any], knots: NDArray[Any]) -> NDArray[np.float64]:
     """Linear interpolation weights ``(n, len(knots))`` of yaw (clipped to the knot range)."""
     y = np.clip(np.asarray(yaw, np.float64), knots[0], knots[-1])
     step = knots[1] - knots[0]
-    return np.clip(1.0 - np.abs(y[:, None] - knots[None]) / step, 0.0, 1.0)
+    result: NDArray[np.float64] = np.clip(1.0 - np.abs(y[:, None] - knots[None]) / step, 0.0, 1.0)
+    return result
 
 
-def _symmetric(points: NDArray) -> NDArray[np.float64]:
+def _symmetric(points: NDArray[Any]) -> NDArray[np.float64]:
     """Left/right average of a (5, 3) head-frame shape."""
     m = np.asarray(points, np.float64)[FLIP_PERMUTATION] * np.array([-1.0, 1.0, 1.0])
-    return 0.5 * (np.asarray(points, np.float64) + m)
+    result: NDArray[np.float64] = 0.5 * (np.asarray(points, np.float64) + m)
+    return result
 
 
-def profile_arrays(fit: dict[str, Any], name: str) -> dict[str, NDArray]:
+def profile_arrays(fit: dict[str, Any], name: str) -> dict[str, NDArray[Any]]:
     """One profile of a fit file as float64 arrays (shape, pitch slope, noise and score models)."""
     prof = fit["profiles"][name]
     return {
@@ -92,7 +95,7 @@ def profile_arrays(fit: dict[str, Any], name: str) -> dict[str, NDArray]:
 
 
 def detector_shape(
-    profile: str, yaw: NDArray, pitch: NDArray, fit_path: str = ""
+    profile: str, yaw: NDArray[Any], pitch: NDArray[Any], fit_path: str = ""
 ) -> NDArray[np.float64]:
     """Where ``profile``'s detector puts the five points on a mean head, ``(n, 5, 3)`` mm.
 
@@ -112,7 +115,10 @@ def detector_shape(
     t = smoothstep(np.abs(yaw), knots[-1], knots[-1] + 30.0)[:, None, None]
     base = (1 - t) * base + t * _symmetric(arr["shape"][mid])[None]
     slope = (1 - t) * slope + t * _symmetric(arr["slope"][mid])[None]
-    return base + (np.asarray(pitch, np.float64) / 90.0)[:, None, None] * slope
+    result: NDArray[np.float64] = (
+        base + (np.asarray(pitch, np.float64) / 90.0)[:, None, None] * slope
+    )
+    return result
 
 
 #: Mean 3-D keypoints (mm, head frame of convention.py, frontal pose) per detector profile, as

@@ -500,7 +500,8 @@ def _rot_optical_to(ray: F64) -> F64:
     kx = np.zeros((len(ray), 3, 3))
     kx[:, 0, 1], kx[:, 0, 2], kx[:, 1, 2] = -k[:, 2], k[:, 1], -k[:, 0]
     kx[:, 1, 0], kx[:, 2, 0], kx[:, 2, 1] = k[:, 2], -k[:, 1], k[:, 0]
-    return np.eye(3) + s[:, None, None] * kx + (1.0 - c)[:, None, None] * (kx @ kx)
+    result: F64 = np.eye(3) + s[:, None, None] * kx + (1.0 - c)[:, None, None] * (kx @ kx)
+    return result
 
 
 def paper_uncertainty(sigma: ArrayLike, sigma_max_deg: float = 30.0) -> F64:
@@ -563,7 +564,8 @@ def _nominal_span(yaw: F64, pitch: F64, present: NDArray[np.bool_], head_model: 
     pair = present[:, :, None] & present[:, None, :]
     span = np.where(pair, dist, 0.0).max(axis=(1, 2))
     full = dist.max(axis=(1, 2))
-    return np.where(span > 1e-6, span, full)
+    result: F64 = np.where(span > 1e-6, span, full)
+    return result
 
 
 def _camera(

@@ -67,8 +67,10 @@ def to_uint8(arr: NDArray[Any], name: str = "image") -> NDArray[np.uint8]:
     if np.issubdtype(arr.dtype, np.integer):
         hi = int(arr.max()) if arr.size else 0
         if hi > 255:  # 16-bit data stored in a wider integer (PIL mode "I")
-            return (np.clip(arr, 0, 65535) // 257).astype(np.uint8)
-        return np.clip(arr, 0, 255).astype(np.uint8)
+            result: NDArray[np.uint8] = (np.clip(arr, 0, 65535) // 257).astype(np.uint8)
+            return result
+        result = np.clip(arr, 0, 255).astype(np.uint8)
+        return result
     if np.issubdtype(arr.dtype, np.floating):
         if not np.isfinite(arr).all():
             raise InputError(f"{name}: pixel values contain NaN or infinity")

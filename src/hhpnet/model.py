@@ -236,7 +236,8 @@ class HeadPoseModel:
             np.multiply(h, leak, out=t)
             np.maximum(h, t, out=h)
         np.dot(b.last, b.wh, out=b.out)
-        return b.out.tolist()
+        result: list[float] = b.out.tolist()
+        return result
 
     def __getstate__(self) -> dict[str, Any]:
         """Pickle / copy support: the per-thread buffers are not part of the state."""
@@ -284,7 +285,8 @@ class HeadPoseModel:
             np.maximum(h, t, out=h)
             src = np.ones((n, 1, h.shape[-1] + 1), np.float32)
             src[..., :-1] = h
-        return np.matmul(src, wh).reshape(*lead, 6)
+        result: NDArray[np.float32] = np.matmul(src, wh).reshape(*lead, 6)
+        return result
 
     def predict(self, keypoints: ArrayLike) -> PoseOutput:
         """Head pose for ``(N, 5, 3)`` (or one ``(5, 3)``) pixel keypoints ``(x, y, confidence)``

@@ -219,7 +219,8 @@ class SquareView:
     def to_image(self, xy: NDArray[np.floating]) -> NDArray[np.float32]:
         """Network-input pixel coordinates (..., 2) → image pixel coordinates."""
         p = np.asarray(xy, dtype=np.float64) / self.scale
-        return (p + np.array([self.x0, self.y0])).astype(np.float32)
+        result: NDArray[np.float32] = (p + np.array([self.x0, self.y0])).astype(np.float32)
+        return result
 
 
 def ssd_anchors(input_size: int, strides: Sequence[int], per_layer: int) -> F32:

@@ -148,9 +148,10 @@ class UncertaintyAnnotator:
         """Fan half-width in degrees from σ (N, 3): √((σ_yaw² + σ_pitch²)/2), clipped."""
         s = np.asarray(sigma, np.float64)
         hw = np.sqrt(0.5 * (s[:, 0] ** 2 + s[:, 1] ** 2))
-        return np.clip(
+        result: NDArray[np.float64] = np.clip(
             np.nan_to_num(hw, nan=self.max_deg, posinf=self.max_deg), self.min_deg, self.max_deg
         )
+        return result
 
     def annotate(self, scene: Any, poses: PoseLike, *, rgb: bool = False) -> U8:
         img = _prepare(scene)

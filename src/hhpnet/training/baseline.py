@@ -32,7 +32,8 @@ def _ray_rotation(t: NDArray[np.float64]) -> NDArray[np.float64]:
         return np.eye(3)
     k = axis / s
     kx = np.array([[0, -k[2], k[1]], [k[2], 0, -k[0]], [-k[1], k[0], 0]])
-    return np.eye(3) + s * kx + (1 - d[2]) * (kx @ kx)
+    result: NDArray[np.float64] = np.eye(3) + s * kx + (1 - d[2]) * (kx @ kx)
+    return result
 
 
 def solve_pnp(

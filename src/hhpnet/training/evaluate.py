@@ -80,7 +80,9 @@ def angle_errors(pred: NDArray[np.floating], target: NDArray[np.floating]) -> ND
 
 
 def sparsification(
-    err: NDArray[np.floating], sigma: NDArray[np.floating], fractions: Sequence[float] | NDArray
+    err: NDArray[np.floating],
+    sigma: NDArray[np.floating],
+    fractions: Sequence[float] | NDArray[Any],
 ) -> NDArray[np.float64]:
     """MAE of the people left after removing the fraction with the largest ``sigma``."""
     err = np.asarray(err, np.float64)
@@ -145,7 +147,7 @@ class EvalResult:
     detection: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     # ------------------------------------------------------------------ numbers
-    def mae(self, mask: NDArray[np.bool_] | None = None, baseline: bool = False) -> NDArray:
+    def mae(self, mask: NDArray[np.bool_] | None = None, baseline: bool = False) -> NDArray[Any]:
         """MAE (yaw, pitch, roll, mean) over the valid people in ``mask``."""
         err = self.baseline_error if baseline else self.error
         if err is None:
@@ -158,7 +160,7 @@ class EvalResult:
         v = err[m].mean(axis=0)
         return np.append(v, v.mean())
 
-    def bias(self, mask: NDArray[np.bool_] | None = None, baseline: bool = False) -> NDArray:
+    def bias(self, mask: NDArray[np.bool_] | None = None, baseline: bool = False) -> NDArray[Any]:
         """Mean signed error (yaw, pitch, roll) = prediction − label over the valid people in
         ``mask``; NaN where no signed errors were kept."""
         err = self.baseline_signed_error if baseline else self.signed_error

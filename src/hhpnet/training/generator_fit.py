@@ -75,16 +75,17 @@ FIT_OPTIONS: dict[str, float] = {
 SOURCE_PROFILE = {"blazeface": "blazeface", "blazepose": "blazepose", "movenet": "coco"}
 
 
-def hat_weights(yaw: NDArray[np.floating], knots: NDArray[np.floating] = KNOTS) -> NDArray:
+def hat_weights(yaw: NDArray[np.floating], knots: NDArray[np.floating] = KNOTS) -> NDArray[Any]:
     """Linear interpolation weights ``(n, len(knots))`` of yaw (clipped to the knot range)."""
     y = np.clip(np.asarray(yaw, np.float64), knots[0], knots[-1])
     step = knots[1] - knots[0]
-    return np.clip(1.0 - np.abs(y[:, None] - knots[None]) / step, 0.0, 1.0)
+    result: NDArray[Any] = np.clip(1.0 - np.abs(y[:, None] - knots[None]) / step, 0.0, 1.0)
+    return result
 
 
 def mirror_rows(
-    xy: NDArray, angles: NDArray, weight: NDArray, width: NDArray
-) -> tuple[NDArray, NDArray, NDArray]:
+    xy: NDArray[Any], angles: NDArray[Any], weight: NDArray[Any], width: NDArray[Any]
+) -> tuple[NDArray[Any], NDArray[Any], NDArray[Any]]:
     """Append the mirrored copy of every row (x flipped in its image, sides swapped)."""
     m = xy[:, FLIP_PERMUTATION].copy()
     m[..., 0] = (np.asarray(width, np.float64)[:, None] - 1) - m[..., 0]
@@ -105,12 +106,15 @@ class ShapeFit:
     shape: NDArray[np.float64]
     pitch_slope: NDArray[np.float64]
 
-    def at(self, yaw: NDArray, pitch: NDArray) -> NDArray[np.float64]:
+    def at(self, yaw: NDArray[Any], pitch: NDArray[Any]) -> NDArray[np.float64]:
         """Head-frame points ``(n, 5, 3)`` mm at the given poses (degrees)."""
         h = hat_weights(yaw)
         base = np.einsum("nj,jkd->nkd", h, self.shape)
         slope = np.einsum("nj,jkd->nkd", h, self.pitch_slope)
-        return base + (np.asarray(pitch, np.float64) / 90.0)[:, None, None] * slope
+        result: NDArray[np.float64] = (
+            base + (np.asarray(pitch, np.float64) / 90.0)[:, None, None] * slope
+        )
+        return result
 
 
 def _similarity_residual(q: Any, u: Any, w: Any) -> tuple[Any, Any]:
@@ -124,7 +128,11 @@ def _similarity_residual(q: Any, u: Any, w: Any) -> tuple[Any, Any]:
 
 
 def fit_shape(
-    xy: NDArray, angles: NDArray, weight: NDArray, init: NDArray, options: dict | None = None
+    xy: NDArray[Any],
+    angles: NDArray[Any],
+    weight: NDArray[Any],
+    init: NDArray[Any],
+    options: dict[str, Any] | None = None,
 ) -> ShapeFit:
     """Fit the pose-dependent detector shape (module docstring) to pixel points ``(n, 5, 2)``."""
     import torch
@@ -183,7 +191,7 @@ def fit_shape(
 
 
 def shape_residuals(
-    fit: ShapeFit, xy: NDArray, angles: NDArray, weight: NDArray
+    fit: ShapeFit, xy: NDArray[Any], angles: NDArray[Any], weight: NDArray[Any]
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Residuals ``(n, 5, 2)`` in head millimetres, rotated into the face's roll-aligned frame,
     and the fitted image scale ``(n,)`` in pixels per head millimetre."""
@@ -200,7 +208,7 @@ def shape_residuals(
     return _rotate(res, -np.asarray(angles[:, 2], np.float64)), s_t.numpy()
 
 
-def _rotate(v: NDArray, roll_deg: NDArray) -> NDArray:
+def _rotate(v: NDArray[Any], roll_deg: NDArray[Any]) -> NDArray[Any]:
     """Rotate 2-D vectors ``(n, k, 2)`` (image frame, y down) clockwise by ``roll_deg``."""
     a = np.deg2rad(roll_deg)[:, None]
     c, s = np.cos(a), np.sin(a)
@@ -208,12 +216,18 @@ def _rotate(v: NDArray, roll_deg: NDArray) -> NDArray:
     return np.stack([c * x - s * y, s * x + c * y], -1)
 
 
-def _kernel(yaw: NDArray, width: float) -> NDArray[np.float64]:
-    return np.exp(-0.5 * ((np.asarray(yaw)[:, None] - KNOTS[None]) / width) ** 2)
+def _kernel(yaw: NDArray[Any], width: float) -> NDArray[np.float64]:
+    result: NDArray[np.float64] = np.exp(
+        -0.5 * ((np.asarray(yaw)[:, None] - KNOTS[None]) / width) ** 2
+    )
+    return result
 
 
 def fit_noise(
-    res: NDArray, weight: NDArray, yaw: NDArray, options: dict | None = None
+    res: NDArray[Any],
+    weight: NDArray[Any],
+    yaw: NDArray[Any],
+    options: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Per-knot residual covariance square roots ``(knots, 10, 10)`` (head mm) + quality spread."""
     opt_ = {**FIT_OPTIONS, **(options or {})}
@@ -251,14 +265,17 @@ def fit_noise(
     }
 
 
-def _weighted_quantiles(v: NDArray, w: NDArray, levels: NDArray) -> NDArray:
+def _weighted_quantiles(v: NDArray[Any], w: NDArray[Any], levels: NDArray[Any]) -> NDArray[Any]:
     order = np.argsort(v)
     cw = np.cumsum(w[order])
     cw = (cw - 0.5 * w[order]) / max(cw[-1], 1e-12)
-    return np.interp(levels, cw, v[order])
+    result: NDArray[Any] = np.interp(levels, cw, v[order])
+    return result
 
 
-def fit_scores(scores: NDArray, yaw: NDArray, options: dict | None = None) -> dict[str, Any]:
+def fit_scores(
+    scores: NDArray[Any], yaw: NDArray[Any], options: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """Score quantile tables ``(knots, k, levels)`` and their Gaussian-copula correlation."""
     from scipy.stats import norm, rankdata
 
@@ -285,7 +302,7 @@ _INIT = np.array(
 )
 
 
-def _source_rows(kset: Any) -> tuple[NDArray, NDArray, NDArray, NDArray]:
+def _source_rows(kset: Any) -> tuple[NDArray[Any], NDArray[Any], NDArray[Any], NDArray[Any]]:
     """Points, angles, weights and image widths of the rows where the detector found a face."""
     found = kset.found
     kp = kset.keypoints[found].astype(np.float64)
@@ -294,15 +311,15 @@ def _source_rows(kset: Any) -> tuple[NDArray, NDArray, NDArray, NDArray]:
     return kp, ang, _weights(kp, kset.profile), width
 
 
-def _weights(kp: NDArray, profile: str) -> NDArray[np.float64]:
+def _weights(kp: NDArray[Any], profile: str) -> NDArray[np.float64]:
     if profile == "coco":  # low-score heat-map points are unreliable: weight by score
         return np.clip((kp[..., 2] - 0.05) / 0.25, 0.0, 1.0)
     return (kp[..., 2] > 0).astype(np.float64)
 
 
 def _knot_rms(
-    res: NDArray, weight: NDArray, yaw: NDArray, width: float, trim: float = 0.95
-) -> NDArray:
+    res: NDArray[Any], weight: NDArray[Any], yaw: NDArray[Any], width: float, trim: float = 0.95
+) -> NDArray[Any]:
     """Kernel-weighted RMS residual per yaw knot (head mm), without the largest ``1 − trim``."""
     sq = ((res**2).sum(-1) * (weight > 0)).sum(1)
     cnt = (weight > 0).sum(1)
@@ -310,12 +327,20 @@ def _knot_rms(
     keep = per <= np.quantile(per, trim)
     sq, cnt = sq * keep, cnt * keep
     k = _kernel(yaw, width)
-    return np.sqrt((k * sq[:, None]).sum(0) / np.maximum((k * cnt[:, None]).sum(0), 1e-9))
+    result: NDArray[Any] = np.sqrt(
+        (k * sq[:, None]).sum(0) / np.maximum((k * cnt[:, None]).sum(0), 1e-9)
+    )
+    return result
 
 
 def _direct_fit(
-    kp: NDArray, ang: NDArray, weight: NDArray, width: NDArray, profile: str, options: dict | None
-) -> tuple[dict[str, Any], dict[str, NDArray]]:
+    kp: NDArray[Any],
+    ang: NDArray[Any],
+    weight: NDArray[Any],
+    width: NDArray[Any],
+    profile: str,
+    options: dict[str, Any] | None,
+) -> tuple[dict[str, Any], dict[str, NDArray[Any]]]:
     xy, angm, wm = mirror_rows(kp[..., :2], ang, weight, width)
     shape = fit_shape(xy, angm, wm, _INIT, options)
     res, scale = shape_residuals(shape, xy, angm, wm)
@@ -340,8 +365,13 @@ def _direct_fit(
 
 
 def _simulate(
-    profile: str, ang: NDArray, head_px: NDArray, fit: dict[str, Any], copies: int, seed: int
-) -> tuple[NDArray, NDArray, NDArray]:
+    profile: str,
+    ang: NDArray[Any],
+    head_px: NDArray[Any],
+    fit: dict[str, Any],
+    copies: int,
+    seed: int,
+) -> tuple[NDArray[Any], NDArray[Any], NDArray[Any]]:
     """The generator's keypoints at these labels and head sizes (no outliers, no mirroring)."""
     import tempfile
 
@@ -370,7 +400,7 @@ def _simulate(
 
 
 def _fit_source(
-    kset: Any, options: dict | None, refine: int, copies: int, pose: dict[str, Any]
+    kset: Any, options: dict[str, Any] | None, refine: int, copies: int, pose: dict[str, Any]
 ) -> dict[str, Any]:
     """Direct fit, then ``refine`` rounds of indirect inference (module docstring)."""
     kp, ang, weight, width = _source_rows(kset)
@@ -419,7 +449,7 @@ def _single_profile_fit(
 RIDGE_BINS = ((0.0, 30.0), (30.0, 60.0), (60.0, 75.0), (75.0, 100.0))
 
 
-def fit_pose_prior(angles: NDArray, seed: int = 0) -> dict[str, Any]:
+def fit_pose_prior(angles: NDArray[Any], seed: int = 0) -> dict[str, Any]:
     """Pitch mean of the labels and the extra label spread along the gimbal ridge by |yaw|.
 
     Near |yaw| = 90° the labels' pitch and roll trade off: ``(pitch + t, roll + sgn(yaw) t)`` is
@@ -434,7 +464,7 @@ def fit_pose_prior(angles: NDArray, seed: int = 0) -> dict[str, Any]:
     prof = np.zeros(200_000, np.int8)
     base = synth._sample_angles(rng, prof, synth.SynthConfig(pitch_mean=0.0), base_fit)
 
-    def ridge(x: NDArray) -> tuple[NDArray, NDArray]:
+    def ridge(x: NDArray[Any]) -> tuple[NDArray[Any], NDArray[Any]]:
         ay = np.abs(x[:, 0])
         u = (x[:, 1] + np.sign(x[:, 0]) * x[:, 2]) / 2
         return ay, u
@@ -460,7 +490,7 @@ def fit_pose_prior(angles: NDArray, seed: int = 0) -> dict[str, Any]:
 def fit_generator(
     csv_path: str | Path,
     rows: NDArray[np.bool_] | None = None,
-    options: dict | None = None,
+    options: dict[str, Any] | None = None,
     note: str = "",
     refine: int = 2,
     copies: int = 2,

@@ -77,7 +77,8 @@ class HHPNet(nn.Module):
         h = self.act(self.fc1(h))
         h = self.act(self.fc2(h))
         h = self.act(self.fc3(h))
-        return self.head(h)
+        result: torch.Tensor = self.head(h)
+        return result
 
     def to_degrees(self, out: torch.Tensor) -> torch.Tensor:
         """Internal output → [angle°, s = log σ²(deg²)] rows of the contract."""

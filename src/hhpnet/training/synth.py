@@ -187,7 +187,8 @@ def _rot_to_ray(ray: NDArray[np.float64]) -> NDArray[np.float64]:
     kx[:, 1, 0], kx[:, 1, 2] = k[:, 2], -k[:, 0]
     kx[:, 2, 0], kx[:, 2, 1] = -k[:, 1], k[:, 0]
     eye = np.broadcast_to(np.eye(3), kx.shape)
-    return eye + s[:, None, None] * kx + (1 - c)[:, None, None] * (kx @ kx)
+    result: NDArray[np.float64] = eye + s[:, None, None] * kx + (1 - c)[:, None, None] * (kx @ kx)
+    return result
 
 
 def project_head(
@@ -210,18 +211,22 @@ def project_head(
     r_cam = _rot_to_ray(ray) @ r_app
     t = ray * (distance_mm / ray[:, 2])[:, None]
     pts = np.einsum("nij,nkj->nki", r_cam, points_mm @ S_FLIP) + t[:, None, :]
-    return pts[..., :2] / pts[..., 2:3] * focal_px[:, None, None] + principal_px[:, None, :]
+    result: NDArray[np.float64] = (
+        pts[..., :2] / pts[..., 2:3] * focal_px[:, None, None] + principal_px[:, None, :]
+    )
+    return result
 
 
-def ridge_sd(abs_yaw: NDArray, pose: dict[str, Any]) -> NDArray[np.float64]:
+def ridge_sd(abs_yaw: NDArray[Any], pose: dict[str, Any]) -> NDArray[np.float64]:
     """Extra spread (degrees) along the gimbal ridge at |yaw| (fitted; largest at 90°)."""
     a = 90.0 - np.abs(np.abs(np.asarray(abs_yaw, np.float64)) - 90.0)
-    return np.interp(a, pose["ridge_abs_yaw"], pose["ridge_sd"], left=0.0)
+    result: NDArray[np.float64] = np.interp(a, pose["ridge_abs_yaw"], pose["ridge_sd"], left=0.0)
+    return result
 
 
 def _sample_angles(
     rng: np.random.Generator, profile: NDArray[np.int8], cfg: SynthConfig, pose: dict[str, Any]
-) -> NDArray:
+) -> NDArray[Any]:
     """Sample labels; ``pose`` = the fitted pose prior of the fit file (pitch mean, ridge)."""
     n = len(profile)
     comp = rng.choice(3, size=n, p=np.asarray(cfg.yaw_mix) / np.sum(cfg.yaw_mix))
@@ -236,7 +241,7 @@ def _sample_angles(
     yaw = np.where(bf & (np.abs(yaw) > lim), rng.uniform(-lim, lim, n), yaw)
     yaw = np.where(yaw > 180, yaw - 360, np.where(yaw <= -180, yaw + 360, yaw))
 
-    def tail(sd: float, share: float, lim_: float) -> NDArray:
+    def tail(sd: float, share: float, lim_: float) -> NDArray[Any]:
         v = np.where(rng.random(n) < share, rng.uniform(-lim_, lim_, n), rng.normal(0, sd, n))
         return np.clip(v, -lim_, lim_)
 
@@ -268,7 +273,7 @@ def mirror(batch: SynthBatch, mask: NDArray[np.bool_] | None = None) -> SynthBat
 
 
 def _sample_scores(
-    rng: np.random.Generator, h: NDArray, arr: dict[str, NDArray], n: int
+    rng: np.random.Generator, h: NDArray[Any], arr: dict[str, NDArray[Any]], n: int
 ) -> NDArray[np.float64]:
     """Scores ``(n, k)`` from the fitted quantile tables (Gaussian copula across points)."""
     from scipy.special import ndtr
@@ -285,13 +290,14 @@ def _sample_scores(
     hi = np.minimum(lo + 1, len(levels) - 1)
     f = pos - lo
     take = np.take_along_axis
-    return (1 - f) * take(table, lo[..., None], -1)[..., 0] + f * take(table, hi[..., None], -1)[
-        ..., 0
-    ]
+    result: NDArray[np.float64] = (1 - f) * take(table, lo[..., None], -1)[..., 0] + f * take(
+        table, hi[..., None], -1
+    )[..., 0]
+    return result
 
 
 def _noise_mm(
-    rng: np.random.Generator, h: NDArray, root: NDArray, roll: NDArray
+    rng: np.random.Generator, h: NDArray[Any], root: NDArray[Any], roll: NDArray[Any]
 ) -> NDArray[np.float64]:
     """Fitted residual noise ``(n, 5, 2)`` in head mm, rotated from the face frame by ``roll``."""
     n = len(h)
@@ -307,8 +313,8 @@ def generate(
     n: int,
     seed: int,
     config: SynthConfig | None = None,
-    angles: NDArray | None = None,
-    head_px: NDArray | None = None,
+    angles: NDArray[Any] | None = None,
+    head_px: NDArray[Any] | None = None,
 ) -> SynthBatch:
     """Generate ``n`` synthetic people, deterministically from ``seed`` (see module docstring).
 

@@ -161,7 +161,7 @@ def _predict_torch(net: Any, x: NDArray[np.float32], batch: int = 65_536) -> NDA
 REAL_SOURCES = ("blazeface", "blazepose", "movenet")
 
 
-def real_calibration_rows(config: dict[str, Any]) -> tuple[NDArray, NDArray] | None:
+def real_calibration_rows(config: dict[str, Any]) -> tuple[NDArray[Any], NDArray[Any]] | None:
     """Network inputs and labels of the real rows used for σ calibration (None: not configured).
 
     Every detector source of ``config["real_csv"]`` where the face was found, pooled, without
@@ -206,7 +206,8 @@ def real_calibration_rows(config: dict[str, Any]) -> tuple[NDArray, NDArray] | N
 
 def calibrate_sigma(out: NDArray[np.float32], target: NDArray[np.float32]) -> dict[str, float]:
     """Per-angle σ multipliers so that a share :data:`ONE_SIGMA` of |errors| are ≤ σ."""
-    from hhpnet.model import ANGLE_NAMES, S_MAX, S_MIN
+    from hhpnet.convention import ANGLE_NAMES
+    from hhpnet.model import S_MAX, S_MIN
 
     err = angle_errors(out[:, 0::2], target)
     sigma = np.exp(0.5 * np.clip(out[:, 1::2].astype(np.float64), S_MIN, S_MAX))
@@ -299,7 +300,7 @@ def train(
                 g["lr"] = lr_at(step)
             loss, _ = heteroscedastic_loss(net(xt[idx]), yt[idx], net.scale)
             opt.zero_grad(set_to_none=True)
-            loss.backward()
+            loss.backward()  # type: ignore[no-untyped-call]
             opt.step()
             run += loss.item()
             nb += 1
