@@ -223,6 +223,12 @@ class SquareView:
         return result
 
 
+def auto_scales(width: int, height: int, tile_side_px: float) -> tuple[int, int]:
+    """Tiling levels of the detectors' automatic mode: the whole image, then a k × k grid with
+    k = long side / ``tile_side_px`` rounded, within 2..8."""
+    return (1, int(np.clip(round(max(width, height) / tile_side_px), 2, 8)))
+
+
 def ssd_anchors(input_size: int, strides: Sequence[int], per_layer: int) -> F32:
     """Anchor centres (A, 2) in network-input pixels for a fixed-size SSD anchor grid.
 

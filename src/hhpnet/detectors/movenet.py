@@ -33,6 +33,7 @@ from hhpnet.detectors.base import (
     Detections,
     Detector,
     SquareView,
+    auto_scales,
     box_iou,
     check_image,
     load_interpreter,
@@ -232,8 +233,7 @@ class MoveNetDetector(Detector):
         """Tiling levels used on an image of this size (pixels)."""
         if not self.auto_tile:
             return self.scales
-        k = int(np.clip(round(max(width, height) / TILE_SIDE_PX), 2, 8))
-        return (1, k)
+        return auto_scales(width, height, TILE_SIDE_PX)
 
     def views(self, width: int, height: int) -> list[SquareView]:
         """The square views run on an image: first the whole image (padded at the top-left),
