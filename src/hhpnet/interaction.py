@@ -71,7 +71,6 @@ from numpy.typing import ArrayLike, NDArray
 
 from hhpnet.convention import S_FLIP, angles_to_matrix, facing_direction
 from hhpnet.errors import InputError
-from hhpnet.io import json_number
 from hhpnet.keypoints import check_image_size
 
 if TYPE_CHECKING:
@@ -403,6 +402,7 @@ class Interaction:
 
     def to_dict(self, ndigits: int = 4) -> dict[str, Any]:
         """JSON-ready dict: matrices as nested lists, pairs, mutual, targets, groups, ..."""
+        from hhpnet.io import json_number
 
         def r(x: float) -> float | None:
             return json_number(x, ndigits)

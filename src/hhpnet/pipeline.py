@@ -27,10 +27,8 @@ from typing import TYPE_CHECKING, Any, cast
 import numpy as np
 from numpy.typing import NDArray
 
-from hhpnet.boxes import padded_boxes
 from hhpnet.convention import ANGLE_NAMES
 from hhpnet.errors import InputError
-from hhpnet.io import json_number as _num
 from hhpnet.keypoints import (
     KEYPOINT_NAMES,
     check_image_size,
@@ -158,6 +156,7 @@ class Poses:
     @classmethod
     def from_dict(cls, record: dict[str, Any]) -> Poses:
         """Rebuild from a JSON record (:meth:`to_dict`); null numbers become NaN (σ: inf)."""
+
         people = record.get("people", [])
         if not people:
             size = (record["width"], record["height"]) if record.get("width") else None
@@ -229,6 +228,8 @@ class Poses:
     # ----------------------------------------------------------------- export
     def to_dict(self) -> dict[str, Any]:
         """The JSON record of one image (README "Output"); NaN and inf become null."""
+        from hhpnet.io import json_number as _num
+
         width, height = self.image_size if self.image_size is not None else (None, None)
         people = []
         for i in range(len(self)):
@@ -255,6 +256,8 @@ class Poses:
 
     def to_rows(self) -> list[dict[str, Any]]:
         """One flat dict per person with the keys of :data:`CSV_COLUMNS` (NaN/inf → None)."""
+        from hhpnet.io import json_number as _num
+
         width, height = self.image_size if self.image_size is not None else (None, None)
         rows = []
         for i in range(len(self)):
@@ -473,6 +476,8 @@ class HeadPoseEstimator:
             out.angles[rows], out.sigma[rows] = ang, sig
             out.valid[rows] = np.isfinite(ang).all(axis=1)
         if boxes is None or len(boxes) != n:
+            from hhpnet.boxes import padded_boxes
+
             boxes = padded_boxes(kp)
         if scores is None or len(scores) != n:
             present = kp[..., 2] > 0

@@ -26,27 +26,59 @@ raises :class:`~hhpnet.errors.InputError` at once.
 
 from __future__ import annotations
 
-from hhpnet.video.processor import FrameResult, VideoProcessor, journal_poses
-from hhpnet.video.readers import (
-    DEFAULT_FPS,
-    CaptureReader,
-    Frame,
-    FrameClock,
-    FrameReader,
-    ImageSequenceReader,
-    IterableReader,
-    VideoFileReader,
-    open_source,
-)
-from hhpnet.video.run import (
-    PICTURE_OUT_EXTENSIONS,
-    VIDEO_OUT_EXTENSIONS,
-    VideoSettings,
-    VideoSummary,
-    check_options,
-    display_available,
-    process_video,
-)
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from hhpnet.video.processor import (
+        FrameResult,
+        VideoProcessor,
+        journal_poses,
+    )
+    from hhpnet.video.readers import (
+        DEFAULT_FPS,
+        CaptureReader,
+        Frame,
+        FrameClock,
+        FrameReader,
+        ImageSequenceReader,
+        IterableReader,
+        VideoFileReader,
+        open_source,
+    )
+    from hhpnet.video.run import (
+        PICTURE_OUT_EXTENSIONS,
+        VIDEO_OUT_EXTENSIONS,
+        VideoSettings,
+        VideoSummary,
+        check_options,
+        display_available,
+        process_video,
+    )
+
+# public name -> submodule that defines it (imported on first access: ``import hhpnet.video``
+# and the sub-modules that only need one part stay light)
+_WHERE = {
+    "FrameResult": "processor",
+    "VideoProcessor": "processor",
+    "journal_poses": "processor",
+    "DEFAULT_FPS": "readers",
+    "CaptureReader": "readers",
+    "Frame": "readers",
+    "FrameClock": "readers",
+    "FrameReader": "readers",
+    "ImageSequenceReader": "readers",
+    "IterableReader": "readers",
+    "VideoFileReader": "readers",
+    "open_source": "readers",
+    "PICTURE_OUT_EXTENSIONS": "run",
+    "VIDEO_OUT_EXTENSIONS": "run",
+    "VideoSettings": "run",
+    "VideoSummary": "run",
+    "check_options": "run",
+    "display_available": "run",
+    "process_video": "run",
+}
 
 __all__ = [
     "DEFAULT_FPS",
@@ -69,3 +101,14 @@ __all__ = [
     "open_source",
     "process_video",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'hhpnet.video' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"hhpnet.video.{module}"), name)
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
