@@ -68,6 +68,9 @@ def test_old_flat_paths_are_the_moved_modules():
     }
     for old, new in moved.items():
         assert importlib.import_module(old) is importlib.import_module(new), old
+    import hhpnet.batch as batch
+
+    assert batch.run_batch.__module__ == "hhpnet.batch.driver" and batch._timeline_totals
     from hhpnet import synth
     from hhpnet.synth import MEAN_HEAD_MM, generate
 
