@@ -45,7 +45,7 @@ def test_runtime_imports_neither_training_nor_bench():
     assert proc.returncode == 0, proc.stderr
     loaded = set(proc.stdout.split())
     assert "hhpnet.interaction" in loaded and "hhpnet.headmodel" in loaded  # the run happened
-    forbidden = ("hhpnet.training", "hhpnet.bench", "torch")
+    forbidden = ("hhpnet.training", "hhpnet.bench", "hhpnet.samples", "torch")
     bad = sorted(m for m in loaded if m.startswith(forbidden))
     assert bad == []
 
