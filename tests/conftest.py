@@ -1,4 +1,5 @@
-"""Shared test configuration: hypothesis profiles for the property-based (fuzz) tests.
+"""Shared test configuration: hypothesis profiles for the property-based (fuzz) tests, and the
+fixtures several test modules use.
 
 ``HYPOTHESIS_PROFILE=ci`` (default) keeps every property test bounded so the default suite stays
 fast; ``make fuzz`` selects ``fuzz`` (≥ 10,000 examples per property over the suite's properties).
@@ -7,7 +8,10 @@ fast; ``make fuzz`` selects ``fuzz`` (≥ 10,000 examples per property over the 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 settings.register_profile(
@@ -24,3 +28,21 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+@pytest.fixture(scope="session")
+def random_model() -> Callable[..., Any]:
+    """Factory ``random_model(alpha, seed=0)``: a :class:`hhpnet.model.HeadPoseModel` with random
+    weights of the shipped shapes (:func:`hhpnet.samples.synthetic_model`)."""
+    from hhpnet.samples import synthetic_model
+
+    return synthetic_model
+
+
+@pytest.fixture(scope="session")
+def scene() -> Callable[..., Any]:
+    """Factory ``scene(n_people, width=640, height=480)``: a BGR image of ``n_people`` real faces
+    from the bundled example photos (:func:`hhpnet.samples.make_scene`)."""
+    from hhpnet.samples import make_scene
+
+    return make_scene

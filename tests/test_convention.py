@@ -72,3 +72,17 @@ def test_wrap():
     np.testing.assert_allclose(
         wrap_degrees([-180, 180, 190, -190, 540]), [180, 180, -170, 170, 180]
     )
+
+
+def test_one_wrapping_rule_for_angles_and_differences():
+    from hhpnet.convention import angle_difference
+    from hhpnet.export import angle_difference as export_difference
+    from hhpnet.video.smoothing import wrap180
+
+    assert export_difference is angle_difference and wrap180 is wrap_degrees
+    d = angle_difference(
+        [180.0, -179.99999, 10.0, 0.0, np.nan], [-179.99999, 180.0, 350.0, 180.0, 0]
+    )
+    np.testing.assert_allclose(d[:4], [-1e-5, 1e-5, 20.0, 180.0], atol=1e-9)  # (−180, 180]
+    assert np.isnan(d[4])
+    np.testing.assert_array_equal(wrap_degrees([-180.0, 540.0, -540.0]), [180.0, 180.0, 180.0])

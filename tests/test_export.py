@@ -10,7 +10,6 @@ import pytest
 pytest.importorskip("onnx")
 pytest.importorskip("onnxruntime")
 
-from hhpnet.bench import synthetic_model
 from hhpnet.errors import HhpnetError, InputError
 from hhpnet.export import (
     OPSET,
@@ -44,8 +43,10 @@ def _compare(model: HeadPoseModel, kp: np.ndarray, layout: str) -> None:
 
 @pytest.mark.parametrize("alpha", [1.0, 0.6, 0.2])
 @pytest.mark.parametrize("layout", ["keypoints", "normalized"])
-def test_matches_numpy_on_random_and_realistic_inputs(alpha: float, layout: str) -> None:
-    model = synthetic_model(alpha, seed=int(alpha * 10))
+def test_matches_numpy_on_random_and_realistic_inputs(
+    alpha: float, layout: str, random_model
+) -> None:
+    model = random_model(alpha, seed=int(alpha * 10))
     kp = sample_inputs(1500, seed=3)
     assert 0 < model.predict(kp).valid.mean() < 1  # both valid and invalid rows are exercised
     _compare(model, kp, layout)
@@ -60,8 +61,8 @@ def test_shipped_weights_export(name: str) -> None:
     assert err["angles"] <= 3e-4 and err["sigma"] <= 1e-4
 
 
-def test_missing_points_and_degenerate_people() -> None:
-    model = synthetic_model(1.0)
+def test_missing_points_and_degenerate_people(random_model) -> None:
+    model = random_model(1.0)
     face = sample_inputs(2, seed=0)[1]
     rows = [face.copy() for _ in range(5)]
     rows[1][[3, 4]] = 0.0  # ears missing
@@ -75,8 +76,8 @@ def test_missing_points_and_degenerate_people() -> None:
     assert got["valid"].tolist() == [True, True, False, False, True]
 
 
-def test_dynamic_batch_sizes() -> None:
-    model = synthetic_model(0.2)
+def test_dynamic_batch_sizes(random_model) -> None:
+    model = random_model(0.2)
     sess = onnx_session(build_onnx(model))
     kp = sample_inputs(16, seed=5)
     full = run_onnx(sess, kp)
@@ -98,8 +99,8 @@ def test_angle_difference_across_the_wrap() -> None:
     assert ok.tolist() == [True, True, False]
 
 
-def test_yaw_wrap_and_sigma_calibration() -> None:
-    base = synthetic_model(0.2, seed=1)
+def test_yaw_wrap_and_sigma_calibration(random_model) -> None:
+    base = random_model(0.2, seed=1)
     t = {k: v.copy() for k, v in base.tensors.items()}
     t["head.weight"][0] = 0.0
     t["head.bias"][0] = 200.0  # raw yaw 200° -> wrapped to -160°
@@ -116,33 +117,33 @@ def test_yaw_wrap_and_sigma_calibration() -> None:
     np.testing.assert_allclose(got["sigma"] / ref["sigma"], [[2.0, 1.0, 0.5]] * 20, rtol=1e-5)
 
 
-def test_file_metadata_and_opset(tmp_path) -> None:
+def test_file_metadata_and_opset(tmp_path, random_model) -> None:
     import onnx
 
-    path = export_onnx(synthetic_model(0.6), tmp_path / "m.onnx")
+    path = export_onnx(random_model(0.6), tmp_path / "m.onnx")
     proto = onnx.load(str(path))
     assert proto.opset_import[0].version == OPSET
     props = {p.key: p.value for p in proto.metadata_props}
     assert props["alpha"] == "0.6" and props["input"] == "keypoints"
     assert len(props["weights_sha256"]) == 64
     with pytest.raises(InputError):
-        export_onnx(synthetic_model(0.2), tmp_path / "m.txt")
+        export_onnx(random_model(0.2), tmp_path / "m.txt")
     with pytest.raises(InputError):
-        build_onnx(synthetic_model(0.2), input="pixels")
+        build_onnx(random_model(0.2), input="pixels")
 
 
-def test_verify_detects_a_wrong_file() -> None:
-    a, b = synthetic_model(0.2, seed=1), synthetic_model(0.2, seed=2)
+def test_verify_detects_a_wrong_file(random_model) -> None:
+    a, b = random_model(0.2, seed=1), random_model(0.2, seed=2)
     with pytest.raises(HhpnetError, match="ONNX check failed"):
         verify_onnx(a, build_onnx(b))
 
 
-def test_export_command(tmp_path) -> None:
+def test_export_command(tmp_path, random_model) -> None:
     from typer.testing import CliRunner
 
     from hhpnet.cli import app
 
-    weights = synthetic_model(0.2).save(tmp_path / "tiny.safetensors")
+    weights = random_model(0.2).save(tmp_path / "tiny.safetensors")
     out = tmp_path / "tiny.onnx"
     res = CliRunner().invoke(app, ["export", "--model", str(weights), "-o", str(out)])
     assert res.exit_code == 0, res.output
@@ -156,19 +157,18 @@ def test_export_command(tmp_path) -> None:
     assert isinstance(res.exception, InputError)
 
 
-def test_matches_numpy_on_detector_keypoints_from_real_photos() -> None:
+def test_matches_numpy_on_detector_keypoints_from_real_photos(random_model, scene) -> None:
     """Keypoints found by BlazeFace and BlazePose on the bundled example photos."""
     from pathlib import Path
 
     import hhpnet
-    from hhpnet.bench import make_scene
     from hhpnet.detectors import create_detector
     from hhpnet.io import read_image
 
     images = [
         read_image(p) for p in sorted((Path(hhpnet.__file__).parent / "examples").glob("*.jpg"))
     ]
-    images.append(np.ascontiguousarray(make_scene(6)[..., ::-1]))
+    images.append(np.ascontiguousarray(scene(6)[..., ::-1]))
     found = []
     for name in ("blazeface", "blazepose"):
         det = create_detector(name, num_threads=1)
@@ -176,7 +176,7 @@ def test_matches_numpy_on_detector_keypoints_from_real_photos() -> None:
     kp = np.concatenate(found)
     assert len(kp) >= 8
     for alpha in (1.0, 0.2):
-        _compare(synthetic_model(alpha), kp, "keypoints")
+        _compare(random_model(alpha), kp, "keypoints")
 
 
 def test_implausible_people_are_invalid_in_the_graph_as_in_numpy() -> None:

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
-from _fakes import GeometricModel, face
 from hhpnet import HeadPoseEstimator
 from hhpnet.fusion import combine
+from tests.helpers.fakes import GeometricModel, face
 
 
 def test_equal_uncorrelated_readings_average_and_gain_sqrt2() -> None:

@@ -264,7 +264,7 @@ def test_model_is_mirror_equivariant_within_its_uncertainty(seed, drop, data):
     """32 generated people and their mirror images: same validity; every angle within
     1° + 12σ, and the batch's median deviation within 12° (a sign or left/right mistake moves
     the median by twice the typical angle). Measured with benchmarks/mirror.py."""
-    from hhpnet.synth import generate
+    from hhpnet.training.synth import generate
 
     people = generate(32, seed)
     kp = people.keypoints.copy()

@@ -289,7 +289,7 @@ def test_shipped_weights_load_with_metadata(name):
         assert key in m.metadata
     assert json.loads(m.metadata["train_config"])["alpha"] == alpha
     # shipped weights come from the current generator and the committed config
-    from hhpnet.synth import GENERATOR_VERSION
+    from hhpnet.training.synth import GENERATOR_VERSION
 
     assert m.metadata["generator_version"] == GENERATOR_VERSION
     yaml = pytest.importorskip("yaml")
@@ -305,7 +305,7 @@ def test_shipped_model_sees_obvious_poses():
     """A frontal face gives |yaw| small; moving the nose to the image left gives positive yaw;
     a detector's head projected at a known pose reads back close to it."""
     from hhpnet.convention import angles_to_matrix
-    from hhpnet.synth import detector_shape
+    from hhpnet.training.synth import detector_shape
 
     m = load_model("hhpnet-1.0")
     front = FACE.copy()

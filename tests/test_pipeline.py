@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from _fakes import FixedDetector, GeometricModel, face
 from hhpnet.errors import InputError
 from hhpnet.pipeline import CSV_COLUMNS, HeadPoseEstimator, Poses
+from tests.helpers.fakes import FixedDetector, GeometricModel, face
 
 PERSON_KEYS = {"box", "score", "detector", "keypoints", "yaw", "pitch", "roll", "sigma", "valid"}
 
@@ -138,8 +138,8 @@ class PnPModel:
         self.image_size = image_size
 
     def predict(self, keypoints: np.ndarray):
-        from _fakes import FakeOutput
-        from hhpnet.baseline import solve_pnp
+        from hhpnet.training.baseline import solve_pnp
+        from tests.helpers.fakes import FakeOutput
 
         ang, valid = solve_pnp(keypoints, self.image_size)
         sigma = np.where(valid[:, None], 5.0, np.inf) * np.ones((len(ang), 3))

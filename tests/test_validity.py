@@ -271,7 +271,7 @@ def test_synthetic_keypoints_are_hardly_ever_refused():
     """The generator's people, confident outliers (20–60 % of the head) included: at most a
     handful refused, and only turned heads (benchmarks/plausibility.py: 1 of 200,000 with
     synth-2.0, 47 with synth-1.2, whose collapsed far-side points mimicked a garbage point)."""
-    from hhpnet.synth import generate
+    from hhpnet.training.synth import generate
 
     batch = generate(20000, 1)
     ok = plausible(validate_keypoints(batch.keypoints))

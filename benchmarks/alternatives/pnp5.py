@@ -14,7 +14,7 @@ import numpy as np
 from alternatives import pnp_angles
 from hhpnet.bench import Candidate
 from hhpnet.convention import S_FLIP
-from hhpnet.export import _GENERIC_HEAD_MM
+from hhpnet.headmodel import GENERIC_HEAD_MM as _GENERIC_HEAD_MM
 
 
 def _local_solve(keypoints: np.ndarray, width: int, height: int) -> np.ndarray:

@@ -36,7 +36,9 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 __all__ = [
+    "ANGLE_NAMES",
     "S_FLIP",
+    "angle_difference",
     "angles_to_matrix",
     "axes_2d",
     "facing_direction",
@@ -44,6 +46,9 @@ __all__ = [
     "matrix_to_angles",
     "wrap_degrees",
 ]
+
+#: the three angles, in the order of every (…, 3) angle and σ array of the package
+ANGLE_NAMES: tuple[str, str, str] = ("yaw", "pitch", "roll")
 
 S_FLIP = np.diag([1.0, 1.0, -1.0])
 
@@ -53,6 +58,12 @@ def wrap_degrees(angle: ArrayLike) -> NDArray[np.float64]:
     a = np.asarray(angle, dtype=np.float64)
     w = np.mod(a + 180.0, 360.0) - 180.0
     return np.where(w == -180.0, 180.0, w)
+
+
+def angle_difference(a: ArrayLike, b: ArrayLike) -> NDArray[np.float64]:
+    """``a − b`` in degrees, wrapped like :func:`wrap_degrees` to (−180, 180]: the shortest way
+    round, so a yaw of 180° and one of −179.99999° differ by 1e-5°, not 360° (NaN stays NaN)."""
+    return wrap_degrees(np.asarray(a, np.float64) - np.asarray(b, np.float64))
 
 
 def angles_to_matrix(yaw: ArrayLike, pitch: ArrayLike, roll: ArrayLike) -> NDArray[np.float64]:

@@ -35,7 +35,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from hhpnet.convention import ANGLE_NAMES, angle_difference
 from hhpnet.errors import InputError
+from hhpnet.headmodel import GENERIC_HEAD_MM
 
 __all__ = [
     "OPSET",
@@ -190,7 +192,7 @@ def build_onnx(model: Any, *, input: str = "keypoints", opset: int = OPSET) -> A
         "c_mean": repr(m.c_mean),
         "c_std": repr(m.c_std),
         "sigma_calibration": json.dumps(
-            dict(zip(("yaw", "pitch", "roll"), m.sigma_calibration.tolist(), strict=True))
+            dict(zip(ANGLE_NAMES, m.sigma_calibration.tolist(), strict=True))
         ),
         "weights_sha256": _tensors_digest(m.tensors),
     }
@@ -290,7 +292,8 @@ def _plausible_nodes(node: Any, const: Any, xy64: str, present: str) -> str:
 
     def any_over(flags: str, axis: int, out: str, make: Any = node) -> str:
         as_f = make("Cast", [flags], f"{out}_f", to=1)
-        return make("ReduceMax", [as_f], out, axes=[axis], keepdims=0)
+        result: str = make("ReduceMax", [as_f], out, axes=[axis], keepdims=0)
+        return result
 
     # rule 1: a coordinate beyond ±MAX_COORD
     too_far = node(
@@ -395,7 +398,8 @@ def _plausible_nodes(node: Any, const: Any, xy64: str, present: str) -> str:
     else_graph = helper.make_graph(sub, "rule3_skipped", [], skip_info)
     far_any = node("If", [need_any], "rule3_flags", then_branch=then_graph, else_branch=else_graph)
     bad = node("Max", [far_any, any_over(abs_bad, 1, "any_abs")], "bad")
-    return node("Not", [node("Cast", [bad], "implausible", to=9)], "plausible")
+    result: str = node("Not", [node("Cast", [bad], "implausible", to=9)], "plausible")
+    return result
 
 
 def _tensors_digest(tensors: Mapping[str, Any]) -> str:
@@ -448,17 +452,8 @@ def run_onnx(session: Any, inputs: NDArray[np.float32]) -> dict[str, NDArray[Any
     return dict(zip(("angles", "sigma", "valid"), outs, strict=True))
 
 
-#: a generic head, millimetres in the head frame of hhpnet.convention (x to the subject's left
-#: ear, y to the chin, z out of the face): nose tip, left eye, right eye, left ear, right ear
-_GENERIC_HEAD_MM = np.array(
-    [
-        [0.0, 12.0, 98.0],
-        [32.0, -22.0, 68.0],
-        [-32.0, -22.0, 68.0],
-        [76.0, 5.0, -5.0],
-        [-76.0, 5.0, -5.0],
-    ]
-)
+#: the fixed test head of the export checks (see :data:`hhpnet.headmodel.GENERIC_HEAD_MM`)
+_GENERIC_HEAD_MM = GENERIC_HEAD_MM
 
 
 def sample_inputs(n: int, seed: int = 0) -> NDArray[np.float32]:
@@ -490,13 +485,6 @@ def sample_inputs(n: int, seed: int = 0) -> NDArray[np.float32]:
     kp[n_rand:, :, :2] = xy
     kp[n_rand:, :, 2] = blazeface_confidence(xy, rng.uniform(0.6, 1.0, n_head))
     return kp
-
-
-def angle_difference(a: NDArray[np.floating], b: NDArray[np.floating]) -> NDArray[np.float64]:
-    """``a − b`` in degrees wrapped to [−180, 180): a yaw of 180° and one of −179.99999° (the
-    two sides of the wrap, after float32 rounding) differ by 1e-5°, not 360°."""
-    d = np.asarray(a, np.float64) - np.asarray(b, np.float64)
-    return np.mod(d + 180.0, 360.0) - 180.0
 
 
 def angles_close(got: NDArray[np.floating], ref: NDArray[np.floating]) -> NDArray[np.bool_]:

@@ -20,6 +20,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
+from hhpnet.convention import wrap_degrees
+
 __all__ = ["ERROR_CORRELATION", "combine"]
 
 #: correlation of the errors (in σ units) of the BlazeFace- and MoveNet-based readings of one
@@ -51,7 +53,7 @@ def combine(
         w = np.clip((sb**2 - r * sa * sb) / den, 0.0, 1.0)
         w = np.where(np.isfinite(w), w, 0.5)
         d = a - b
-        d[:, 0] = np.mod(d[:, 0] + 180.0, 360.0) - 180.0
+        d[:, 0] = wrap_degrees(d[:, 0])
         both = b + w * d
         var = sa**2 * sb**2 * (1 - r**2) / den
         # the weighted mean can never be less certain than its better input when w is clipped
@@ -59,5 +61,5 @@ def combine(
         sig = np.sqrt(np.maximum(var, 0.0))
     out = np.where(ok_a & ok_b, both, np.where(ok_a, a, np.where(ok_b, b, np.nan)))
     sig = np.where(ok_a & ok_b, sig, np.where(ok_a, sa, np.where(ok_b, sb, np.inf)))
-    out[:, 0] = np.where(np.isfinite(out[:, 0]), 180.0 - np.mod(180.0 - out[:, 0], 360.0), np.nan)
+    out[:, 0] = wrap_degrees(out[:, 0])
     return out.astype(np.float32), sig.astype(np.float32)

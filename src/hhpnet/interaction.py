@@ -11,7 +11,7 @@
        size, the heads' bounding box (padded by one head size) is taken as the central half of
        the image width, centred on the principal point.
     2. *Depth from apparent size*: the keypoint span a head would have at 1 mm distance·f is
-       computed from a mean 3-D head (``head_model``, :func:`hhpnet.synth.detector_shape`) posed
+       computed from a mean 3-D head (``head_model``, :func:`hhpnet.headmodel.detector_shape`) posed
        with the person's yaw and pitch, over the keypoints actually present; depth
        ``Z = f · span_mm / head_size_px`` (mm, nominal: an adult head). ``depth="none"`` puts
        everybody at the same depth (image-plane positions, 3-D gaze).
@@ -64,7 +64,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -72,6 +72,9 @@ from numpy.typing import ArrayLike, NDArray
 from hhpnet.convention import S_FLIP, angles_to_matrix, facing_direction
 from hhpnet.errors import InputError
 from hhpnet.keypoints import check_image_size
+
+if TYPE_CHECKING:
+    from hhpnet.protocols import PoseFields
 
 __all__ = [
     "METHODS",
@@ -107,7 +110,7 @@ class HhpnetParams:
     fov_deg: float = 65.0
     #: focal length in pixels (overrides fov_deg)
     focal_px: float | None = None
-    #: detector whose fitted head (hhpnet.synth.detector_shape) gives the nominal keypoint span
+    #: detector whose fitted head (hhpnet.headmodel.detector_shape) gives the nominal keypoint span
     head_model: str = "blazeface"
     #: radius of a head as a target, mm
     head_radius_mm: float = 80.0
@@ -207,7 +210,7 @@ def _make_params(method: str, params: dict[str, Any]) -> HhpnetParams | PaperPar
             raise InputError(
                 "tolerance_deg, head_radius_mm, sigma_floor_deg and depth_noise must be ≥ 0"
             )
-        from hhpnet.synth import MEAN_HEAD_MM
+        from hhpnet.headmodel import MEAN_HEAD_MM
 
         if p.head_model not in MEAN_HEAD_MM:
             raise InputError(
@@ -399,9 +402,10 @@ class Interaction:
 
     def to_dict(self, ndigits: int = 4) -> dict[str, Any]:
         """JSON-ready dict: matrices as nested lists, pairs, mutual, targets, groups, ..."""
+        from hhpnet.io import json_number
 
         def r(x: float) -> float | None:
-            return round(float(x), ndigits) if math.isfinite(x) else None
+            return json_number(x, ndigits)
 
         def mat(a: F64) -> list[list[float | None]]:
             return [[r(v) for v in row] for row in a]
@@ -496,7 +500,8 @@ def _rot_optical_to(ray: F64) -> F64:
     kx = np.zeros((len(ray), 3, 3))
     kx[:, 0, 1], kx[:, 0, 2], kx[:, 1, 2] = -k[:, 2], k[:, 1], -k[:, 0]
     kx[:, 1, 0], kx[:, 2, 0], kx[:, 2, 1] = k[:, 2], -k[:, 1], k[:, 0]
-    return np.eye(3) + s[:, None, None] * kx + (1.0 - c)[:, None, None] * (kx @ kx)
+    result: F64 = np.eye(3) + s[:, None, None] * kx + (1.0 - c)[:, None, None] * (kx @ kx)
+    return result
 
 
 def paper_uncertainty(sigma: ArrayLike, sigma_max_deg: float = 30.0) -> F64:
@@ -549,8 +554,8 @@ def _nominal_span(yaw: F64, pitch: F64, present: NDArray[np.bool_], head_model: 
     """Largest projected distance (mm) between present points of the detector's mean head posed
     by yaw and pitch (orthographic; roll does not change it) — what ``head_size`` measures, in
     mm. The head is where that detector puts its points at this pose
-    (:func:`hhpnet.synth.detector_shape`, fitted on real detector output)."""
-    from hhpnet.synth import detector_shape
+    (:func:`hhpnet.headmodel.detector_shape`, fitted on real detector output)."""
+    from hhpnet.headmodel import detector_shape
 
     rot = angles_to_matrix(yaw, pitch, np.zeros_like(yaw))  # (m, 3, 3)
     head = detector_shape(head_model, np.asarray(yaw, float), np.asarray(pitch, float))
@@ -559,7 +564,8 @@ def _nominal_span(yaw: F64, pitch: F64, present: NDArray[np.bool_], head_model: 
     pair = present[:, :, None] & present[:, None, :]
     span = np.where(pair, dist, 0.0).max(axis=(1, 2))
     full = dist.max(axis=(1, 2))
-    return np.where(span > 1e-6, span, full)
+    result: F64 = np.where(span > 1e-6, span, full)
+    return result
 
 
 def _camera(
@@ -696,7 +702,7 @@ def _empty_targets(n: int) -> list[int | None]:
     return [None] * n
 
 
-def analyze(poses: Any, method: str = "hhpnet", **params: Any) -> Interaction:
+def analyze(poses: PoseFields, method: str = "hhpnet", **params: Any) -> Interaction:
     """Who looks at whom among the people of one frame (module docstring for definitions).
 
     ``poses``: a :class:`hhpnet.pipeline.Poses` or :class:`PoseArrays` (:func:`from_arrays`);

@@ -18,6 +18,7 @@ is scaled by 255, other floats are clipped to [0, 255]. Sizes outside [:data:`MI
 from __future__ import annotations
 
 import io
+import math
 import os
 import warnings
 from typing import Any
@@ -27,7 +28,15 @@ from numpy.typing import NDArray
 
 from hhpnet.errors import InputError
 
-__all__ = ["MAX_PIXELS", "MIN_SIDE", "bgr_to_rgb", "check_size", "read_image", "to_uint8"]
+__all__ = [
+    "MAX_PIXELS",
+    "MIN_SIDE",
+    "bgr_to_rgb",
+    "check_size",
+    "json_number",
+    "read_image",
+    "to_uint8",
+]
 
 #: largest accepted image, in pixels (width × height)
 MAX_PIXELS = 100_000_000
@@ -58,8 +67,10 @@ def to_uint8(arr: NDArray[Any], name: str = "image") -> NDArray[np.uint8]:
     if np.issubdtype(arr.dtype, np.integer):
         hi = int(arr.max()) if arr.size else 0
         if hi > 255:  # 16-bit data stored in a wider integer (PIL mode "I")
-            return (np.clip(arr, 0, 65535) // 257).astype(np.uint8)
-        return np.clip(arr, 0, 255).astype(np.uint8)
+            result: NDArray[np.uint8] = (np.clip(arr, 0, 65535) // 257).astype(np.uint8)
+            return result
+        result = np.clip(arr, 0, 255).astype(np.uint8)
+        return result
     if np.issubdtype(arr.dtype, np.floating):
         if not np.isfinite(arr).all():
             raise InputError(f"{name}: pixel values contain NaN or infinity")
@@ -181,3 +192,10 @@ def read_image(src: Any, *, rgb: bool = False) -> NDArray[np.uint8]:
         f"unsupported image input of type {type(src).__name__} "
         "(expected a path, bytes, a numpy array or a PIL image)"
     )
+
+
+def json_number(value: Any, ndigits: int = 3) -> float | None:
+    """A number for a JSON record: rounded to ``ndigits`` decimals, None for NaN / ±inf (JSON
+    has neither). Used by every ``to_dict`` / JSON line of the package."""
+    v = float(value)
+    return round(v, ndigits) if math.isfinite(v) else None

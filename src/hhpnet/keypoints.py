@@ -240,7 +240,8 @@ def _far_groups(d2: NDArray[np.float64], use: NDArray[np.bool_]) -> NDArray[np.b
     spread = np.where(_SPLIT_TIE, np.maximum(spread_a, spread_b), spread_a)
     far = applies & (gap > FAR_POINT_FACTOR * FAR_POINT_FACTOR * spread)
     flag = np.where(_SPLIT_TIE[:, None], _SPLIT_A | _SPLIT_B, _SPLIT_B)  # (S, 5)
-    return (far[:, :, None] & flag[None]).any(axis=1)
+    result: NDArray[np.bool_] = (far[:, :, None] & flag[None]).any(axis=1)
+    return result
 
 
 def plausible(keypoints: NDArray[np.float32]) -> NDArray[np.bool_]:

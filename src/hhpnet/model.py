@@ -40,6 +40,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from hhpnet.convention import ANGLE_NAMES
 from hhpnet.errors import InputError
 from hhpnet.keypoints import FAR_POINT_FACTOR, MAX_COORD, normalize, plausible, validate_keypoints
 
@@ -60,7 +61,9 @@ FORMAT_VERSION = "1"
 #: clip of s = log σ² (degrees²), shared with the training loss
 S_MIN, S_MAX = -2.8, 14.0
 LEAK = 0.1
-ANGLE_NAMES = ("yaw", "pitch", "roll")
+#: confidence standardisation of the c-branch when a weights file does not state its own
+#: (``c_mean`` / ``c_std`` metadata; training writes the statistics of its data)
+C_MEAN, C_STD = 0.5287, 0.320
 
 
 def hidden_sizes(alpha: float) -> tuple[int, int, int]:
@@ -125,8 +128,8 @@ class HeadPoseModel:
         meta = dict(metadata or {})
         try:
             alpha = float(meta.get("alpha", "nan"))
-            c_mean = float(meta.get("c_mean", "0.5287"))
-            c_std = float(meta.get("c_std", "0.320"))
+            c_mean = float(meta.get("c_mean", C_MEAN))
+            c_std = float(meta.get("c_std", C_STD))
             calib = json.loads(meta.get("sigma_calibration", "{}") or "{}")
             calib_list = [float(calib.get(a, 1.0)) for a in ANGLE_NAMES]
         except (ValueError, TypeError, AttributeError) as exc:
@@ -233,7 +236,8 @@ class HeadPoseModel:
             np.multiply(h, leak, out=t)
             np.maximum(h, t, out=h)
         np.dot(b.last, b.wh, out=b.out)
-        return b.out.tolist()
+        result: list[float] = b.out.tolist()
+        return result
 
     def __getstate__(self) -> dict[str, Any]:
         """Pickle / copy support: the per-thread buffers are not part of the state."""
@@ -281,7 +285,8 @@ class HeadPoseModel:
             np.maximum(h, t, out=h)
             src = np.ones((n, 1, h.shape[-1] + 1), np.float32)
             src[..., :-1] = h
-        return np.matmul(src, wh).reshape(*lead, 6)
+        result: NDArray[np.float32] = np.matmul(src, wh).reshape(*lead, 6)
+        return result
 
     def predict(self, keypoints: ArrayLike) -> PoseOutput:
         """Head pose for ``(N, 5, 3)`` (or one ``(5, 3)``) pixel keypoints ``(x, y, confidence)``

@@ -22,11 +22,12 @@ import math
 import os
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 from numpy.typing import NDArray
 
+from hhpnet.convention import ANGLE_NAMES
 from hhpnet.errors import InputError
 from hhpnet.keypoints import (
     KEYPOINT_NAMES,
@@ -36,10 +37,15 @@ from hhpnet.keypoints import (
     validate_keypoints,
 )
 
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from hhpnet.detectors.base import Detector
+    from hhpnet.protocols import PoseModel
+
 __all__ = ["CSV_COLUMNS", "HeadPoseEstimator", "Poses"]
 
 F32 = NDArray[np.float32]
-ANGLES = ("yaw", "pitch", "roll")
 #: held while an estimator loads its model or detector on first use
 _LOAD_LOCK = threading.Lock()
 
@@ -69,12 +75,6 @@ CSV_COLUMNS: tuple[str, ...] = (
 )
 
 
-def _num(value: float, ndigits: int) -> float | None:
-    """JSON-safe float: rounded, None for NaN/inf."""
-    v = float(value)
-    return round(v, ndigits) if math.isfinite(v) else None
-
-
 def _centroids(kp: F32) -> F32:
     present = kp[..., 2] > 0
     count = present.sum(axis=1)
@@ -82,28 +82,6 @@ def _centroids(kp: F32) -> F32:
     with np.errstate(invalid="ignore", divide="ignore"):
         c = total / count[:, None]
     return np.where(count[:, None] > 0, c, np.nan).astype(np.float32)
-
-
-def _boxes_from_keypoints(kp: F32) -> F32:
-    """Head boxes around the present points, padded by a quarter of the head size on each side."""
-    present = kp[..., 2] > 0
-    x = np.where(present, kp[..., 0], np.nan)
-    y = np.where(present, kp[..., 1], np.nan)
-    out = np.full((len(kp), 4), np.nan, np.float32)
-    has = present.any(axis=1)
-    if has.any():
-        size = np.nan_to_num(head_size(kp[has]), nan=0.0)
-        pad = 0.25 * size
-        out[has] = np.stack(
-            [
-                np.nanmin(x[has], axis=1) - pad,
-                np.nanmin(y[has], axis=1) - pad,
-                np.nanmax(x[has], axis=1) + pad,
-                np.nanmax(y[has], axis=1) + pad,
-            ],
-            axis=1,
-        )
-    return out
 
 
 @dataclass
@@ -178,6 +156,7 @@ class Poses:
     @classmethod
     def from_dict(cls, record: dict[str, Any]) -> Poses:
         """Rebuild from a JSON record (:meth:`to_dict`); null numbers become NaN (σ: inf)."""
+
         people = record.get("people", [])
         if not people:
             size = (record["width"], record["height"]) if record.get("width") else None
@@ -190,7 +169,7 @@ class Poses:
 
         kp = arr([p["keypoints"] for p in people]).reshape(-1, 5, 3)
         kp = np.nan_to_num(kp, nan=0.0)
-        sig = arr([[p["sigma"][a] for a in ANGLES] for p in people], np.inf)
+        sig = arr([[p["sigma"][a] for a in ANGLE_NAMES] for p in people], np.inf)
         width, height = record.get("width"), record.get("height")
         return cls(
             boxes=arr([p["box"] for p in people]).reshape(-1, 4),
@@ -249,6 +228,8 @@ class Poses:
     # ----------------------------------------------------------------- export
     def to_dict(self) -> dict[str, Any]:
         """The JSON record of one image (README "Output"); NaN and inf become null."""
+        from hhpnet.io import json_number as _num
+
         width, height = self.image_size if self.image_size is not None else (None, None)
         people = []
         for i in range(len(self)):
@@ -263,7 +244,7 @@ class Poses:
                     "yaw": _num(self.yaw[i], 3),
                     "pitch": _num(self.pitch[i], 3),
                     "roll": _num(self.roll[i], 3),
-                    "sigma": {a: _num(self.sigma[i, k], 3) for k, a in enumerate(ANGLES)},
+                    "sigma": {a: _num(self.sigma[i, k], 3) for k, a in enumerate(ANGLE_NAMES)},
                     "valid": bool(self.valid[i]),
                 }
             )
@@ -275,6 +256,8 @@ class Poses:
 
     def to_rows(self) -> list[dict[str, Any]]:
         """One flat dict per person with the keys of :data:`CSV_COLUMNS` (NaN/inf → None)."""
+        from hhpnet.io import json_number as _num
+
         width, height = self.image_size if self.image_size is not None else (None, None)
         rows = []
         for i in range(len(self)):
@@ -285,9 +268,9 @@ class Poses:
                 "person": i,
                 "valid": bool(self.valid[i]),
             }
-            for k, a in enumerate(ANGLES):
+            for k, a in enumerate(ANGLE_NAMES):
                 row[a] = _num(self.angles[i, k], 3)
-            for k, a in enumerate(ANGLES):
+            for k, a in enumerate(ANGLE_NAMES):
                 row[f"sigma_{a}"] = _num(self.sigma[i, k], 3)
             row["score"] = _num(self.scores[i], 4)
             row["detector"] = self.detector[i]
@@ -337,8 +320,8 @@ class HeadPoseEstimator:
 
     def __init__(
         self,
-        model: Any = "hhpnet-1.0",
-        detector: Any = "auto",
+        model: str | os.PathLike[str] | PoseModel = "hhpnet-1.0",
+        detector: str | Detector | None = "auto",
         *,
         kpt_thr: float = 0.0,
         **detector_options: Any,
@@ -371,7 +354,8 @@ class HeadPoseEstimator:
 
             with _LOAD_LOCK:  # threads sharing a fresh estimator load it once
                 if self._model is None:
-                    self._model = load_model(self._model_spec)
+                    # a model object is stored in _model at construction: here the spec is a name
+                    self._model = load_model(cast("str | Path", self._model_spec))
         return self._model
 
     @property
@@ -492,7 +476,9 @@ class HeadPoseEstimator:
             out.angles[rows], out.sigma[rows] = ang, sig
             out.valid[rows] = np.isfinite(ang).all(axis=1)
         if boxes is None or len(boxes) != n:
-            boxes = _boxes_from_keypoints(kp)
+            from hhpnet.boxes import padded_boxes
+
+            boxes = padded_boxes(kp)
         if scores is None or len(scores) != n:
             present = kp[..., 2] > 0
             with np.errstate(invalid="ignore", divide="ignore"):
@@ -535,7 +521,9 @@ class _Reading:
     @classmethod
     def of(cls, out: Any) -> _Reading:
         n = len(np.atleast_1d(out.yaw))
-        angles = np.stack([np.asarray(getattr(out, a), np.float32).reshape(n) for a in ANGLES], 1)
+        angles = np.stack(
+            [np.asarray(getattr(out, a), np.float32).reshape(n) for a in ANGLE_NAMES], 1
+        )
         return cls(
             angles,
             np.array(out.sigma, np.float32).reshape(n, 3),

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from detector_images import astronaut, grace_hopper
 
 from hhpnet.detectors import create_detector
 from hhpnet.detectors.blazeface import BlazeFaceDetector
 from hhpnet.detectors.blazepose import BlazePoseDetector
+from tests.detectors.detector_images import astronaut, grace_hopper
 
 
 @pytest.fixture(scope="session")

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from detector_images import compose, head_crops, rotate
 
 from hhpnet.detectors.base import box_iou
 from hhpnet.detectors.blazeface import BlazeFaceDetector
 from hhpnet.errors import InputError
 from hhpnet.keypoints import FLIP_PERMUTATION, blazeface_confidence
+from tests.detectors.detector_images import compose, head_crops, rotate
 
 NOSE, LEYE, REYE, LEAR, REAR = range(5)
 

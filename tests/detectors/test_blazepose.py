@@ -5,11 +5,11 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
-from detector_images import head_crops
 
 from hhpnet.detectors.blazepose import LANDMARK_SIZE, BlazePoseDetector, head_boxes
 from hhpnet.errors import InputError
 from hhpnet.keypoints import FLIP_PERMUTATION
+from tests.detectors.detector_images import head_crops
 
 NOSE, LEYE, REYE, LEAR, REAR = range(5)
 

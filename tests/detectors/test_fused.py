@@ -6,7 +6,6 @@ import threading
 
 import numpy as np
 import pytest
-from detector_images import compose, example_grid
 
 from hhpnet.commands.demo import EXAMPLES_DIR
 from hhpnet.detectors import create_detector
@@ -14,6 +13,7 @@ from hhpnet.detectors.base import Detections
 from hhpnet.detectors.fused import FusedDetector, match_heads, overlapping_heads
 from hhpnet.errors import InputError
 from hhpnet.io import read_image
+from tests.detectors.detector_images import compose, example_grid
 
 
 @pytest.fixture(scope="module")

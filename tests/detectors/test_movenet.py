@@ -7,7 +7,6 @@ import threading
 import cv2
 import numpy as np
 import pytest
-from detector_images import compose
 
 from hhpnet.commands.demo import EXAMPLES_DIR
 from hhpnet.detectors import create_detector
@@ -23,6 +22,7 @@ from hhpnet.detectors.movenet import (
 )
 from hhpnet.errors import InputError
 from hhpnet.io import read_image
+from tests.detectors.detector_images import compose
 
 NOSE, LEYE, REYE, LEAR, REAR = range(5)
 

@@ -134,7 +134,7 @@ def resolve_each(specs: Sequence[str]) -> tuple[list[Any], list[tuple[str, str]]
     """Resolve every SOURCE on its own: (sources found, [(spec, one-line error)] of those
     that are missing or empty) — one bad SOURCE does not stop the others."""
     from hhpnet.errors import InputError
-    from hhpnet.sources import resolve
+    from hhpnet.video.sources import resolve
 
     found: list[Any] = []
     bad: list[tuple[str, str]] = []

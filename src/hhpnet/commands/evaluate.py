@@ -85,8 +85,8 @@ def register(app: typer.Typer) -> None:
         --keypoints-csv with --source all).
         """
         from hhpnet.errors import InputError
-        from hhpnet.evaluate import TEST_SEED, evaluate_dataset, evaluate_synthetic
         from hhpnet.model import load_model
+        from hhpnet.training.evaluate import TEST_SEED, evaluate_dataset, evaluate_synthetic
 
         if keypoints_csv is not None:
             others = {
@@ -110,7 +110,7 @@ def register(app: typer.Typer) -> None:
         if mat_dir is not None and biwi_dir is not None:
             raise InputError("give either --mat-dir or --biwi-dir, not both")
         if mat_dir is not None or biwi_dir is not None:
-            from hhpnet import datasets
+            from hhpnet.training import datasets
 
             if mat_dir is not None:
                 ds = datasets.load_mat_dir(mat_dir, max_angle=max_angle)
@@ -163,9 +163,9 @@ def _eval_keypoints_csv(
     baseline: bool,
     out: Path | None,
 ) -> None:
-    from hhpnet.datasets import KEYPOINT_SOURCES, load_keypoints_csv
     from hhpnet.errors import InputError
-    from hhpnet.evaluate import comparison_table, evaluate_keypoint_set
+    from hhpnet.training.datasets import KEYPOINT_SOURCES, load_keypoints_csv
+    from hhpnet.training.evaluate import comparison_table, evaluate_keypoint_set
 
     if source == "all":
         sources = list(KEYPOINT_SOURCES)

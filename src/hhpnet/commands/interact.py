@@ -142,9 +142,9 @@ def run_interact(
         resolve_each,
     )
     from hhpnet.commands.predict import video_names
+    from hhpnet.draw.interaction import annotate_interaction, heatmap
     from hhpnet.errors import HhpnetError, InputError
     from hhpnet.interaction import analyze
-    from hhpnet.interaction_draw import annotate_interaction, heatmap
     from hhpnet.pipeline import Poses
 
     check_output_file(json_path, "--json")

@@ -37,7 +37,7 @@ def register(app: typer.Typer) -> None:
             import torch  # noqa: F401
         except ImportError as exc:
             raise HhpnetError("training needs torch: pip install torch==2.13.0") from exc
-        from hhpnet.train import load_config, train
+        from hhpnet.training.train import load_config, train
 
         overrides: dict[str, int] = {}
         if epochs is not None:
@@ -76,9 +76,9 @@ def register(app: typer.Typer) -> None:
         prior (hhpnet.generator_fit); the network itself stays trained on synthetic data only.
         Needs the training extra (torch).
         """
-        from hhpnet.datasets import load_keypoints_csv
         from hhpnet.errors import InputError
-        from hhpnet.generator_fit import fit_generator, write_fit
+        from hhpnet.training.datasets import load_keypoints_csv
+        from hhpnet.training.generator_fit import fit_generator, write_fit
 
         if not keypoints_csv.is_file():
             raise InputError(f"keypoints CSV not found: {keypoints_csv}")

@@ -177,8 +177,8 @@ def register(app: typer.Typer) -> None:
         )
         from hhpnet.errors import HhpnetError, InputError
         from hhpnet.pipeline import HeadPoseEstimator
-        from hhpnet.smoothing import SmootherParams
         from hhpnet.video import check_options, process_video
+        from hhpnet.video.smoothing import SmootherParams
 
         # usage errors first (exit 2), before any source is opened or any file written
         check_options(

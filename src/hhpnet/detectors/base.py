@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from hhpnet.boxes import box_iou
 from hhpnet.errors import InputError
 
 __all__ = [
@@ -218,7 +219,14 @@ class SquareView:
     def to_image(self, xy: NDArray[np.floating]) -> NDArray[np.float32]:
         """Network-input pixel coordinates (..., 2) → image pixel coordinates."""
         p = np.asarray(xy, dtype=np.float64) / self.scale
-        return (p + np.array([self.x0, self.y0])).astype(np.float32)
+        result: NDArray[np.float32] = (p + np.array([self.x0, self.y0])).astype(np.float32)
+        return result
+
+
+def auto_scales(width: int, height: int, tile_side_px: float) -> tuple[int, int]:
+    """Tiling levels of the detectors' automatic mode: the whole image, then a k × k grid with
+    k = long side / ``tile_side_px`` rounded, within 2..8."""
+    return (1, int(np.clip(round(max(width, height) / tile_side_px), 2, 8)))
 
 
 def ssd_anchors(input_size: int, strides: Sequence[int], per_layer: int) -> F32:
@@ -272,19 +280,6 @@ def decode_ssd(
     boxes = np.concatenate([centre - half, centre + half], axis=1)
     kps = r[:, 4 : 4 + 2 * num_keypoints].reshape(-1, num_keypoints, 2) + a[:, None, :]
     return boxes.astype(np.float32), kps.astype(np.float32), scores[keep].astype(np.float32)
-
-
-def box_iou(a: NDArray[np.floating], b: NDArray[np.floating]) -> NDArray[np.float32]:
-    """Intersection over union of every box in ``a`` (N, 4) with every box in ``b`` (M, 4)."""
-    a = np.asarray(a, dtype=np.float32)
-    b = np.asarray(b, dtype=np.float32)
-    lt = np.maximum(a[:, None, :2], b[None, :, :2])
-    rb = np.minimum(a[:, None, 2:], b[None, :, 2:])
-    inter = np.clip(rb - lt, 0, None).prod(axis=-1)
-    area_a = np.clip(a[:, 2:] - a[:, :2], 0, None).prod(axis=-1)
-    area_b = np.clip(b[:, 2:] - b[:, :2], 0, None).prod(axis=-1)
-    union = area_a[:, None] + area_b[None, :] - inter
-    return np.where(union > 0, inter / np.maximum(union, 1e-12), 0.0).astype(np.float32)
 
 
 def nms(

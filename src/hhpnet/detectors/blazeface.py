@@ -34,6 +34,7 @@ from hhpnet.detectors.base import (
     Detections,
     Detector,
     SquareView,
+    auto_scales,
     check_image,
     decode_ssd,
     load_interpreter,
@@ -122,8 +123,7 @@ class BlazeFaceDetector(Detector):
         """Tiling levels used on an image of this size (pixels)."""
         if not self.auto_tile:
             return self.scales
-        k = int(np.clip(round(max(width, height) / TILE_SIDE_PX), 2, 8))
-        return (1, k)
+        return auto_scales(width, height, TILE_SIDE_PX)
 
     def views(self, width: int, height: int) -> list[SquareView]:
         """The square views run on an image: the letterboxed image, then tiles per scale > 1."""

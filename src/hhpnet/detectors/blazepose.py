@@ -27,6 +27,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from hhpnet.boxes import square_boxes
 from hhpnet.detectors.base import (
     BatchRunner,
     Detections,
@@ -169,11 +170,5 @@ class BlazePoseDetector(Detector):
         return Detections(boxes[keep], kps[keep], scores[keep], "blazepose")
 
 
-def head_boxes(xy: NDArray[np.floating], factor: float = 1.2) -> NDArray[np.float32]:
-    """Square boxes (N, 4) around head points (N, K, 2): centred on their bounding box, side =
-    ``factor`` × the largest distance between two points."""
-    p = np.asarray(xy, dtype=np.float64)
-    centre = 0.5 * (p.min(axis=1) + p.max(axis=1))
-    span = np.linalg.norm(p[:, :, None] - p[:, None], axis=-1).max(axis=(1, 2))
-    half = 0.5 * factor * span[:, None]
-    return np.concatenate([centre - half, centre + half], axis=1).astype(np.float32)
+#: square boxes around head points (one rule with MoveNet and the tracker: hhpnet.boxes)
+head_boxes = square_boxes

@@ -27,11 +27,13 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from hhpnet.boxes import square_boxes
 from hhpnet.detectors.base import (
     BatchRunner,
     Detections,
     Detector,
     SquareView,
+    auto_scales,
     box_iou,
     check_image,
     load_interpreter,
@@ -88,16 +90,8 @@ class MoveNetPeople:
         return head_boxes(self.keypoints[:, COCO_HEAD, :2])
 
 
-def head_boxes(xy: NDArray[np.floating], factor: float = HEAD_BOX_FACTOR) -> F32:
-    """Square boxes (N, 4) around head points (N, K, 2): centred on their bounding box, side =
-    ``factor`` × the largest distance between two points."""
-    if len(xy) == 0:
-        return np.zeros((0, 4), np.float32)
-    p = np.asarray(xy, dtype=np.float64).reshape(len(xy), -1, 2)
-    centre = 0.5 * (p.min(axis=1) + p.max(axis=1))
-    span = np.linalg.norm(p[:, :, None] - p[:, None], axis=-1).max(axis=(1, 2))
-    half = 0.5 * factor * span[:, None]
-    return np.concatenate([centre - half, centre + half], axis=1).astype(np.float32)
+#: square boxes around head points (one rule with BlazePose and the tracker: hhpnet.boxes)
+head_boxes = square_boxes
 
 
 def decode_output(
@@ -239,8 +233,7 @@ class MoveNetDetector(Detector):
         """Tiling levels used on an image of this size (pixels)."""
         if not self.auto_tile:
             return self.scales
-        k = int(np.clip(round(max(width, height) / TILE_SIDE_PX), 2, 8))
-        return (1, k)
+        return auto_scales(width, height, TILE_SIDE_PX)
 
     def views(self, width: int, height: int) -> list[SquareView]:
         """The square views run on an image: first the whole image (padded at the top-left),

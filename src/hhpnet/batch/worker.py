@@ -1,0 +1,277 @@
+"""Worker side: one input through :func:`hhpnet.video.process_video` into a private folder,
+then committed (:func:`process_input`)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+from hhpnet.batch.constants import (
+    _FLUSH_FRAMES,
+    _PROGRESS_EVERY_S,
+    _RECORD_VERSION,
+    _RSS_EVERY_S,
+)
+from hhpnet.batch.files import (
+    _fsync_dir,
+    _fsync_file,
+    _input_fingerprint,
+    _Layout,
+    _output_plan,
+    _read_json,
+    _sha256,
+    _write_json_atomic,
+)
+from hhpnet.batch.inputs import (
+    BatchInput,
+)
+from hhpnet.errors import HhpnetError, InputError
+
+# --------------------------------------------------------------------------- worker side
+_ESTIMATORS: dict[tuple[Any, ...], Any] = {}
+
+
+def _estimator(opts: dict[str, Any], threads: int) -> Any:
+    """One HeadPoseEstimator per worker process and options (reused by the following tasks)."""
+    from hhpnet.pipeline import HeadPoseEstimator
+
+    key = (opts["model"], opts["detector"], opts["kpt_thr"], threads)
+    est = _ESTIMATORS.get(key)
+    if est is None:
+        est = HeadPoseEstimator(
+            model=opts["model"],
+            detector=opts["detector"],
+            kpt_thr=opts["kpt_thr"],
+            num_threads=threads,
+        )
+        est.model  # noqa: B018 - load now: a bad model name fails before any video is opened
+        _ESTIMATORS[key] = est
+    return est
+
+
+def _rss_mib() -> float | None:
+    """Resident memory of this process (MiB, one decimal); None where /proc is missing."""
+    try:
+        with open("/proc/self/statm") as fh:
+            pages = int(fh.read().split()[1])
+        return round(pages * os.sysconf("SC_PAGE_SIZE") / 2**20, 1)
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _download(url: str, folder: str) -> str:
+    """Fetch an http(s) URL into ``folder`` (keeping its extension); the local path."""
+    import urllib.error
+    import urllib.request
+
+    tail = url.split("?")[0].rstrip("/").rsplit("/", 1)[-1]
+    ext = os.path.splitext(tail)[1].lower() or ".mp4"
+    target = os.path.join(folder, "download" + ext)
+    try:
+        with urllib.request.urlopen(url, timeout=60) as resp, open(target, "wb") as fh:
+            shutil.copyfileobj(resp, fh, 1 << 20)
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        reason = getattr(exc, "reason", None) or exc
+        raise InputError(f"{url}: download failed ({reason})") from None
+    return target
+
+
+def _timeline_totals(timeline: Any) -> dict[str, Any]:
+    """Gaze totals over all pairs; None without the interaction analysis."""
+    keys = ("mutual_s", "mutual_intervals", "one_way_s", "one_way_intervals")
+    if timeline is None:
+        return dict.fromkeys(keys)
+    totals = {"mutual_s": 0.0, "mutual_intervals": 0, "one_way_s": 0.0, "one_way_intervals": 0}
+    for iv in timeline.intervals:
+        key = "mutual" if iv.kind == "mutual" else "one_way"
+        totals[f"{key}_s"] += float(iv.duration_s)
+        totals[f"{key}_intervals"] += 1
+    totals["mutual_s"] = round(totals["mutual_s"], 3)
+    totals["one_way_s"] = round(totals["one_way_s"], 3)
+    return totals
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def process_input(job: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """Process one input and commit its files (runs inside a Ray task; a generator).
+
+    ``job``: ``source``, ``kind``, ``name``, ``out``, ``token``, ``processing`` (options),
+    ``config`` (their hash), ``threads``, ``check``. Yields ``{"kind": "progress", "frames": n}``
+    about once a second, then ``{"kind": "result", "record": {...}}``. A bad input gives a
+    ``failed`` record; unexpected exceptions propagate (Ray retries the task).
+    """
+    layout = _Layout(job["out"])
+    name = job["name"]
+    host = socket.gethostname()
+    marker = _read_json(layout.marker)
+    if not isinstance(marker, dict) or marker.get("token") != job["token"]:
+        yield {
+            "kind": "result",
+            "record": {
+                "fatal": True,
+                "error": f"a worker on host {host} does not see {layout.marker}: --out must be "
+                "a folder every node mounts at the same path",
+            },
+        }
+        return
+    inp = BatchInput(job["source"], job["kind"], name)
+    opts = job["processing"]
+    running = os.path.join(layout.running, f"{name}.json")
+    prev = _read_json(running)
+    attempts = int(prev.get("attempts", 0)) + 1 if isinstance(prev, dict) else 1
+    tmp = os.path.join(layout.tmp, f"{name}.{uuid.uuid4().hex[:12]}")
+    os.makedirs(tmp, exist_ok=True)
+    _write_json_atomic(
+        running, {"pid": os.getpid(), "host": host, "attempts": attempts, "tmp": tmp}
+    )
+    record: dict[str, Any] = {
+        "version": _RECORD_VERSION,
+        "source": inp.source,
+        "name": name,
+        "config": job["config"],
+        "processing": opts,
+        "input": _input_fingerprint(inp, with_hash=job["check"] == "hash"),
+        "attempts": attempts,
+        "host": host,
+        "pid": os.getpid(),
+    }
+    state: dict[str, float] = {"frames": 0, "next_rss": 0.0}
+    rss: list[list[float | None]] = [[0.0, _rss_mib()]]
+
+    def on_frame(result: Any) -> None:
+        state["frames"] += 1
+        if result.time_s >= state["next_rss"] + _RSS_EVERY_S:
+            state["next_rss"] = result.time_s
+            rss.append([round(float(result.time_s), 1), _rss_mib()])
+
+    plan = _output_plan(name, opts)
+    t0, cpu0 = time.perf_counter(), time.process_time()
+    try:
+        src = _download(inp.source, tmp) if inp.kind == "url" else inp.source
+        est = _estimator(opts, job["threads"])
+        paths = {key: os.path.join(tmp, fn) for key, fn, _ in plan}
+        outcome: dict[str, Any] = {}
+
+        def work() -> None:
+            from hhpnet.video import process_video
+            from hhpnet.video.smoothing import SmootherParams
+
+            try:
+                outcome["summary"] = process_video(
+                    src,
+                    est,
+                    csv=paths["csv"],
+                    parquet=paths["parquet"],
+                    jsonl=paths.get("jsonl"),
+                    save_video=paths.get("video"),
+                    timeline_csv=paths.get("timeline_csv"),
+                    timeline_png=paths.get("timeline_png"),
+                    interact=opts["interact"],
+                    interaction_method=opts["method"],
+                    stride=opts["stride"],
+                    max_frames=opts["max_frames"],
+                    fps=opts["fps"],
+                    progress=False,
+                    show=False,
+                    smoothing=(
+                        SmootherParams(accel_std=opts["smooth_accel"])
+                        if opts["smooth_accel"]
+                        else None
+                    ),
+                    on_frame=on_frame,
+                    flush_every=_FLUSH_FRAMES,
+                )
+            except BaseException as exc:  # handed to the task's thread below
+                outcome["error"] = exc
+
+        thread = threading.Thread(target=work, name=f"hhpnet-{name}", daemon=True)
+        thread.start()
+        sent = 0
+        while thread.is_alive():
+            thread.join(_PROGRESS_EVERY_S)
+            if int(state["frames"]) != sent:
+                sent = int(state["frames"])
+                yield {"kind": "progress", "frames": sent}
+        if "error" in outcome:
+            raise outcome["error"]
+        summary = outcome["summary"]
+        if summary.interrupted:
+            raise RuntimeError("processing was interrupted")
+        if summary.frames == 0:  # e.g. an image that cannot be read (the reader only warns)
+            reason = summary.error or (summary.warnings or ["no frame could be read"])[0]
+            raise InputError(reason.replace(src, inp.source))
+        rss.append([round(float(summary.video_time_s), 1), _rss_mib()])
+        error = summary.error
+        if error and src != inp.source:
+            error = error.replace(src, inp.source)
+        record.update(
+            status="damaged" if error else "done",
+            error=error,
+            frames=summary.frames,
+            rows=summary.rows,
+            people=summary.tracks,
+            video_s=round(float(summary.video_time_s), 3),
+            elapsed_s=round(time.perf_counter() - t0, 3),
+            cpu_s=round(time.process_time() - cpu0, 3),
+            fps=round(float(summary.fps), 2),
+            warnings=[w.replace(src, inp.source) for w in summary.warnings[:20]],
+            rss_mib=rss,
+            **_timeline_totals(summary.timeline),
+        )
+        record["outputs"] = _commit(layout, name, tmp, plan)
+        record["finished_at"] = _now()
+        _write_json_atomic(layout.record(name), record)  # the commit point
+    except HhpnetError as exc:  # a bad input: recorded, not retried
+        record.update(
+            status="failed",
+            error=_one_line(exc),
+            elapsed_s=round(time.perf_counter() - t0, 3),
+            outputs={},
+        )
+        record["finished_at"] = _now()
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(layout.record(name))
+        _write_json_atomic(layout.record(name), record)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    with contextlib.suppress(FileNotFoundError):
+        os.remove(running)
+    yield {"kind": "result", "record": record}
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S%z")
+
+
+def _commit(
+    layout: _Layout, name: str, tmp: str, plan: list[tuple[str, str, str]]
+) -> dict[str, dict[str, Any]]:
+    """Move the finished files into place and write the record last (the commit point)."""
+    outputs: dict[str, dict[str, Any]] = {}
+    for key, fn, rel in plan:
+        src = os.path.join(tmp, fn)
+        if os.path.isfile(src):
+            _fsync_file(src)
+            outputs[key] = {"path": rel, "size": os.path.getsize(src), "sha256": _sha256(src)}
+    # the old record goes first: a commit cut short leaves no record, so the input is redone
+    with contextlib.suppress(FileNotFoundError):
+        os.remove(layout.record(name))
+    for key, fn, rel in plan:
+        if key in outputs:
+            dst = os.path.join(layout.out, rel)
+            os.makedirs(os.path.dirname(dst), exist_ok=True)
+            os.replace(os.path.join(tmp, fn), dst)
+    for d in {os.path.dirname(os.path.join(layout.out, rel)) for _, _, rel in plan}:
+        _fsync_dir(d)
+    return outputs

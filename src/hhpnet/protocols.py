@@ -1,0 +1,81 @@
+"""Structural types of the objects the package passes around (for type checkers; nothing here
+runs at import beyond the class definitions).
+
+* :class:`PoseFields` — what :func:`hhpnet.interaction.analyze` reads: a
+  :class:`hhpnet.pipeline.Poses` or a :class:`hhpnet.interaction.PoseArrays`.
+* :class:`PoseLike` — what drawing and video read: a :class:`hhpnet.pipeline.Poses` (or any
+  object with its fields).
+* :class:`PoseReadings` / :class:`PoseModel` — a model's ``predict`` and its output
+  (:class:`hhpnet.model.HeadPoseModel` / :class:`hhpnet.model.PoseOutput`).
+* :class:`Estimator` — ``estimator(image) -> poses`` (:class:`hhpnet.pipeline.HeadPoseEstimator`).
+
+Runtime checks stay where they are (bad input → :class:`hhpnet.errors.InputError`): these types
+say what is expected, they do not replace the checks.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+import numpy as np
+from numpy.typing import NDArray
+
+__all__ = ["Estimator", "PoseFields", "PoseLike", "PoseModel", "PoseReadings"]
+
+
+class PoseFields(Protocol):
+    """Per-person arrays of N people: angles and σ in degrees, pixels for positions."""
+
+    @property
+    def yaw(self) -> NDArray[Any]: ...  # (N,)
+    @property
+    def pitch(self) -> NDArray[Any]: ...  # (N,)
+    @property
+    def sigma(self) -> NDArray[Any]: ...  # (N, 3)
+    @property
+    def centroid(self) -> NDArray[Any]: ...  # (N, 2)
+    @property
+    def head_size(self) -> NDArray[Any]: ...  # (N,)
+    @property
+    def valid(self) -> NDArray[np.bool_]: ...  # (N,)
+
+
+class PoseLike(PoseFields, Protocol):
+    """:class:`PoseFields` plus roll, boxes, keypoints and the image size."""
+
+    @property
+    def roll(self) -> NDArray[Any]: ...  # (N,)
+    @property
+    def boxes(self) -> NDArray[Any]: ...  # (N, 4) x1, y1, x2, y2
+    @property
+    def keypoints(self) -> NDArray[Any]: ...  # (N, 5, 3)
+    @property
+    def image_size(self) -> tuple[int, int] | None: ...
+    def __len__(self) -> int: ...
+
+
+class PoseReadings(Protocol):
+    """A model's reading of N people (invalid rows: NaN angles, inf σ)."""
+
+    @property
+    def yaw(self) -> NDArray[Any]: ...
+    @property
+    def pitch(self) -> NDArray[Any]: ...
+    @property
+    def roll(self) -> NDArray[Any]: ...
+    @property
+    def sigma(self) -> NDArray[Any]: ...
+    @property
+    def valid(self) -> NDArray[np.bool_]: ...
+
+
+class PoseModel(Protocol):
+    """``predict((N, 5, 3) keypoints) -> readings``."""
+
+    def predict(self, keypoints: NDArray[Any]) -> PoseReadings: ...
+
+
+class Estimator(Protocol):
+    """``estimator(image) -> poses`` of every person in the image."""
+
+    def __call__(self, image: Any) -> PoseLike: ...

@@ -1,0 +1,677 @@
+"""Evaluation: accuracy and uncertainty quality on a fixed synthetic test set or a real data set.
+
+Errors are absolute angle errors in degrees, yaw wrapped (|wrap(ŷ − y)|, so 179° vs −179° is a
+2° miss). Reported:
+
+* MAE per angle and their mean, overall and by |yaw| bin (0–30, 30–60, 60–90, 90–180), by number
+  of missing keypoints and by detector profile, next to the geometric baseline
+  (:func:`hhpnet.baseline.solve_pnp`, solvePnP of the same five points to the mean head);
+* the signed bias per angle (mean of prediction − label, yaw wrapped), same groups: a constant
+  offset between what the model believes and the labels' frame shows here, not in the MAE;
+* uncertainty: Spearman(σ, |error|) per angle, the share of errors within 1σ and 2σ (a Gaussian
+  gives 68.3 % and 95.4 %), and the sparsification curve: the MAE left after removing the x % of
+  people with the largest σ (next to the oracle that removes the largest errors); and the
+  Spearman a perfectly calibrated σ would reach on the same σ values (errors drawn as
+  |N(0, σ)|, fixed seed): Spearman(σ, |error|) depends on the spread of σ as much as on its
+  quality, so this is the reference to read it against;
+* a markdown report, a JSON file of the numbers and a calibration PNG (reliability diagram of
+  RMS error against predicted σ, and the sparsification curves).
+
+The synthetic test set is ``hhpnet.synth.generate(TEST_SAMPLES, TEST_SEED)``; training and
+validation never use this seed. Real detector keypoints with labels (a keypoints CSV,
+:func:`hhpnet.datasets.load_keypoints_csv`) are evaluated by :func:`evaluate_keypoint_set`, with
+|yaw| bins :data:`REAL_YAW_BINS`, the share of photos where the detector found the face, and
+optionally only the rows of some cross-validation folds; :func:`comparison_table` puts several
+results (sources, models, solvePnP) in one compact table.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from hhpnet.convention import ANGLE_NAMES, wrap_degrees
+from hhpnet.errors import InputError
+
+__all__ = [
+    "REAL_YAW_BINS",
+    "TEST_SAMPLES",
+    "TEST_SEED",
+    "YAW_BINS",
+    "EvalResult",
+    "angle_errors",
+    "comparison_table",
+    "evaluate",
+    "evaluate_dataset",
+    "evaluate_keypoint_set",
+    "evaluate_synthetic",
+    "headline",
+    "plot_calibration",
+    "signed_errors",
+    "sparsification",
+    "uncertainty_metrics",
+]
+
+TEST_SEED = 20_261_124
+TEST_SAMPLES = 100_000
+YAW_BINS: tuple[tuple[float, float], ...] = ((0, 30), (30, 60), (60, 90), (90, 180))
+#: |yaw| bins of real close-up data sets (AFLW2000-3D protocol: all |angles| ≤ 99°)
+REAL_YAW_BINS: tuple[tuple[float, float], ...] = ((0, 30), (30, 60), (60, 99))
+SPARSE_FRACTIONS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+
+
+def signed_errors(pred: NDArray[np.floating], target: NDArray[np.floating]) -> NDArray[np.float64]:
+    """Signed errors ``pred − target`` ``(n, 3)`` in degrees, yaw wrapped into (−180, 180]
+    (:func:`hhpnet.convention.wrap_degrees`)."""
+    d = np.asarray(pred, np.float64) - np.asarray(target, np.float64)
+    d[:, 0] = wrap_degrees(d[:, 0])
+    return d
+
+
+def angle_errors(pred: NDArray[np.floating], target: NDArray[np.floating]) -> NDArray[np.float64]:
+    """Absolute errors ``(n, 3)`` in degrees, yaw wrapped."""
+    return np.abs(signed_errors(pred, target))
+
+
+def sparsification(
+    err: NDArray[np.floating],
+    sigma: NDArray[np.floating],
+    fractions: Sequence[float] | NDArray[Any],
+) -> NDArray[np.float64]:
+    """MAE of the people left after removing the fraction with the largest ``sigma``."""
+    err = np.asarray(err, np.float64)
+    order = np.argsort(-np.asarray(sigma, np.float64), kind="stable")
+    sorted_err = err[order]
+    n = len(err)
+    out = []
+    for f in fractions:
+        k = round(float(f) * n)
+        out.append(float(sorted_err[k:].mean()) if k < n else float("nan"))
+    return np.asarray(out)
+
+
+def uncertainty_metrics(err: NDArray[np.floating], sigma: NDArray[np.floating]) -> dict[str, Any]:
+    """Spearman(σ, |e|), shares within 1σ / 2σ and sparsification per angle (``(n, 3)`` inputs).
+
+    ``spearman_ideal``: Spearman(σ, |N(0, σ)|) on the same σ (seed 0), what an exactly right σ
+    would score; the gap to ``spearman`` is what a better σ could still gain.
+    """
+    from scipy.stats import spearmanr
+
+    out: dict[str, Any] = {"fractions": list(SPARSE_FRACTIONS)}
+    rng = np.random.default_rng(0)
+    for i, a in enumerate(ANGLE_NAMES):
+        e, s = err[:, i], sigma[:, i]
+        defined = len(e) > 2 and np.ptp(s) > 0 and np.ptp(e) > 0
+        rho = float(spearmanr(s, e).statistic) if defined else float("nan")
+        ideal = float("nan")
+        if len(s) > 2 and np.ptp(s) > 0 and np.all(np.isfinite(s)):
+            ideal = float(spearmanr(s, np.abs(rng.normal(0.0, s))).statistic)
+        out[a] = {
+            "spearman": rho,
+            "spearman_ideal": ideal,
+            "within_1sigma": float(np.mean(e <= s)) if len(e) else float("nan"),
+            "within_2sigma": float(np.mean(e <= 2 * s)) if len(e) else float("nan"),
+            "sparsification": sparsification(e, s, SPARSE_FRACTIONS).tolist(),
+            "oracle": sparsification(e, e, SPARSE_FRACTIONS).tolist(),
+        }
+    return out
+
+
+def _cell(text: str) -> str:
+    """Text for a markdown table cell (``|`` escaped, as in the group names ``|yaw| 0–30``)."""
+    return text.replace("|", "\\|")
+
+
+@dataclass
+class EvalResult:
+    """Per-sample errors and groupings of one evaluation, plus summary tables."""
+
+    name: str
+    angles: NDArray[np.float32]  # (n, 3) ground truth
+    error: NDArray[np.float64]  # (n, 3) model |error|, NaN where the model returned invalid
+    sigma: NDArray[np.float32]  # (n, 3)
+    valid: NDArray[np.bool_]  # (n,) model valid
+    baseline_error: NDArray[np.float64] | None = None  # (n, 3), NaN where baseline failed
+    groups: dict[str, dict[str, NDArray[np.bool_]]] = field(default_factory=dict)
+    info: dict[str, Any] = field(default_factory=dict)
+    signed_error: NDArray[np.float64] | None = None  # (n, 3) prediction − label, NaN if invalid
+    baseline_signed_error: NDArray[np.float64] | None = None
+    #: group label → (found, total): share of images where the detector found the face
+    detection: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+    # ------------------------------------------------------------------ numbers
+    def mae(self, mask: NDArray[np.bool_] | None = None, baseline: bool = False) -> NDArray[Any]:
+        """MAE (yaw, pitch, roll, mean) over the valid people in ``mask``."""
+        err = self.baseline_error if baseline else self.error
+        if err is None:
+            return np.full(4, np.nan)
+        m = np.isfinite(err).all(axis=1)
+        if mask is not None:
+            m &= mask
+        if not m.any():
+            return np.full(4, np.nan)
+        v = err[m].mean(axis=0)
+        return np.append(v, v.mean())
+
+    def bias(self, mask: NDArray[np.bool_] | None = None, baseline: bool = False) -> NDArray[Any]:
+        """Mean signed error (yaw, pitch, roll) = prediction − label over the valid people in
+        ``mask``; NaN where no signed errors were kept."""
+        err = self.baseline_signed_error if baseline else self.signed_error
+        if err is None:
+            return np.full(3, np.nan)
+        m = np.isfinite(err).all(axis=1)
+        if mask is not None:
+            m &= mask
+        return err[m].mean(axis=0) if m.any() else np.full(3, np.nan)
+
+    def _figures(self, mask: NDArray[np.bool_] | None, ok: NDArray[np.bool_]) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "n": int(ok.sum() if mask is None else (mask & ok).sum()),
+            "mae": self.mae(mask).tolist(),
+        }
+        if self.signed_error is not None:
+            out["bias"] = self.bias(mask).tolist()
+        if self.baseline_error is not None:
+            out["baseline_mae"] = self.mae(mask, baseline=True).tolist()
+            if self.baseline_signed_error is not None:
+                out["baseline_bias"] = self.bias(mask, baseline=True).tolist()
+        return out
+
+    def summary(self) -> dict[str, Any]:
+        """All figures as a JSON-ready dict."""
+        ok = self.valid & np.isfinite(self.error).all(axis=1)
+        res: dict[str, Any] = {"name": self.name, "n": len(self.valid), "valid": int(ok.sum())}
+        overall = self._figures(None, ok)
+        del overall["n"]
+        res.update(overall)
+        res["info"] = self.info
+        if self.baseline_error is not None:
+            res["baseline_valid"] = int(np.isfinite(self.baseline_error).all(axis=1).sum())
+        if self.detection:
+            res["detection"] = {
+                label: {"found": f, "n": t, "share": f / t if t else float("nan")}
+                for label, (f, t) in self.detection.items()
+            }
+        res["groups"] = {
+            gname: {label: self._figures(m, ok) for label, m in masks.items()}
+            for gname, masks in self.groups.items()
+        }
+        res["uncertainty"] = uncertainty_metrics(self.error[ok], self.sigma[ok])
+        return res
+
+    # ------------------------------------------------------------------ report
+    def markdown(self) -> str:
+        """A markdown report of :meth:`summary`."""
+        s = self.summary()
+        has_base = self.baseline_error is not None
+        lines = [f"# Evaluation: {self.name}", ""]
+        for k, v in self.info.items():
+            lines.append(f"- {k}: {v}")
+        lines += [f"- people: {s['n']}, valid model outputs: {s['valid']}", ""]
+        head = "| group | n | yaw | pitch | roll | **mean** |"
+        sep = "|---|---|---|---|---|---|"
+        if has_base:
+            head += " PnP yaw | PnP pitch | PnP roll | **PnP mean** |"
+            sep += "---|---|---|---|"
+
+        def row(label: str, n: int, mae: Sequence[float], base: Sequence[float] | None) -> str:
+            cells = [f"{v:.2f}" for v in mae]
+            cells[3] = f"**{cells[3]}**"
+            text = f"| {label} | {n} | " + " | ".join(cells) + " |"
+            if base is not None:
+                b = [f"{v:.2f}" for v in base]
+                b[3] = f"**{b[3]}**"
+                text += " " + " | ".join(b) + " |"
+            return text
+
+        if s.get("detection"):
+            lines += ["## Detected (face found by the detector)", ""]
+            lines += ["| group | found | of | share |", "|---|---|---|---|"]
+            for label, d in s["detection"].items():
+                lines.append(
+                    f"| {_cell(label)} | {d['found']} | {d['n']} | {100 * d['share']:.1f} % |"
+                )
+            lines.append("")
+        lines += ["## MAE (degrees; yaw error wrapped)", "", head, sep]
+        lines.append(row("all", s["valid"], s["mae"], s.get("baseline_mae")))
+        for gname, table in s["groups"].items():
+            for label, g in table.items():
+                lines.append(
+                    row(_cell(f"{gname} {label}"), g["n"], g["mae"], g.get("baseline_mae"))
+                )
+        if "bias" in s:
+            bhead = "| group | n | yaw | pitch | roll |"
+            bsep = "|---|---|---|---|---|"
+            if "baseline_bias" in s:
+                bhead += " PnP yaw | PnP pitch | PnP roll |"
+                bsep += "---|---|---|"
+            lines += [
+                "",
+                "## Signed bias (mean of prediction − label, degrees)",
+                "",
+                bhead,
+                bsep,
+            ]
+
+            def brow(label: str, g: dict[str, Any]) -> str:
+                text = f"| {label} | {g['n']} | " + " | ".join(f"{v:+.2f}" for v in g["bias"])
+                if "baseline_bias" in g:
+                    text += " | " + " | ".join(f"{v:+.2f}" for v in g["baseline_bias"])
+                return text + " |"
+
+            lines.append(brow("all", {**s, "n": s["valid"]}))
+            for gname in ("|yaw|", "|yaw|≤90"):
+                for label, g in s["groups"].get(gname, {}).items():
+                    lines.append(brow(_cell(f"{gname} {label}"), g))
+        u = s["uncertainty"]
+        lines += [
+            "",
+            "## Uncertainty",
+            "",
+            "| angle | Spearman(σ, abs error) | same if σ were exact | abs error ≤ σ "
+            "| abs error ≤ 2σ |",
+            "|---|---|---|---|---|",
+        ]
+        for a in ANGLE_NAMES:
+            lines.append(
+                f"| {a} | {u[a]['spearman']:.3f} | {u[a].get('spearman_ideal', float('nan')):.3f} "
+                f"| {100 * u[a]['within_1sigma']:.1f} % | {100 * u[a]['within_2sigma']:.1f} % |"
+            )
+        fr = u["fractions"]
+        lines += [
+            "",
+            "Sparsification: MAE after removing the most uncertain x % (oracle: largest errors).",
+            "",
+            "| removed | " + " | ".join(f"{int(100 * f)} %" for f in fr) + " |",
+            "|---|" + "---|" * len(fr),
+        ]
+        for a in ANGLE_NAMES:
+            lines.append(
+                f"| {a} | " + " | ".join(f"{v:.2f}" for v in u[a]["sparsification"]) + " |"
+            )
+            lines.append(f"| {a} oracle | " + " | ".join(f"{v:.2f}" for v in u[a]["oracle"]) + " |")
+        return "\n".join(lines) + "\n"
+
+    def write(self, out_dir: str | Path) -> dict[str, Path]:
+        """Write ``report.md``, ``metrics.json`` and ``calibration.png`` into ``out_dir``."""
+        d = Path(out_dir)
+        d.mkdir(parents=True, exist_ok=True)
+        paths = {"report": d / "report.md", "metrics": d / "metrics.json"}
+        paths["report"].write_text(self.markdown())
+        paths["metrics"].write_text(json.dumps(self.summary(), indent=1))
+        paths["calibration"] = plot_calibration(self, d / "calibration.png")
+        return paths
+
+
+def plot_calibration(result: EvalResult, path: str | Path, bins: int = 12) -> Path:
+    """Reliability (RMS |error| per σ-quantile bin vs mean σ) and sparsification curves."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    ok = result.valid & np.isfinite(result.error).all(axis=1)
+    err, sig = result.error[ok], result.sigma[ok].astype(np.float64)
+    fig, axes = plt.subplots(2, 3, figsize=(12, 7.5))
+    for i, a in enumerate(ANGLE_NAMES):
+        ax = axes[0, i]
+        e, s = err[:, i], sig[:, i]
+        nb = min(bins, len(e) // 10)
+        if nb >= 1:
+            edges = np.quantile(s, np.linspace(0, 1, nb + 1))
+            idx = np.clip(np.searchsorted(edges, s, side="right") - 1, 0, nb - 1)
+            used = [b for b in range(nb) if (idx == b).any()]
+            ms = np.array([s[idx == b].mean() for b in used])
+            rms = np.array([np.sqrt(np.mean(e[idx == b] ** 2)) for b in used])
+            mae = np.array([e[idx == b].mean() for b in used])
+            top = float(max(ms.max(), rms.max())) * 1.05
+            ax.plot([0, top], [0, top], color="0.6", ls="--", label="ideal (RMS = σ)")
+            ax.plot(ms, rms, "o-", color="C0", label="RMS error")
+            ax.plot(ms, mae, "s-", color="C1", ms=4, label="mean abs error")
+            ax.plot([0, top], [0, top * np.sqrt(2 / np.pi)], color="C1", ls=":", lw=1)
+            ax.set_xlim(0, top)
+            ax.set_ylim(0, top)
+            ax.legend(fontsize=8, loc="upper left")
+        ax.set_title(f"{a}: reliability ({nb} σ-quantile bins)")
+        ax.set_xlabel("predicted σ (degrees)")
+        ax.set_ylabel("error (degrees)")
+        ax.grid(alpha=0.3)
+        ax = axes[1, i]
+        fr = np.linspace(0, 0.95, 20)
+        ax.plot(100 * fr, sparsification(e, s, fr), "o-", ms=3, label="remove largest σ")
+        ax.plot(100 * fr, sparsification(e, e, fr), "--", color="0.4", label="oracle")
+        ax.plot(100 * fr, np.full_like(fr, e.mean()), ":", color="0.6", label="random")
+        ax.set_title(f"{a}: sparsification")
+        ax.set_xlabel("people removed (%)")
+        ax.set_ylabel("MAE of the rest (degrees)")
+        ax.set_ylim(bottom=0)
+        ax.legend(fontsize=8)
+        ax.grid(alpha=0.3)
+    fig.suptitle(f"Uncertainty calibration — {result.name}")
+    fig.tight_layout()
+    p = Path(path)
+    fig.savefig(p, dpi=90)
+    plt.close(fig)
+    return p
+
+
+# ---------------------------------------------------------------------------- running
+def _yaw_groups(
+    angles: NDArray[np.floating], bins: Sequence[tuple[float, float]] = YAW_BINS
+) -> dict[str, NDArray[np.bool_]]:
+    """|yaw| bin masks ``lo ≤ |yaw| < hi``; the last bin includes its upper end."""
+    a = np.abs(np.asarray(angles, np.float64)[:, 0])
+    groups = {}
+    for i, (lo, hi) in enumerate(bins):
+        m = (a >= lo) & ((a < hi) if i < len(bins) - 1 else (a <= hi))
+        groups[f"{lo:g}–{hi:g}"] = m
+    return groups
+
+
+def run_baseline(
+    keypoints: NDArray[np.float32],
+    image_size: NDArray[np.integer] | None,
+    detector: NDArray[np.integer] | None = None,
+    detector_names: Sequence[str] = (),
+    head: str = "blazeface",
+) -> NDArray[np.float64]:
+    """Angles ``(n, 3)`` from :func:`hhpnet.baseline.solve_pnp` (NaN where it fails).
+
+    Each detector profile is fitted to its own mean head (keypoint placement); without profile
+    information the placement ``head`` is used. Without image sizes the image is taken as
+    the keypoints' bounding box doubled (focal length = that width).
+    """
+    from hhpnet.training.baseline import solve_pnp
+
+    kp = np.asarray(keypoints, np.float32)
+    n = len(kp)
+    if image_size is None:
+        present = kp[..., 2] > 0
+        far = np.where(present[..., None], kp[..., :2], 0.0).max(axis=1)
+        image_size = np.maximum(2.0 * far, 16.0).astype(np.int32)
+    sizes = np.broadcast_to(np.asarray(image_size), (n, 2))
+    out = np.full((n, 3), np.nan)
+    if detector is None or not len(detector_names):
+        groups = [(head, np.ones(n, bool))]
+    else:
+        groups = [(name, np.asarray(detector) == i) for i, name in enumerate(detector_names)]
+    for head, mask in groups:
+        if not mask.any():
+            continue
+        try:
+            angles, valid = solve_pnp(kp[mask], sizes[mask], head=head)
+        except Exception:  # a degenerate person can make OpenCV assert: fit one by one
+            idx = np.flatnonzero(mask)
+            angles, valid = np.full((len(idx), 3), np.nan), np.zeros(len(idx), bool)
+            for j, i in enumerate(idx):
+                try:
+                    a, v = solve_pnp(kp[i : i + 1], sizes[i], head=head)
+                    angles[j], valid[j] = np.asarray(a).reshape(3), bool(np.asarray(v)[0])
+                except Exception:
+                    continue
+        ang = np.asarray(angles, np.float64).reshape(-1, 3)
+        out[mask] = np.where(np.asarray(valid, bool)[:, None], ang, np.nan)
+    return out
+
+
+def evaluate(
+    model: Any,
+    keypoints: NDArray[np.float32],
+    angles: NDArray[np.floating],
+    *,
+    name: str,
+    image_size: NDArray[np.integer] | None = None,
+    detector: NDArray[np.integer] | None = None,
+    detector_names: Sequence[str] = (),
+    baseline: bool = True,
+    info: dict[str, Any] | None = None,
+    yaw_bins: Sequence[tuple[float, float]] = YAW_BINS,
+    baseline_head: str = "blazeface",
+) -> EvalResult:
+    """Evaluate ``model`` (anything with ``predict``) on keypoints with ground-truth angles.
+
+    ``baseline_head``: the solvePnP mean head (detector placement) when ``detector`` is not
+    given.
+    """
+    kp = np.asarray(keypoints, np.float32)
+    ang = np.asarray(angles, np.float32)
+    out = model.predict(kp)
+    signed = signed_errors(out.angles, ang)
+    signed[~np.asarray(out.valid, bool)] = np.nan
+    err = np.abs(signed)
+    base = base_signed = None
+    if baseline:
+        fitted = run_baseline(kp, image_size, detector, detector_names, head=baseline_head)
+        base_signed = signed_errors(fitted, ang)
+        base = np.abs(base_signed)
+    missing = (kp[..., 2] <= 0).sum(axis=1)
+    groups: dict[str, dict[str, NDArray[np.bool_]]] = {"|yaw|": _yaw_groups(ang, yaw_bins)}
+    groups["missing"] = {str(k): missing == k for k in range(4) if (missing == k).any()}
+    if detector is not None and len(detector_names):
+        det = np.asarray(detector)
+        groups["detector"] = {
+            str(n): det == i for i, n in enumerate(detector_names) if (det == i).any()
+        }
+        frontal = np.abs(ang[:, 0]) <= 90
+        groups["|yaw|≤90 detector"] = {
+            str(n): (det == i) & frontal for i, n in enumerate(detector_names) if (det == i).any()
+        }
+    groups["|yaw|≤90"] = {"all": np.abs(ang[:, 0]) <= 90}
+    return EvalResult(
+        name=name,
+        angles=ang,
+        error=err,
+        sigma=np.asarray(out.sigma, np.float32),
+        valid=np.asarray(out.valid, bool),
+        baseline_error=base,
+        groups=groups,
+        info=dict(info or {}),
+        signed_error=signed,
+        baseline_signed_error=base_signed,
+    )
+
+
+def evaluate_synthetic(
+    model: Any,
+    *,
+    samples: int = TEST_SAMPLES,
+    seed: int = TEST_SEED,
+    detector_profile: str | None = None,
+    baseline: bool = True,
+) -> EvalResult:
+    """Evaluate on the fixed-seed synthetic test set (optionally one detector profile only)."""
+    from hhpnet.training import synth
+
+    batch = synth.generate(int(samples), int(seed))
+    names = list(getattr(synth, "DETECTOR_PROFILES", ()))
+    keep = np.ones(len(batch.angles), bool)
+    if detector_profile is not None:
+        if detector_profile not in names:
+            raise InputError(
+                f"unknown detector profile {detector_profile!r}; choose from {', '.join(names)}"
+            )
+        keep = np.asarray(batch.detector) == names.index(detector_profile)
+    info = {
+        "data": f"synthetic, seed {seed}, {samples} samples"
+        + (f", profile {detector_profile}" if detector_profile else ""),
+        "generator_version": getattr(synth, "GENERATOR_VERSION", "?"),
+        "model": getattr(model, "name", "?"),
+    }
+    return evaluate(
+        model,
+        np.asarray(batch.keypoints)[keep],
+        np.asarray(batch.angles)[keep],
+        name=f"{getattr(model, 'name', 'model')} on synthetic test set",
+        image_size=np.asarray(batch.image_size)[keep],
+        detector=np.asarray(batch.detector)[keep],
+        detector_names=names,
+        baseline=baseline,
+        info=info,
+    )
+
+
+def _image_sizes(images: Sequence[str]) -> NDArray[np.int32] | None:
+    from PIL import Image
+
+    sizes = []
+    for p in images:
+        try:
+            with Image.open(p) as im:
+                sizes.append(im.size)
+        except OSError:
+            return None
+    return np.asarray(sizes, np.int32).reshape(-1, 2)
+
+
+def evaluate_dataset(
+    model: Any, dataset: Any, *, baseline: bool = True, info: dict[str, Any] | None = None
+) -> EvalResult:
+    """Evaluate on a :class:`hhpnet.datasets.PoseDataset` whose keypoints are attached.
+
+    Images without keypoints are counted as not found and left out of the errors.
+    """
+    found = np.asarray(dataset.found, bool)
+    if not found.any():
+        raise InputError(f"{dataset.name}: no keypoints for any of its {len(dataset)} images")
+    sub = dataset.subset(found)
+    sizes = _image_sizes(sub.images) if baseline else None
+    details = {
+        "data": f"{dataset.name}: {len(dataset)} images, keypoints for {int(found.sum())} "
+        f"({100 * found.mean():.1f} %)",
+        "model": getattr(model, "name", "?"),
+    }
+    details.update(info or {})
+    return evaluate(
+        model,
+        sub.keypoints,
+        sub.angles,
+        name=f"{getattr(model, 'name', 'model')} on {dataset.name}",
+        image_size=sizes,
+        baseline=baseline,
+        info=details,
+    )
+
+
+def evaluate_keypoint_set(
+    model: Any,
+    kset: Any,
+    *,
+    folds: Sequence[int] | None = None,
+    k: int = 5,
+    fold_seed: int = 0,
+    baseline: bool = True,
+    info: dict[str, Any] | None = None,
+) -> EvalResult:
+    """Evaluate on real detector keypoints with labels (:class:`hhpnet.datasets.KeypointSet`).
+
+    The keypoints go through what :class:`hhpnet.HeadPoseEstimator` does before the model
+    (:func:`hhpnet.keypoints.drop_implausible_points` with the image size); photos where the
+    detector found nothing are counted in the detection table and left out of the errors. The
+    solvePnP baseline uses the mean head of the source's detector profile and the photo's size.
+    ``folds``: keep only the rows whose :func:`hhpnet.datasets.fold_ids` (``k``, ``fold_seed``,
+    stratified by |yaw|, taken on all rows of the set) are in this list.
+    """
+    from hhpnet.keypoints import drop_implausible_points
+
+    select = np.ones(len(kset), bool)
+    fold_text = ""
+    if folds is not None:
+        wanted = sorted({int(f) for f in folds})
+        if not wanted or wanted[0] < 0 or wanted[-1] >= k:
+            raise InputError(f"folds must be among 0 … {k - 1}; got {list(folds)}")
+        select = np.isin(kset.folds(k, fold_seed), wanted)
+        fold_text = f", folds {','.join(map(str, wanted))} of {k} (seed {fold_seed})"
+    chosen = kset.subset(select)
+    found = np.asarray(chosen.found, bool)
+    if not found.any():
+        raise InputError(f"{kset.name}: the detector found no face in the {len(chosen)} rows")
+    detection = {"all": (int(found.sum()), len(found))}
+    for label, m in _yaw_groups(chosen.angles, REAL_YAW_BINS).items():
+        detection[f"|yaw| {label}"] = (int((m & found).sum()), int(m.sum()))
+    sub = chosen.subset(found)
+    kp = np.array(sub.keypoints, np.float32)
+    dropped = 0
+    for size in np.unique(sub.image_size, axis=0):
+        rows = (sub.image_size == size).all(axis=1)
+        kp[rows], count = drop_implausible_points(kp[rows], (int(size[0]), int(size[1])))
+        dropped += int(count.sum())
+    details = {
+        "data": f"{kset.name}: {len(kset)} photos{fold_text}; face found in {int(found.sum())} "
+        f"of {len(chosen)} ({100 * found.mean():.1f} %)",
+        "keypoints": f"{kset.source} (detector profile {kset.profile}); "
+        f"{dropped} implausible point(s) dropped",
+        "model": getattr(model, "name", "?"),
+    }
+    details.update(info or {})
+    result = evaluate(
+        model,
+        kp,
+        sub.angles,
+        name=f"{getattr(model, 'name', 'model')} on {kset.name}",
+        image_size=sub.image_size,
+        baseline=baseline,
+        info=details,
+        yaw_bins=REAL_YAW_BINS,
+        baseline_head=kset.profile,
+    )
+    result.detection = detection
+    return result
+
+
+def headline(result: EvalResult, baseline: bool = False) -> dict[str, Any]:
+    """The compact figures of one result: n, MAE (yaw, pitch, roll, mean), mean MAE per |yaw|
+    bin, signed bias, and (model only) 1σ coverage and Spearman(σ, |error|) per angle."""
+    err = result.baseline_error if baseline else result.error
+    if err is None:
+        raise InputError(f"{result.name}: no baseline errors (evaluated without the baseline)")
+    ok = np.isfinite(err).all(axis=1)
+    if not baseline:
+        ok &= result.valid
+    out: dict[str, Any] = {
+        "n": int(ok.sum()),
+        "mae": result.mae(baseline=baseline).tolist(),
+        "bins": {
+            label: float(result.mae(m, baseline=baseline)[3])
+            for label, m in result.groups.get("|yaw|", {}).items()
+        },
+        "bias": result.bias(baseline=baseline).tolist(),
+    }
+    if not baseline:
+        u = uncertainty_metrics(result.error[ok], result.sigma[ok])
+        out["within_1sigma"] = [u[a]["within_1sigma"] for a in ANGLE_NAMES]
+        out["spearman"] = [u[a]["spearman"] for a in ANGLE_NAMES]
+    return out
+
+
+def comparison_table(rows: Sequence[tuple[str, EvalResult, bool]]) -> str:
+    """A markdown table with one line per ``(label, result, baseline)``: the :func:`headline`
+    figures of the model (``baseline`` False) or of its solvePnP baseline (True)."""
+    if not rows:
+        return ""
+    figures = [(label, headline(res, base)) for label, res, base in rows]
+    bins = list(figures[0][1]["bins"])
+    head = (
+        "| method | n | **mean** | yaw | pitch | roll | "
+        + " | ".join(_cell(f"|yaw| {b}") for b in bins)
+        + " | bias yaw / pitch / roll | 1σ cover y / p / r | Spearman y / p / r |"
+    )
+    lines = [head, "|---" * (9 + len(bins)) + "|"]
+    for label, f in figures:
+        mae = f["mae"]
+        cells = [label, str(f["n"]), f"**{mae[3]:.2f}**", *(f"{v:.2f}" for v in mae[:3])]
+        cells += [f"{f['bins'].get(b, float('nan')):.2f}" for b in bins]
+        cells.append(" / ".join(f"{v:+.1f}" for v in f["bias"]))
+        if "within_1sigma" in f:
+            cells.append(" / ".join(f"{100 * v:.0f} %" for v in f["within_1sigma"]))
+            cells.append(" / ".join(f"{v:.2f}" for v in f["spearman"]))
+        else:
+            cells += ["—", "—"]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"

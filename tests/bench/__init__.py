@@ -1,0 +1,1 @@
+"""Tests of the benchmark harness (hhpnet.bench) and benchmarks/."""

@@ -1,0 +1,1 @@
+"""Tests of hhpnet.draw (pose and interaction drawings)."""

@@ -1,0 +1,1 @@
+"""Fakes and scene builders shared by the tests (imported as ``tests.helpers.*``)."""

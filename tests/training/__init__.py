@@ -1,0 +1,1 @@
+"""Tests of hhpnet.training (synthetic data, network, training, data sets, evaluation)."""

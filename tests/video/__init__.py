@@ -1,0 +1,1 @@
+"""Tests of hhpnet.video (sources, processing, resume, tracking, smoothing, timeline, sinks)."""
