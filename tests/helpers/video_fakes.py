@@ -69,6 +69,7 @@ class Dets:
     boxes: np.ndarray
     keypoints: np.ndarray
     scores: np.ndarray
+    detector: np.ndarray | None = None  # per person: which "detector" found it
 
 
 class BlobDetector:
@@ -105,10 +106,13 @@ class BlobDetector:
             )
             boxes.append([x, y, x + w, y + h])
         k = len(kps)
+        # a per-person tag, as the fused detector gives (a comma too: CSV cells must survive it)
+        tags = ["blob" if b[0] < image.shape[1] / 2 else "blob,right" for b in boxes]
         return Dets(
             np.asarray(boxes, np.float32).reshape(k, 4),
             np.asarray(kps, np.float32).reshape(k, 5, 3),
             np.full(k, 0.9, np.float32),
+            np.asarray(tags, dtype=object),
         )
 
 

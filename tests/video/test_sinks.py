@@ -26,6 +26,7 @@ def frame_cols(frame: int, n: int) -> dict[str, np.ndarray]:
     cols["time_s"] = np.full(n, frame / 30)
     cols["track_id"] = np.arange(n)
     cols["valid"] = np.ones(n, np.int64)
+    cols["detector"] = np.full(n, "blazeface", dtype=object)
     if n:
         cols["yaw"][0] = np.nan
         cols["sigma_yaw"][0] = np.inf
@@ -107,3 +108,19 @@ def test_parquet_without_pyarrow_is_a_clear_error(tmp_path, monkeypatch):
     monkeypatch.setattr(builtins, "__import__", fake_import)
     with pytest.raises(HhpnetError, match="hhpnet\\[parquet\\]"):
         ParquetSink(tmp_path / "x.parquet")
+
+
+def test_text_column_round_trip_csv_and_parquet(tmp_path):
+    cols = frame_cols(3, 3)
+    cols["detector"] = np.array(["blazeface", "blazeface+movenet", "odd,name\nx"], dtype=object)
+    with CsvSink(tmp_path / "p.csv") as sink:
+        sink.write(cols)
+    rows = read_csv_rows(tmp_path / "p.csv")
+    assert rows["detector"].tolist() == ["blazeface", "blazeface+movenet", "odd;name x"]
+    assert rows["frame"].tolist() == [3, 3, 3]  # the row was not broken by the comma
+    pq = pytest.importorskip("pyarrow.parquet")
+    with ParquetSink(tmp_path / "p.parquet") as sink:
+        sink.write(cols)
+    t = pq.read_table(tmp_path / "p.parquet")
+    assert t.schema.field("detector").type == "string"
+    assert t.column("detector").to_pylist() == ["blazeface", "blazeface+movenet", "odd;name x"]

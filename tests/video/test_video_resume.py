@@ -195,3 +195,13 @@ def test_journal_values_equal_the_csv_text_round_trip():
         got = journal_values(name, vals)
         assert np.array_equal(got, text, equal_nan=True)
         assert np.array_equal(np.signbit(got), np.signbit(text))
+
+
+def test_detector_column_is_written_and_survives_resume(clip, reference, tmp_path):
+    s = interrupted_then_resumed(clip, tmp_path, 25)
+    assert s.ok
+    rows = read_csv_rows(tmp_path / "p.csv")
+    tags = set(rows["detector"].tolist())
+    assert tags == {"blob", "blob;right"}  # per person, the comma made safe for the CSV
+    assert rows["detector"].dtype.kind == "U"
+    assert (tmp_path / "p.csv").read_bytes() == reference["p.csv"]

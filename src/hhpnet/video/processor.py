@@ -61,6 +61,12 @@ class FrameResult:
             cols[f"{ang}_smooth"] = self.smooth[:, a]
             cols[f"sigma_{ang}_smooth"] = self.sigma_smooth[:, a]
         cols["valid"] = np.asarray(p.valid, bool).reshape(n).astype(np.int64)
+        from hhpnet.video.sinks import text_values
+
+        det = getattr(p, "detector", None)
+        if det is None or isinstance(det, str):
+            det = [det or ""] * n
+        cols["detector"] = text_values(det)
         return cols
 
     def smoothed_poses(self) -> Any:

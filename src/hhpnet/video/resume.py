@@ -62,6 +62,7 @@ def _poses_from_rows(
         centroid=_centroids(kp),
         head_size=head_size(kp),
         image_size=image_size,
+        detector=rows["detector"][idx] if "detector" in rows else None,
     )
 
 

@@ -542,8 +542,10 @@ def check_options(
 
 
 def _as_journal(name: str, values: NDArray[Any]) -> NDArray[Any]:
-    from hhpnet.video.sinks import journal_values
+    from hhpnet.video.sinks import TEXT_COLUMNS, journal_values, text_values
 
+    if name in TEXT_COLUMNS:
+        return text_values(values)
     return values if values.dtype.kind in "iub" else journal_values(name, values)
 
 

@@ -30,6 +30,8 @@ pixels, times in seconds:
 ``*_smooth``           temporally filtered angle (Kalman, :mod:`hhpnet.smoothing`)
 ``sigma_*_smooth``     posterior σ of the filtered angle
 ``valid``              1 if the per-frame pose is valid, else 0
+``detector``           whose keypoints the person has: ``blazeface``, ``movenet``,
+                       ``blazeface+movenet`` (both, readings combined), ``blazepose``, or empty
 =====================  ======================================================================
 """
 
@@ -42,12 +44,14 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from hhpnet.convention import ANGLE_NAMES
 from hhpnet.errors import HhpnetError, InputError
 from hhpnet.keypoints import KEYPOINT_NAMES
 
 __all__ = [
+    "TEXT_COLUMNS",
     "VIDEO_COLUMNS",
     "CsvSink",
     "JsonlSink",
@@ -56,6 +60,7 @@ __all__ = [
     "format_cells",
     "journal_values",
     "read_csv_rows",
+    "text_values",
 ]
 
 #: columns of the per-person-per-frame CSV/Parquet (see the module docstring)
@@ -74,8 +79,11 @@ VIDEO_COLUMNS: tuple[str, ...] = (
     *(f"{a}_smooth" for a in ANGLE_NAMES),
     *(f"sigma_{a}_smooth" for a in ANGLE_NAMES),
     "valid",
+    "detector",
 )
 _INT_COLUMNS = frozenset({"frame", "track_id", "valid"})
+#: columns of text (written as is, commas and line breaks replaced; read back as str)
+TEXT_COLUMNS = frozenset({"detector"})
 _DIGITS = {"time_s": 4, "score": 4, **{f"{k}_c": 4 for k in KEYPOINT_NAMES}}
 
 
@@ -91,10 +99,23 @@ def format_cells(name: str, values: Any) -> list[str]:
     """The CSV cells of column ``name`` for ``values`` (integers; floats rounded to the
     column's decimals; NaN → empty; ±inf → ``inf``/``-inf``)."""
     a = np.asarray(values).reshape(-1)
+    if name in TEXT_COLUMNS:
+        return [_text_cell(v) for v in a]
     if name in _INT_COLUMNS:
         return [str(int(v)) for v in a]
     d = _DIGITS.get(name, 3)
     return [_fmt_float(float(v), d) for v in a]
+
+
+def _text_cell(value: Any) -> str:
+    """A text cell: None → empty; commas and line breaks (which would break the row) → ';'/' '."""
+    text = "" if value is None else str(value)
+    return text.replace(",", ";").replace("\r", " ").replace("\n", " ")
+
+
+def text_values(values: Any) -> NDArray[np.str_]:
+    """Text column values exactly as they read back from the CSV (``str`` array)."""
+    return np.array([_text_cell(v) for v in np.asarray(values, dtype=object).reshape(-1)], str)
 
 
 def _parse_cell(text: str) -> float:
@@ -197,8 +218,9 @@ def _complete_lines(path: str) -> list[str]:
 def read_csv_rows(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
     """Read a per-frame CSV written by :class:`CsvSink` back into numpy columns.
 
-    Integer columns come back as int64, the others as float64 (empty cell → NaN); a cut last
-    line is ignored. Raises :class:`InputError` if the file is not such a CSV.
+    Integer columns come back as int64, text columns (:data:`TEXT_COLUMNS`) as str, the others
+    as float64 (empty cell → NaN); a cut last line is ignored. Raises :class:`InputError` if
+    the file is not such a CSV.
     """
     path = os.fspath(path)
     if not os.path.isfile(path):
@@ -214,6 +236,9 @@ def read_csv_rows(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
     out: dict[str, np.ndarray] = {}
     for k, name in enumerate(header):
         cells = [r[k] for r in body]
+        if name in TEXT_COLUMNS:
+            out[name] = np.array(cells, dtype=str)
+            continue
         try:
             vals = np.array([_parse_cell(c) for c in cells], dtype=np.float64)
         except ValueError:
@@ -339,6 +364,8 @@ class ParquetSink(_Sink):
                 t = pa.int64()
             elif c == "time_s":
                 t = pa.float64()
+            elif c in TEXT_COLUMNS:
+                t = pa.string()
             else:
                 t = pa.float32()
             fields.append(pa.field(c, t))
@@ -388,6 +415,8 @@ class ParquetSink(_Sink):
                 v = v.astype(bool)
             elif f.name in _INT_COLUMNS:
                 v = v.astype(np.int64)
+            elif f.name in TEXT_COLUMNS:
+                v = text_values(v).astype(object)
             arrays.append(pa.array(v, type=f.type, from_pandas=True))
         table = pa.Table.from_arrays(arrays, schema=self.schema)
         self._buffer = []
