@@ -69,7 +69,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from hhpnet.convention import S_FLIP, angles_to_matrix, facing_direction
+from hhpnet.convention import S_FLIP
 from hhpnet.errors import InputError
 from hhpnet.keypoints import check_image_size
 
@@ -321,6 +321,7 @@ def scene_from_3d(
     pixels) and the ray-relative yaw/pitch (degrees, |pitch| ≤ 90°) that the model reports,
     with ``sigma`` (scalar, (N,) or (N, 3) degrees).
     """
+    from hhpnet.interaction_scores import _nominal_span, _rot_optical_to, _unit
 
     pos = np.asarray(positions_mm, np.float64).reshape(-1, 3)
     g = np.asarray(gaze, np.float64).reshape(-1, 3)
@@ -440,247 +441,13 @@ class Interaction:
         }
 
 
-# --------------------------------------------------------------------------- maths helpers
-def _ndtr(x: F64) -> F64:
-    from scipy.special import ndtr
-
-    return np.asarray(ndtr(x), np.float64)
-
-
-def _box_prob(d: F64, tol: F64, s: F64) -> F64:
-    """P(|X| < tol) for X ~ N(d, s²) (element-wise; s may be inf → 0 unless tol is inf)."""
-    with np.errstate(invalid="ignore", divide="ignore"):
-        p = _ndtr((tol - d) / s) - _ndtr((-tol - d) / s)
-    return np.nan_to_num(p, nan=0.0)
-
-
-def _unit(v: F64) -> tuple[F64, F64]:
-    norm = np.linalg.norm(v, axis=-1, keepdims=True)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        u = np.where(norm > 1e-12, v / norm, 0.0)
-    return u, norm[..., 0]
-
-
-def _ray_closest(
-    pos: F64, gaze: F64, dist: F64, lo: float, hi: float, reach: F64
-) -> tuple[F64, NDArray[np.bool_]]:
-    """Closest-approach midpoint X[i, j] of the rays ``pos + t·gaze`` of i and j, and whether
-    it lies in front of both at ``lo·dist ≤ t ≤ hi·dist`` (non-parallel rays only) and not
-    beyond ``reach[i]`` (the person i looks at blocks the view further along the ray)."""
-    gi, gj = gaze[:, None, :], gaze[None, :, :]
-    w = pos[:, None, :] - pos[None, :, :]
-    b = np.sum(gi * gj, axis=-1)
-    d = np.sum(gi * w, axis=-1)
-    e = np.sum(gj * w, axis=-1)
-    den = 1.0 - b**2
-    ok = den > 1e-6
-    safe = np.where(ok, den, 1.0)
-    ti = (b * e - d) / safe
-    tj = (e - b * d) / safe
-    x = 0.5 * (pos[:, None, :] + ti[..., None] * gi + pos[None, :, :] + tj[..., None] * gj)
-    ok &= (ti >= lo * dist) & (ti <= hi * dist) & (tj >= lo * dist) & (tj <= hi * dist)
-    ok &= (ti <= reach[:, None]) & (tj <= reach[None, :])
-    return x, ok
-
-
-def _reach(att: F64, dist: F64, threshold: float, margin: F64) -> F64:
-    """How far along its gaze ray each person can attend: up to (the distance to) the nearest
-    person it looks at (attention ≥ threshold) + ``margin``; inf if it looks at nobody."""
-    blocked = np.where(att >= threshold, dist + margin, np.inf)
-    return blocked.min(axis=1) if len(att) else np.zeros(0)
-
-
-def _rot_optical_to(ray: F64) -> F64:
-    """Rotations (N, 3, 3) taking the optical axis (0, 0, 1) onto the unit rays (Rodrigues)."""
-    z = np.array([0.0, 0.0, 1.0])
-    axis = np.cross(np.broadcast_to(z, ray.shape), ray)
-    s = np.linalg.norm(axis, axis=1)
-    c = ray[:, 2]
-    k = axis / np.maximum(s, 1e-12)[:, None]
-    kx = np.zeros((len(ray), 3, 3))
-    kx[:, 0, 1], kx[:, 0, 2], kx[:, 1, 2] = -k[:, 2], k[:, 1], -k[:, 0]
-    kx[:, 1, 0], kx[:, 2, 0], kx[:, 2, 1] = k[:, 2], -k[:, 1], k[:, 0]
-    result: F64 = np.eye(3) + s[:, None, None] * kx + (1.0 - c)[:, None, None] * (kx @ kx)
-    return result
-
-
+# --------------------------------------------------------------------------- σ mapping
 def paper_uncertainty(sigma: ArrayLike, sigma_max_deg: float = 30.0) -> F64:
     """Our σ → the paper's u ∈ [0, 1]: ``clip(mean(σ_yaw, σ_pitch) / sigma_max_deg, 0, 1)``;
     ``sigma`` (N, 3) or (N, 2) degrees; non-finite σ → 1 (fully uncertain)."""
     s = np.asarray(sigma, np.float64).reshape(-1, np.shape(sigma)[-1])
     m = (s[:, 0] + s[:, 1]) / 2.0
     return np.where(np.isfinite(m), np.clip(m / sigma_max_deg, 0.0, 1.0), 1.0)
-
-
-# --------------------------------------------------------------------------- methods
-@dataclass
-class _Scores:
-    attention: F64  # (m, m) directional
-    matrix: F64  # (m, m) symmetric
-    converge: F64  # (m, m) symmetric
-    depth: F64 | None
-
-
-def _paper(yaw: F64, pitch: F64, sigma: F64, cen: F64, p: PaperParams, v1: bool) -> _Scores:
-    ry, rp = np.deg2rad(yaw), np.deg2rad(pitch)
-    g_raw = np.stack([np.sin(-ry), -np.cos(-ry) * np.sin(rp)], axis=1)
-    g, gn = _unit(g_raw)
-    has_dir = gn > 1e-9
-    diff, dist = _unit(cen[None, :, :] - cen[:, None, :])  # (m, m, 2): O_j − O_i
-    cos_d = np.clip(np.sum(g[:, None, :] * diff, axis=-1), -1.0, 1.0)
-    delta = np.rad2deg(np.arccos(cos_d))
-    u = paper_uncertainty(sigma, p.sigma_max_deg)
-    if v1:
-        cone = np.full(len(yaw), p.v1_cone_deg)
-    else:
-        c0, c1, c2 = p.cones_deg
-        cone = np.where(u < p.u_thresholds[0], c0, np.where(u <= p.u_thresholds[1], c1, c2))
-    delta = np.where(np.abs(delta) < cone[:, None], 0.0, delta)
-    m = np.maximum(np.cos(np.deg2rad(delta)), 0.0)
-    if v1:
-        m = m * (((1.0 - u)[:, None] + (1.0 - u)[None, :]) / 2.0)
-    m = np.where(has_dir[:, None] & (dist > 0), m, 0.0)
-    np.fill_diagonal(m, 0.0)
-    laeo = (m + m.T) / 2.0
-    reach = _reach(m, dist, p.threshold, 0.05 * dist)
-    _, ok = _ray_closest(cen, g, dist, *p.converge_range, reach)
-    ok &= has_dir[:, None] & has_dir[None, :]
-    conv = ok.astype(np.float64)
-    np.fill_diagonal(conv, 0.0)
-    return _Scores(m, laeo, conv, None)
-
-
-def _nominal_span(yaw: F64, pitch: F64, present: NDArray[np.bool_], head_model: str) -> F64:
-    """Largest projected distance (mm) between present points of the detector's mean head posed
-    by yaw and pitch (orthographic; roll does not change it) — what ``head_size`` measures, in
-    mm. The head is where that detector puts its points at this pose
-    (:func:`hhpnet.headmodel.detector_shape`, fitted on real detector output)."""
-    from hhpnet.headmodel import detector_shape
-
-    rot = angles_to_matrix(yaw, pitch, np.zeros_like(yaw))  # (m, 3, 3)
-    head = detector_shape(head_model, np.asarray(yaw, float), np.asarray(pitch, float))
-    pts = np.einsum("nij,nkj->nki", rot, head)[..., :2]  # (m, 5, 2)
-    dist = np.linalg.norm(pts[:, :, None, :] - pts[:, None, :, :], axis=-1)
-    pair = present[:, :, None] & present[:, None, :]
-    span = np.where(pair, dist, 0.0).max(axis=(1, 2))
-    full = dist.max(axis=(1, 2))
-    result: F64 = np.where(span > 1e-6, span, full)
-    return result
-
-
-def _camera(
-    cen: F64, hs: F64, image_size: tuple[int, int] | None, p: HhpnetParams
-) -> tuple[float, F64]:
-    """Focal length (px) and principal point (px)."""
-    if image_size is not None and image_size[0] and image_size[1]:
-        w = float(image_size[0])
-        pp = np.array([w / 2.0, float(image_size[1]) / 2.0])
-    else:
-        pad = np.nanmax(np.where(np.isfinite(hs), hs, 0.0))
-        lo, hi = cen.min(axis=0) - pad, cen.max(axis=0) + pad
-        w = 2.0 * float(hi[0] - lo[0])  # the heads cover the central half of the image
-        pp = (lo + hi) / 2.0
-    f = p.focal_px if p.focal_px is not None else (w / 2.0) / math.tan(math.radians(p.fov_deg / 2))
-    return float(max(f, 1e-6)), pp
-
-
-def _gaze_probability(
-    target_dir: F64, gaze: F64, e_yaw: F64, e_pitch: F64, tol: F64, s_yaw: F64, s_pitch: F64
-) -> F64:
-    """P(i's head points within ``tol`` degrees of unit directions ``target_dir`` (m, k, 3));
-    ``s_yaw``, ``s_pitch`` (m, k) stds of the deviation components, degrees."""
-    g = gaze[:, None, :]
-    cos_d = np.clip(np.sum(g * target_dir, axis=-1), -1.0, 1.0)
-    delta = np.rad2deg(np.arccos(cos_d))
-    tang, tn = _unit(target_dir - cos_d[..., None] * g)
-    cy = np.sum(tang * e_yaw[:, None, :], axis=-1)
-    cp = np.sum(tang * e_pitch[:, None, :], axis=-1)
-    # exactly behind: the whole deviation along yaw
-    behind = (tn < 1e-9) & (cos_d < 0)
-    cy = np.where(behind, 1.0, cy)
-    d_yaw, d_pitch = delta * cy, delta * cp
-    return _box_prob(d_yaw, tol, s_yaw) * _box_prob(d_pitch, tol, s_pitch)
-
-
-def _hhpnet(
-    yaw: F64,
-    pitch: F64,
-    sigma: F64,
-    cen: F64,
-    hs: F64,
-    present: NDArray[np.bool_],
-    image_size: tuple[int, int] | None,
-    p: HhpnetParams,
-) -> _Scores:
-
-    m = len(yaw)
-    f, pp = _camera(cen, hs, image_size, p)
-    span = _nominal_span(yaw, pitch, present, p.head_model)
-    if p.depth == "size":
-        depth = f * span / hs
-    else:  # one common depth, from the typical head size (100 px when none is known)
-        known = hs[np.isfinite(hs) & (hs > 0)]
-        depth = np.full(
-            m, f * float(np.median(span)) / (float(np.median(known)) if len(known) else 100.0)
-        )
-    ray = np.concatenate([(cen - pp) / f, np.ones((m, 1))], axis=1)
-    pos = ray * depth[:, None]  # OpenCV camera frame, mm: x right, y down, z away from camera
-    ray_u, _ = _unit(ray)
-    rot = _rot_optical_to(ray_u) if p.ray_relative else np.broadcast_to(np.eye(3), (m, 3, 3))
-    rot = rot @ S_FLIP  # viewer frame (z towards the viewer) → camera frame, then onto the ray
-    psi, a = np.deg2rad(-yaw), np.deg2rad(pitch)
-    gaze_v = facing_direction(yaw, pitch)
-    e_yaw_v = np.stack([np.cos(psi), np.sin(a) * np.sin(psi), -np.cos(a) * np.sin(psi)], axis=1)
-    e_pitch_v = np.stack([np.zeros(m), -np.cos(a), -np.sin(a)], axis=1)
-    gaze = np.einsum("nij,nj->ni", rot, gaze_v)
-    e_yaw = np.einsum("nij,nj->ni", rot, e_yaw_v)
-    e_pitch = np.einsum("nij,nj->ni", rot, e_pitch_v)
-
-    floor = p.sigma_floor_deg
-    sy = np.where(np.isnan(sigma[:, 0]), np.inf, sigma[:, 0])
-    sp = np.where(np.isnan(sigma[:, 1]), np.inf, sigma[:, 1]) * np.abs(np.cos(psi))
-    s_yaw = np.maximum(np.sqrt(sy**2 + floor**2), 1e-9)
-    s_pitch = np.maximum(np.sqrt(sp**2 + floor**2), 1e-9)
-
-    d_ij, dist = _unit(pos[None, :, :] - pos[:, None, :])  # direction i → j
-    radius = np.rad2deg(np.arctan2(p.head_radius_mm, dist))
-    tol = p.tolerance_deg + radius
-    # depth errors ε·Z along each ray move the direction i → j by (δP)⊥ / dist (radians)
-    var_y = np.zeros((m, m))
-    var_p = np.zeros((m, m))
-    if p.depth_noise > 0:
-        for end in (pos[None, :, :], pos[:, None, :]):
-            perp = end - np.sum(end * d_ij, axis=-1, keepdims=True) * d_ij
-            var_y += np.sum(perp * e_yaw[:, None, :], axis=-1) ** 2
-            var_p += np.sum(perp * e_pitch[:, None, :], axis=-1) ** 2
-        with np.errstate(invalid="ignore", divide="ignore"):
-            scale = np.where(dist > 0, (np.rad2deg(p.depth_noise) / dist) ** 2, 0.0)
-        var_y, var_p = var_y * scale, var_p * scale
-    sy_ij = np.sqrt(s_yaw[:, None] ** 2 + var_y)
-    sp_ij = np.sqrt(s_pitch[:, None] ** 2 + var_p)
-    att = _gaze_probability(d_ij, gaze, e_yaw, e_pitch, tol, sy_ij, sp_ij)
-    att = np.where(dist > 0, att, 0.0)
-    np.fill_diagonal(att, 0.0)
-    matrix = np.sqrt(att * att.T)
-
-    reach = _reach(att, dist, p.threshold, np.full_like(dist, 2.0 * p.head_radius_mm))
-    x, ok = _ray_closest(pos, gaze, dist, *p.converge_range, reach)
-    conv = np.zeros((m, m))
-    if ok.any():
-        to_x, _ = _unit(x - pos[:, None, :])  # i → X[i, j]
-        tol_x = np.full((m, m), p.tolerance_deg)
-        p_i = _gaze_probability(
-            to_x,
-            gaze,
-            e_yaw,
-            e_pitch,
-            tol_x,
-            np.repeat(s_yaw[:, None], m, 1),
-            np.repeat(s_pitch[:, None], m, 1),
-        )
-        conv = np.where(ok, p_i * p_i.T, 0.0)  # X is symmetric: X[i, j] = X[j, i]
-    np.fill_diagonal(conv, 0.0)
-    return _Scores(att, matrix, conv, depth)
 
 
 # --------------------------------------------------------------------------- derived outputs
@@ -751,6 +518,8 @@ def analyze(poses: PoseFields, method: str = "hhpnet", **params: Any) -> Interac
     conv = np.zeros((n, n))
     depth_full = np.full(n, np.nan)
     if len(keep) >= 2:
+        from hhpnet.interaction_scores import _hhpnet, _paper
+
         ix = np.ix_(keep, keep)
         # absurd but finite inputs (a head size of 1e-300 px) overflow to inf / NaN on the way;
         # the probabilities are sanitised, so no warning reaches the caller
