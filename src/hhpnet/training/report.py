@@ -60,30 +60,44 @@ def markdown_report(result: EvalResult) -> str:
         for label, g in table.items():
             lines.append(row(_cell(f"{gname} {label}"), g["n"], g["mae"], g.get("baseline_mae")))
     if "bias" in s:
-        bhead = "| group | n | yaw | pitch | roll |"
-        bsep = "|---|---|---|---|---|"
-        if "baseline_bias" in s:
-            bhead += " PnP yaw | PnP pitch | PnP roll |"
-            bsep += "---|---|---|"
-        lines += [
-            "",
-            "## Signed bias (mean of prediction − label, degrees)",
-            "",
-            bhead,
-            bsep,
-        ]
+        lines += _bias_lines(s)
+    lines += _uncertainty_lines(s["uncertainty"])
+    return "\n".join(lines) + "\n"
 
-        def brow(label: str, g: dict[str, Any]) -> str:
-            text = f"| {label} | {g['n']} | " + " | ".join(f"{v:+.2f}" for v in g["bias"])
-            if "baseline_bias" in g:
-                text += " | " + " | ".join(f"{v:+.2f}" for v in g["baseline_bias"])
-            return text + " |"
 
-        lines.append(brow("all", {**s, "n": s["valid"]}))
-        for gname in ("|yaw|", "|yaw|≤90"):
-            for label, g in s["groups"].get(gname, {}).items():
-                lines.append(brow(_cell(f"{gname} {label}"), g))
-    u = s["uncertainty"]
+def _bias_lines(s: dict[str, Any]) -> list[str]:
+    """The signed-bias section of :func:`markdown_report` (``s``: the summary)."""
+    lines: list[str] = []
+    bhead = "| group | n | yaw | pitch | roll |"
+    bsep = "|---|---|---|---|---|"
+    if "baseline_bias" in s:
+        bhead += " PnP yaw | PnP pitch | PnP roll |"
+        bsep += "---|---|---|"
+    lines += [
+        "",
+        "## Signed bias (mean of prediction − label, degrees)",
+        "",
+        bhead,
+        bsep,
+    ]
+
+    def brow(label: str, g: dict[str, Any]) -> str:
+        text = f"| {label} | {g['n']} | " + " | ".join(f"{v:+.2f}" for v in g["bias"])
+        if "baseline_bias" in g:
+            text += " | " + " | ".join(f"{v:+.2f}" for v in g["baseline_bias"])
+        return text + " |"
+
+    lines.append(brow("all", {**s, "n": s["valid"]}))
+    for gname in ("|yaw|", "|yaw|≤90"):
+        for label, g in s["groups"].get(gname, {}).items():
+            lines.append(brow(_cell(f"{gname} {label}"), g))
+    return lines
+
+
+def _uncertainty_lines(u: dict[str, Any]) -> list[str]:
+    """The uncertainty section of :func:`markdown_report` (``u``: the summary's
+    ``uncertainty``)."""
+    lines: list[str] = []
     lines += [
         "",
         "## Uncertainty",
@@ -108,7 +122,7 @@ def markdown_report(result: EvalResult) -> str:
     for a in ANGLE_NAMES:
         lines.append(f"| {a} | " + " | ".join(f"{v:.2f}" for v in u[a]["sparsification"]) + " |")
         lines.append(f"| {a} oracle | " + " | ".join(f"{v:.2f}" for v in u[a]["oracle"]) + " |")
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 def plot_calibration(result: EvalResult, path: str | Path, bins: int = 12) -> Path:
