@@ -429,7 +429,11 @@ def _convert(
     size: tuple[int, int] | None,
     normalized: bool | None,
 ) -> HeadKeypoints:
-    """:func:`convert` without the error boundary."""
+    """:func:`convert` without the error boundary.
+
+    Long: one branch per supported input type (file, mapping, list of mappings, MediaPipe,
+    MMPose, ultralytics, supervision, array), checked in this order on purpose.
+    """
     if isinstance(obj, (str, os.PathLike)):
         frames = load_keypoints_file(obj, layout, image_size=image_size)
         if len(frames) != 1:

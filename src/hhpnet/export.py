@@ -65,7 +65,12 @@ def _require_onnx() -> Any:
 
 
 def build_onnx(model: Any, *, input: str = "keypoints", opset: int = OPSET) -> Any:
-    """``onnx.ModelProto`` for a :class:`hhpnet.model.HeadPoseModel` (or a model name/path)."""
+    """``onnx.ModelProto`` for a :class:`hhpnet.model.HeadPoseModel` (or a model name/path).
+
+    Long: it writes the graph one operator per line in the order the network computes (input,
+    gated first layer, three dense layers, angle wrap, σ, outputs, metadata), through the local
+    ``const`` / ``node`` helpers.
+    """
     onnx = _require_onnx()
     from onnx import TensorProto, helper, numpy_helper
 
@@ -208,6 +213,9 @@ def _normalize_nodes(node: Any, const: Any) -> tuple[str, str]:
     """Nodes computing :func:`hhpnet.keypoints.normalize` from ``keypoints`` (N, 5, 3).
 
     Returns the names of the (N, 15) network input and of the (N,) validity flags.
+
+    Long: one ONNX operator per line, step by step parallel to
+    :func:`hhpnet.keypoints.normalize`.
     """
     i64 = np.int64
     c = node("Gather", ["keypoints", const("idx2", 2, i64)], "conf", axis=2)  # (N, 5)
@@ -283,7 +291,11 @@ def _plausible_nodes(node: Any, const: Any, xy64: str, present: str) -> str:
     returns the name of the (N,) bool flags. Same float64 arithmetic as numpy, and the same cheap
     screen: rule 3 (about 40 nodes over (M, 50, 6) tensors) runs in an ``If`` branch only when
     some person's largest point distance exceeds FAR_POINT_FACTOR × their smallest one, and only
-    on those M people."""
+    on those M people.
+
+    Long: one ONNX operator per line, step by step parallel to
+    :func:`hhpnet.keypoints.plausible` so the two can be read side by side.
+    """
     from onnx import TensorProto, helper
 
     from hhpnet import keypoints as kpt

@@ -476,6 +476,10 @@ def analyze(poses: PoseFields, method: str = "hhpnet", **params: Any) -> Interac
     ``method``: "hhpnet" (default, 3-D + σ → probability), "paper" or "paper-v1";
     ``params``: fields of :class:`HhpnetParams` or :class:`PaperParams`. Zero or one valid
     person gives an all-zero result without pairs or groups (not an error).
+
+    Long: input checks and exclusions, the method call and the derived outputs (pairs, mutual,
+    targets, groups, engagement) all index the same (N, N) matrices; the scoring itself lives in
+    :mod:`hhpnet.interaction_scores`.
     """
     if method not in METHODS:
         raise InputError(

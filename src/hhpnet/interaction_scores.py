@@ -182,7 +182,9 @@ def _hhpnet(
     image_size: tuple[int, int] | None,
     p: HhpnetParams,
 ) -> _Scores:
-
+    """Scores of the ``"hhpnet"`` method for the m kept people (module docstring of
+    :mod:`hhpnet.interaction`, steps 1–6). Long: a vectorised computation whose steps (camera,
+    depth, gaze frames, σ, attention, converging rays) share many (m, m) arrays."""
     m = len(yaw)
     f, pp = _camera(cen, hs, image_size, p)
     span = _nominal_span(yaw, pitch, present, p.head_model)

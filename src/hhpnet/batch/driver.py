@@ -191,6 +191,10 @@ def run_batch(
     Raises :class:`InputError` / :class:`HhpnetError` (one line) on a usage problem: no inputs,
     OUT locked by another run or made with other processing options, Ray missing or
     unreachable. Problems with single inputs are recorded, not raised.
+
+    Long: options, inputs, the OUT lock, resume bookkeeping and the summary are steps of one
+    locked run that share the layout and the report; each raises its one-line usage error in
+    this order.
     """
     opts = options or BatchOptions()
     opts.validate()
@@ -326,6 +330,9 @@ class _Driver:
                 ray.shutdown()
 
     def _loop(self, ray: Any, todo: list[BatchInput], started: bool) -> None:
+        """Submit the inputs to Ray and collect their progress and results, at most ``workers``
+        at a time. Long: the scheduling loop, progress bar, periodic summaries and teardown
+        share the queue, the running tasks and the bar."""
         from collections import deque
 
         from tqdm import tqdm

@@ -110,6 +110,10 @@ def process_input(job: dict[str, Any]) -> Iterator[dict[str, Any]]:
     ``config`` (their hash), ``threads``, ``check``. Yields ``{"kind": "progress", "frames": n}``
     about once a second, then ``{"kind": "result", "record": {...}}``. A bad input gives a
     ``failed`` record; unexpected exceptions propagate (Ray retries the task).
+
+    Long: one Ray task is one transaction (owner check, temporary folder, the frame loop with
+    its progress yields, commit or failure record) whose steps share the record, the paths and
+    one try/finally.
     """
     layout = _Layout(job["out"])
     name = job["name"]

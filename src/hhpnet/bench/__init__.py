@@ -84,6 +84,8 @@ def run(
     ``threads``: threads of the pose-network backends (1 = per-core figures);
     ``pipeline_threads``: detector (TFLite) and OpenCV threads of the whole-pipeline section.
     ``extra_candidates`` are timed next to ours in the pipeline section (benchmarks/run_all.py).
+
+    Long: a list of optional report sections, each a few lines calling its suite.
     """
     info = machine_info()
     report = Report(title)

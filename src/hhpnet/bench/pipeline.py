@@ -118,7 +118,11 @@ def pipeline_suite(
     out_dir: Path | None = None,
 ) -> None:
     """Per-image time of each candidate on each scene (interleaved), per stage, and the ratio to
-    the first candidate; ``estimator`` (ours) also gets a row with drawing and JPEG writing."""
+    the first candidate; ``estimator`` (ours) also gets a row with drawing and JPEG writing.
+
+    Long: one interleaved timing loop over scenes × candidates × stages, and the two report
+    tables built from its rows.
+    """
     import cv2
 
     from hhpnet.io import read_image

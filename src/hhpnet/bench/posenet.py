@@ -97,7 +97,11 @@ def posenet_suite(
     repeats: int = 7,
     min_time: float = 0.05,
 ) -> None:
-    """Latency / throughput of the pose network per backend, size, memory and GFLOP/s."""
+    """Latency / throughput of the pose network per backend, size, memory and GFLOP/s.
+
+    Long: one measurement script; per model it times every backend and batch size on the same
+    inputs and memory probes, and the report tables are built from those shared rows.
+    """
     import tracemalloc
 
     from hhpnet.errors import HhpnetError

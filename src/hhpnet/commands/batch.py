@@ -17,7 +17,11 @@ import typer
 
 
 def register(app: typer.Typer) -> None:
-    """Add the ``batch`` command."""
+    """Add the ``batch`` command.
+
+    Long only because it defines the ``batch`` command, whose signature is that command's option
+    list (one annotated typer parameter per documented option).
+    """
 
     @app.command("batch")
     def batch(
@@ -87,7 +91,13 @@ def register(app: typer.Typer) -> None:
             bool, typer.Option("--ray-logs", help="Show Ray's own and the workers' log lines.")
         ] = False,
     ) -> None:
-        """Process many videos on Ray: per-input files, one Parquet dataset, a summary table."""
+        """Process many videos on Ray: per-input files, one Parquet dataset, a summary table.
+
+        \f
+        Long: the signature is the option list of ``hhpnet batch`` (one typer parameter per
+        documented option); the body only checks them (usage errors first) and hands them
+        on. Text after the form feed is not part of ``--help``.
+        """
         from hhpnet.batch import BatchOptions, run_batch
 
         opts = BatchOptions(

@@ -9,7 +9,11 @@ import typer
 
 
 def register(app: typer.Typer) -> None:
-    """Add the ``eval`` command."""
+    """Add the ``eval`` command.
+
+    Long only because it defines the ``eval`` command, whose signature is that command's option
+    list (one annotated typer parameter per documented option).
+    """
 
     @app.command("eval")
     def eval_command(
@@ -83,6 +87,11 @@ def register(app: typer.Typer) -> None:
         solvePnP baseline; Spearman(σ, |error|), 1σ/2σ shares, sparsification; --out writes
         report.md, metrics.json and calibration.png (per source, and summary.md, for
         --keypoints-csv with --source all).
+
+        \f
+        Long: the signature is the option list of ``hhpnet eval`` (one typer parameter per
+        documented option); the body only checks them (usage errors first) and hands them
+        on. Text after the form feed is not part of ``--help``.
         """
         from hhpnet.errors import InputError
         from hhpnet.model import load_model

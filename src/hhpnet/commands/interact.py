@@ -131,7 +131,11 @@ def run_interact(
     """Run the interact command; returns counts: images, people, mutual, groups, failed.
 
     ``model`` / ``detector`` may also be objects (as for
-    :class:`hhpnet.pipeline.HeadPoseEstimator`)."""
+    :class:`hhpnet.pipeline.HeadPoseEstimator`).
+
+    Long: option checks, the image batch, the per-image analysis with its outputs (JSON, CSV,
+    annotated images, heat-maps) and the video sources share the counts and the open files.
+    """
     import json
 
     from hhpnet.commands._batch import (
@@ -239,7 +243,11 @@ def _run_video(
 
 
 def register(app: typer.Typer) -> None:
-    """Add the ``interact`` command."""
+    """Add the ``interact`` command.
+
+    Long only because it defines the ``interact`` command, whose signature is that command's
+    option list (one annotated typer parameter per documented option).
+    """
 
     @app.command("interact")
     def interact(
@@ -292,7 +300,13 @@ def register(app: typer.Typer) -> None:
         ),
         progress: ProgressOpt = None,
     ) -> None:
-        """Who looks at whom: interaction matrix, mutual gaze, targets and groups per image."""
+        """Who looks at whom: interaction matrix, mutual gaze, targets and groups per image.
+
+        \f
+        Long: the signature is the option list of ``hhpnet interact`` (one typer parameter
+        per documented option); the body only checks them (usage errors first) and hands
+        them on. Text after the form feed is not part of ``--help``.
+        """
         params = parse_params(list(param or []))
         if threshold is not None:
             params["threshold"] = threshold

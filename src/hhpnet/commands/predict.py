@@ -52,7 +52,11 @@ def run_predict(
 
     Usage errors (bad options, unknown model or detector, unwritable outputs) raise
     :class:`~hhpnet.errors.InputError` before anything is processed; a missing SOURCE, a bad
-    image or a failing video prints one line on stderr and counts as a failure."""
+    image or a failing video prints one line on stderr and counts as a failure.
+
+    Long: option checks, the image batch with its outputs and the video sources share the counts
+    and the open output files.
+    """
     from hhpnet.commands._batch import (
         ImageBatch,
         Outputs,

@@ -9,7 +9,11 @@ import typer
 
 
 def register(app: typer.Typer) -> None:
-    """Add the ``train`` command."""
+    """Add the ``train`` command.
+
+    Long only because it defines the ``train`` command, whose signature is that command's option
+    list (one annotated typer parameter per documented option).
+    """
 
     @app.command("train")
     def train_command(

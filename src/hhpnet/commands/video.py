@@ -74,7 +74,11 @@ def _groups(found: list[Any]) -> list[tuple[str, Any, str | None]]:
 
 
 def register(app: typer.Typer) -> None:
-    """Add the ``video`` command."""
+    """Add the ``video`` command.
+
+    Long only because it defines the ``video`` command, whose signature is that command's option
+    list (one annotated typer parameter per documented option).
+    """
 
     @app.command("video")
     def video(
@@ -166,7 +170,13 @@ def register(app: typer.Typer) -> None:
             ),
         ] = None,
     ) -> None:
-        """Track people in a video, webcam or stream; smooth their head poses; time their gazes."""
+        """Track people in a video, webcam or stream; smooth their head poses; time their gazes.
+
+        \f
+        Long: the signature is the option list of ``hhpnet video`` (one typer parameter per
+        documented option); the body only checks them (usage errors first) and hands them
+        on. Text after the form feed is not part of ``--help``.
+        """
         from hhpnet.commands._batch import (
             check_output_file,
             derived,

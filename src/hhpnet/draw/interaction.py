@@ -289,6 +289,9 @@ def heatmap(
 
     Cells show values for up to 12 people; mutual pairs are framed; excluded people are hatched
     grey. Returns the matplotlib Figure, or saves it as PNG at ``path`` and returns the path.
+
+    Long: matplotlib drawing of two annotated panels (cell values, mutual frames, hatched
+    exclusions, ticks, colour bar), one call per element.
     """
     from matplotlib.figure import Figure  # no pyplot: no window, no global backend change
     from matplotlib.patches import Rectangle

@@ -205,6 +205,10 @@ def load_keypoints_csv(
     score; a point whose confidence is below ``kpt_thr`` is missing. Malformed files (missing
     columns, non-numbers, labels not finite, a detector block partly empty, confidences outside
     [0, 1]) raise :class:`hhpnet.errors.InputError` naming the line.
+
+    Long: one pass over the rows that checks each column group (labels, image size, detector
+    block, confidences) with an error naming the line; the per-source column layout is spelled
+    out here.
     """
     if source not in KEYPOINT_SOURCES:
         raise InputError(

@@ -321,6 +321,11 @@ def generate(
     ``angles`` (n, 3) degrees and ``head_px`` (n,) apparent head breadths: use these instead of
     sampling them (to simulate a labelled data set; mirroring then negates yaw and roll of the
     mirrored half as usual).
+
+    Long: a vectorised generator whose steps (pose, head, camera, projection, visibility, noise,
+    per-profile confidences, outliers, mirroring) share many (n, …) arrays and one random
+    stream; the order of the draws fixes the data set of a seed, so it is kept as one visible
+    pass.
     """
     cfg = config or SynthConfig()
     fit = load_fit(cfg.fit)

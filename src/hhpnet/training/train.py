@@ -238,7 +238,11 @@ def _real_fit_record(data_cfg: dict[str, Any], config: dict[str, Any]) -> dict[s
 def train(
     config: dict[str, Any], output: str | Path | None = None, log: Any = print
 ) -> TrainResult:
-    """Train one model from a config (see :data:`DEFAULT_CONFIG`) and write its weight file."""
+    """Train one model from a config (see :data:`DEFAULT_CONFIG`) and write its weight file.
+
+    Long: the epoch loop, learning-rate schedule, best-checkpoint keeping, σ calibration and the
+    weight file's metadata share the torch state and the config of one run.
+    """
     import torch
 
     from hhpnet.model import FORMAT_VERSION, HeadPoseModel
