@@ -27,6 +27,7 @@ __all__ = [
     "Detections",
     "Detector",
     "SquareView",
+    "TiledDetector",
     "box_iou",
     "check_image",
     "decode_ssd",
@@ -142,6 +143,29 @@ class Detector:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
+
+
+class TiledDetector(Detector):
+    """A :class:`Detector` run on the whole image and on k × k tiles for each level k of
+    ``scales``; in the automatic mode (``auto_tile``) the levels follow the image size
+    (:func:`auto_scales` with the subclass's ``tile_side_px``). ``repr`` shows the attributes
+    named in ``repr_fields`` (``scales`` as "auto" in the automatic mode)."""
+
+    tile_side_px: float
+    repr_fields: tuple[str, ...] = ("score_threshold", "scales")
+    auto_tile: bool
+    scales: tuple[int, ...]
+
+    def __repr__(self) -> str:
+        scales = "auto" if self.auto_tile else self.scales
+        shown = [f"{k}={scales if k == 'scales' else getattr(self, k)}" for k in self.repr_fields]
+        return f"{type(self).__name__}({', '.join(shown)})"
+
+    def scales_for(self, width: int, height: int) -> tuple[int, ...]:
+        """Tiling levels used on an image of this size (pixels)."""
+        if not self.auto_tile:
+            return self.scales
+        return auto_scales(width, height, self.tile_side_px)
 
 
 def check_image(image: Any) -> NDArray[np.uint8]:

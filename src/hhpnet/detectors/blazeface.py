@@ -32,9 +32,8 @@ from numpy.typing import NDArray
 from hhpnet.detectors.base import (
     BatchRunner,
     Detections,
-    Detector,
     SquareView,
-    auto_scales,
+    TiledDetector,
     check_image,
     decode_ssd,
     load_interpreter,
@@ -57,7 +56,7 @@ BLAZEFACE_TO_HHPNET = np.array([2, 1, 0, 5, 4])
 TILE_SIDE_PX = 640.0
 
 
-class BlazeFaceDetector(Detector):
+class BlazeFaceDetector(TiledDetector):
     """Multi-face BlazeFace detector returning hhpnet's 5 head keypoints.
 
     Options: ``score_threshold`` (face score, default 0.6), ``iou_threshold`` (weighted NMS within
@@ -71,6 +70,8 @@ class BlazeFaceDetector(Detector):
     """
 
     name = "blazeface"
+    tile_side_px = TILE_SIDE_PX
+    repr_fields = ("score_threshold", "scales", "retry_padded")
 
     def __init__(
         self,
@@ -111,19 +112,6 @@ class BlazeFaceDetector(Detector):
         self._run = BatchRunner(partial(load_interpreter, MODEL_FILE), self.num_threads)
         # One anchor per cell of a 48×48 grid (stride 4), in input pixels.
         self._anchors = ssd_anchors(INPUT_SIZE, (4,), 1)
-
-    def __repr__(self) -> str:
-        scales = "auto" if self.auto_tile else self.scales
-        return (
-            f"BlazeFaceDetector(score_threshold={self.score_threshold}, scales={scales}, "
-            f"retry_padded={self.retry_padded})"
-        )
-
-    def scales_for(self, width: int, height: int) -> tuple[int, ...]:
-        """Tiling levels used on an image of this size (pixels)."""
-        if not self.auto_tile:
-            return self.scales
-        return auto_scales(width, height, TILE_SIDE_PX)
 
     def views(self, width: int, height: int) -> list[SquareView]:
         """The square views run on an image: the letterboxed image, then tiles per scale > 1."""

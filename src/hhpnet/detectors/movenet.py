@@ -31,9 +31,8 @@ from hhpnet.boxes import square_boxes
 from hhpnet.detectors.base import (
     BatchRunner,
     Detections,
-    Detector,
     SquareView,
-    auto_scales,
+    TiledDetector,
     box_iou,
     check_image,
     load_interpreter,
@@ -160,7 +159,7 @@ def merge_views(
     return np.asarray(keep, dtype=np.intp)
 
 
-class MoveNetDetector(Detector):
+class MoveNetDetector(TiledDetector):
     """Multi-person MoveNet MultiPose Lightning returning hhpnet's 5 head keypoints.
 
     Options: ``score_threshold`` (person score, default 0.15), ``keypoint_threshold`` (a head
@@ -176,6 +175,8 @@ class MoveNetDetector(Detector):
     """
 
     name = "movenet"
+    tile_side_px = TILE_SIDE_PX
+    repr_fields = ("score_threshold", "keypoint_threshold", "scales")
 
     def __init__(
         self,
@@ -221,20 +222,7 @@ class MoveNetDetector(Detector):
         # one interpreter per concurrent call (base.BatchRunner): threads never wait for each other
         self._run = BatchRunner(partial(load_interpreter, MODEL_FILE), self.num_threads)
 
-    def __repr__(self) -> str:
-        scales = "auto" if self.auto_tile else self.scales
-        return (
-            f"MoveNetDetector(score_threshold={self.score_threshold}, "
-            f"keypoint_threshold={self.keypoint_threshold}, scales={scales})"
-        )
-
     # ----------------------------------------------------------------- views
-    def scales_for(self, width: int, height: int) -> tuple[int, ...]:
-        """Tiling levels used on an image of this size (pixels)."""
-        if not self.auto_tile:
-            return self.scales
-        return auto_scales(width, height, TILE_SIDE_PX)
-
     def views(self, width: int, height: int) -> list[SquareView]:
         """The square views run on an image: first the whole image (padded at the top-left),
         then the tiles of each scale > 1 (squares of side ≈ long side / k × (1 + overlap))."""
