@@ -48,31 +48,14 @@ HHPNET = [sys.executable, "-m", "hhpnet.cli"]
 FPS = 30.0
 
 
-def _face_crops(size: int) -> list[np.ndarray]:
-    import cv2
-
-    from hhpnet.detectors import create_detector
-    from hhpnet.io import read_image
-
-    det = create_detector("blazeface")
-    crops = []
-    for name in ("astronaut.jpg", "grace_hopper.jpg"):
-        rgb = read_image(EXAMPLES / name)
-        d = det(rgb)
-        x1, y1, x2, y2 = d.boxes[int(np.argmax(d.scores))]
-        cx, cy, half = (x1 + x2) / 2, (y1 + y2) / 2, 0.9 * max(x2 - x1, y2 - y1)
-        a, b = int(max(cx - half, 0)), int(max(cy - half, 0))
-        crop = np.ascontiguousarray(rgb[b : int(cy + half), a : int(cx + half), ::-1])
-        crops.append(cv2.resize(crop, (size, size)))
-    return crops
-
-
 def make_clip(path: str, seconds: float, size: tuple[int, int], seed: int = 0) -> str:
     """Two faces drifting over a plain background (mp4v; H.264 if ffmpeg+libx264 exists)."""
     import cv2
 
+    from hhpnet.samples import face_crops
+
     w, h = size
-    crops = _face_crops(int(h * 0.32))
+    crops = face_crops(int(h * 0.32), mirrored=False)
     s = crops[0].shape[0]
     raw = path if not _have_x264() else path + ".mp4v.mp4"
     writer = cv2.VideoWriter(raw, cv2.VideoWriter.fourcc(*"mp4v"), FPS, (w, h))

@@ -91,36 +91,12 @@ def smoothing_section(sigma: float = 5.0) -> None:
     )
 
 
-def _face_crops(size: int = 150) -> list[np.ndarray]:
-    """Square BGR face crops from the bundled examples, found with the default detector."""
-    import cv2
-
-    from hhpnet.detectors import create_detector
-    from hhpnet.io import read_image
-
-    det = create_detector("blazeface")
-    crops = []
-    ex = Path(__file__).resolve().parents[1] / "src" / "hhpnet" / "examples"
-    for name in ("astronaut.jpg", "grace_hopper.jpg", "camera.jpg"):
-        rgb = read_image(ex / name)
-        d = det(rgb)
-        if len(d) == 0:
-            continue
-        x1, y1, x2, y2 = d.boxes[int(np.argmax(d.scores))]
-        cx, cy, half = (x1 + x2) / 2, (y1 + y2) / 2, 0.9 * max(x2 - x1, y2 - y1)
-        h, w = rgb.shape[:2]
-        a, b = int(max(cx - half, 0)), int(max(cy - half, 0))
-        c, e = int(min(cx + half, w)), int(min(cy + half, h))
-        crop = cv2.resize(np.ascontiguousarray(rgb[b:e, a:c, ::-1]), (size, size))
-        crops.append(crop)
-        crops.append(crop[:, ::-1].copy())  # mirrored: a different person for the detector
-    return crops
-
-
 def _scene_video(path: str, n_people: int, seconds: float = 5.0) -> str:
     import cv2
 
-    crops = _face_crops()
+    from hhpnet.samples import face_crops
+
+    crops = face_crops(150, ("astronaut.jpg", "grace_hopper.jpg", "camera.jpg"))
     size = crops[0].shape[0]
     slots = [(60, 60), (400, 60), (60, 270), (400, 270)]
     writer = cv2.VideoWriter(path, cv2.VideoWriter.fourcc(*"mp4v"), FPS, (640, 480))

@@ -7,12 +7,13 @@ Not used by inference; nothing here is imported by ``import hhpnet`` or a predic
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-__all__ = ["face_tiles", "make_scene", "synthetic_model"]
+__all__ = ["face_crops", "face_tiles", "make_scene", "synthetic_model"]
 
 
 # --------------------------------------------------------------------------- pose network
@@ -31,6 +32,36 @@ def synthetic_model(alpha: float, seed: int = 0) -> Any:
     t["head.weight"] *= 30.0
     t["head.bias"][1::2] = 3.0
     return HeadPoseModel(t, {"alpha": f"{alpha:g}", "name": f"hhpnet-{alpha:g} (random weights)"})
+
+
+def face_crops(
+    size: int = 110,
+    names: Sequence[str] = ("astronaut.jpg", "grace_hopper.jpg"),
+    mirrored: bool = True,
+) -> list[Any]:
+    """Square BGR crops (``size`` px) around the most confident BlazeFace face of each bundled
+    example photo in ``names`` (side 1.8 × the face box, cut at the image border; a photo without
+    a face is skipped), each followed by its mirror image when ``mirrored`` (a different person
+    for the detector) — the faces of the synthetic test and benchmark videos."""
+    import cv2
+
+    from hhpnet.detectors import create_detector
+    from hhpnet.io import read_image
+
+    det = create_detector("blazeface")
+    crops: list[Any] = []
+    for name in names:
+        rgb = read_image(Path(__file__).parent / "examples" / name)
+        d = det(rgb)
+        if len(d) == 0:
+            continue
+        x1, y1, x2, y2 = d.boxes[int(np.argmax(d.scores))]
+        cx, cy, half = (x1 + x2) / 2, (y1 + y2) / 2, 0.9 * max(x2 - x1, y2 - y1)
+        a, b = int(max(cx - half, 0)), int(max(cy - half, 0))
+        crop = np.ascontiguousarray(rgb[b : int(cy + half), a : int(cx + half), ::-1])
+        square = cv2.resize(crop, (size, size))
+        crops += [square, square[:, ::-1].copy()] if mirrored else [square]
+    return crops
 
 
 def face_tiles() -> list[Any]:

@@ -26,6 +26,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
+from hhpnet import samples
 from hhpnet.batch import (
     BatchInput,
     BatchOptions,
@@ -49,21 +50,7 @@ GOOD = ("one", "two", "four", "still")
 @functools.lru_cache(maxsize=1)
 def face_crops(size: int = 110) -> list[np.ndarray]:
     """BGR squares around the faces of the example photos (found by the shipped detector)."""
-    from hhpnet.detectors import create_detector
-    from hhpnet.io import read_image
-
-    det = create_detector("blazeface")
-    crops = []
-    for name in ("astronaut.jpg", "grace_hopper.jpg"):
-        rgb = read_image(EXAMPLES / name)
-        d = det(rgb)
-        x1, y1, x2, y2 = d.boxes[int(np.argmax(d.scores))]
-        cx, cy, half = (x1 + x2) / 2, (y1 + y2) / 2, 0.9 * max(x2 - x1, y2 - y1)
-        a, b = int(max(cx - half, 0)), int(max(cy - half, 0))
-        crop = np.ascontiguousarray(rgb[b : int(cy + half), a : int(cx + half), ::-1])
-        crop = cv2.resize(crop, (size, size))
-        crops += [crop, crop[:, ::-1].copy()]
-    return crops
+    return samples.face_crops(size)
 
 
 def scene_video(path: Path, people: int, frames: int, fourcc: str = "mp4v") -> str:
