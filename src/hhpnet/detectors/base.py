@@ -161,6 +161,19 @@ class TiledDetector(Detector):
         shown = [f"{k}={scales if k == 'scales' else getattr(self, k)}" for k in self.repr_fields]
         return f"{type(self).__name__}({', '.join(shown)})"
 
+    def _set_tiling(self, tile: bool, scales: Sequence[int] | None, tile_overlap: float) -> None:
+        """Check and keep the constructor options ``tile``, ``scales`` and ``tile_overlap``."""
+        self.auto_tile = bool(tile) and scales is None
+        if scales is None:
+            scales = (1, 2) if tile else (1,)
+        levels = tuple(int(s) for s in scales)
+        if not levels or min(levels) < 1 or max(levels) > 8:
+            raise InputError(f"scales must be integers in 1..8, got {levels}")
+        if not 0.0 <= tile_overlap < 1.0:
+            raise InputError(f"tile_overlap must be in [0, 1), got {tile_overlap}")
+        self.scales = levels
+        self.tile_overlap = float(tile_overlap)
+
     def scales_for(self, width: int, height: int) -> tuple[int, ...]:
         """Tiling levels used on an image of this size (pixels)."""
         if not self.auto_tile:

@@ -88,14 +88,7 @@ class BlazeFaceDetector(TiledDetector):
     ) -> None:
         if not 0.0 < score_threshold < 1.0:
             raise InputError(f"score_threshold must be in (0, 1), got {score_threshold}")
-        self.auto_tile = bool(tile) and scales is None
-        if scales is None:
-            scales = (1, 2) if tile else (1,)
-        scales = tuple(int(s) for s in scales)
-        if not scales or min(scales) < 1 or max(scales) > 8:
-            raise InputError(f"scales must be integers in 1..8, got {scales}")
-        if not 0.0 <= tile_overlap < 1.0:
-            raise InputError(f"tile_overlap must be in [0, 1), got {tile_overlap}")
+        self._set_tiling(tile, scales, tile_overlap)
         if max_faces is not None and max_faces < 1:
             raise InputError(f"max_faces must be ≥ 1 or None, got {max_faces}")
         self.score_threshold = float(score_threshold)
@@ -105,8 +98,6 @@ class BlazeFaceDetector(TiledDetector):
             raise InputError(f"retry_pad must be > 1 (or a sequence of such), got {retry_pad}")
         self.retry_padded = bool(retry_padded)
         self.retry_pads = tuple(float(p) for p in pads)
-        self.scales = scales
-        self.tile_overlap = float(tile_overlap)
         self.max_faces = max_faces
         self.num_threads = int(num_threads)
         self._run = BatchRunner(partial(load_interpreter, MODEL_FILE), self.num_threads)

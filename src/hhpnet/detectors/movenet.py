@@ -200,22 +200,13 @@ class MoveNetDetector(TiledDetector):
             raise InputError(f"min_points must be in 0..5, got {min_points}")
         if box not in ("head", "body"):
             raise InputError(f"box must be 'head' or 'body', got {box!r}")
-        self.auto_tile = bool(tile) and scales is None
-        if scales is None:
-            scales = (1, 2) if tile else (1,)
-        scales = tuple(int(s) for s in scales)
-        if not scales or min(scales) < 1 or max(scales) > 8:
-            raise InputError(f"scales must be integers in 1..8, got {scales}")
-        if not 0.0 <= tile_overlap < 1.0:
-            raise InputError(f"tile_overlap must be in [0, 1), got {tile_overlap}")
+        self._set_tiling(tile, scales, tile_overlap)
         if max_people is not None and max_people < 1:
             raise InputError(f"max_people must be ≥ 1 or None, got {max_people}")
         self.score_threshold = float(score_threshold)
         self.keypoint_threshold = float(keypoint_threshold)
         self.min_points = int(min_points)
         self.box = box
-        self.scales = scales
-        self.tile_overlap = float(tile_overlap)
         self.iou_threshold = float(iou_threshold)
         self.max_people = max_people
         self.num_threads = int(num_threads)
