@@ -35,6 +35,7 @@ __all__ = [
     "nms",
     "sigmoid",
     "ssd_anchors",
+    "tile_views",
     "weighted_nms",
 ]
 
@@ -258,6 +259,20 @@ class SquareView:
         p = np.asarray(xy, dtype=np.float64) / self.scale
         result: NDArray[np.float32] = (p + np.array([self.x0, self.y0])).astype(np.float32)
         return result
+
+
+def tile_views(width: int, height: int, k: int, overlap: float, size: int) -> list[SquareView]:
+    """The tiles of tiling level ``k`` > 1 on a ``width`` × ``height`` image: squares of side
+    ``min(long side, long side / k × (1 + overlap))`` on an even grid from edge to edge (one
+    centred square along an axis it already spans), each resampled to ``size`` pixels."""
+    long = max(width, height)
+    side = min(long, long / k * (1.0 + overlap))
+    step = side * (1.0 - overlap)
+    nx = max(1, int(np.ceil((width - side) / step)) + 1)
+    ny = max(1, int(np.ceil((height - side) / step)) + 1)
+    xs = np.linspace(0.0, width - side, nx) if nx > 1 else [(width - side) / 2]
+    ys = np.linspace(0.0, height - side, ny) if ny > 1 else [(height - side) / 2]
+    return [SquareView(float(round(x)), float(round(y)), side, size) for y in ys for x in xs]
 
 
 def auto_scales(width: int, height: int, tile_side_px: float) -> tuple[int, int]:

@@ -39,6 +39,7 @@ from hhpnet.detectors.base import (
     load_interpreter,
     nms,
     ssd_anchors,
+    tile_views,
     weighted_nms,
 )
 from hhpnet.errors import InputError
@@ -107,21 +108,11 @@ class BlazeFaceDetector(TiledDetector):
     def views(self, width: int, height: int) -> list[SquareView]:
         """The square views run on an image: the letterboxed image, then tiles per scale > 1."""
         out: list[SquareView] = []
-        long = max(width, height)
         for k in self.scales_for(width, height):
             if k == 1:
                 out.append(SquareView.letterbox(width, height, INPUT_SIZE))
                 continue
-            side = min(long, long / k * (1.0 + self.tile_overlap))
-            nx = max(1, int(np.ceil((width - side) / (side * (1 - self.tile_overlap)))) + 1)
-            ny = max(1, int(np.ceil((height - side) / (side * (1 - self.tile_overlap)))) + 1)
-            xs = np.linspace(0.0, max(width - side, 0.0), nx) if nx > 1 else [(width - side) / 2]
-            ys = np.linspace(0.0, max(height - side, 0.0), ny) if ny > 1 else [(height - side) / 2]
-            out.extend(
-                SquareView(float(round(x)), float(round(y)), side, INPUT_SIZE)
-                for y in ys
-                for x in xs
-            )
+            out += tile_views(width, height, k, self.tile_overlap, INPUT_SIZE)
         return out
 
     def detect_views(

@@ -36,6 +36,7 @@ from hhpnet.detectors.base import (
     box_iou,
     check_image,
     load_interpreter,
+    tile_views,
 )
 from hhpnet.errors import InputError
 
@@ -222,17 +223,7 @@ class MoveNetDetector(TiledDetector):
         for k in self.scales_for(width, height):
             if k == 1:
                 continue
-            side = min(long, long / k * (1.0 + self.tile_overlap))
-            step = side * (1.0 - self.tile_overlap)
-            nx = max(1, int(np.ceil((width - side) / step)) + 1)
-            ny = max(1, int(np.ceil((height - side) / step)) + 1)
-            xs = np.linspace(0.0, width - side, nx) if nx > 1 else [(width - side) / 2]
-            ys = np.linspace(0.0, height - side, ny) if ny > 1 else [(height - side) / 2]
-            out.extend(
-                SquareView(float(round(x)), float(round(y)), side, INPUT_SIZE)
-                for y in ys
-                for x in xs
-            )
+            out += tile_views(width, height, k, self.tile_overlap, INPUT_SIZE)
         return out
 
     def infer(self, x: NDArray[np.uint8]) -> F32:
