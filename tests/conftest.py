@@ -46,3 +46,26 @@ def scene() -> Callable[..., Any]:
     from hhpnet.samples import make_scene
 
     return make_scene
+
+
+@pytest.fixture
+def fakes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI's estimator becomes the blob detector + geometric model of
+    :mod:`tests.helpers.video_fakes` (fast, deterministic, whatever model or detector is named)
+    and ``hhpnet.interaction.analyze`` a facing-direction stand-in."""
+    import sys
+    import types
+
+    import hhpnet.pipeline
+    from tests.helpers.fakes import GeometricModel
+    from tests.helpers.video_fakes import BlobDetector, facing_analyzer
+
+    real = hhpnet.pipeline.HeadPoseEstimator
+
+    def factory(model: Any = "hhpnet-1.0", detector: Any = "blazeface", **kw: Any) -> Any:
+        return real(model=GeometricModel(), detector=BlobDetector())
+
+    monkeypatch.setattr(hhpnet.pipeline, "HeadPoseEstimator", factory)
+    fake = types.ModuleType("hhpnet.interaction")
+    fake.analyze = facing_analyzer  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "hhpnet.interaction", fake)

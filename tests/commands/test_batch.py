@@ -39,8 +39,8 @@ from hhpnet.batch import (
     run_batch,
     start_ray,
 )
-from hhpnet.cli import main
 from hhpnet.errors import HhpnetError, InputError
+from tests.helpers.cli import run_cli
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "src" / "hhpnet" / "examples"
 GOOD = ("one", "two", "four", "still")
@@ -120,13 +120,7 @@ def http_root(clips):
     server.shutdown()
 
 
-def _hhpnet(args: list[str], monkeypatch) -> int:
-    monkeypatch.setattr(sys, "argv", ["hhpnet", *args])
-    try:
-        main()
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    return 0
+_hhpnet = run_cli
 
 
 @pytest.fixture(scope="module")

@@ -10,39 +10,19 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import types
 from pathlib import Path
 
 import cv2
 import pytest
 
 import hhpnet.pipeline
-from hhpnet.cli import COMMAND_MODULES, main
+from hhpnet.cli import COMMAND_MODULES
 from hhpnet.video.sinks import read_csv_rows
+from tests.helpers.cli import run_cli
 from tests.helpers.fakes import GeometricModel, random_model_file
-from tests.helpers.video_fakes import BlobDetector, facing_analyzer, walking_scene, write_video
+from tests.helpers.video_fakes import BlobDetector, walking_scene, write_video
 
-
-def run(args: list[str], monkeypatch) -> int:
-    monkeypatch.setattr(sys, "argv", ["hhpnet", *args])
-    try:
-        main()
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    return 0
-
-
-@pytest.fixture
-def fakes(monkeypatch):
-    real = hhpnet.pipeline.HeadPoseEstimator
-
-    def factory(model="hhpnet-1.0", detector="blazeface", **kw):
-        return real(model=GeometricModel(), detector=BlobDetector())
-
-    monkeypatch.setattr(hhpnet.pipeline, "HeadPoseEstimator", factory)
-    fake = types.ModuleType("hhpnet.interaction")
-    fake.analyze = facing_analyzer
-    monkeypatch.setitem(sys.modules, "hhpnet.interaction", fake)
+run = run_cli
 
 
 @pytest.fixture(scope="module")

@@ -2,38 +2,17 @@
 
 from __future__ import annotations
 
-import sys
-import types
-
 import pytest
 
-import hhpnet.pipeline
-from hhpnet.cli import main
 from hhpnet.video.sinks import read_csv_rows
-from tests.helpers.fakes import GeometricModel
-from tests.helpers.video_fakes import BlobDetector, facing_analyzer, walking_scene, write_video
+from tests.helpers.cli import run_cli
+from tests.helpers.video_fakes import walking_scene, write_video
 
-
-@pytest.fixture(autouse=True)
-def fakes(monkeypatch):
-    real = hhpnet.pipeline.HeadPoseEstimator
-
-    def factory(model="hhpnet-1.0", detector="blazeface", **kw):
-        return real(model=GeometricModel(), detector=BlobDetector())
-
-    monkeypatch.setattr(hhpnet.pipeline, "HeadPoseEstimator", factory)
-    fake = types.ModuleType("hhpnet.interaction")
-    fake.analyze = facing_analyzer
-    monkeypatch.setitem(sys.modules, "hhpnet.interaction", fake)
+pytestmark = pytest.mark.usefixtures("fakes")  # tests/conftest.py
 
 
 def run(args: list[str], monkeypatch) -> int:
-    monkeypatch.setattr(sys, "argv", ["hhpnet", "video", *args])
-    try:
-        main()
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    return 0
+    return run_cli(["video", *args], monkeypatch)
 
 
 @pytest.fixture(scope="module")

@@ -4,12 +4,10 @@ crash, times that never go backwards — through ``process_video`` and ``hhpnet 
 from __future__ import annotations
 
 import sys
-import types
 
 import numpy as np
 import pytest
 
-import hhpnet.pipeline
 from hhpnet.cli import main
 from hhpnet.pipeline import HeadPoseEstimator
 from hhpnet.video import open_source, process_video
@@ -73,19 +71,6 @@ def test_the_clips_really_have_the_timestamps_they_claim(clips):
     t = [avi.grab() for _ in range(70)]
     assert t[-1] is None  # 60 frames and no damage reported
     assert avi.error is None and avi.repaired_times >= 1  # the delayed frames lost their stamp
-
-
-@pytest.fixture
-def fakes(monkeypatch):
-    real = hhpnet.pipeline.HeadPoseEstimator
-
-    def factory(model="hhpnet-1.0", detector="blazeface", **kw):
-        return real(model=GeometricModel(), detector=BlobDetector())
-
-    monkeypatch.setattr(hhpnet.pipeline, "HeadPoseEstimator", factory)
-    fake = types.ModuleType("hhpnet.interaction")
-    fake.analyze = facing_analyzer
-    monkeypatch.setitem(sys.modules, "hhpnet.interaction", fake)
 
 
 def test_video_command_on_a_b_frame_avi_exits_0(clips, tmp_path, monkeypatch, capsys, fakes):
