@@ -127,6 +127,11 @@ class FrameReader:
         """The last grabbed frame with its image, or None if it cannot be decoded."""
         raise NotImplementedError
 
+    def final_error(self) -> str | None:
+        """What the run must report as failed once the source is read (None: nothing):
+        :attr:`error` (which also stops reading), or what a reader skipped and counted."""
+        return self.error
+
     def read(self) -> Frame | None:
         """Next frame, or None at the end. An undecodable frame is skipped (images) or ends
         the source (videos: ``error`` set)."""
@@ -307,6 +312,13 @@ class ImageSequenceReader(FrameReader):
             self.unreadable += 1
             return None
         return Frame(k, k / (self.fps or DEFAULT_FPS), bgr_to_rgb(rgb))  # frames are BGR
+
+    def final_error(self) -> str | None:
+        """Skipped images make the run's error (exit 1, as ``hhpnet predict``)."""
+        if self.error is None and self.unreadable:
+            n, total = self.unreadable, self.frame_count
+            return f"{self.name}: {n} of {total} image(s) unreadable (skipped)"
+        return self.error
 
     def seek(self, index: int) -> None:
         self.next_index = max(0, min(int(index), len(self.paths)))

@@ -484,11 +484,7 @@ class _VideoRun:
         """Rate, the reader's problems and warnings, tracks, and the timeline outputs."""
         summary, reader = self.summary, self.reader
         summary.fps = summary.frames / summary.elapsed_s if summary.elapsed_s > 0 else 0.0
-        summary.error = reader.error
-        unreadable = getattr(reader, "unreadable", 0)
-        if unreadable and summary.error is None:  # skipped images: not everything was read
-            total = getattr(reader, "frame_count", 0)
-            summary.error = f"{reader.name}: {unreadable} of {total} image(s) unreadable (skipped)"
+        summary.error = reader.final_error()
         summary.warnings.extend(w for w in reader.warnings if w not in summary.warnings)
         if reader.repaired_times:
             summary.warnings.append(
