@@ -373,7 +373,7 @@ class _VideoRun:
     def _open_outputs(
         self, resume_frame: int | None, journal: dict[str, NDArray[Any]] | None
     ) -> None:
-        from hhpnet.video.sinks import CsvSink, JsonlSink, ParquetSink
+        from hhpnet.video.sinks import PARQUET_GROUP_FRAMES, CsvSink, JsonlSink, ParquetSink
 
         s, outputs = self.s, self.summary.outputs
         if s.csv is not None:
@@ -390,12 +390,8 @@ class _VideoRun:
                 if initial is None and journal is not None:
                     initial = {k: v[journal["frame"] < resume_frame] for k, v in journal.items()}
                     initial["valid"] = initial["valid"].astype(bool)
-            # one row group per 1,000 frames: the writer keeps every group's metadata until the
-            # footer, so 30-frame groups grew an hour of 2-person 30 fps video by 106 MiB of RSS
-            # (and 57 vs 41 MiB of file); 1,000-frame groups: 5 MiB (pyarrow 2026-11, measured)
-            self.sinks.append(
-                ParquetSink(s.parquet, initial=initial, flush_every=max(s.flush_every, 1000))
-            )
+            group = max(s.flush_every, PARQUET_GROUP_FRAMES)  # large groups: flat memory
+            self.sinks.append(ParquetSink(s.parquet, initial=initial, flush_every=group))
             outputs["parquet"] = s.parquet
         if s.jsonl is not None:
             self.jsonl_sink = JsonlSink(

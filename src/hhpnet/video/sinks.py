@@ -335,6 +335,12 @@ def _require_pyarrow() -> Any:
     return pyarrow
 
 
+#: frames per Parquet row group by default: the writer keeps every group's metadata until the
+#: footer, so 30-frame groups grew an hour of 2-person 30 fps video by 106 MiB of RSS (and 57 vs
+#: 41 MiB of file), 1,000-frame groups by 5 MiB (pyarrow ParquetWriter, measured 2026-11-26)
+PARQUET_GROUP_FRAMES = 1000
+
+
 class ParquetSink(_Sink):
     """Write rows to a Parquet file, one row group every ``flush_every`` frames (needs pyarrow).
 
@@ -348,7 +354,7 @@ class ParquetSink(_Sink):
         columns: Sequence[str] = VIDEO_COLUMNS,
         *,
         initial: Mapping[str, Any] | None = None,
-        flush_every: int = 30,
+        flush_every: int = PARQUET_GROUP_FRAMES,
     ) -> None:
         pa = _require_pyarrow()
         self._pa = pa
