@@ -465,13 +465,18 @@ class HeadPoseEstimator:
             if alt_keypoints is None
             else self._clean(validate_keypoints(alt_keypoints), image_size)
         )
-        out = _Reading.of(self.model.predict(kp))
-        if alt is not None and len(alt) == n and (alt[..., 2] > 0).any():
-            # a second detector's points of the same heads: read both, combine (hhpnet.fusion)
+        # a second detector's points of the same heads (rows): read in the same batched call
+        batch = kp
+        rows = np.zeros(0, np.intp)
+        if alt is not None and len(alt) == n:
+            rows = np.flatnonzero((alt[..., 2] > 0).any(axis=1))
+            batch = np.concatenate([kp, alt[rows]]) if len(rows) else kp
+        both = _Reading.of(self.model.predict(batch))
+        out = both[:n]
+        if len(rows):  # combine the two readings of those heads (hhpnet.fusion)
             from hhpnet.fusion import combine
 
-            rows = np.flatnonzero((alt[..., 2] > 0).any(axis=1))
-            second = _Reading.of(self.model.predict(alt[rows]))
+            second = both[n:]
             ang, sig = combine(out.angles[rows], out.sigma[rows], second.angles, second.sigma)
             out.angles[rows], out.sigma[rows] = ang, sig
             out.valid[rows] = np.isfinite(ang).all(axis=1)
@@ -529,6 +534,10 @@ class _Reading:
             np.array(out.sigma, np.float32).reshape(n, 3),
             np.array(out.valid, bool).reshape(n),
         )
+
+    def __getitem__(self, rows: slice) -> _Reading:
+        """Some rows (views: writing to them writes here)."""
+        return _Reading(self.angles[rows], self.sigma[rows], self.valid[rows])
 
 
 def _has_rows(values: Any, n: int) -> bool:
