@@ -70,6 +70,7 @@ def face_tiles() -> list[Any]:
     import cv2
 
     from hhpnet.detectors import create_detector
+    from hhpnet.io import bgr_to_rgb
 
     root = Path(__file__).parent / "examples"
     det = create_detector("blazeface", num_threads=1)
@@ -78,7 +79,7 @@ def face_tiles() -> list[Any]:
         bgr = cv2.imread(str(root / fname))
         if bgr is None:
             continue
-        found = det(np.ascontiguousarray(bgr[..., ::-1]))
+        found = det(bgr_to_rgb(bgr))
         for x1, y1, x2, y2 in found.boxes:
             side = 1.9 * max(x2 - x1, y2 - y1)
             cx, cy = (x1 + x2) / 2, (y1 + y2) / 2 - 0.05 * side

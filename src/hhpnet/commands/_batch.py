@@ -398,10 +398,11 @@ class Outputs:
         import cv2
 
         from hhpnet.errors import InputError
+        from hhpnet.io import bgr_to_rgb
 
         if self.save_dir is None:
             return None
         target = Path(self.save_dir) / out_name(src, self._used)
-        if not cv2.imwrite(str(target), drawn_rgb[..., ::-1]):
+        if not cv2.imwrite(str(target), bgr_to_rgb(drawn_rgb)):  # RGB → BGR, the same swap
             raise InputError(f"{target}: cannot write the annotated image")
         return target
