@@ -7,8 +7,6 @@ the check that real detector output is never refused.
 from __future__ import annotations
 
 import csv
-import os
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -26,16 +24,11 @@ from hhpnet.keypoints import (
     validate_keypoints,
 )
 from hhpnet.model import load_model
+from tests.helpers.realdata import KEYPOINTS_CSV, dev_file
 
 FACE = np.array(
     [[320, 240, 0.9], [350, 225, 0.9], [290, 225, 0.9], [385, 235, 0.8], [255, 235, 0.8]],
     np.float32,
-)
-DEV_CSV = Path(
-    os.environ.get(
-        "HHPNET_DEV_KEYPOINTS",
-        Path(__file__).resolve().parents[2] / "shared" / "data" / "aflw2000-dev-keypoints.csv",
-    )
 )
 
 
@@ -227,9 +220,7 @@ def test_ragged_nested_lists_raise_input_error(est, model, ragged):
 
 
 def _dev_rows() -> list[dict[str, str]]:
-    if not DEV_CSV.is_file():
-        pytest.skip(f"{DEV_CSV} not available")
-    with open(DEV_CSV, newline="") as fh:
+    with open(dev_file(KEYPOINTS_CSV), newline="") as fh:
         return list(csv.DictReader(fh))
 
 

@@ -3,14 +3,13 @@
 
 The CSV fixture is written here: exact perspective projections of the package's mean heads at
 known poses (never rows of the real development file). The last test reads the real file from
-``../shared/data`` when it is there and skips otherwise.
+``../shared/data`` (tests/helpers/realdata.py: a skip when it is missing, a failure in CI).
 """
 
 from __future__ import annotations
 
 import csv
 import json
-import os
 from pathlib import Path
 
 import numpy as np
@@ -28,18 +27,13 @@ from hhpnet.training.datasets import (
 )
 from hhpnet.training.evaluate import comparison_table, evaluate_keypoint_set, headline
 from hhpnet.training.synth import MEAN_HEAD_MM
+from tests.helpers.realdata import KEYPOINTS_CSV, dev_file
 
 SIZE = 450
 FOCAL = 450.0  # the baseline's default: focal length = image width
 DISTANCE = 600.0  # mm
 #: a mouth centre in the head frame (mm): below the nose, a little behind its tip
 MOUTH_MM = np.array([0.0, 55.0, 88.0])
-DEV_FILE = Path(
-    os.environ.get(
-        "HHPNET_DEV_KEYPOINTS",
-        Path(__file__).resolve().parents[3] / "shared" / "data" / "aflw2000-dev-keypoints.csv",
-    )
-)
 
 
 def project(points_mm: np.ndarray, yaw: float, pitch: float, roll: float) -> np.ndarray:
@@ -379,14 +373,14 @@ def test_folds_need_a_keypoints_csv():
 
 
 # ---------------------------------------------------------------------------- the real file
-@pytest.mark.skipif(not DEV_FILE.is_file(), reason=f"{DEV_FILE} not present")
 def test_the_development_file_loads_and_evaluates():
     """Shape and detection counts as its README states; every source evaluates; the geometric
     baseline is in the range measured on real close-ups (figures not pinned: the shipped
     weights and the mean head are refitted)."""
     import hhpnet
 
-    sets = {s: load_keypoints_csv(DEV_FILE, s) for s in KEYPOINT_SOURCES}
+    dev = dev_file(KEYPOINTS_CSV)
+    sets = {s: load_keypoints_csv(dev, s) for s in KEYPOINT_SOURCES}
     missed = {s: int((~k.found).sum()) for s, k in sets.items()}
     assert {len(k) for k in sets.values()} == {962}
     assert missed == {"blazeface": 22, "blazepose": 75, "movenet": 61}
