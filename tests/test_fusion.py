@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from hhpnet import HeadPoseEstimator
-from hhpnet.fusion import combine
-from tests.helpers.fakes import GeometricModel, face
+from hhpnet.fusion import ERROR_CORRELATION, combine
+from tests.helpers.fakes import FakeOutput, face
 
 
 def test_equal_uncorrelated_readings_average_and_gain_sqrt2() -> None:
@@ -63,10 +63,61 @@ class _TwoReadings:
     alt_keypoints: np.ndarray
 
 
+class _TableModel:
+    """Answers a fixed reading per person, looked up by the x of the nose (whatever the other
+    points): the pipeline's fusion is then checked against numbers computed by hand."""
+
+    def __init__(self, table: dict[float, tuple[list[float], list[float]]]) -> None:
+        self.table = table
+
+    def predict(self, keypoints: np.ndarray) -> FakeOutput:
+        kp = np.asarray(keypoints, np.float32).reshape(-1, 5, 3)
+        ang = np.array([self.table[float(k[0, 0])][0] for k in kp], np.float32)
+        sig = np.array([self.table[float(k[0, 0])][1] for k in kp], np.float32)
+        return FakeOutput(ang[:, 0], ang[:, 1], ang[:, 2], sig, np.ones(len(kp), bool))
+
+
+#: the two readings of one head (yaw, pitch, roll) and their σ
+A_READ, A_SIG = [10.0, 4.0, -2.0], [4.0, 3.0, 2.0]
+B_READ, B_SIG = [20.0, 0.0, 4.0], [6.0, 3.0, 4.0]
+
+
+def test_the_measured_error_correlation_sets_the_fused_angle_and_sigma() -> None:
+    """Closed form at ρ = ERROR_CORRELATION = (0.4, 0.5, 0.55), by hand:
+
+    yaw, σ 4 and 6, ρ 0.4: den = 16 + 36 − 2·0.4·24 = 32.8; w = (36 − 9.6)/32.8 = 0.804878;
+    θ = 20 − 10 w = 11.951220; σ² = 16·36·0.84/32.8 = 14.751220, σ = 3.840732.
+    pitch, σ 3 and 3, ρ 0.5: den = 9; w = 0.5; θ = 2; σ² = 81·0.75/9 = 6.75, σ = 2.598076.
+    roll, σ 2 and 4, ρ 0.55: w = (16 − 4.4)/11.2 = 1.0357 → clipped to 1: θ = −2, σ = 2.
+
+    Uncorrelated (ρ = 0) the same readings would give yaw 13.076923 (σ 3.328201), pitch σ
+    2.121320 and roll −0.8 (σ 1.788854): the correlation constant decides every figure.
+    """
+    assert ERROR_CORRELATION == (0.4, 0.5, 0.55)
+    ang, sig = combine(np.array([A_READ]), np.array([A_SIG]), np.array([B_READ]), np.array([B_SIG]))
+    np.testing.assert_allclose(ang[0], [11.951220, 2.0, -2.0], atol=1e-4)
+    np.testing.assert_allclose(sig[0], [3.840732, 2.598076, 2.0], atol=1e-4)
+    ang0, sig0 = combine(
+        np.array([A_READ]), np.array([A_SIG]), np.array([B_READ]), np.array([B_SIG]), rho=(0, 0, 0)
+    )
+    np.testing.assert_allclose(ang0[0], [13.076923, 2.0, -0.8], atol=1e-4)
+    np.testing.assert_allclose(sig0[0], [3.328201, 2.121320, 1.788854], atol=1e-4)
+
+
 def test_estimator_combines_a_second_detectors_points_of_the_same_head() -> None:
+    """The estimator reads both detectors' points of a head and fuses them with the default
+    ρ: the hand-computed figures of the test above, end to end through the pipeline."""
     first = np.stack([face(100, 100, turn=0.2), face(300, 100, turn=-0.4)])
     second = np.zeros_like(first)
     second[0] = face(101, 99, turn=0.5)  # only the first head was seen twice
+    nose_x = [float(first[0, 0, 0]), float(first[1, 0, 0]), float(second[0, 0, 0])]
+    model = _TableModel(
+        {
+            nose_x[0]: (A_READ, A_SIG),
+            nose_x[1]: ([-30.0, 5.0, 1.0], [5.0, 5.0, 5.0]),
+            nose_x[2]: (B_READ, B_SIG),
+        }
+    )
     dets = _TwoReadings(
         np.tile(np.array([[50, 50, 150, 150]], np.float32), (2, 1)),
         first,
@@ -74,18 +125,12 @@ def test_estimator_combines_a_second_detectors_points_of_the_same_head() -> None
         ["blazeface+movenet", "movenet"],
         second,
     )
-    model = GeometricModel()
     est = HeadPoseEstimator(model=model, detector=lambda image: dets)
     poses = est(np.zeros((240, 400, 3), np.uint8))
-    one, two = model.predict(first), model.predict(second[:1])
-    expected, sig = combine(
-        np.stack([one.yaw, one.pitch, one.roll], 1)[:1], one.sigma[:1],
-        np.stack([two.yaw, two.pitch, two.roll], 1), two.sigma,
-    )  # fmt: skip
-    np.testing.assert_allclose(poses.yaw[0], expected[0, 0], atol=1e-4)
-    np.testing.assert_allclose(poses.sigma[0], sig[0], atol=1e-4)
-    assert poses.sigma[0, 0] < one.sigma[0, 0]
+    np.testing.assert_allclose(poses.angles[0], [11.951220, 2.0, -2.0], atol=1e-4)
+    np.testing.assert_allclose(poses.sigma[0], [3.840732, 2.598076, 2.0], atol=1e-4)
     # the other head keeps its single reading; the person keeps the first detector's points
-    np.testing.assert_allclose(poses.yaw[1], one.yaw[1], atol=1e-5)
+    np.testing.assert_allclose(poses.angles[1], [-30.0, 5.0, 1.0], atol=1e-6)
+    np.testing.assert_allclose(poses.sigma[1], [5.0, 5.0, 5.0], atol=1e-6)
     np.testing.assert_array_equal(poses.keypoints, first)
     assert poses.detector.tolist() == ["blazeface+movenet", "movenet"]

@@ -107,6 +107,56 @@ def test_depth_from_head_size_tells_near_from_far_target() -> None:
     np.testing.assert_allclose(r.depth_mm, pos[:, 2], rtol=1e-6)
 
 
+# --------------------------------------------------------------------------- terms of the score
+def _phi(x: float) -> float:
+    return 0.5 * (1.0 + math.erf(x / math.sqrt(2.0)))
+
+
+def _off_target_pair(distance: float, depth: float = 3000.0, off_deg: float = 25.0):
+    """Person 0 looks ``off_deg`` beside person 1 (horizontally, away from the camera); both at
+    the same depth, ``distance`` mm apart along x; person 1 looks into the camera. σ = 2°."""
+    t = math.radians(off_deg)
+    pos = [[-distance / 2, 0.0, depth], [distance / 2, 0.0, depth]]
+    return scene_from_3d(pos, [[math.cos(t), 0.0, math.sin(t)], TO_CAMERA], sigma=2.0)
+
+
+@pytest.mark.parametrize(
+    ("distance", "expected", "target"),
+    [(500.0, 0.966317, 1), (3000.0, 0.060219, None)],
+)
+def test_head_radius_and_distance_decide_whether_an_off_gaze_hits(distance, expected, target):
+    """Closed form of the attention (docs: A = Π_axis [Φ((τ − d)/s) − Φ((−τ − d)/s)]), by hand:
+    the gaze misses the direction to the other head by d = 25° in yaw (0 in pitch: that factor
+    is 1 − 2Φ(−τ/s) = 1 to 1e-18); s = √(2² + 1²) (σ and the 1° floor); τ = 20° + the head's
+    angular radius atan(80 mm / distance): 9.09° at 0.5 m → A = Φ(1.8292) = 0.966317, a hit;
+    1.53° at 3 m → A = Φ(−1.5529) = 0.060219, a miss. Without the radius term both would be
+    Φ(−2.2361) = 0.012674; with a fixed distance both the same."""
+    radius = math.degrees(math.atan2(80.0, distance))
+    tau, s = 20.0 + radius, math.sqrt(5.0)
+    closed = _phi((tau - 25.0) / s) - _phi((-tau - 25.0) / s)
+    assert closed == pytest.approx(expected, abs=1e-6)
+    r = analyze(_off_target_pair(distance), depth_noise=0.0)
+    assert r.attention[0, 1] == pytest.approx(expected, abs=1e-5)
+    assert r.targets[0] == target and r.attention[1, 0] < 1e-6
+
+
+@pytest.mark.parametrize(("distance", "expected"), [(500.0, 0.426837), (3000.0, 0.325509)])
+def test_depth_noise_widens_the_gaze_of_a_pair_side_by_side(distance, expected):
+    """The default depth noise (10 % of each depth, ε·Z along each ray) moves the direction
+    0 → 1 by (δP)⊥ / distance: for heads side by side at depth Z = 3 m, each end moves by Z·ε
+    along z, whose share along the gaze's yaw direction is cos 25°. By hand:
+    var = 2·(Z cos 25° · (0.1 rad in degrees) / distance)² = 53.93 deg² at 3 m (1941.5 at
+    0.5 m), s = √(5 + var) and A = Φ((τ − 25)/s) − Φ((−τ − 25)/s) = 0.325509 (0.426837)."""
+    radius = math.degrees(math.atan2(80.0, distance))
+    tau = 20.0 + radius
+    var = 2.0 * (3000.0 * math.cos(math.radians(25.0)) * math.degrees(0.1) / distance) ** 2
+    s = math.sqrt(5.0 + var)
+    assert _phi((tau - 25.0) / s) - _phi((-tau - 25.0) / s) == pytest.approx(expected, abs=1e-6)
+    r = analyze(_off_target_pair(distance))
+    assert r.attention[0, 1] == pytest.approx(expected, abs=1e-5)
+    assert r.targets == [None, None]
+
+
 # --------------------------------------------------------------------------- invariances
 def _random_scene(seed: int, n: int = 6):
     rng = np.random.default_rng(seed)
@@ -335,9 +385,16 @@ def test_common_depth_without_any_head_size_does_not_divide_by_zero():
 
     poses = from_arrays([0.0, 0.0], [0.0, 0.0], [[0.0, 0.0], [0.0, 0.0]], [0.0, 0.0])
     inter = analyze(poses, depth="none")
-    assert np.isfinite(inter.attention).all() and inter.attention.shape == (2, 2)
-    poses = from_arrays([30.0, -30.0], [0.0, 0.0], [[100.0, 200.0], [400.0, 200.0]], [0.0, 80.0])
-    assert np.isfinite(analyze(poses, depth="none").attention).all()
+    # two heads at the same place: no direction from one to the other, nobody looks at anybody
+    np.testing.assert_array_equal(inter.attention, np.zeros((2, 2)))
+    # turned away from each other (yaw +30 on the left looks to the image left): ~0; turned
+    # towards each other: the same small probability both ways (mirror-symmetric scene)
+    cen = [[100.0, 200.0], [400.0, 200.0]]
+    away = analyze(from_arrays([30.0, -30.0], [0.0, 0.0], cen, [0.0, 80.0]), depth="none")
+    assert away.attention.max() < 1e-6 and away.excluded == []
+    towards = analyze(from_arrays([-30.0, 30.0], [0.0, 0.0], cen, [0.0, 80.0]), depth="none")
+    assert towards.attention[0, 1] == pytest.approx(towards.attention[1, 0], abs=1e-12)
+    assert 0.01 < towards.attention[0, 1] < 0.5
 
 
 @pytest.mark.parametrize(
