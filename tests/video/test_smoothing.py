@@ -61,6 +61,22 @@ def test_sigma_weights_each_frame():
     assert (vague[0] < 1.5).all()
 
 
+def test_each_frame_moves_the_estimate_by_the_kalman_gain_of_its_sigma():
+    """Two frames, by hand. Frame 0 (t = 0): 10° with σ 2 starts the track: angle 10, rate 0,
+    P = diag(2², 90²). Frame 1 (t = 0.1 s) measures 20°, with σ 1 (yaw), 10 (pitch), 3 (roll).
+    Prediction with q = 100² deg²/s³: P₀₀ = 4 + 0.1²·8100 + q·0.1³/3 = 88.333333. Gain
+    K = P₀₀ / (P₀₀ + σ²) = 0.988806, 0.469027, 0.907534; the angle moves by K × the 10°
+    innovation to 19.888060, 14.690265, 19.075342, and its σ becomes √(P₀₀ σ² / (P₀₀ + σ²)) =
+    0.994387, 6.848551, 2.857938: the uncertain frame moves the estimate least."""
+    sm = PoseSmoother()
+    first, first_s = sm.update([1], [[10.0, 10.0, 10.0]], [[2.0, 2.0, 2.0]], 0.0)
+    np.testing.assert_allclose(first[0], [10.0, 10.0, 10.0])
+    np.testing.assert_allclose(first_s[0], [2.0, 2.0, 2.0])
+    s, ss = sm.update([1], [[20.0, 20.0, 20.0]], [[1.0, 10.0, 3.0]], 0.1)
+    np.testing.assert_allclose(s[0], [19.888060, 14.690265, 19.075342], atol=1e-4)
+    np.testing.assert_allclose(ss[0], [0.994387, 6.848551, 2.857938], atol=1e-4)
+
+
 def test_invalid_frame_gives_nan_and_keeps_state():
     sm = PoseSmoother()
     for k in range(5):
