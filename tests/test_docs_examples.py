@@ -3,10 +3,10 @@ resolves (the documented import paths survive moves of the code)."""
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -44,7 +44,23 @@ def test_readme_examples_run(index, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     env: dict[str, object] = {}
     exec(compile(code, f"README.md python block {index}", "exec"), env)
+    # the photo: the cameraman on the left, turned to the image right (towards Grace Hopper),
+    # Grace on the right facing the camera (measured: yaw −49° and −1°)
     if index == 0:
-        assert len(env["poses"]) == 2 and os.path.getsize(tmp_path / "out.jpg") > 0
+        poses = env["poses"]
+        assert len(poses) == 2 and poses.valid.all()
+        left, right = np.argsort(poses.centroid[:, 0])
+        assert poses.yaw[left] < -30 and abs(poses.yaw[right]) < 12
+        import cv2
+
+        drawn = cv2.imread(str(tmp_path / "out.jpg"))
+        assert drawn.shape == (480, 640, 3)
+        assert np.abs(drawn.astype(int) - cv2.imread(str(PAIR)).astype(int)).max() > 100
     else:
-        assert env["inter"].attention.shape == (2, 2)
+        inter = env["inter"]
+        assert inter.attention.shape == (2, 2)
+        # he looks at her (measured 0.81); she looks into the camera, at nobody
+        cam = int(np.argmax(inter.attention.max(axis=1)))
+        assert inter.attention[cam, 1 - cam] > 0.6 and inter.attention[1 - cam, cam] < 0.05
+        assert inter.targets[cam] == 1 - cam and inter.targets[1 - cam] is None
+        assert inter.mutual == []

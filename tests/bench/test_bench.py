@@ -114,10 +114,24 @@ def test_report_markdown_and_json(tmp_path) -> None:
 
 
 def test_synthetic_model_shapes(random_model) -> None:
+    from hhpnet.keypoints import normalize, validate_keypoints
+    from hhpnet.model import S_MAX, S_MIN
+
     m = random_model(0.6)
     assert m.parameter_count() == parameter_count(0.6) == 37_231
-    out = m.predict(np.array([[100, 100, 1], [120, 90, 1], [80, 90, 1], [140, 95, 1], [60, 95, 1]]))
+    kp = np.array([[100, 100, 1], [120, 90, 1], [80, 90, 1], [140, 95, 1], [60, 95, 1]], float)
+    out = m.predict(kp)
     assert out.valid.all() and np.isfinite(out.sigma).all()
+    # predict's documented contract on the raw network output [yaw, s, pitch, s, roll, s]:
+    # angles as they come (yaw wrapped), σ = exp(s / 2) (s clipped) × the calibration
+    raw = m.forward(normalize(validate_keypoints(kp))[0])[0].astype(np.float64)
+    np.testing.assert_allclose(out.yaw[0], (raw[0] + 180) % 360 - 180, atol=1e-4)
+    np.testing.assert_allclose([out.pitch[0], out.roll[0]], raw[[2, 4]], atol=1e-4)
+    sigma = np.exp(0.5 * np.clip(raw[1::2], S_MIN, S_MAX)) * m.sigma_calibration
+    np.testing.assert_allclose(out.sigma[0], sigma, rtol=1e-5)
+    # random weights of a seed: the same model every time, another seed another model
+    np.testing.assert_array_equal(random_model(0.6).predict(kp).sigma, out.sigma)
+    assert not np.allclose(random_model(0.6, seed=1).predict(kp).sigma, out.sigma)
 
 
 def test_scene_has_detectable_faces(scene) -> None:
@@ -143,7 +157,12 @@ def test_posenet_suite_small(tmp_path) -> None:
     labels = {row["label"] for row in rows}
     assert {"numpy predict", "ORT keypoints", "numpy network", "ORT network"} <= labels
     assert all(row["median_s"] > 0 for row in rows)
-    assert "| α | batch | backend |" in r.markdown()
+    # each timing is per call of one batch; the shipped 0.2 weights, with their sizes
+    assert all(row["items"] == row["batch"] and row["repeats"] == 2 for row in rows)
+    assert all(row["alpha"] == 0.2 and row["trained"] for row in rows)
+    md = r.markdown()
+    assert "| α | batch | backend |" in md
+    assert f"| 0.2 | 6,031 | {pose_macs(0.2):,} |" in md  # parameters, multiply-adds per face
 
 
 def test_bench_command_rejects_unknown_section() -> None:

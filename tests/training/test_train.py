@@ -10,6 +10,8 @@ from hhpnet.errors import InputError  # noqa: E402
 from hhpnet.model import load_model  # noqa: E402
 from hhpnet.training.train import load_config, make_dataset, train  # noqa: E402
 
+#: people for checking σ calibration: no training or validation seed
+HELD_OUT_SEED = 424_242
 TINY = {
     "alpha": 0.2,
     "data.samples_per_epoch": 6000,
@@ -72,15 +74,21 @@ def test_tiny_training_learns_is_reproducible_and_writes_metadata(tmp_path):
     calib = json.loads(meta["sigma_calibration"])
     assert set(calib) == {"yaw", "pitch", "roll"} and all(0.2 < v < 5 for v in calib.values())
     assert 0.0 < float(meta["c_mean"]) < 1.0 and float(meta["c_std"]) > 0
-    # calibrated σ: about 68 % of validation errors within 1σ (fitted on the same seed)
-    val = make_dataset(2000, cfg["data"]["val_seed"])
-    out = m1.forward(val.x)
-    err = np.abs(out[:, 0::2] - val.y)
-    err[:, 0] = np.abs((out[:, 0] - val.y[:, 0] + 180) % 360 - 180)
+    # calibrated σ: about 68 % of errors within 1σ on people the calibration never saw (a
+    # held-out seed, neither the validation seed it was fitted on nor a training seed)
+    held_out = HELD_OUT_SEED
+    first_train = cfg["data"]["train_seed"]
+    assert held_out != cfg["data"]["val_seed"] and not first_train <= held_out < first_train + 3
+    test = make_dataset(4000, held_out)
+    out = m1.forward(test.x)
+    err = np.abs((out[:, 0::2] - test.y + 180) % 360 - 180)
     sigma = np.exp(0.5 * np.clip(out[:, 1::2], -2.8, 14.0)) * [
         calib[a] for a in ("yaw", "pitch", "roll")
     ]
-    assert np.mean(err <= sigma) == pytest.approx(0.683, abs=0.02)
+    cover = np.mean(err <= sigma, axis=0)
+    # binomial sd of a share of ~3,500 valid people 0.008, plus the calibration's own sampling
+    # error on 2,000 validation people (~0.01): ±0.035 is > 3 sd of their sum
+    np.testing.assert_allclose(cover, 0.683, atol=0.035)
 
 
 def test_train_command_writes_a_loadable_file(tmp_path):
