@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CORE := $(VENV)/.installed-core
 
-.PHONY: setup demo test test-all fuzz lint typecheck train eval bench clean
+.PHONY: setup demo test test-all fuzz mutate lint typecheck train eval bench clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -44,6 +44,12 @@ test-all: $(STAMP)
 fuzz: $(STAMP)
 	@$(EDITABLE)
 	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest -m fuzz
+
+# plant the bugs listed in tools/mutate.py one at a time (in a copy of the tree): >= 95 % must
+# make their tests fail (docs/testing.md)
+mutate: $(STAMP)
+	@$(EDITABLE)
+	$(BIN)/python tools/mutate.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

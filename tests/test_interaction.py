@@ -112,12 +112,12 @@ def _phi(x: float) -> float:
     return 0.5 * (1.0 + math.erf(x / math.sqrt(2.0)))
 
 
-def _off_target_pair(distance: float, depth: float = 3000.0, off_deg: float = 25.0):
+def _off_target_pair(distance: float, depth: float = 3000.0, off_deg: float = 25.0, sigma=2.0):
     """Person 0 looks ``off_deg`` beside person 1 (horizontally, away from the camera); both at
     the same depth, ``distance`` mm apart along x; person 1 looks into the camera. σ = 2°."""
     t = math.radians(off_deg)
     pos = [[-distance / 2, 0.0, depth], [distance / 2, 0.0, depth]]
-    return scene_from_3d(pos, [[math.cos(t), 0.0, math.sin(t)], TO_CAMERA], sigma=2.0)
+    return scene_from_3d(pos, [[math.cos(t), 0.0, math.sin(t)], TO_CAMERA], sigma=sigma)
 
 
 @pytest.mark.parametrize(
@@ -138,6 +138,29 @@ def test_head_radius_and_distance_decide_whether_an_off_gaze_hits(distance, expe
     r = analyze(_off_target_pair(distance), depth_noise=0.0)
     assert r.attention[0, 1] == pytest.approx(expected, abs=1e-5)
     assert r.targets[0] == target and r.attention[1, 0] < 1e-6
+
+
+@pytest.mark.parametrize(("distance", "expected"), [(500.0, 0.931542), (3000.0, 0.060219)])
+def test_pitch_uncertainty_counts_as_much_as_the_head_faces_the_camera(distance, expected):
+    """Person 0's pitch σ is 40° (yaw and roll 2°); the pitch error moves the gaze by σ·|cos ψ|
+    sideways, ψ the yaw from the camera: cos ψ = gaze · (head → camera) by hand. At 0.5 m
+    apart: head at (−250, 0, 3000) mm, gaze (cos 25°, 0, sin 25°): |cos ψ| = |0.075265 −
+    0.421158| = 0.345894, s = √((40·0.345894)² + 1) = 13.8718, the pitch factor
+    2Φ(29.0903/13.8718) − 1 = 0.964013 and A = 0.966317 × 0.964013 = 0.931542. At 3 m: |cos ψ|
+    = 0.027312 (seen from the side), s = 1.4810, the factor is 1: A = 0.060219 as with σ 2°.
+    Without the |cos ψ| they would be 0.514846 and 0.024656."""
+    head = np.array([-distance / 2, 0.0, 3000.0])
+    gaze = np.array([math.cos(math.radians(25.0)), 0.0, math.sin(math.radians(25.0))])
+    cos_psi = abs(float(gaze @ (-head / np.linalg.norm(head))))
+    tau = 20.0 + math.degrees(math.atan2(80.0, distance))
+    s_yaw, s_pitch = math.sqrt(5.0), math.hypot(40.0 * cos_psi, 1.0)
+    closed = (_phi((tau - 25.0) / s_yaw) - _phi((-tau - 25.0) / s_yaw)) * (
+        2 * _phi(tau / s_pitch) - 1
+    )
+    assert closed == pytest.approx(expected, abs=1e-6)
+    r = analyze(_off_target_pair(distance, sigma=[[2.0, 40.0, 2.0], [2.0, 2.0, 2.0]]),
+                depth_noise=0.0)  # fmt: skip
+    assert r.attention[0, 1] == pytest.approx(expected, abs=1e-5)
 
 
 @pytest.mark.parametrize(("distance", "expected"), [(500.0, 0.426837), (3000.0, 0.325509)])

@@ -582,17 +582,17 @@ def test_gaze_totals_sum_the_timeline_intervals(tmp_path):
     tb = TimelineBuilder()
     mutual = np.array([[0, 0.9, 0.0], [0.9, 0, 0.0], [0.0, 0.0, 0]])
     one_way = np.array([[0, 0.0, 0.0], [0.0, 0, 0.0], [0.8, 0.0, 0]])  # 2 looks at 0
-    for k in range(90):  # 3 s at 30 fps: 1 s mutual 0-1, then 1 s of 2 → 0, then 1 s nothing
-        att = mutual if k < 30 else one_way if k < 60 else np.zeros((3, 3))
+    for k in range(90):  # 3 s at 30 fps: 1 s mutual 0-1, then 0.5 s of 2 → 0, then nothing
+        att = mutual if k < 30 else one_way if k < 45 else np.zeros((3, 3))
         tb.add(k / 30, [0, 1, 2], att)
     tl = tb.finish()
     totals = _timeline_totals(tl)
     tl.write_csv(tmp_path / "t.csv")
     with open(tmp_path / "t.csv", newline="") as fh:
         rows = list(csv.DictReader(fh))
-    for kind, key in (("mutual", "mutual"), ("one-way", "one_way")):
+    for kind, key, seconds in (("mutual", "mutual", 1.0), ("one-way", "one_way", 0.5)):
         got = [float(r["duration_s"]) for r in rows if r["kind"] == kind]
         assert totals[f"{key}_intervals"] == len(got) == 1
         assert totals[f"{key}_s"] == pytest.approx(sum(got), abs=1e-3)
-        assert totals[f"{key}_s"] == pytest.approx(1.0, abs=0.05)
+        assert totals[f"{key}_s"] == pytest.approx(seconds, abs=0.05)
     assert set(_timeline_totals(None).values()) == {None}

@@ -30,6 +30,7 @@ def frame_cols(frame: int, n: int) -> dict[str, np.ndarray]:
     if n:
         cols["yaw"][0] = np.nan
         cols["sigma_yaw"][0] = np.inf
+        cols["pitch_smooth"][0] = -np.inf
         cols["valid"][0] = 0
     return cols
 
@@ -42,7 +43,8 @@ def test_csv_round_trip(tmp_path):
     rows = read_csv_rows(path)
     assert rows["frame"].tolist() == [1, 2, 2, 4]
     assert rows["frame"].dtype == np.int64
-    assert np.isnan(rows["yaw"][0]) and np.isinf(rows["sigma_yaw"][0])
+    assert np.isnan(rows["yaw"][0]) and rows["sigma_yaw"][0] == np.inf
+    assert rows["pitch_smooth"][0] == -np.inf
     ref = frame_cols(2, 2)
     np.testing.assert_allclose(rows["pitch"][1:3], ref["pitch"], atol=1e-3)
     assert csv_resume_point(path) == 4

@@ -71,6 +71,30 @@ def test_short_occlusion_keeps_id_long_one_does_not():
     assert i == 1
 
 
+def test_a_hidden_track_is_looked_for_where_its_velocity_takes_it():
+    """Moving +10 px per frame (300 px/s) for 10 frames, then hidden for 9: at frame 19 the track
+    is predicted 300 px/s × 10/30 s = 100 px further, at x = 290 — where it reappears. Someone
+    else now stands where it was last seen (x = 190): that is a new person."""
+    tr = Tracker()
+    for k in range(10):
+        assert tr.update(*frame([(100 + 10 * k, 100)]), k / FPS).tolist() == [0]
+    np.testing.assert_allclose(tr.tracks[0].velocity, [300.0, 0.0, 300.0, 0.0])
+    np.testing.assert_allclose(tr.tracks[0].predicted_box(19 / FPS, 1.0), [265, 75, 315, 125])
+    for k in range(10, 19):
+        tr.update(*frame([]), k / FPS)
+    ids = tr.update(*frame([(190, 100), (290, 100)]), 19 / FPS)
+    assert ids.tolist() == [1, 0]
+
+
+def test_a_detection_too_far_from_every_track_is_a_new_person():
+    """One person at (100, 100); next frame one person at (400, 300): no box overlap and a
+    keypoint distance of 360 px / 70.7 px (the box diagonal) = 5.1 > 1: not the same person,
+    even though the assignment pairs the only track with the only detection."""
+    tr = Tracker()
+    assert tr.update(*frame([(100, 100)]), 0.0).tolist() == [0]
+    assert tr.update(*frame([(400, 300)]), 1 / FPS).tolist() == [1]
+
+
 def test_crossing_paths_keep_their_ids():
     tr = Tracker()
     a_ids, b_ids = set(), set()
