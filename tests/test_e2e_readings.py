@@ -25,13 +25,13 @@ auto        1.06 / 1.74 / 0.91      1.47 / 3.10 / 1.43     6.22 / 9.84 / 4.58
   errors of a 13-pose mean): :data:`MAE_TOL`;
 * each pose's |error| within ``worst + 2 sd``: :data:`POSE_TOL`.
 
-What the planted mapping bugs do (mean |yaw error| over the grid): BlazeFace eyes swapped ~26°,
-ears swapped ~44°; MoveNet eyes swapped ~70°, ears ~35°; an x-mirrored reading ~14° (twice the
-yaw at ±15°/±30°) — each beyond :data:`MAE_TOL` several times. Under ``auto`` a swapped
-BlazeFace reading gets a huge σ (74° yaw) and the fusion all but ignores it, so the answer stays
-MoveNet's; what shows the bug there is σ: two sane readings of a head always narrow it (the
-fused σ is below the better reading's, 0.92 of it on average over the grid, 0.99 at most), an
-ignored reading does not.
+What the planted mapping bugs do (mean |yaw error| over the grid, measured): BlazeFace eyes
+swapped 27°, ears swapped 39°; MoveNet eyes swapped 74°, ears 35°; a mirrored reading (what an
+x sign flip does) 28° — each several times :data:`MAE_TOL`. Under ``auto`` a swapped reading of
+either detector gets a huge σ (74° yaw) and the fusion all but ignores it: the mean |yaw error|
+stays 1.6–3.6°, the other detector's answer. What shows the bug there is σ: two sane readings of a
+head always narrow it (the fused σ is below the better reading's, 0.92 of it on average over
+the grid, 0.99 at most), an ignored reading does not.
 """
 
 from __future__ import annotations
