@@ -353,19 +353,19 @@ class HeadPoseModel:
         # the single-face path's arithmetic: float64 on the float32 outputs, np.exp (whose
         # result does not depend on the array's length), one rounding to float32
         raw = self.forward(x if everyone else x[rows]).astype(np.float64)
-        res = np.empty((len(rows), 6))
+        out64 = np.empty((len(rows), 6))
         yaw = raw[:, 0]
-        res[:, 0] = yaw - 360.0 * np.ceil((yaw - 180.0) / 360.0)
-        res[:, 1] = raw[:, 2]
-        res[:, 2] = raw[:, 4]
+        out64[:, 0] = yaw - 360.0 * np.ceil((yaw - 180.0) / 360.0)
+        out64[:, 1] = raw[:, 2]
+        out64[:, 2] = raw[:, 4]
         half = 0.5 * np.minimum(np.maximum(raw[:, 1::2], S_MIN), S_MAX)
-        np.multiply(self.sigma_calibration64, np.exp(half), out=res[:, 3:])
+        np.multiply(self.sigma_calibration64, np.exp(half), out=out64[:, 3:])
         if everyone:
-            out = res.astype(np.float32)
+            out = out64.astype(np.float32)
         else:
             out = np.full((n, 6), np.nan, np.float32)
             out[:, 3:] = np.inf
-            out[rows] = res
+            out[rows] = out64
         return PoseOutput(
             yaw=out[:, 0].copy(),
             pitch=out[:, 1].copy(),
