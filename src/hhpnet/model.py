@@ -68,7 +68,8 @@ LEAK = 0.1
 #: than a matrix-vector product and reach the large-matrix rate in a batch (8 rows: ~5 % faster
 #: batches, ~25 % slower single faces; docs/performance.md).
 TILE_ROWS = 4
-#: tiles per chunk of a batch: the activations of a chunk (~1 MiB at α = 1) stay in the cache
+#: tiles per chunk of a batch: the activations of a chunk stay in the cache (at α = 1 a thread
+#: that predicts batches keeps ≈ 1.4 MiB of them; one that predicts single faces ≈ 22 KiB)
 CHUNK_TILES = 64
 #: confidence standardisation of the c-branch when a weights file does not state its own
 #: (``c_mean`` / ``c_std`` metadata; training writes the statistics of its data)
