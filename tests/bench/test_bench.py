@@ -144,6 +144,14 @@ def test_posenet_suite_small(tmp_path) -> None:
     assert {"numpy predict", "ORT keypoints", "numpy network", "ORT network"} <= labels
     assert all(row["median_s"] > 0 for row in rows)
     assert "| α | batch | backend |" in r.markdown()
+    # the ratio to onnxruntime on the same keypoints, per batch (issue 21's targets)
+    ratios = r.data["posenet_vs_ort"]
+    assert [row["batch"] for row in ratios] == [1, 8]
+    for row in ratios:
+        pair = [x["median_s"] for x in rows if x["batch"] == row["batch"]
+                and x["label"] in ("numpy predict", "ORT keypoints")]  # fmt: skip
+        assert row["numpy_time_over_ort"] == pytest.approx(pair[0] / pair[1])
+    assert "| α | batch | numpy time / ORT time | numpy faces/s / ORT faces/s |" in r.markdown()
 
 
 def test_bench_command_rejects_unknown_section() -> None:
