@@ -75,15 +75,14 @@ class BodyCadence(Detector):
         image = check_image(image)
         due, thumb = self._body_due(image)
         body = self.fused.body
-        if due:
-            self._people = body.detect_coco(image)
+        people = self._people
+        if due or people is None:
+            people = self._people = body.detect_coco(image)
             self._thumb = thumb if thumb is not None else _thumbnail(image)
             self._age = 0
             self.body_runs += 1
         else:
             self._age += 1
-        people = self._people
-        assert people is not None
         faces = self.fused.face(image)
         bodies = body.to_detections(people)
         raw = people.keypoints[body.kept(people)][:, COCO_HEAD, :2]
