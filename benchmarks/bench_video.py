@@ -13,6 +13,14 @@
 * fps: a 640×480 mp4 (5 s at 30 fps) of 1 or 4 faces cut from the bundled example photos,
   drifting slowly; ``process_video`` with the default detector, the model, tracking, smoothing,
   interaction and the CSV writer; decoding included.
+* fps720: a 1280×720 mp4 (6 s at 30 fps) of the two people of the bundled pair photo drifting
+  towards and away from each other; ``hhpnet video``'s processing (default detector ``auto``,
+  tracking, smoothing, interaction, timeline CSV) for several variants, each run in a fresh
+  process, rounds interleaved: this tree with ``auto``, ``auto --body-every 2/3`` and
+  ``blazeface``, and (``--base SRC``) another checkout's ``src`` with ``auto`` — e.g. main,
+  ``git worktree add /tmp/hhpnet-main main --detach`` then ``--base /tmp/hhpnet-main/src``.
+  Reports frames/s (median over rounds), each variant's ratio to the base's (median of
+  per-round ratios), and whether its timeline CSV equals that of this tree's ``auto``.
 * memory: a generator source of 4 moving synthetic people (keypoints → the real model, no
   detector) for N minutes of 30 fps video with tracking, smoothing, interaction ("paper"),
   timeline and CSV (run the section alone for clean figures); resident memory (VmRSS)
@@ -134,6 +142,89 @@ def fps_section(model: str) -> None:
             print(f"| {n} | {runs[0][1]:.2f} | {fps:.1f} | {1000 / fps:.1f} |")
 
 
+def pair_clip_720p(path: str, seconds: float = 6.0) -> str:
+    """1280×720 mp4: the camera man and Grace Hopper of ``pair_640x480.jpg`` (its two halves,
+    scaled 1.2×) drifting horizontally towards and away from each other, bobbing a little."""
+    import cv2
+
+    import hhpnet
+
+    pair = cv2.imread(str(Path(hhpnet.__file__).parent / "examples" / "pair_640x480.jpg"))
+    halves = [cv2.resize(pair[:, x : x + 320], (384, 576)) for x in (0, 320)]
+    writer = cv2.VideoWriter(path, cv2.VideoWriter.fourcc(*"mp4v"), FPS, (1280, 720))
+    for k in range(int(seconds * FPS)):
+        img = np.full((720, 1280, 3), 70, np.uint8)
+        img[:, :, 0] = 95
+        phase = 2 * np.pi * k / (3 * FPS)
+        gap = int(80 * np.sin(phase))  # towards and away from each other
+        for p, half in enumerate(halves):
+            x0 = (100 + gap if p == 0 else 800 - gap) + int(10 * np.sin(phase * 2 + p))
+            y0 = 72 + int(12 * np.cos(phase * 1.5 + p))
+            img[y0 : y0 + 576, x0 : x0 + 384] = half
+        writer.write(img)
+    writer.release()
+    return path
+
+
+_FPS720_CHILD = """
+import json, sys, tempfile, os
+sys.path.insert(0, sys.argv[1])
+from hhpnet.pipeline import HeadPoseEstimator
+from hhpnet.video import process_video
+import numpy as np
+clip, model, detector, every = sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])
+est = HeadPoseEstimator(model=model, detector=detector)
+est(np.zeros((720, 1280, 3), np.uint8))  # load the models outside the timing
+kw = {"body_every": every} if every > 1 else {}
+with tempfile.TemporaryDirectory() as tmp:
+    tl = os.path.join(tmp, "t.csv")
+    s = process_video(clip, est, csv=os.path.join(tmp, "p.csv"), timeline_csv=tl,
+                      progress=False, **kw)
+    print(json.dumps({"fps": s.fps, "frames": s.frames, "rows": s.rows,
+                      "timeline": open(tl).read(), "hhpnet": __import__("hhpnet").__file__}))
+"""
+
+
+def fps720_section(model: str, base: str | None, rounds: int) -> None:
+    import json
+    import subprocess
+
+    src = str(Path(__file__).resolve().parents[1] / "src")
+    variants = [("auto", src, "auto", 1)]
+    if base:
+        variants.insert(0, ("auto (base)", base, "auto", 1))
+    variants += [
+        ("auto --body-every 2", src, "auto", 2),
+        ("auto --body-every 3", src, "auto", 3),
+        ("blazeface", src, "blazeface", 1),
+    ]
+    env = dict(os.environ, PYTHONPATH="")
+    with tempfile.TemporaryDirectory() as tmp:
+        clip = pair_clip_720p(os.path.join(tmp, "pair720.mp4"))
+        res: dict[str, list[dict]] = {v[0]: [] for v in variants}
+        for _ in range(rounds):
+            for label, root, det, every in variants:
+                out = subprocess.run(
+                    [sys.executable, "-c", _FPS720_CHILD, root, clip, model, det, str(every)],
+                    capture_output=True, text=True, env=env, check=True,
+                )  # fmt: skip
+                res[label].append(json.loads(out.stdout.strip().splitlines()[-1]))
+    ref_label = variants[0][0]
+    ours = res["auto"][0]["timeline"]
+    print(f"\n## hhpnet video, 1280×720, 2 people, {rounds} interleaved rounds, model {model}\n")
+    print(f"load average at the end {os.getloadavg()[0]:.2f}")
+    print("| variant | frames/s (median) | × frames/s of " + ref_label + " | rows | "
+          "timeline = this tree's auto |")  # fmt: skip
+    print("|---|---|---|---|---|")
+    for label, runs in res.items():
+        fps = float(np.median([r["fps"] for r in runs]))
+        ratio = float(
+            np.median([r["fps"] / b["fps"] for r, b in zip(runs, res[ref_label], strict=True)])
+        )
+        same = all(r["timeline"] == ours for r in runs)
+        print(f"| {label} | {fps:.1f} | {ratio:.2f} | {runs[0]['rows']} | {same} |")
+
+
 def _rss_mb() -> float:
     with open("/proc/self/status") as fh:
         for line in fh:
@@ -197,7 +288,9 @@ def memory_section(model: str, minutes: float) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--section", choices=("smoothing", "fps", "memory"), action="append")
+    ap.add_argument("--section", choices=("smoothing", "fps", "fps720", "memory"), action="append")
+    ap.add_argument("--base", default=None, help="fps720: src folder of a checkout to compare")
+    ap.add_argument("--rounds", type=int, default=3, help="fps720: interleaved rounds")
     ap.add_argument("--model", default=None, help="model name (default: best installed)")
     ap.add_argument("--minutes", type=float, default=10.0)
     args = ap.parse_args()
@@ -215,6 +308,8 @@ def main() -> None:
         smoothing_section()
     if "fps" in sections:
         fps_section(model)
+    if "fps720" in sections:
+        fps720_section(model, args.base, args.rounds)
     if "memory" in sections:
         memory_section(model, args.minutes)
 

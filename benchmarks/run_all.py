@@ -37,6 +37,8 @@ def pipeline_memory(report, dlib_upsample: list[int], threads: int) -> None:
         codes = {
             "hhpnet + blazeface": "from hhpnet.bench import hhpnet_candidate\n"
             f"c, _ = hhpnet_candidate('blazeface', threads={threads})",
+            "hhpnet + auto (default)": "from hhpnet.bench import hhpnet_candidate\n"
+            f"c, _ = hhpnet_candidate('auto', threads={threads})",
             "hhpnet + blazepose": "from hhpnet.bench import hhpnet_candidate\n"
             f"c, _ = hhpnet_candidate('blazepose', threads={threads})",
             "BlazeFace + face mesh + solvePnP": "from alternatives import facemesh_pnp\n"

@@ -128,23 +128,23 @@ def test_batch_results_do_not_depend_on_the_batch():
 
 @pytest.mark.parametrize("alpha", [1.0, 0.6, 0.2])
 def test_single_face_forward_equals_batch_forward(alpha):
-    """The single-face network (``_forward1``) computes the batch ``forward`` bit for bit."""
+    """The single-face network (``_forward_one``) computes the batch ``forward`` bit for bit."""
     m = HeadPoseModel(random_tensors(alpha, seed=3), {"alpha": str(alpha)})
     x, valid = normalize(validate_keypoints(random_faces(400, seed=5)))
     x = x[valid]
     batch = m.forward(x)
-    one = np.array([m._forward1(row.tolist()) for row in x], dtype=np.float32)
+    one = np.array([m._forward_one(row.tolist()) for row in x], dtype=np.float32)
     np.testing.assert_array_equal(one, batch)
     np.testing.assert_array_equal(m.forward(x[:1]), batch[:1])
     # repeated calls reuse the buffers without carrying state from one face to the next
-    np.testing.assert_array_equal(m._forward1(x[0].tolist()), one[0])
+    np.testing.assert_array_equal(m._forward_one(x[0].tolist()), one[0])
 
 
 def test_single_face_buffers_are_per_thread():
     m = HeadPoseModel(random_tensors(1.0, seed=7), {"alpha": "1"})
     kp = random_faces(64, seed=2)
     expected = [m.predict(kp[i]).sigma[0].tolist() for i in range(len(kp))]
-    main_buffers = m._local.bufs
+    main_buffers = m._local.one
     seen: list[object] = []
     results: dict[int, list[list[float]]] = {}
     barrier = threading.Barrier(4)
@@ -152,14 +152,14 @@ def test_single_face_buffers_are_per_thread():
     def work(k: int) -> None:
         barrier.wait()
         results[k] = [m.predict(kp[i]).sigma[0].tolist() for _ in range(20) for i in range(64)]
-        seen.append(m._local.bufs)
+        seen.append(m._local.one)
 
     threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert len({id(b.z) for b in [main_buffers, *seen]}) == 5  # one set per thread
+    assert len({id(b.x) for b in [main_buffers, *seen]}) == 5  # one set per thread
     for k in range(4):
         assert results[k] == expected * 20
 

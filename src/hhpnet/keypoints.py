@@ -104,22 +104,29 @@ def normalize(keypoints: NDArray[np.float32]) -> tuple[NDArray[np.float32], NDAr
     :func:`plausible`.)
     """
     kp = np.asarray(keypoints, dtype=np.float32)
-    present = kp[..., 2] > 0
-    count = present.sum(axis=1)
-    xy = np.where(present[..., None], kp[..., :2], np.float32(0.0)).astype(np.float64)
-    total = np.zeros((len(kp), 2))
-    for k in range(xy.shape[1]):
-        total = total + xy[:, k]  # one point at a time: the order of the single-face path
-    centroid = total / np.maximum(count, 1)[:, None]
-    d = np.where(present[..., None], xy - centroid[:, None, :], 0.0)
-    extent = np.abs(d).max(axis=1) if len(kp) else np.zeros((0, 2))  # (N, 2)
-    valid = (count >= MIN_POINTS) & (extent.max(axis=1, initial=0.0) > 0)
-    scale = np.where(extent > 0, extent, 1.0)
-    out = np.empty(kp.shape, np.float32)
-    out[..., :2] = d / scale[:, None, :]
-    out[..., 2] = np.where(present, kp[..., 2], np.float32(0.0))
+    n = len(kp)
+    # (5, N) planes: every reduction over the points runs along contiguous rows
+    kpt = kp.transpose(2, 1, 0)
+    present = kpt[2] > 0
+    count = present.sum(axis=0)
+    out = np.zeros((3, 5, n), np.float32)
+    valid = count >= MIN_POINTS
+    extent_any = np.zeros(n, bool)
+    for axis in (0, 1):
+        v = np.where(present, kpt[axis], np.float32(0.0)).astype(np.float64)
+        total = v[0] + 0.0
+        for k in range(1, 5):
+            total = total + v[k]  # one point at a time: the order of the single-face path
+        d = v - total / np.maximum(count, 1)
+        d[~present] = 0.0
+        extent = np.abs(d).max(axis=0, initial=0.0)
+        extent_any |= extent > 0
+        np.divide(d, np.where(extent > 0, extent, 1.0), out=out[axis], casting="same_kind")
+    valid &= extent_any
+    out[2] = np.where(present, kpt[2], np.float32(0.0))
+    out = out.transpose(2, 1, 0)
     out[~valid] = 0.0
-    return out.reshape(len(kp), 15), valid
+    return np.ascontiguousarray(out).reshape(n, 15), valid
 
 
 #: a present point with a coordinate beyond ± this many pixels is implausible: no image is that
@@ -199,31 +206,35 @@ def implausible_points(
     by rules 1 and 2 only. Distances are computed in float64 (exact for any float32 input).
     """
     kp = np.asarray(keypoints, dtype=np.float32)
-    present = kp[..., 2] > 0
-    xy = kp[..., :2].astype(np.float64)
-    bad = present & (np.abs(xy) > MAX_COORD).any(axis=-1)
+    # (5, N) planes: the per-point steps run along contiguous rows
+    kpt = kp.transpose(2, 1, 0)
+    present = kpt[2] > 0
+    x = kpt[0].astype(np.float64)
+    y = kpt[1].astype(np.float64)
+    bad = present & ((np.abs(x) > MAX_COORD) | (np.abs(y) > MAX_COORD))
     if image_size is not None and len(kp):
         w, h = float(image_size[0]), float(image_size[1])
         m = FRAME_MARGIN * max(w, h)
-        x, y = xy[..., 0], xy[..., 1]
         bad |= present & ((x < -m) | (x > w + m) | (y < -m) | (y > h + m))
     use = present & ~bad
-    rows = np.flatnonzero(use.sum(axis=1) >= 4)
+    rows = np.flatnonzero(use.sum(axis=0) >= 4)
     if not len(rows):
-        return bad
-    p = xy[rows]
-    u = use[rows]
-    diff = p[:, _PAIR_I] - p[:, _PAIR_J]
-    d2 = diff[..., 0] * diff[..., 0] + diff[..., 1] * diff[..., 1]  # (R, 10) squared distances
-    pair_ok = u[:, _PAIR_I] & u[:, _PAIR_J]
+        return np.ascontiguousarray(bad.T)
+    u = use[:, rows]
+    xr, yr = x[:, rows], y[:, rows]
+    dx = xr[_PAIR_I] - xr[_PAIR_J]
+    dy = yr[_PAIR_I] - yr[_PAIR_J]
+    d2 = dx * dx + dy * dy  # (10, R) squared distances
+    pair_ok = u[_PAIR_I] & u[_PAIR_J]
     # cheap screen: no group can be far when the largest distance is within FAR_POINT_FACTOR ×
     # the smallest one (a lower bound of every spread s of rule 3)
     f2 = FAR_POINT_FACTOR * FAR_POINT_FACTOR
-    largest = np.where(pair_ok, d2, 0.0).max(axis=1)
-    smallest = np.where(pair_ok, d2, np.inf).min(axis=1)
+    largest = np.where(pair_ok, d2, 0.0).max(axis=0)
+    smallest = np.where(pair_ok, d2, np.inf).min(axis=0)
     check = np.flatnonzero(largest > f2 * smallest)
+    bad = np.ascontiguousarray(bad.T)
     if len(check):
-        bad[rows[check]] |= _far_groups(d2[check], u[check])
+        bad[rows[check]] |= _far_groups(d2[:, check].T, u[:, check].T)
     return bad
 
 

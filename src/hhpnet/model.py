@@ -15,12 +15,13 @@ layouts of the shared contract (see :data:`TENSOR_SHAPES`) and string metadata (
 angle convention, generator version, training config, σ calibration, creation time).
 
 For speed, the three branches and the confidence standardisation are folded at load time into
-one ``(15, 75)`` matrix: a single matmul gives the 25 x-, 25 y- and 25 c-pre-activations. The
-result is identical to the layer-by-layer definition (tested against the torch module). Every
-person is computed with the same matrix-vector products (biases folded into the matrices), so a
-person's result is identical bit for bit alone and in any batch (docs/validity.md). One clean
-face takes a separate path with the same arithmetic (no batch bookkeeping, per-thread
-preallocated activations): ~21 µs per ``predict`` for α = 1 on a quiet core.
+two small matrices (x/y pre-activations, c-branch gates): the result is identical to the
+layer-by-layer definition up to float32 rounding (tested against the torch module). The rows go
+through the network in tiles of :data:`TILE_ROWS` rows — one face is padded to a tile — so BLAS
+always multiplies matrices of the same shape and a person's result is identical bit for bit alone
+and in any batch (docs/validity.md), while a batch runs at the matrix-matrix rate (≈ onnxruntime's).
+One clean face skips the batch bookkeeping (Python-float normalisation, per-thread preallocated
+activations).
 
 Deviation from the paper's output, documented: ``s`` is clipped to [:data:`S_MIN`, :data:`S_MAX`]
 before σ = exp(s/2) (0.25° … 1100°), the same clip the training loss uses, and σ is multiplied by
@@ -61,6 +62,15 @@ FORMAT_VERSION = "1"
 #: clip of s = log σ² (degrees²), shared with the training loss
 S_MIN, S_MAX = -2.8, 14.0
 LEAK = 0.1
+#: rows of every matrix product of the network: a batch is cut into tiles of this many rows and
+#: a single face is padded to one tile, so BLAS sees one shape whatever the batch (its results
+#: for a row depend on the number of rows it is given). 4 rows cost a single face a few µs more
+#: than a matrix-vector product and reach the large-matrix rate in a batch (8 rows: ~5 % faster
+#: batches, ~25 % slower single faces; docs/performance.md).
+TILE_ROWS = 4
+#: tiles per chunk of a batch: the activations of a chunk stay in the cache (at α = 1 a thread
+#: that predicts batches keeps ≈ 1.4 MiB of them; one that predicts single faces ≈ 22 KiB)
+CHUNK_TILES = 64
 #: confidence standardisation of the c-branch when a weights file does not state its own
 #: (``c_mean`` / ``c_std`` metadata; training writes the statistics of its data)
 C_MEAN, C_STD = 0.5287, 0.320
@@ -151,6 +161,7 @@ class HeadPoseModel:
         self.c_std = c_std
         self._calib = calib_list
         self.sigma_calibration = np.array(self._calib, dtype=np.float32)
+        self.sigma_calibration64 = np.array(self._calib, dtype=np.float64)
         self.tensors = t
         self._fold()
 
@@ -178,65 +189,90 @@ class HeadPoseModel:
         for i, n in enumerate(("fc1", "fc2", "fc3", "head")):
             layers.append((t[f"{n}.weight"].T * (0.5 if i == 0 else 1.0), t[f"{n}.bias"]))
         # The matrices with the bias appended as a last row, applied to an input with a
-        # trailing 1: one matrix-vector product per layer and person, no bias add (the batch
-        # path and the single-face path alike).
-        self._layers1 = tuple(
-            np.ascontiguousarray(np.vstack([w, b]), dtype=np.float32) for w, b in layers
-        )
-        # Activation buffers of the single-face path, created per thread on first use.
+        # trailing 1 (no bias additions), and, except the head, one more output column that is
+        # exactly 1 (weights 0, bias 1): every layer's output is the next one's input with its
+        # trailing 1, one contiguous array, so the element-wise steps run over whole arrays
+        # (LeakyReLU and the gate keep the 1). Layer 0 is split into its x/y part (50 + the 1)
+        # and its gate part (the 25 gates twice, one per gated value, + a 0 → gate 1).
+        mats = [np.vstack([w, b]) for w, b in layers]
+        w0 = mats.pop(0)
+        one = np.zeros((16, 1))
+        one[15] = 1.0
+        mats[:0] = [np.hstack([w0[:, :50], one]), np.hstack([w0[:, 50:], w0[:, 50:], 0 * one])]
+        for i in range(2, 5):  # fc1..fc3
+            col = np.zeros((len(mats[i]), 1))
+            col[-1] = 1.0
+            mats[i] = np.hstack([mats[i], col])
+        self._layers1 = tuple(np.ascontiguousarray(m, dtype=np.float32) for m in mats)
+        # Activation buffers of forward(), created per thread on first use.
         self._local = threading.local()
 
-    def _buffers1(self) -> _Buffers1:
-        """This thread's preallocated activation buffers for :meth:`_forward1` (created on the
-        first single-face call of each thread and kept in a ``threading.local``, so concurrent
-        predictions never share them)."""
-        w0, w1, w2, w3, wh = self._layers1
-        x = np.ones(16, np.float32)  # 15 inputs and the constant 1
-        z = np.empty(75, np.float32)  # layer-0 pre-activations
-        a0 = np.ones(51, np.float32)  # gated features and the constant 1
-        t0 = np.empty(50, np.float32)  # LeakyReLU scratch
-        hidden = []
-        src = a0
-        for w in (w1, w2, w3):
-            n = w.shape[1]
-            h = np.ones(n + 1, np.float32)  # activations and the constant 1
-            hidden.append((src, w, h[:n], np.empty(n, np.float32)))
-            src = h
-        out = np.empty(6, np.float32)
-        bufs = _Buffers1(
-            x, x[:15], z, z[:50], z[50:], t0, t0.reshape(2, 25), a0[:50].reshape(2, 25),
-            w0, tuple(hidden), src, wh, out,
-        )  # fmt: skip
-        self._local.bufs = bufs
+    def _buffers(self, tiles: int) -> _Buffers:
+        """Activation buffers for :meth:`forward` (``tiles`` = :data:`CHUNK_TILES`) or for one
+        face (``tiles`` = 1, whose padding rows stay zero), created on the first call of each
+        thread and kept in a ``threading.local`` (concurrent predictions never share them)."""
+        rows = tiles * TILE_ROWS
+        x = np.zeros((rows, 16), np.float32)  # 15 inputs and the constant 1
+        x[:, 15] = 1.0
+        acts = tuple(np.empty((rows, w.shape[1]), np.float32) for w in self._layers1)
+        leaky = (self._layers1[i] for i in (0, 2, 3, 4))  # x/y, fc1, fc2, fc3
+        scratch = tuple(np.empty((rows, w.shape[1]), np.float32) for w in leaky)
+        bufs = _Buffers(x, acts, scratch, {})
+        setattr(self._local, "chunk" if tiles > 1 else "one", bufs)
         return bufs
 
-    def _forward1(self, vals: list[float]) -> list[float]:
-        """:meth:`forward` for one normalised input given as 15 Python floats; returns the 6 raw
-        outputs.
+    def _views(self, b: _Buffers, nt: int) -> _ChunkViews:
+        """The views of ``b`` for a chunk of ``nt`` tiles (made once per size): the first
+        ``nt × TILE_ROWS`` rows, 2-D (contiguous) for the element-wise steps and 3-D
+        ``(nt, TILE_ROWS, ·)`` for the products."""
+        v = b.views.get(nt)
+        if v is None:
+            r = nt * TILE_ROWS
+            # x, x/y part, gate part, fc1, fc2, fc3, head
+            a2 = [a[:r] for a in (b.x, *b.acts)]
+            a3 = [a.reshape(nt, TILE_ROWS, a.shape[1]) for a in a2]
+            w = self._layers1
+            t = [a[:r] for a in b.scratch]
+            # fc1 reads the gated x/y part (a3[1]), fc2 and fc3 the previous layer
+            hidden = tuple(
+                (a3[1 if i == 2 else i], w[i], a3[i + 1], a2[i + 1], t[i - 1]) for i in (2, 3, 4)
+            )
+            v = _ChunkViews(
+                b.x[:r, :15], a3[0], w[0], a3[1], w[1], a3[2], a2[1], a2[2], t[0],
+                hidden, w[5], a3[5], a3[6], a2[6],
+            )  # fmt: skip
+            b.views[nt] = v
+        return v
 
-        Same layers as the batch path, with the biases folded into the matrices (an input with a
-        trailing 1) and the activations written into this thread's preallocated buffers, which
-        saves the allocations and bias additions that dominate for one face.
-        """
-        b = getattr(self._local, "bufs", None)
-        if b is None:
-            b = self._buffers1()
+    @staticmethod
+    def _run(v: _ChunkViews) -> None:
+        """The network on the inputs in ``v.x15`` (whole tiles; padding rows included), outputs
+        into ``v.out``. Every matrix product is a stack of ``(TILE_ROWS, K) @ (K, M)`` products
+        (numpy's ``matmul`` calls BLAS once per tile), so each row meets the same BLAS call
+        whatever the batch; the element-wise steps act on each value alone."""
         leak = _LEAK0D
-        b.x15[:] = vals
-        np.dot(b.x, b.w0, out=b.z)
-        g = b.gate
+        np.matmul(v.x3, v.w0p, out=v.p3)
+        np.matmul(v.x3, v.w0g, out=v.g3)
+        g, p, t = v.g, v.p, v.t0
         np.tanh(g, out=g)
         np.add(g, _ONE0D, out=g)  # = 2 · sigmoid gate; the ½ is folded into fc1
-        pre, t = b.pre, b.t0
-        np.multiply(pre, leak, out=t)
-        np.maximum(pre, t, out=t)
-        np.multiply(b.t0_2x25, g, out=b.a0_2x25)
-        for src, w, h, t in b.hidden:
-            np.dot(src, w, out=h)
+        np.multiply(p, leak, out=t)
+        np.maximum(p, t, out=p)
+        np.multiply(p, g, out=p)  # gated features, and the trailing 1
+        for src3, w, h3, h, t in v.hidden:
+            np.matmul(src3, w, out=h3)
             np.multiply(h, leak, out=t)
             np.maximum(h, t, out=h)
-        np.dot(b.last, b.wh, out=b.out)
-        result: list[float] = b.out.tolist()
+        np.matmul(v.last3, v.wh, out=v.out3)
+
+    def _forward_one(self, vals: list[float]) -> list[float]:
+        """The 6 raw outputs for one normalised input (15 Python floats): the batch path's
+        tile with the face in its first row and zeros in the others."""
+        b = getattr(self._local, "one", None)
+        v = self._views(b if b is not None else self._buffers(1), 1)
+        v.x15[0] = vals
+        self._run(v)
+        result: list[float] = v.out[0].tolist()
         return result
 
     def __getstate__(self) -> dict[str, Any]:
@@ -258,35 +294,29 @@ class HeadPoseModel:
         """Raw network output ``(..., 6)`` = [yaw, s_yaw, pitch, s_pitch, roll, s_roll] for the
         ``(..., 15)`` normalised input (degrees, s = log σ² before clipping and calibration).
 
-        Every row is computed on its own with exactly the operations of the single-face path
-        (one matrix-vector product per layer, biases folded into the matrices): a row's result
-        does not depend on the other rows of the batch, bit for bit. (A matrix-matrix product
-        would be ~2× faster for large batches, but BLAS rounds a row differently depending on
-        the batch size.)
+        The rows go through the network in tiles of :data:`TILE_ROWS` (a single row is padded
+        with zeros to one tile): every matrix product BLAS computes has the same shape, so a
+        row's result does not depend on the batch, its position in it or its neighbours, bit
+        for bit (BLAS rounds a row differently when the number of rows changes, so the rows
+        are never handed over as one large matrix). Chunks of :data:`CHUNK_TILES` tiles keep
+        the activations in the cache.
         """
         x = np.asarray(x, dtype=np.float32)
         lead = x.shape[:-1]
-        n = math.prod(lead)
-        w0, w1, w2, w3, wh = self._layers1
-        a = np.ones((n, 1, 16), np.float32)
-        a[:, 0, :15] = x.reshape(n, 15)
-        z = np.matmul(a, w0)  # (n, 1, 75)
-        g = z[..., 50:]
-        np.tanh(g, out=g)
-        np.add(g, _ONE0D, out=g)  # = 2 · sigmoid gate; the ½ is folded into fc1
-        pre = z[..., :50]
-        t = np.multiply(pre, _LEAK0D)
-        np.maximum(pre, t, out=t)
-        src = np.ones((n, 1, 51), np.float32)
-        np.multiply(t.reshape(n, 2, 25), g, out=src[:, 0, :50].reshape(n, 2, 25))
-        for w in (w1, w2, w3):
-            h = np.matmul(src, w)
-            t = np.multiply(h, _LEAK0D)
-            np.maximum(h, t, out=h)
-            src = np.ones((n, 1, h.shape[-1] + 1), np.float32)
-            src[..., :-1] = h
-        result: NDArray[np.float32] = np.matmul(src, wh).reshape(*lead, 6)
-        return result
+        flat = x.reshape(-1, 15)
+        out = np.empty((len(flat), 6), np.float32)
+        b = getattr(self._local, "chunk", None)
+        if b is None:
+            b = self._buffers(CHUNK_TILES)
+        step = CHUNK_TILES * TILE_ROWS
+        for s in range(0, len(flat), step):
+            k = min(step, len(flat) - s)
+            v = self._views(b, -(-k // TILE_ROWS))
+            v.x15[:k] = flat[s : s + k]
+            v.x15[k:] = 0.0  # padding rows of the last tile
+            self._run(v)
+            out[s : s + k] = v.out[:k]
+        return out.reshape(*lead, 6)
 
     def predict(self, keypoints: ArrayLike) -> PoseOutput:
         """Head pose for ``(N, 5, 3)`` (or one ``(5, 3)``) pixel keypoints ``(x, y, confidence)``
@@ -300,16 +330,17 @@ class HeadPoseModel:
         """
         v1 = _single_face_values(keypoints)
         if v1 is not None:  # one clean face: skip ~20 tiny numpy calls of the batch path
-            o = self._forward1(v1)
+            o = self._forward_one(v1)
             c = self._calib
+            e = np.exp([0.5 * min(max(s, S_MIN), S_MAX) for s in o[1::2]]).tolist()
             res = np.array(
                 [
                     o[0] - 360.0 * math.ceil((o[0] - 180.0) / 360.0),
                     o[2],
                     o[4],
-                    c[0] * math.exp(0.5 * min(max(o[1], S_MIN), S_MAX)),
-                    c[1] * math.exp(0.5 * min(max(o[3], S_MIN), S_MAX)),
-                    c[2] * math.exp(0.5 * min(max(o[5], S_MIN), S_MAX)),
+                    c[0] * e[0],
+                    c[1] * e[1],
+                    c[2] * e[2],
                 ],
                 dtype=np.float32,
             )
@@ -318,25 +349,29 @@ class HeadPoseModel:
         x, valid = normalize(kp)
         valid &= plausible(kp)
         n = len(kp)
-        angles = np.full((n, 3), np.nan, np.float32)
-        sigma = np.full((n, 3), np.inf, np.float32)
         rows = np.flatnonzero(valid)
-        if len(rows):
-            # the single-face path's arithmetic, row by row: float64 on the float32 outputs,
-            # math.exp (not np.exp, whose last bit may differ), one rounding to float32
-            raw = self.forward(x[rows]).astype(np.float64)
-            yaw = raw[:, 0]
-            angles[rows, 0] = yaw - 360.0 * np.ceil((yaw - 180.0) / 360.0)
-            angles[rows, 1] = raw[:, 2]
-            angles[rows, 2] = raw[:, 4]
-            half = 0.5 * np.minimum(np.maximum(raw[:, 1::2], S_MIN), S_MAX)
-            e = np.array([math.exp(v) for v in half.ravel().tolist()]).reshape(-1, 3)
-            sigma[rows] = np.array(self._calib) * e
+        everyone = len(rows) == n
+        # the single-face path's arithmetic: float64 on the float32 outputs, np.exp (whose
+        # result does not depend on the array's length), one rounding to float32
+        raw = self.forward(x if everyone else x[rows]).astype(np.float64)
+        out64 = np.empty((len(rows), 6))
+        yaw = raw[:, 0]
+        out64[:, 0] = yaw - 360.0 * np.ceil((yaw - 180.0) / 360.0)
+        out64[:, 1] = raw[:, 2]
+        out64[:, 2] = raw[:, 4]
+        half = 0.5 * np.minimum(np.maximum(raw[:, 1::2], S_MIN), S_MAX)
+        np.multiply(self.sigma_calibration64, np.exp(half), out=out64[:, 3:])
+        if everyone:
+            out = out64.astype(np.float32)
+        else:
+            out = np.full((n, 6), np.nan, np.float32)
+            out[:, 3:] = np.inf
+            out[rows] = out64
         return PoseOutput(
-            yaw=angles[:, 0].copy(),
-            pitch=angles[:, 1].copy(),
-            roll=angles[:, 2].copy(),
-            sigma=sigma,
+            yaw=out[:, 0].copy(),
+            pitch=out[:, 1].copy(),
+            roll=out[:, 2].copy(),
+            sigma=out[:, 3:].copy(),
             valid=valid,
         )
 
@@ -409,22 +444,33 @@ _LEAK0D = np.array(LEAK, dtype=np.float32)
 _ONE0D = np.array(1.0, dtype=np.float32)
 
 
-class _Buffers1(NamedTuple):
-    """Per-thread arrays of the single-face forward pass (views into a few small buffers)."""
+class _Buffers(NamedTuple):
+    """Per-thread arrays of :meth:`HeadPoseModel.forward` (2-D, rows × width)."""
 
-    x: NDArray[np.float32]  # (16,) input with a trailing 1
-    x15: NDArray[np.float32]  # view of its first 15 values
-    z: NDArray[np.float32]  # (75,) layer-0 pre-activations
-    pre: NDArray[np.float32]  # z[:50], x- and y-branch
-    gate: NDArray[np.float32]  # z[50:], c-branch
-    t0: NDArray[np.float32]  # (50,) scratch
-    t0_2x25: NDArray[np.float32]
-    a0_2x25: NDArray[np.float32]  # view of the (51,) fc1 input (last value 1)
-    w0: NDArray[np.float32]
-    hidden: tuple[tuple[Any, ...], ...]  # (input, matrix, output view, scratch) for fc1..fc3
-    last: NDArray[np.float32]  # fc3 output with a trailing 1
+    x: NDArray[np.float32]  # (R, 16) inputs with a trailing 1
+    acts: tuple[NDArray[np.float32], ...]  # outputs of x/y, gate, fc1, fc2, fc3, head
+    scratch: tuple[NDArray[np.float32], ...]  # LeakyReLU scratch of fc1..fc3 (and x/y)
+    views: dict[int, _ChunkViews]  # by number of tiles
+
+
+class _ChunkViews(NamedTuple):
+    """Views of :class:`_Buffers` for a chunk of ``nt`` tiles: 3-D ``(nt, TILE_ROWS, ·)`` for
+    the products, 2-D ``(nt·TILE_ROWS, ·)`` (contiguous) for the element-wise steps."""
+
+    x15: NDArray[np.float32]
+    x3: NDArray[np.float32]
+    w0p: NDArray[np.float32]
+    p3: NDArray[np.float32]
+    w0g: NDArray[np.float32]
+    g3: NDArray[np.float32]
+    p: NDArray[np.float32]  # x/y pre-activations + 1, then the gated features + 1
+    g: NDArray[np.float32]  # gate pre-activations + 0, then 2 · sigmoid + 1
+    t0: NDArray[np.float32]
+    hidden: tuple[tuple[Any, ...], ...]  # (input 3-D, matrix, output 3-D, output 2-D, scratch)
     wh: NDArray[np.float32]
-    out: NDArray[np.float32]  # (6,)
+    last3: NDArray[np.float32]
+    out3: NDArray[np.float32]
+    out: NDArray[np.float32]  # (R, 6)
 
 
 def _single_face_input(keypoints: Any) -> NDArray[np.float32] | None:

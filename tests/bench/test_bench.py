@@ -211,3 +211,23 @@ def test_alternatives_agree_with_the_convention_on_a_mirrored_face(scene) -> Non
         assert abs(a[0, 0] + b[0, 0]) < 8.0 and abs(a[0, 2] + b[0, 2]) < 8.0  # mirror: −yaw, −roll
         assert abs(a[0, 1] - b[0, 1]) < 8.0
         assert abs(r[0, 2] - a[0, 2] - 20.0) < 6.0  # clockwise turn = positive roll
+
+
+def test_posenet_suite_reports_the_ratio_to_onnxruntime() -> None:
+    """numpy predict's time over onnxruntime's on the same keypoints, per batch (issue 21)."""
+    pytest.importorskip("onnxruntime")
+    from hhpnet.bench import posenet_suite
+
+    r = Report("t")
+    posenet_suite(
+        r, machine_info(), names=("hhpnet-0.2",), batches=(1, 8), repeats=2, min_time=0.002
+    )
+    rows = r.data["posenet"]
+    # the ratio to onnxruntime on the same keypoints, per batch (issue 21's targets)
+    ratios = r.data["posenet_vs_ort"]
+    assert [row["batch"] for row in ratios] == [1, 8]
+    for row in ratios:
+        pair = [x["median_s"] for x in rows if x["batch"] == row["batch"]
+                and x["label"] in ("numpy predict", "ORT keypoints")]  # fmt: skip
+        assert row["numpy_time_over_ort"] == pytest.approx(pair[0] / pair[1])
+    assert "| α | batch | numpy time / ORT time | numpy faces/s / ORT faces/s |" in r.markdown()

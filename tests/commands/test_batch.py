@@ -596,3 +596,21 @@ def test_gaze_totals_sum_the_timeline_intervals(tmp_path):
         assert totals[f"{key}_s"] == pytest.approx(sum(got), abs=1e-3)
         assert totals[f"{key}_s"] == pytest.approx(seconds, abs=0.05)
     assert set(_timeline_totals(None).values()) == {None}
+
+
+def test_a_normally_ended_avi_is_recorded_as_done(clips, ray_address, tmp_path):
+    """An AVI whose header also counts two dropped-frame chunks (14 of 16 frames decode, their
+    timestamps reach the announced end) is done, not damaged (issue 21)."""
+    from tests.helpers.video_ends import avi_with_dropped_frames
+
+    cap = cv2.VideoCapture(str(clips / "two.mp4"))
+    frames = []
+    while (got := cap.read())[0]:
+        frames.append(got[1])
+    cap.release()
+    src = avi_with_dropped_frames(tmp_path / "gaps.avi", frames, {5, 11})
+    out = tmp_path / "out"
+    report = run_batch([str(src)], out, BatchOptions(**OPTS), log=lambda s: None)
+    assert report.exit_code == 0
+    rec = records(out)["gaps"]
+    assert (rec["status"], rec["error"], rec["frames"]) == ("done", None, len(frames) - 2)

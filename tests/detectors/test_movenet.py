@@ -254,3 +254,17 @@ def test_bad_options_and_images() -> None:
 def test_people_container() -> None:
     empty = MoveNetPeople.empty()
     assert len(empty) == 0 and empty.head_boxes.shape == (0, 4)
+
+
+@pytest.mark.parametrize(
+    ("h", "w"), [(720, 1280), (1280, 720), (1080, 1920), (352, 624), (300, 301), (96, 800)]
+)
+def test_render_top_left_equals_the_padded_square_for_every_size(h: int, w: int) -> None:
+    """With or without building the padded square (it is skipped when the image covers whole
+    output pixels, e.g. 720p), the input is the padded square's area resize, pixel for pixel."""
+    img = np.random.default_rng(h * w).integers(0, 256, (h, w, 3), dtype=np.uint8)
+    side = max(h, w)
+    canvas = np.zeros((side, side, 3), np.uint8)
+    canvas[:h, :w] = img
+    ref = cv2.resize(canvas, (256, 256), interpolation=cv2.INTER_AREA)
+    np.testing.assert_array_equal(render_top_left(img), ref)

@@ -114,7 +114,8 @@ def run(
 
         cv2.setNumThreads(pipeline_threads)
         ours, est = hhpnet_candidate("blazeface", threads=pipeline_threads)
-        cands = [ours]
+        # the default pipeline next to BlazeFace alone (its "× time" column is the ratio)
+        cands = [ours, hhpnet_candidate("auto", threads=pipeline_threads)[0]]
         if not quick:
             cands.append(hhpnet_candidate("blazepose", threads=pipeline_threads)[0])
         cands += list(extra_candidates)

@@ -82,13 +82,26 @@ def hhpnet_candidate(
         return int(est(rgb, rgb=True).valid.sum())
 
     def stages(rgb: Any) -> dict[str, Callable[[], Any]]:
+        from hhpnet.detectors.fused import FusedDetector
+        from hhpnet.detectors.movenet import COCO_HEAD
+
         det = est.detector
         dets = det(rgb)
         size = (rgb.shape[1], rgb.shape[0])
-        return {
-            "detect": lambda: det(rgb),
-            "pose": lambda: est.from_keypoints(dets, image_size=size),
-        }
+        out: dict[str, Callable[[], Any]] = {"detect": lambda: det(rgb)}
+        if isinstance(det, FusedDetector):  # auto: each detector and the fusion apart
+            faces = det.face(rgb)
+            people = det.body.detect_coco(rgb)
+            raw = people.keypoints[det.body.kept(people)][:, COCO_HEAD, :2]
+            out["  BlazeFace"] = lambda: det.face(rgb)
+            out["  MoveNet"] = lambda: det.body.detect_coco(rgb)
+            out["  fusion (MoveNet's 5 points, merge)"] = lambda: det.merge(
+                faces, det.body.to_detections(people), raw
+            )
+        out["pose (network + fusion of readings)"] = lambda: est.from_keypoints(
+            dets, image_size=size
+        )
+        return out
 
     return Candidate(f"hhpnet + {detector}", analyze, stages), est
 

@@ -122,6 +122,7 @@ def posenet_suite(
         f"of the dense layers; core peak ≈ {peak:.0f} GFLOP/s (machine table)."
     )
     rows = []
+    ratio_rows = []
     size_rows = []
     torch_fn_cache: dict[str, Any] = {}
     for name in names:
@@ -151,6 +152,12 @@ def posenet_suite(
             if tnet is not None:
                 fns["torch network"] = partial(tnet, x15)
             res = measure_interleaved(fns, items=b, repeats=repeats, min_time=min_time)
+            if "ORT keypoints" in res:
+                ratio = res["numpy predict"].per_item / res["ORT keypoints"].per_item
+                ratio_rows.append([f"{alpha:g}", b, f"{ratio:.2f}", f"{1.0 / ratio:.2f}"])
+                report.data.setdefault("posenet_vs_ort", []).append(
+                    {"alpha": alpha, "batch": b, "numpy_time_over_ort": ratio}
+                )
             for label, tm in res.items():
                 gflops = 2.0 * macs * tm.rate / 1e9
                 rows.append(
@@ -203,6 +210,16 @@ def posenet_suite(
         ],
         rows,
     )
+    if ratio_rows:
+        report.text(
+            f"numpy `predict` against onnxruntime on the same keypoints (the exported graph with "
+            f"the normalisation inside), {threads} thread(s), from the interleaved medians above "
+            "(targets, issue 21: batch 1 time ≤ 0.7× onnxruntime's, batch 4096 throughput "
+            "≥ 0.9× onnxruntime's):"
+        )
+        report.table(
+            ["α", "batch", "numpy time / ORT time", "numpy faces/s / ORT faces/s"], ratio_rows
+        )
     rss = {
         b: _rss_probe(
             "from hhpnet.bench import get_model\nm, _ = get_model('hhpnet-1.0')\nm.predict(kp)",

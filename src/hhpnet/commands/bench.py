@@ -20,7 +20,7 @@ def register(app: typer.Typer) -> None:
             typer.Option("--output", "-o", help="Markdown report (a .json with raw numbers too)."),
         ] = Path("hhpnet-bench/report.md"),
         quick: Annotated[
-            bool, typer.Option("--quick", help="α=1.0 only, BlazeFace only, fewer repeats.")
+            bool, typer.Option("--quick", help="α=1.0, auto and BlazeFace only, fewer repeats.")
         ] = False,
         threads: Annotated[
             int, typer.Option("--threads", help="Threads of the pose-network backends.")

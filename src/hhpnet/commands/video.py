@@ -133,6 +133,14 @@ def register(app: typer.Typer) -> None:
             Path | None, typer.Option(metavar="FILE", help="Timeline picture, one row per pair.")
         ] = None,
         stride: Annotated[int, typer.Option(metavar="N", help="Process every N-th frame.")] = 1,
+        body_every: Annotated[
+            int,
+            typer.Option(
+                metavar="K",
+                help="'auto' detector: MoveNet on every K-th frame and on scene cuts only "
+                "(faster; readings in between differ a little, docs/video.md).",
+            ),
+        ] = 1,
         max_frames: Annotated[
             int | None, typer.Option(metavar="N", help="Stop after N processed frames.")
         ] = None,
@@ -235,6 +243,10 @@ def register(app: typer.Typer) -> None:
         est = HeadPoseEstimator(model=model, detector=detector, kpt_thr=kpt_thr)
         est.model  # noqa: B018 - load now: a bad name is a usage error
         est.detector  # noqa: B018
+        if body_every != 1:
+            from hhpnet.video.cadence import with_body_cadence
+
+            with_body_cadence(est, body_every)  # a bad value or detector is a usage error
 
         failed = 0
         for _spec, msg in bad:
@@ -262,6 +274,7 @@ def register(app: typer.Typer) -> None:
                     start=start,
                     end=end,
                     fps=fps,
+                    body_every=body_every,
                     resume=resume,
                     show=is_live if show is None else show,
                     progress=progress_wanted(progress),

@@ -166,6 +166,37 @@ class FrameReader:
         self.close()
 
 
+#: decoded frames' times may fall this many frame intervals short of the announced end and
+#: still count as reaching it (rounding of container timestamps)
+SPAN_SLACK_FRAMES = 1.5
+
+
+def shortfall_tolerance(count: int, fps: float) -> int:
+    """How many of ``count`` announced frames may be missing at a normal end: 2 frames, or 2 %
+    of the count, but no more than one second of video beyond those 2 frames."""
+    return max(2, min(round(0.02 * count), round(fps)))
+
+
+def end_is_truncated(decoded: int, count: int, fps: float, span: float | None) -> bool:
+    """Whether a video whose decoder stopped without an error after ``decoded`` of ``count``
+    announced frames is truncated (docs/errors.md, "The end of a video").
+
+    It is not when the decoded frames' timestamps reach the announced end (``span`` = last −
+    first frame time in frame intervals, None if unknown, at least ``count − 1 −``
+    :data:`SPAN_SLACK_FRAMES`): the missing entries are gaps in time — AVI headers count
+    dropped-frame chunks, variable-rate files hold fewer frames than duration × rate — and
+    nothing after the last frame is lost. Otherwise it is when more than
+    :func:`shortfall_tolerance` frames are missing: a file cut short loses frames in proportion
+    to the bytes lost, while a header that merely miscounts (encoder delay, an edit list) is off
+    by a frame or two.
+    """
+    if decoded >= count:
+        return False
+    if span is not None and span >= count - 1 - SPAN_SLACK_FRAMES:
+        return False
+    return count - decoded > shortfall_tolerance(count, fps)
+
+
 class VideoFileReader(FrameReader):
     """A video file through ``cv2.VideoCapture`` (FFmpeg); times from the container's
     timestamps (``CAP_PROP_POS_MSEC``) made monotonic by :class:`FrameClock`."""
@@ -192,6 +223,10 @@ class VideoFileReader(FrameReader):
         count = _finite(self._cap.get(cv2.CAP_PROP_FRAME_COUNT))
         self.frame_count = int(count) if 0 < count < 2**40 else None
         self._clock = FrameClock(self.fps)
+        # container times (s) of the first and last decoded frames: they tell a normal end
+        # with dropped-frame entries in the count from a truncated file (_ended)
+        self._first_raw: float | None = None
+        self._last_raw: float | None = None
         self._current: tuple[int, float] | None = None
         self._first: Frame | None = None
         first = self.read()
@@ -210,10 +245,22 @@ class VideoFileReader(FrameReader):
         )
 
     def _ended(self) -> None:
-        # fewer frames than the container announces: damage (the count can be wrong, e.g. an
-        # mp4 edit list hiding frames; docs/video.md "Damaged input")
-        if self.frame_count is not None and self.next_index < self.frame_count - 1:
+        """The decoder found no further frame (no error raised): a normal end, or truncation
+        when too many of the announced frames are missing (:func:`end_is_truncated`)."""
+        decoded, count = self.next_index, self.frame_count
+        if count is None or decoded >= count:
+            return
+        span = None
+        if self._first_raw is not None and self._last_raw is not None and self.fps:
+            span = (self._last_raw - self._first_raw) * self.fps  # in frame intervals
+        if end_is_truncated(decoded, count, self.fps or DEFAULT_FPS, span):
             self._damage()
+        elif span is None or span < count - 1 - SPAN_SLACK_FRAMES:
+            # fewer frames and no time gaps to account for them: the count is off
+            self.warnings.append(
+                f"{self.name}: the video ended at frame {decoded} of {count} announced (the "
+                "container's count is off; treated as its normal end)"
+            )
 
     def grab(self) -> tuple[int, float] | None:
         import cv2
@@ -235,6 +282,10 @@ class VideoFileReader(FrameReader):
         ms = _finite(self._cap.get(cv2.CAP_PROP_POS_MSEC), math.nan)
         # OpenCV reports a frame without timestamp as 0 ms
         raw = None if (ms == 0.0 and self.next_index > 0) or not math.isfinite(ms) else ms / 1e3
+        if raw is not None:
+            if self._first_raw is None:
+                self._first_raw = raw
+            self._last_raw = raw
         t = self._clock(raw)
         self.repaired_times = self._clock.repaired
         self._current = (self.next_index, t)

@@ -137,6 +137,8 @@ class VideoSettings:
     progress: bool | None = None
     flush_every: int = 1
     name: str | None = None
+    #: MoveNet on every K-th frame only (``auto`` detector; :mod:`hhpnet.video.cadence`)
+    body_every: int = 1
 
     def check(self) -> None:
         """Raise a one-line :class:`InputError` for settings a run refuses."""
@@ -155,6 +157,8 @@ class VideoSettings:
             raise InputError("--resume needs --csv: the CSV is the journal a run resumes from")
         if self.flush_every < 1:
             raise InputError(f"flush_every must be ≥ 1; got {self.flush_every}")
+        if not isinstance(self.body_every, int) or self.body_every < 1:
+            raise InputError(f"body_every must be an integer ≥ 1; got {self.body_every!r}")
 
 
 def process_video(
@@ -186,6 +190,7 @@ def process_video(
     on_frame: Callable[[FrameResult], Any] | None = None,
     name: str | None = None,
     settings: VideoSettings | None = None,
+    body_every: int = 1,
 ) -> VideoSummary:
     """Process a video / webcam / stream / image sequence / frame iterable; see the module doc.
 
@@ -207,7 +212,9 @@ def process_video(
     :func:`hhpnet.interaction.analyze` (same signature). ``on_frame``: called with every
     :class:`FrameResult` of this run. ``name``: the source's name in messages.
     ``settings``: a :class:`VideoSettings` instead of the option keywords (which are then
-    ignored). Ctrl-C stops cleanly: files are closed and ``interrupted`` is set.
+    ignored). ``body_every``: with the ``auto`` detector, MoveNet on every K-th frame and on
+    scene changes only (:mod:`hhpnet.video.cadence`; off by default). Ctrl-C stops cleanly:
+    files are closed and ``interrupted`` is set.
     """
     if settings is None:
         settings = VideoSettings(
@@ -230,6 +237,7 @@ def process_video(
             progress=progress,
             flush_every=flush_every,
             name=name,
+            body_every=body_every,
         )
     settings.check()
     run = _VideoRun(settings, source, on_frame)
@@ -279,6 +287,10 @@ class _VideoRun:
                 from hhpnet.pipeline import HeadPoseEstimator
 
                 estimator = HeadPoseEstimator()
+            if s.body_every > 1:
+                from hhpnet.video.cadence import with_body_cadence
+
+                estimator = with_body_cadence(estimator, s.body_every)
             if isinstance(smoothing, PoseSmoother):
                 smoother = smoothing
             else:
