@@ -5,7 +5,7 @@ Usage::
 
     python tools/import_graph.py                     # src/hhpnet, modules over 650 lines
     python tools/import_graph.py --max-lines 500 --root src/hhpnet
-    python tools/import_graph.py --check             # exit 1 on a module-level cycle or a long module
+    python tools/import_graph.py --check             # exit 1: a module-level cycle or a long module
 
 Two graphs, each edge "module A imports module B" (B is the most specific module the statement
 names: ``from hhpnet.video import sinks`` → ``hhpnet.video.sinks``, ``from hhpnet.video import

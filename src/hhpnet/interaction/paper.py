@@ -1,5 +1,13 @@
-"""The HHP-Net paper's image-plane LAEO (``method="paper"`` / ``"paper-v1"``) and its σ → u
-mapping."""
+"""The HHP-Net paper's image-plane LAEO (``method="paper"`` / ``"paper-v1"``).
+
+``g_i = (sin(−yaw), −cos(−yaw)·sin(pitch))`` normalised; δ = angle between ``O_j − O_i``
+(keypoint centroids) and ``g_i``, set to 0 inside a cone; ``A = M = max(cos δ, 0)``;
+``matrix = LAEO = (M + Mᵀ)/2``. Uncertainty ``u = clip(mean(σ_yaw, σ_pitch) / sigma_max_deg,
+0, 1)`` (non-finite σ → 1); "paper": cone 3° if u < 0.4, 6° if u ≤ 0.6, else 9°;
+"paper-v1": fixed 5° cone and ``M[i, j] ·= ((1 − u_i) + (1 − u_j)) / 2``. A face looking
+straight into the camera (|g| ≈ 0 before normalising) looks at nobody. Converging attention
+uses the same 2-D rays (C = 1 when they cross in range, else 0).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +15,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from hhpnet.interaction.params import PaperParams
-from hhpnet.interaction.scores import _ray_closest, _reach, _Scores, _unit
+from hhpnet.interaction.scores import People, Scores, _ray_closest, _reach, _unit
 
 F64 = NDArray[np.float64]
 
@@ -21,7 +29,7 @@ def paper_uncertainty(sigma: ArrayLike, sigma_max_deg: float = 30.0) -> F64:
     return np.where(np.isfinite(m), np.clip(m / sigma_max_deg, 0.0, 1.0), 1.0)
 
 
-def _paper(yaw: F64, pitch: F64, sigma: F64, cen: F64, p: PaperParams, v1: bool) -> _Scores:
+def _paper(yaw: F64, pitch: F64, sigma: F64, cen: F64, p: PaperParams, v1: bool) -> Scores:
     ry, rp = np.deg2rad(yaw), np.deg2rad(pitch)
     g_raw = np.stack([np.sin(-ry), -np.cos(-ry) * np.sin(rp)], axis=1)
     g, gn = _unit(g_raw)
@@ -47,4 +55,14 @@ def _paper(yaw: F64, pitch: F64, sigma: F64, cen: F64, p: PaperParams, v1: bool)
     ok &= has_dir[:, None] & has_dir[None, :]
     conv = ok.astype(np.float64)
     np.fill_diagonal(conv, 0.0)
-    return _Scores(m, laeo, conv, None)
+    return Scores(m, laeo, conv, None)
+
+
+def paper_scores(people: People, p: PaperParams) -> Scores:
+    """The registered scoring function of ``"paper"``."""
+    return _paper(people.yaw, people.pitch, people.sigma, people.centroid, p, False)
+
+
+def paper_v1_scores(people: People, p: PaperParams) -> Scores:
+    """The registered scoring function of ``"paper-v1"``."""
+    return _paper(people.yaw, people.pitch, people.sigma, people.centroid, p, True)

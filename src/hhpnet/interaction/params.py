@@ -1,19 +1,20 @@
 """Parameters of the interaction methods (:class:`HhpnetParams`, :class:`PaperParams`) and their
-checks: every value typed and range-checked once, a one-line :class:`~hhpnet.errors.InputError`
-otherwise."""
+checks (:func:`make_params`): every value typed and range-checked once, a one-line
+:class:`~hhpnet.errors.InputError` otherwise. Which method uses which class:
+:mod:`hhpnet.interaction.registry`."""
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from hhpnet.errors import InputError
 
-#: accepted values of ``method``
-METHODS: tuple[str, ...] = ("hhpnet", "paper", "paper-v1")
+if TYPE_CHECKING:
+    from hhpnet.interaction.registry import Method
 
 
 # --------------------------------------------------------------------------- parameters
@@ -95,21 +96,22 @@ def _typed_param(name: str, value: Any, default: Any) -> Any:
     return float(value)
 
 
-def _make_params(method: str, params: dict[str, Any]) -> HhpnetParams | PaperParams:
-    cls: type[HhpnetParams] | type[PaperParams] = (
-        HhpnetParams if method == "hhpnet" else PaperParams
-    )
+def make_params(method: Method, params: dict[str, Any]) -> HhpnetParams | PaperParams:
+    """``method``'s parameter object from keyword ``params`` (lists become tuples; a missing or
+    None parameter takes the method's default, a None threshold the class's)."""
+    cls = method.params_class()
     known = {f.name for f in fields(cls)}
     unknown = sorted(set(params) - known)
     if unknown:
         raise InputError(
-            f"unknown parameter(s) for method {method!r}: {', '.join(unknown)} "
+            f"unknown parameter(s) for method {method.name!r}: {', '.join(unknown)} "
             f"(known: {', '.join(sorted(known))})"
         )
     kw: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in params.items()}
-    if method == "paper-v1" and kw.get("threshold") is None:
-        kw["threshold"] = 0.5
-    elif kw.get("threshold", 0.0) is None:
+    for key, value in method.defaults:
+        if kw.get(key) is None:
+            kw[key] = value
+    if kw.get("threshold", 0.0) is None:
         del kw["threshold"]
     for f in fields(cls):
         if f.name in kw:

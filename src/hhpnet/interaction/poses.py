@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from hhpnet.convention import S_FLIP
 from hhpnet.errors import InputError
+from hhpnet.interaction.scores import _nominal_span, _rot_optical_to, _unit
 from hhpnet.keypoints import check_image_size
 
 F64 = NDArray[np.float64]
@@ -81,20 +81,6 @@ def from_arrays(
     return PoseArrays(y, p, s, c, hs.ravel(), v, kp, check_image_size(image_size))
 
 
-def _field(poses: Any, name: str, n: int, shape: tuple[int, ...]) -> F64:
-    if not hasattr(poses, name):
-        raise InputError(
-            f"poses has no {name!r} (need yaw, pitch, sigma, centroid, head_size, valid)"
-        )
-    a = np.asarray(getattr(poses, name), np.float64)
-    if a.size == 0 and n == 0:
-        return a.reshape((0, *shape))
-    try:
-        return a.reshape((n, *shape))
-    except ValueError:
-        raise InputError(f"poses.{name} has shape {a.shape}, expected {(n, *shape)}") from None
-
-
 def _camera_from_size(image_size: tuple[int, int], fov_deg: float) -> tuple[float, F64]:
     w, h = float(image_size[0]), float(image_size[1])
     return (w / 2.0) / math.tan(math.radians(fov_deg / 2.0)), np.array([w / 2.0, h / 2.0])
@@ -117,8 +103,6 @@ def scene_from_3d(
     pixels) and the ray-relative yaw/pitch (degrees, |pitch| ≤ 90°) that the model reports,
     with ``sigma`` (scalar, (N,) or (N, 3) degrees).
     """
-    from hhpnet.interaction.scores import _nominal_span, _rot_optical_to, _unit
-
     pos = np.asarray(positions_mm, np.float64).reshape(-1, 3)
     g = np.asarray(gaze, np.float64).reshape(-1, 3)
     if g.shape != pos.shape:
