@@ -5,7 +5,7 @@ Errors are absolute angle errors in degrees, yaw wrapped (|wrap(ŷ − y)|, so 1
 
 * MAE per angle and their mean, overall and by |yaw| bin (0–30, 30–60, 60–90, 90–180), by number
   of missing keypoints and by detector profile, next to the geometric baseline
-  (:func:`hhpnet.baseline.solve_pnp`, solvePnP of the same five points to the mean head);
+  (:func:`hhpnet.training.baseline.solve_pnp`, solvePnP of the same five points to the mean head);
 * the signed bias per angle (mean of prediction − label, yaw wrapped), same groups: a constant
   offset between what the model believes and the labels' frame shows here, not in the MAE;
 * uncertainty: Spearman(σ, |error|) per angle, the share of errors within 1σ and 2σ (a Gaussian
@@ -17,9 +17,9 @@ Errors are absolute angle errors in degrees, yaw wrapped (|wrap(ŷ − y)|, so 1
 * a markdown report, a JSON file of the numbers and a calibration PNG (reliability diagram of
   RMS error against predicted σ, and the sparsification curves).
 
-The synthetic test set is ``hhpnet.synth.generate(TEST_SAMPLES, TEST_SEED)``; training and
+The synthetic test set is ``hhpnet.training.synth.generate(TEST_SAMPLES, TEST_SEED)``; training and
 validation never use this seed. Real detector keypoints with labels (a keypoints CSV,
-:func:`hhpnet.datasets.load_keypoints_csv`) are evaluated by :func:`evaluate_keypoint_set`, with
+:func:`hhpnet.training.datasets.load_keypoints_csv`) go through :func:`evaluate_keypoint_set`, with
 |yaw| bins :data:`REAL_YAW_BINS`, the share of photos where the detector found the face, and
 optionally only the rows of some cross-validation folds; :func:`comparison_table` puts several
 results (sources, models, solvePnP) in one compact table.
@@ -238,7 +238,7 @@ def run_baseline(
     detector_names: Sequence[str] = (),
     head: str = "blazeface",
 ) -> NDArray[np.float64]:
-    """Angles ``(n, 3)`` from :func:`hhpnet.baseline.solve_pnp` (NaN where it fails).
+    """Angles ``(n, 3)`` from :func:`hhpnet.training.baseline.solve_pnp` (NaN where it fails).
 
     Each detector profile is fitted to its own mean head (keypoint placement); without profile
     information the placement ``head`` is used. Without image sizes the image is taken as
@@ -389,7 +389,7 @@ def _image_sizes(images: Sequence[str]) -> NDArray[np.int32] | None:
 def evaluate_dataset(
     model: Any, dataset: Any, *, baseline: bool = True, info: dict[str, Any] | None = None
 ) -> EvalResult:
-    """Evaluate on a :class:`hhpnet.datasets.PoseDataset` whose keypoints are attached.
+    """Evaluate on a :class:`hhpnet.training.datasets.PoseDataset` whose keypoints are attached.
 
     Images without keypoints are counted as not found and left out of the errors.
     """
@@ -425,13 +425,13 @@ def evaluate_keypoint_set(
     baseline: bool = True,
     info: dict[str, Any] | None = None,
 ) -> EvalResult:
-    """Evaluate on real detector keypoints with labels (:class:`hhpnet.datasets.KeypointSet`).
+    """Evaluate on real detector keypoints with labels (:class:`~.datasets.KeypointSet`).
 
     The keypoints go through what :class:`hhpnet.HeadPoseEstimator` does before the model
     (:func:`hhpnet.keypoints.drop_implausible_points` with the image size); photos where the
     detector found nothing are counted in the detection table and left out of the errors. The
     solvePnP baseline uses the mean head of the source's detector profile and the photo's size.
-    ``folds``: keep only the rows whose :func:`hhpnet.datasets.fold_ids` (``k``, ``fold_seed``,
+    ``folds``: keep only the rows whose :func:`~.datasets.fold_ids` (``k``, ``fold_seed``,
     stratified by |yaw|, taken on all rows of the set) are in this list.
     """
     from hhpnet.keypoints import drop_implausible_points
