@@ -5,13 +5,12 @@
 
 For each fold k of the development keypoints file (5 folds stratified by |yaw|,
 :func:`hhpnet.training.datasets.fold_ids`): fit the generator on the other folds
-(:func:`hhpnet.training.generator_fit.fit_generator`), train the network from scratch on
-synthetic data from that fit with the given config, calibrate σ on the other folds' real
-keypoints, then predict the held-out fold for every detector source. ``report`` pools the
-held-out predictions of all folds: every row is scored by a model that never saw it (nor did
-its generator fit or σ calibration). ``run`` takes long (one training per fold); run folds in
-separate processes to use several cores. Only aggregate figures are printed (the file's labels
-are non-commercial).
+(:func:`hhpnet.training.generator_fit.fit_generator`), train the network anew on synthetic data
+from that fit with the given config, calibrate σ on the other folds' real keypoints, then
+predict the held-out fold for every detector source. ``report`` pools the held-out predictions
+of all folds: every row is scored by a model that never saw it (nor did its generator fit or
+σ calibration). ``run`` takes long (one training per fold); run folds in separate processes to
+use several cores. Only aggregate figures are printed (the file's labels are non-commercial).
 """
 
 from __future__ import annotations
