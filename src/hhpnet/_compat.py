@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import importlib
 import sys
-from collections.abc import Sequence
-from importlib.machinery import ModuleSpec
-from types import ModuleType
 from typing import TYPE_CHECKING
 
+# ``import hhpnet`` runs this module: nothing more is imported until an old path is used
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from importlib.abc import Loader as _LoaderBase
+    from importlib.machinery import ModuleSpec
+    from types import ModuleType
 else:  # importlib.abc costs ~35 ms at import (importlib.resources): duck typing at run time
     _LoaderBase = object
 
@@ -74,7 +75,11 @@ class _OldPaths:
         self, fullname: str, path: Sequence[str] | None = None, target: ModuleType | None = None
     ) -> ModuleSpec | None:
         new = MOVED.get(fullname)
-        return None if new is None else ModuleSpec(fullname, _Alias(new))
+        if new is None:
+            return None
+        from importlib.machinery import ModuleSpec
+
+        return ModuleSpec(fullname, _Alias(new))
 
 
 def install() -> None:
