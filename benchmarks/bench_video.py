@@ -42,7 +42,7 @@ FPS = 30.0
 
 
 def smoothing_section(sigma: float = 5.0) -> None:
-    from hhpnet.smoothing import PoseSmoother, wrap180
+    from hhpnet.video.smoothing import PoseSmoother, wrap180
 
     n = 300
     t = np.arange(n) / FPS

@@ -4,8 +4,8 @@
     python benchmarks/cv_real.py report --out runs/cv [--name hhpnet-1.0] [-o report.md]
 
 For each fold k of the development keypoints file (5 folds stratified by |yaw|,
-:func:`hhpnet.datasets.fold_ids`): fit the generator on the other folds
-(:func:`hhpnet.generator_fit.fit_generator`), train the network from scratch on synthetic data
+:func:`hhpnet.training.datasets.fold_ids`): fit the generator on the other folds
+(:func:`hhpnet.training.generator_fit.fit_generator`), train the network anew on synthetic data
 from that fit with the given config, calibrate σ on the other folds' real keypoints, then
 predict the held-out fold for every detector source. ``report`` pools the held-out predictions
 of all folds: every row is scored by a model that never saw it (nor did its generator fit or
@@ -30,8 +30,8 @@ BINS = ((0, 30), (30, 60), (60, 99.5))
 
 
 def run_fold(k: int, args: argparse.Namespace) -> None:
-    from hhpnet.datasets import load_keypoints_csv
-    from hhpnet.generator_fit import fit_generator, write_fit
+    from hhpnet.training.datasets import load_keypoints_csv
+    from hhpnet.training.generator_fit import fit_generator, write_fit
 
     out = args.out / f"fold{k}"
     out.mkdir(parents=True, exist_ok=True)
@@ -48,9 +48,9 @@ def _train_and_predict(
     k: int, out: Path, fit_path: Path, config: Path, folds: np.ndarray, args: argparse.Namespace
 ) -> None:
     import hhpnet
-    from hhpnet.datasets import load_keypoints_csv
     from hhpnet.keypoints import drop_implausible_points, validate_keypoints
-    from hhpnet.train import load_config, train
+    from hhpnet.training.datasets import load_keypoints_csv
+    from hhpnet.training.train import load_config, train
 
     name = config.stem
     model_path = out / f"{name}.safetensors"
@@ -96,7 +96,7 @@ def _train_and_predict(
 def _table(args: argparse.Namespace) -> str:
     from scipy.stats import spearmanr
 
-    from hhpnet.evaluate import angle_errors
+    from hhpnet.training.evaluate import angle_errors
 
     lines = [
         "| source | n | **mean** | yaw | pitch | roll | |yaw| 0–30 | 30–60 | 60–99 "
@@ -140,7 +140,7 @@ def _table(args: argparse.Namespace) -> str:
 
 def _heldout_rows(args: argparse.Namespace, fold: int) -> dict[str, np.ndarray]:
     """Row indices (in the file) of each source's held-out predictions of ``fold``, in order."""
-    from hhpnet.datasets import load_keypoints_csv
+    from hhpnet.training.datasets import load_keypoints_csv
 
     out = {}
     for source in SOURCES:
@@ -154,8 +154,8 @@ def _fusion_table(args: argparse.Namespace, done: list[Path]) -> str:
     correlation ρ estimated on the other folds' held-out predictions (no row scores itself)."""
     from scipy.stats import spearmanr
 
-    from hhpnet.evaluate import angle_errors
     from hhpnet.fusion import combine
+    from hhpnet.training.evaluate import angle_errors
 
     per_fold = []
     for path in done:

@@ -19,10 +19,10 @@ from typing import Any
 
 import numpy as np
 
-from hhpnet.datasets import load_keypoints_csv
-from hhpnet.evaluate import evaluate_keypoint_set
 from hhpnet.keypoints import flip_keypoints
 from hhpnet.model import PoseOutput, load_model
+from hhpnet.training.datasets import load_keypoints_csv
+from hhpnet.training.evaluate import evaluate_keypoint_set
 
 
 class FlipAveraged:

@@ -98,8 +98,8 @@ def main() -> int:
     if not args.csv.is_file():
         print(f"skipped: {args.csv} not present")
         return 0
-    from hhpnet import synth
-    from hhpnet.datasets import load_keypoints_csv
+    from hhpnet.training import synth
+    from hhpnet.training.datasets import load_keypoints_csv
 
     old = _old_module(args.old_synth) if args.old_synth else None
     old_batch = old.generate(400_000, 5) if old else None

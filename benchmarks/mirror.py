@@ -4,7 +4,7 @@ Run: ``python benchmarks/mirror.py [--people 200000] [--batches 1500]``
 
 A person and their mirror image (``hhpnet.keypoints.flip_keypoints`` in the person's image
 width) should get (−yaw, pitch, −roll). The networks are trained on mirror-balanced data but are
-not symmetric by construction. Prints, per model, on ``hhpnet.synth.generate`` people:
+not symmetric by construction. Prints, per model, on ``hhpnet.training.synth.generate`` people:
 
 * per person: the largest (|Δ| − 1°) / σ over all people, σ the larger of the two predictions;
 * per batch of 32 people (with a quarter of the points of every other batch dropped): the
@@ -23,7 +23,7 @@ import numpy as np
 from hhpnet.export import angle_difference
 from hhpnet.keypoints import flip_keypoints
 from hhpnet.model import MODEL_NAMES, WEIGHTS_DIR, load_model
-from hhpnet.synth import generate
+from hhpnet.training.synth import generate
 
 
 def deviations(model, kp, width):  # type: ignore[no-untyped-def]

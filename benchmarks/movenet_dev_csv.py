@@ -27,10 +27,10 @@ from pathlib import Path
 
 import numpy as np
 
-from hhpnet.baseline import solve_pnp
-from hhpnet.evaluate import angle_errors
 from hhpnet.keypoints import blazeface_confidence
 from hhpnet.model import load_model
+from hhpnet.training.baseline import solve_pnp
+from hhpnet.training.evaluate import angle_errors
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CSV = ROOT.parent / "shared" / "data" / "aflw2000-dev-keypoints.csv"

@@ -15,8 +15,8 @@ import argparse
 import numpy as np
 
 import hhpnet
-from hhpnet import synth
-from hhpnet.evaluate import TEST_SAMPLES, TEST_SEED, angle_errors
+from hhpnet.training import synth
+from hhpnet.training.evaluate import TEST_SAMPLES, TEST_SEED, angle_errors
 
 NOISE_FREE = synth.SynthConfig(
     noise_scale=0.0,

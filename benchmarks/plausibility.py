@@ -8,7 +8,7 @@ Run: ``python benchmarks/plausibility.py [--csv ../shared/data/aflw2000-dev-keyp
   Prints people refused by :func:`hhpnet.keypoints.plausible`, points dropped by
   :func:`~hhpnet.keypoints.drop_implausible_points` with the 450×450 frame, and the largest
   far-group ratio (gap / spread of rule 3; the screen refuses above FAR_POINT_FACTOR).
-* Synthetic people of ``hhpnet.synth.generate(n, 1)``: refusals per detector profile, their
+* Synthetic people of ``hhpnet.training.synth.generate(n, 1)``: refusals per detector profile, their
   |yaw|, and how many carry one of the generator's confident outliers (found by generating the
   same seed with ``outlier=0``).
 """
@@ -87,14 +87,14 @@ def real(path: Path) -> None:
 
 
 def synthetic(n: int) -> None:
-    from hhpnet.synth import DETECTOR_PROFILES, SynthConfig, generate
+    from hhpnet.training.synth import DETECTOR_PROFILES, SynthConfig, generate
 
     batch = generate(n, 1)
     clean = generate(n, 1, SynthConfig(outlier=0.0))
     has_outlier = ~np.all(batch.keypoints == clean.keypoints, axis=(1, 2))
     v = validate_keypoints(batch.keypoints)
     refused = ~plausible(v)
-    print(f"\nSynthetic people: hhpnet.synth.generate({n}, 1)")
+    print(f"\nSynthetic people: hhpnet.training.synth.generate({n}, 1)")
     print("| profile | people | refused | with a generator outlier | min |yaw| refused |")
     print("| --- | --- | --- | --- | --- |")
     for i, name in enumerate(DETECTOR_PROFILES):

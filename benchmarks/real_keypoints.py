@@ -7,10 +7,11 @@ Reads the development keypoints file (default ``../shared/data/aflw2000-dev-keyp
 next to the repository, or ``$HHPNET_DEV_KEYPOINTS``); where it is absent, says so and exits 0.
 The file's labels are for non-commercial research: only aggregate figures are printed or
 written. For each detector source (BlazeFace, BlazePose, MoveNet) one table: the share of photos
-where the face was found, then one line per model and one for ``hhpnet.baseline.solve_pnp`` on
-the very same keypoints — MAE (mean, per angle, per |yaw| bin), signed bias, 1σ coverage and
-Spearman(σ, |error|). ``hhpnet eval --keypoints-csv FILE --model M --out DIR`` gives the full
-report (sparsification, calibration plot) for one model.
+where the face was found, then one line per model and one for
+``hhpnet.training.baseline.solve_pnp`` on the very same keypoints — MAE (mean, per angle, per
+|yaw| bin), signed bias, 1σ coverage and Spearman(σ, |error|).
+``hhpnet eval --keypoints-csv FILE --model M --out DIR`` gives the full report (sparsification,
+calibration plot) for one model.
 """
 
 from __future__ import annotations
@@ -44,8 +45,8 @@ def main() -> int:
         return 0
 
     import hhpnet
-    from hhpnet.datasets import KEYPOINT_SOURCES, load_keypoints_csv
-    from hhpnet.evaluate import comparison_table, evaluate_keypoint_set
+    from hhpnet.training.datasets import KEYPOINT_SOURCES, load_keypoints_csv
+    from hhpnet.training.evaluate import comparison_table, evaluate_keypoint_set
 
     start = time.perf_counter()
     folds = [int(f) for f in args.folds.split(",")] if args.folds else None
@@ -68,7 +69,7 @@ def main() -> int:
             rows.append((model.name, res, False))
             if i == 0:
                 first = res
-        rows.append(("solvePnP (hhpnet.baseline)", first, True))
+        rows.append(("solvePnP (hhpnet.training.baseline)", first, True))
         found = ", ".join(
             f"{label} {100 * f / n:.1f} %" for label, (f, n) in first.detection.items() if n
         )

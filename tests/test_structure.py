@@ -1,14 +1,11 @@
-"""The package's structure: runtime code never imports the training family nor the bench harness,
-and the old flat import paths still reach the moved modules."""
+"""The package's structure: runtime code never imports the training family nor the bench harness
+(the old flat import paths: tests/test_compat.py; import cycles: tests/test_import_graph.py)."""
 
 from __future__ import annotations
 
-import importlib
 import subprocess
 import sys
 from pathlib import Path
-
-import numpy as np
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "src" / "hhpnet" / "examples"
 
@@ -50,31 +47,7 @@ def test_runtime_imports_neither_training_nor_bench():
     assert bad == []
 
 
-def test_old_flat_paths_are_the_moved_modules():
-    moved = {
-        "hhpnet.synth": "hhpnet.training.synth",
-        "hhpnet.nn": "hhpnet.training.nn",
-        "hhpnet.train": "hhpnet.training.train",
-        "hhpnet.datasets": "hhpnet.training.datasets",
-        "hhpnet.evaluate": "hhpnet.training.evaluate",
-        "hhpnet.baseline": "hhpnet.training.baseline",
-        "hhpnet.generator_fit": "hhpnet.training.generator_fit",
-        "hhpnet.sources": "hhpnet.video.sources",
-        "hhpnet.tracking": "hhpnet.video.tracking",
-        "hhpnet.smoothing": "hhpnet.video.smoothing",
-        "hhpnet.timeline": "hhpnet.video.timeline",
-        "hhpnet.sinks": "hhpnet.video.sinks",
-        "hhpnet.interaction_draw": "hhpnet.draw.interaction",
-    }
-    for old, new in moved.items():
-        assert importlib.import_module(old) is importlib.import_module(new), old
+def test_batch_package_exposes_the_driver():
     import hhpnet.batch as batch
 
     assert batch.run_batch.__module__ == "hhpnet.batch.driver" and batch._timeline_totals
-    from hhpnet import synth
-    from hhpnet.synth import MEAN_HEAD_MM, generate
-
-    assert synth.generate is generate
-    assert np.array_equal(
-        MEAN_HEAD_MM["coco"], importlib.import_module("hhpnet.headmodel").MEAN_HEAD_MM["coco"]
-    )

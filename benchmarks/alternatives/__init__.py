@@ -8,7 +8,7 @@
   ``face_landmark.tflite`` (mediapipe 0.10.14 wheel, Apache-2.0, ``benchmarks/models``) on
   ai-edge-litert + ``solvePnP`` (SQPnP) of all 468 landmarks to MediaPipe's canonical face;
 * :mod:`alternatives.pnp5`: BlazeFace + a geometric 5-point ``solvePnP`` on hhpnet's own five
-  keypoints (``hhpnet.baseline.solve_pnp`` when present).
+  keypoints (``hhpnet.training.baseline.solve_pnp`` when present).
 
 Pose from landmarks: ``SOLVEPNP_SQPNP`` (a global solver), not the tutorials'
 ``SOLVEPNP_ITERATIVE`` from a zero start: on real close-ups the latter often lands in a mirrored

@@ -1,6 +1,6 @@
 """BlazeFace + a geometric 5-point ``solvePnP`` on hhpnet's five keypoints (the baseline).
 
-Uses ``hhpnet.baseline.solve_pnp`` when the package has it; otherwise an equivalent local fit:
+Uses ``hhpnet.training.baseline.solve_pnp`` if the package has it; else an equivalent local fit:
 SQPnP of the five points to a generic head.
 """
 
@@ -26,15 +26,15 @@ def _local_solve(keypoints: np.ndarray, width: int, height: int) -> np.ndarray:
 def solver() -> tuple[Any, str]:
     """``(fn(keypoints (N,5,3), width, height) -> (N,3) degrees, description)``."""
     try:
-        from hhpnet.baseline import solve_pnp
+        from hhpnet.training.baseline import solve_pnp
     except ImportError:
-        return _local_solve, "local 5-point fit (hhpnet.baseline not available)"
+        return _local_solve, "local 5-point fit (hhpnet.training.baseline not available)"
 
     def fn(kp: np.ndarray, width: int, height: int) -> np.ndarray:
         angles, _valid = solve_pnp(kp, (width, height))  # NaN rows where invalid
         return np.asarray(angles, np.float64).reshape(len(kp), 3)
 
-    return fn, "hhpnet.baseline.solve_pnp"
+    return fn, "hhpnet.training.baseline.solve_pnp"
 
 
 def make(threads: int = 2) -> Candidate:

@@ -14,7 +14,12 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from hhpnet import _compat
+
 __version__ = "0.1.0"
+
+# the old import paths of moved modules (hhpnet._compat.MOVED) keep working, with a warning
+_compat.install()
 
 # public name -> module that defines it (imported on first access)
 _LAZY = {

@@ -2,13 +2,13 @@
 
 A runtime module: the depth-from-size of :mod:`hhpnet.interaction` and the export checks
 (:mod:`hhpnet.export`) read the head from here, and so do the training family's synthetic
-generator (:mod:`hhpnet.synth`) and solvePnP baseline (:mod:`hhpnet.baseline`); nothing here
-imports the training family.
+generator (:mod:`hhpnet.training.synth`) and solvePnP baseline (:mod:`hhpnet.training.baseline`);
+nothing here imports the training family.
 
 The shapes come from ``synth_fit.json`` next to this file (:data:`FIT_FILE`, written by
-``hhpnet fit-generator`` / :mod:`hhpnet.generator_fit` from real detector output). Coordinates
-are in the head frame of :mod:`hhpnet.convention` (x to the subject's left ear, y down, z out
-of the face), origin at the mid-point of the two tragions; points in the order of
+``hhpnet fit-generator`` / :mod:`hhpnet.training.generator_fit` from real detector output).
+Coordinates are in the head frame of :mod:`hhpnet.convention` (x to the subject's left ear,
+y down, z out of the face), origin at the mid-point of the two tragions; points in the order of
 :data:`hhpnet.keypoints.KEYPOINT_NAMES`.
 """
 
@@ -47,7 +47,8 @@ BREADTH_MM = 143.0
 
 @functools.lru_cache(maxsize=8)
 def load_fit(path: str = "") -> dict[str, Any]:
-    """Fitted detector models (:mod:`hhpnet.generator_fit`) from ``path`` or :data:`FIT_FILE`."""
+    """Fitted detector models (:mod:`hhpnet.training.generator_fit`) from ``path`` or
+    :data:`FIT_FILE`."""
     p = Path(path) if path else FIT_FILE
     if not p.is_file():
         raise FileNotFoundError(f"generator fit file not found: {p}")
@@ -100,9 +101,9 @@ def detector_shape(
     """Where ``profile``'s detector puts the five points on a mean head, ``(n, 5, 3)`` mm.
 
     Head frame of :mod:`hhpnet.convention` (in the labels' frame, so any convention offset is
-    included), as fitted by :mod:`hhpnet.generator_fit`; beyond the fitted yaw range (back views,
-    body detectors only) the shape blends into the left/right-symmetric frontal shape, i.e. the
-    rigid head seen from behind.
+    included), as fitted by :mod:`hhpnet.training.generator_fit`; beyond the fitted yaw range
+    (back views, body detectors only) the shape blends into the left/right-symmetric frontal
+    shape, i.e. the rigid head seen from behind.
     """
     fit = load_fit(fit_path)
     arr = profile_arrays(fit, profile)

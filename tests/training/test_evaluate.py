@@ -138,8 +138,8 @@ class ConstantModel:
 
 
 def test_synthetic_evaluation_with_pnp_baseline():
-    pytest.importorskip("hhpnet.synth")
-    pytest.importorskip("hhpnet.baseline")
+    pytest.importorskip("hhpnet.training.synth")
+    pytest.importorskip("hhpnet.training.baseline")
     from hhpnet.errors import InputError
     from hhpnet.training.evaluate import evaluate_synthetic
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
-synth = pytest.importorskip("hhpnet.synth")
+synth = pytest.importorskip("hhpnet.training.synth")
 
 from hhpnet.errors import InputError  # noqa: E402
 from hhpnet.model import load_model  # noqa: E402

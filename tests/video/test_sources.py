@@ -1,4 +1,4 @@
-"""Tests for hhpnet.sources.resolve."""
+"""Tests for hhpnet.video.sources.resolve."""
 
 from __future__ import annotations
 

@@ -494,7 +494,7 @@ def _report_input(emit: Callable[[str], None], rec: dict[str, Any], bar_shown: b
 def read_dataset(out: str | os.PathLike[str], columns: Sequence[str] | None = None) -> Any:
     """The merged person-frame table of a batch output folder as a ``pyarrow.Table``.
 
-    One row per person per frame (columns :data:`hhpnet.sinks.VIDEO_COLUMNS`) plus ``input``
+    One row per person per frame (columns :data:`hhpnet.video.sinks.VIDEO_COLUMNS`) plus ``input``
     (the input's output name, a string). ``.to_pandas()`` gives a DataFrame.
     """
     import pyarrow as pa

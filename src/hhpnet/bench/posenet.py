@@ -39,7 +39,7 @@ def get_model(name: str) -> tuple[Any, bool]:
 
 
 def _torch_net(model: Any, threads: int) -> Callable[[Any], Any] | None:
-    """The torch module of :mod:`hhpnet.nn` with ``model``'s weights, or None without torch."""
+    """The torch module of :mod:`hhpnet.training.nn` with ``model``'s weights (None: no torch)."""
     try:
         import torch
 

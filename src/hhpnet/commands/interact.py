@@ -38,6 +38,7 @@ from hhpnet.commands._batch import (
     error_line,
     written_files,
 )
+from hhpnet.interaction import registry as interaction_registry
 
 #: columns of the pair CSV: one row per ordered pair (i, j), i ≠ j, of every image
 PAIR_COLUMNS: tuple[str, ...] = (
@@ -255,8 +256,7 @@ def register(app: typer.Typer) -> None:
         method: str = typer.Option(
             "hhpnet",
             metavar="NAME",
-            help="hhpnet (3-D, depth from head size, σ → probability), paper (HHP-Net's "
-            "image-plane LAEO) or paper-v1 (fixed 5° cone, (1 − u) weighting).",
+            help=interaction_registry.cli_help(),
         ),
         threshold: float = typer.Option(
             None,

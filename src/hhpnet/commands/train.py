@@ -77,7 +77,7 @@ def register(app: typer.Typer) -> None:
         """Fit the synthetic generator's detector models on real labelled keypoints.
 
         Head shapes per detector and yaw, residual noise, score distributions and the pose
-        prior (hhpnet.generator_fit); the network itself stays trained on synthetic data only.
+        prior (hhpnet.training.generator_fit); the network itself stays trained on synthetic data.
         Needs the training extra (torch).
         """
         from hhpnet.errors import InputError

@@ -5,7 +5,7 @@ Errors are absolute angle errors in degrees, yaw wrapped (|wrap(ŷ − y)|, so 1
 
 * MAE per angle and their mean, overall and by |yaw| bin (0–30, 30–60, 60–90, 90–180), by number
   of missing keypoints and by detector profile, next to the geometric baseline
-  (:func:`hhpnet.baseline.solve_pnp`, solvePnP of the same five points to the mean head);
+  (:func:`hhpnet.training.baseline.solve_pnp`, solvePnP of the same five points to the mean head);
 * the signed bias per angle (mean of prediction − label, yaw wrapped), same groups: a constant
   offset between what the model believes and the labels' frame shows here, not in the MAE;
 * uncertainty: Spearman(σ, |error|) per angle, the share of errors within 1σ and 2σ (a Gaussian
@@ -17,9 +17,9 @@ Errors are absolute angle errors in degrees, yaw wrapped (|wrap(ŷ − y)|, so 1
 * a markdown report, a JSON file of the numbers and a calibration PNG (reliability diagram of
   RMS error against predicted σ, and the sparsification curves).
 
-The synthetic test set is ``hhpnet.synth.generate(TEST_SAMPLES, TEST_SEED)``; training and
+The synthetic test set is ``hhpnet.training.synth.generate(TEST_SAMPLES, TEST_SEED)``; training and
 validation never use this seed. Real detector keypoints with labels (a keypoints CSV,
-:func:`hhpnet.datasets.load_keypoints_csv`) are evaluated by :func:`evaluate_keypoint_set`, with
+:func:`hhpnet.training.datasets.load_keypoints_csv`) go through :func:`evaluate_keypoint_set`, with
 |yaw| bins :data:`REAL_YAW_BINS`, the share of photos where the detector found the face, and
 optionally only the rows of some cross-validation folds; :func:`comparison_table` puts several
 results (sources, models, solvePnP) in one compact table.
@@ -36,8 +36,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from hhpnet.convention import ANGLE_NAMES, wrap_degrees
 from hhpnet.errors import InputError
+from hhpnet.training.metrics import SPARSE_FRACTIONS as SPARSE_FRACTIONS
+from hhpnet.training.metrics import angle_errors, signed_errors, sparsification, uncertainty_metrics
 from hhpnet.training.report import comparison_table, headline, markdown_report, plot_calibration
 
 __all__ = [
@@ -64,65 +65,6 @@ TEST_SAMPLES = 100_000
 YAW_BINS: tuple[tuple[float, float], ...] = ((0, 30), (30, 60), (60, 90), (90, 180))
 #: |yaw| bins of real close-up data sets (AFLW2000-3D protocol: all |angles| ≤ 99°)
 REAL_YAW_BINS: tuple[tuple[float, float], ...] = ((0, 30), (30, 60), (60, 99))
-SPARSE_FRACTIONS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
-
-
-def signed_errors(pred: NDArray[np.floating], target: NDArray[np.floating]) -> NDArray[np.float64]:
-    """Signed errors ``pred − target`` ``(n, 3)`` in degrees, yaw wrapped into (−180, 180]
-    (:func:`hhpnet.convention.wrap_degrees`)."""
-    d = np.asarray(pred, np.float64) - np.asarray(target, np.float64)
-    d[:, 0] = wrap_degrees(d[:, 0])
-    return d
-
-
-def angle_errors(pred: NDArray[np.floating], target: NDArray[np.floating]) -> NDArray[np.float64]:
-    """Absolute errors ``(n, 3)`` in degrees, yaw wrapped."""
-    return np.abs(signed_errors(pred, target))
-
-
-def sparsification(
-    err: NDArray[np.floating],
-    sigma: NDArray[np.floating],
-    fractions: Sequence[float] | NDArray[Any],
-) -> NDArray[np.float64]:
-    """MAE of the people left after removing the fraction with the largest ``sigma``."""
-    err = np.asarray(err, np.float64)
-    order = np.argsort(-np.asarray(sigma, np.float64), kind="stable")
-    sorted_err = err[order]
-    n = len(err)
-    out = []
-    for f in fractions:
-        k = round(float(f) * n)
-        out.append(float(sorted_err[k:].mean()) if k < n else float("nan"))
-    return np.asarray(out)
-
-
-def uncertainty_metrics(err: NDArray[np.floating], sigma: NDArray[np.floating]) -> dict[str, Any]:
-    """Spearman(σ, |e|), shares within 1σ / 2σ and sparsification per angle (``(n, 3)`` inputs).
-
-    ``spearman_ideal``: Spearman(σ, |N(0, σ)|) on the same σ (seed 0), what an exactly right σ
-    would score; the gap to ``spearman`` is what a better σ could still gain.
-    """
-    from scipy.stats import spearmanr
-
-    out: dict[str, Any] = {"fractions": list(SPARSE_FRACTIONS)}
-    rng = np.random.default_rng(0)
-    for i, a in enumerate(ANGLE_NAMES):
-        e, s = err[:, i], sigma[:, i]
-        defined = len(e) > 2 and np.ptp(s) > 0 and np.ptp(e) > 0
-        rho = float(spearmanr(s, e).statistic) if defined else float("nan")
-        ideal = float("nan")
-        if len(s) > 2 and np.ptp(s) > 0 and np.all(np.isfinite(s)):
-            ideal = float(spearmanr(s, np.abs(rng.normal(0.0, s))).statistic)
-        out[a] = {
-            "spearman": rho,
-            "spearman_ideal": ideal,
-            "within_1sigma": float(np.mean(e <= s)) if len(e) else float("nan"),
-            "within_2sigma": float(np.mean(e <= 2 * s)) if len(e) else float("nan"),
-            "sparsification": sparsification(e, s, SPARSE_FRACTIONS).tolist(),
-            "oracle": sparsification(e, e, SPARSE_FRACTIONS).tolist(),
-        }
-    return out
 
 
 @dataclass
@@ -238,7 +180,7 @@ def run_baseline(
     detector_names: Sequence[str] = (),
     head: str = "blazeface",
 ) -> NDArray[np.float64]:
-    """Angles ``(n, 3)`` from :func:`hhpnet.baseline.solve_pnp` (NaN where it fails).
+    """Angles ``(n, 3)`` from :func:`hhpnet.training.baseline.solve_pnp` (NaN where it fails).
 
     Each detector profile is fitted to its own mean head (keypoint placement); without profile
     information the placement ``head`` is used. Without image sizes the image is taken as
@@ -389,7 +331,7 @@ def _image_sizes(images: Sequence[str]) -> NDArray[np.int32] | None:
 def evaluate_dataset(
     model: Any, dataset: Any, *, baseline: bool = True, info: dict[str, Any] | None = None
 ) -> EvalResult:
-    """Evaluate on a :class:`hhpnet.datasets.PoseDataset` whose keypoints are attached.
+    """Evaluate on a :class:`hhpnet.training.datasets.PoseDataset` whose keypoints are attached.
 
     Images without keypoints are counted as not found and left out of the errors.
     """
@@ -425,13 +367,13 @@ def evaluate_keypoint_set(
     baseline: bool = True,
     info: dict[str, Any] | None = None,
 ) -> EvalResult:
-    """Evaluate on real detector keypoints with labels (:class:`hhpnet.datasets.KeypointSet`).
+    """Evaluate on real detector keypoints with labels (:class:`~.datasets.KeypointSet`).
 
     The keypoints go through what :class:`hhpnet.HeadPoseEstimator` does before the model
     (:func:`hhpnet.keypoints.drop_implausible_points` with the image size); photos where the
     detector found nothing are counted in the detection table and left out of the errors. The
     solvePnP baseline uses the mean head of the source's detector profile and the photo's size.
-    ``folds``: keep only the rows whose :func:`hhpnet.datasets.fold_ids` (``k``, ``fold_seed``,
+    ``folds``: keep only the rows whose :func:`~.datasets.fold_ids` (``k``, ``fold_seed``,
     stratified by |yaw|, taken on all rows of the set) are in this list.
     """
     from hhpnet.keypoints import drop_implausible_points

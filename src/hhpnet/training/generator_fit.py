@@ -26,7 +26,7 @@ with ground-truth angles, no images). Per detector profile it fits, from the row
 
 The data are mirrored (x flipped, left/right swapped, yaw and roll negated) before fitting, so
 the fitted models are left/right symmetric. ``hhpnet fit-generator`` writes the JSON file that
-:mod:`hhpnet.synth` reads; it records what it was fitted on.
+:mod:`hhpnet.training.synth` reads; it records what it was fitted on.
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ import numpy as np
 
 from hhpnet.convention import ANGLE_NAMES
 from hhpnet.errors import InputError
+from hhpnet.training.metrics import sparsification, uncertainty_metrics
 
 if TYPE_CHECKING:
     from hhpnet.training.evaluate import EvalResult
@@ -129,8 +130,6 @@ def plot_calibration(result: EvalResult, path: str | Path, bins: int = 12) -> Pa
     """Reliability (RMS |error| per σ-quantile bin vs mean σ) and sparsification curves."""
     import matplotlib
 
-    from hhpnet.training.evaluate import sparsification
-
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
@@ -182,8 +181,6 @@ def plot_calibration(result: EvalResult, path: str | Path, bins: int = 12) -> Pa
 def headline(result: EvalResult, baseline: bool = False) -> dict[str, Any]:
     """The compact figures of one result: n, MAE (yaw, pitch, roll, mean), mean MAE per |yaw|
     bin, signed bias, and (model only) 1σ coverage and Spearman(σ, |error|) per angle."""
-    from hhpnet.training.evaluate import uncertainty_metrics
-
     err = result.baseline_error if baseline else result.error
     if err is None:
         raise InputError(f"{result.name}: no baseline errors (evaluated without the baseline)")

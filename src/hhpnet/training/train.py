@@ -4,11 +4,11 @@
 weights is in the config (recorded in the weight file's metadata), so the same config gives the
 same weights up to float noise:
 
-* data: epoch ``e`` uses ``hhpnet.synth.generate(samples_per_epoch, train_seed + e // reuse)``
+* data: epoch ``e`` uses ``synth.generate(samples_per_epoch, train_seed + e // reuse)``
   (fresh samples every ``reuse`` epochs); validation uses ``val_seed`` (never the test seed of
-  :mod:`hhpnet.evaluate`); confidence statistics c_mean/c_std come from the first training chunk;
+  :mod:`~.evaluate`); confidence statistics c_mean/c_std come from the first training chunk;
 * optimisation: Adam, linear warm-up then cosine decay per step, heteroscedastic loss
-  (:func:`hhpnet.nn.heteroscedastic_loss`, wrapped yaw residual), best epoch by validation MAE;
+  (:func:`~.nn.heteroscedastic_loss`, wrapped yaw residual), best epoch by validation MAE;
 * σ calibration: one multiplier per angle so that 68.27 % of validation errors are within σ
   (the Gaussian 1σ share), stored as ``sigma_calibration``.
 """
@@ -119,7 +119,7 @@ class Dataset:
 
 
 def make_dataset(n: int, seed: int, synth: dict[str, Any] | None = None) -> Dataset:
-    """Generate ``n`` synthetic people with :func:`hhpnet.synth.generate`, keep the valid ones."""
+    """Generate ``n`` synthetic people with :func:`~.synth.generate`, keep the valid ones."""
     from hhpnet.training import synth as synth_mod
 
     config = None

@@ -13,11 +13,11 @@ from the container), a folder / glob / list of images (an image sequence at ``fp
 30), a webcam index (``0``), an ``rtsp://`` / ``http(s)://`` stream, or any iterable of BGR
 ``uint8`` frames (generator source, timestamps index / ``fps``).
 
-Per frame: the estimator gives the people's poses; :class:`hhpnet.tracking.Tracker` gives each a
-persistent ``track_id``; :class:`hhpnet.smoothing.PoseSmoother` filters their angles with σ as
+Per frame: the estimator gives the people's poses; :class:`~.tracking.Tracker` gives each a
+persistent ``track_id``; :class:`~.smoothing.PoseSmoother` filters their angles with σ as
 measurement noise; :func:`hhpnet.interaction.analyze` gives who looks at whom, aggregated by
-:class:`hhpnet.timeline.TimelineBuilder` into intervals. Outputs are written while processing
-(:mod:`hhpnet.sinks`), so Ctrl-C or a damaged file keeps everything computed so far.
+:class:`hhpnet.video.timeline.TimelineBuilder` into intervals. Outputs are written while processing
+(:mod:`hhpnet.video.sinks`), so Ctrl-C or a damaged file keeps everything computed so far.
 
 A truncated or corrupt video is processed up to the damage; the problem is returned in
 ``VideoSummary.error`` (one line) and the CLI exits non-zero. A source that cannot be opened

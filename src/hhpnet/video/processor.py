@@ -36,7 +36,7 @@ class FrameResult:
     source: str | None = None  # the source's name (for the JSON record)
 
     def columns(self) -> dict[str, NDArray[Any]]:
-        """The rows of this frame as columns of :data:`hhpnet.sinks.VIDEO_COLUMNS`."""
+        """The rows of this frame as columns of :data:`hhpnet.video.sinks.VIDEO_COLUMNS`."""
         p = self.poses
         n = len(self.track_ids)
         kp = np.asarray(p.keypoints, np.float32).reshape(n, 5, 3)

@@ -464,7 +464,7 @@ class IterableReader(FrameReader):
 def open_source(source: Any, *, fps: float | None = None, name: str | None = None) -> FrameReader:
     """Open ``source`` as a :class:`FrameReader`.
 
-    ``source``: a :class:`hhpnet.sources.Source`, a SOURCE string (video file, folder or glob of
+    ``source``: a :class:`~.sources.Source`, a SOURCE string (video file, folder or glob of
     images, webcam index, stream URL), a path, an int (webcam), a list of image paths, or an
     iterable of BGR frames. ``fps`` overrides the frame rate of image sequences and generators
     (and of videos that do not state one); ``name`` names an image sequence or iterable in

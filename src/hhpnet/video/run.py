@@ -195,19 +195,19 @@ def process_video(
     """Process a video / webcam / stream / image sequence / frame iterable; see the module doc.
 
     Outputs (each optional, written while processing): ``csv`` and ``parquet`` (one row per
-    person per frame, columns :data:`hhpnet.sinks.VIDEO_COLUMNS`), ``jsonl`` (one record per
+    person per frame, columns :data:`hhpnet.video.sinks.VIDEO_COLUMNS`), ``jsonl`` (one record per
     frame), ``save_video`` (annotated mp4, 'mp4v'), ``timeline_csv`` (+ ``<stem>_people.csv``)
     and ``timeline_png`` (written at the end; need ``interact``).
 
     Frame selection: frames whose time is in [``start``, ``end``] seconds, then every
     ``stride``-th, at most ``max_frames`` (counted from the first selected frame, also over a
     resume). ``fps`` overrides the frame rate of image sequences/generators. ``resume``:
-    continue an interrupted run from its ``csv`` (required; see :mod:`hhpnet.sinks`): the frames
+    continue an interrupted run from its ``csv`` (required; see :mod:`~.sinks`): the frames
     before the restart point are read again and their poses taken from the CSV, so the tracker,
     smoother and timeline continue exactly as in an uninterrupted run; the annotated video
     continues in ``<stem>.from<frame>.mp4``. ``show``: a live window if a display exists (else a
     one-line notice and headless). ``progress``: a progress bar on stderr (None: only if stderr
-    is a terminal). ``smoothing``: a :class:`hhpnet.smoothing.SmootherParams` or PoseSmoother;
+    is a terminal). ``smoothing``: a :class:`hhpnet.video.smoothing.SmootherParams` or PoseSmoother;
     ``tracker``: a Tracker; ``timeline``: a TimelineBuilder; ``analyzer``: replaces
     :func:`hhpnet.interaction.analyze` (same signature). ``on_frame``: called with every
     :class:`FrameResult` of this run. ``name``: the source's name in messages.

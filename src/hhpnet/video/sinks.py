@@ -27,7 +27,7 @@ pixels, times in seconds:
                        confidence (0 = missing)
 ``yaw pitch roll``     per-frame estimate (empty = invalid)
 ``sigma_*``            per-frame σ of each angle (``inf`` = invalid)
-``*_smooth``           temporally filtered angle (Kalman, :mod:`hhpnet.smoothing`)
+``*_smooth``           temporally filtered angle (Kalman, :mod:`hhpnet.video.smoothing`)
 ``sigma_*_smooth``     posterior σ of the filtered angle
 ``valid``              1 if the per-frame pose is valid, else 0
 ``detector``           whose keypoints the person has: ``blazeface``, ``movenet``,

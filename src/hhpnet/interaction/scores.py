@@ -1,8 +1,37 @@
-"""The scoring methods behind :func:`hhpnet.interaction.analyze`: the 3-D probabilistic
-``"hhpnet"`` method (camera, depth from apparent head size, gaze probabilities, converging rays)
-and the paper's image-plane LAEO (``"paper"``, ``"paper-v1"``); definitions in the docstring of
-:mod:`hhpnet.interaction`. Loaded on the first analysis of two or more people (or the first
-:func:`~hhpnet.interaction.scene_from_3d`), so ``import hhpnet.interaction`` stays cheap."""
+"""The formula of ``method="hhpnet"`` (3-D, probabilistic), the scores every method returns
+(:class:`Scores` of the :class:`People` it scores) and the geometry helpers they share.
+
+1. *Camera*: pinhole, focal length ``f = (W / 2) / tan(fov_deg / 2)`` pixels from the image
+   width W (``focal_px`` overrides it); principal point at the image centre. Without an image
+   size, the heads' bounding box (padded by one head size) is taken as the central half of
+   the image width, centred on the principal point.
+2. *Depth from apparent size*: the keypoint span a head would have at 1 mm distance·f is
+   computed from a mean 3-D head (``head_model``, :func:`hhpnet.headmodel.detector_shape`) posed
+   with the person's yaw and pitch, over the keypoints actually present; depth
+   ``Z = f · span_mm / head_size_px`` (mm, nominal: an adult head). ``depth="none"`` puts
+   everybody at the same depth (image-plane positions, 3-D gaze).
+3. *Gaze*: the facing direction of :func:`hhpnet.convention.facing_direction` is relative to
+   the viewing ray through the head (the convention of the model's labels), so it is rotated
+   by the rotation taking the optical axis onto that ray (``ray_relative``).
+4. *Attention* ``A[i, j]`` = probability that i's head points at j's head: the angle between
+   i's gaze and the direction to j, split into its components along the yaw and the pitch
+   directions of the gaze, each Gaussian with std σ_yaw resp. σ_pitch·|cos yaw| (σ of the
+   model, floored at ``sigma_floor_deg``); "points at" = both components within the
+   tolerance ``tolerance_deg`` (eye-in-head freedom) + the angular radius of j's head
+   (``head_radius_mm``) seen from i. ``A = Π_axis [Φ((τ − d)/s) − Φ((−τ − d)/s)]``.
+   Depth errors (relative std ``depth_noise``) move the direction i → j; their effect on each
+   component is added to its variance, so a pair separated mostly in depth is uncertain.
+5. *Matrix* ``M[i, j] = √(A[i, j] · A[j, i])`` (looking at *each other*); *mutual* pairs have
+   both ``A`` ≥ ``threshold``.
+6. *Converging attention* ``C[i, j]``: the gaze rays of i and j pass close to a common point X
+   in front of both, between ``converge_range[0]`` and ``converge_range[1]`` times their
+   distance away from each (an F-formation's shared space); ``C = P_i(X) · P_j(X)`` with the
+   same Gaussian model and tolerance ``tolerance_deg`` (X is a point, no head radius). X
+   must not lie beyond a person that i or j looks at (that head blocks the view).
+
+The paper's formulas are in :mod:`hhpnet.interaction.paper`; which name runs which scoring
+function: :mod:`hhpnet.interaction.registry`.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +42,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from hhpnet.convention import S_FLIP, angles_to_matrix, facing_direction
-from hhpnet.interaction import HhpnetParams, PaperParams, paper_uncertainty
+from hhpnet.interaction.params import HhpnetParams
 
 F64 = NDArray[np.float64]
 
@@ -83,41 +112,27 @@ def _rot_optical_to(ray: F64) -> F64:
 
 
 # --------------------------------------------------------------------------- methods
+@dataclass(frozen=True)
+class People:
+    """The m people a method scores (the valid ones of an analysis)."""
+
+    yaw: F64  # (m,) degrees
+    pitch: F64  # (m,) degrees
+    sigma: F64  # (m, 3) degrees
+    centroid: F64  # (m, 2) pixels
+    head_size: F64  # (m,) pixels
+    present: NDArray[np.bool_]  # (m, 5) keypoints present (all True without keypoints)
+    image_size: tuple[int, int] | None
+
+
 @dataclass
-class _Scores:
+class Scores:
+    """What a method returns for its m people."""
+
     attention: F64  # (m, m) directional
     matrix: F64  # (m, m) symmetric
     converge: F64  # (m, m) symmetric
     depth: F64 | None
-
-
-def _paper(yaw: F64, pitch: F64, sigma: F64, cen: F64, p: PaperParams, v1: bool) -> _Scores:
-    ry, rp = np.deg2rad(yaw), np.deg2rad(pitch)
-    g_raw = np.stack([np.sin(-ry), -np.cos(-ry) * np.sin(rp)], axis=1)
-    g, gn = _unit(g_raw)
-    has_dir = gn > 1e-9
-    diff, dist = _unit(cen[None, :, :] - cen[:, None, :])  # (m, m, 2): O_j − O_i
-    cos_d = np.clip(np.sum(g[:, None, :] * diff, axis=-1), -1.0, 1.0)
-    delta = np.rad2deg(np.arccos(cos_d))
-    u = paper_uncertainty(sigma, p.sigma_max_deg)
-    if v1:
-        cone = np.full(len(yaw), p.v1_cone_deg)
-    else:
-        c0, c1, c2 = p.cones_deg
-        cone = np.where(u < p.u_thresholds[0], c0, np.where(u <= p.u_thresholds[1], c1, c2))
-    delta = np.where(np.abs(delta) < cone[:, None], 0.0, delta)
-    m = np.maximum(np.cos(np.deg2rad(delta)), 0.0)
-    if v1:
-        m = m * (((1.0 - u)[:, None] + (1.0 - u)[None, :]) / 2.0)
-    m = np.where(has_dir[:, None] & (dist > 0), m, 0.0)
-    np.fill_diagonal(m, 0.0)
-    laeo = (m + m.T) / 2.0
-    reach = _reach(m, dist, p.threshold, 0.05 * dist)
-    _, ok = _ray_closest(cen, g, dist, *p.converge_range, reach)
-    ok &= has_dir[:, None] & has_dir[None, :]
-    conv = ok.astype(np.float64)
-    np.fill_diagonal(conv, 0.0)
-    return _Scores(m, laeo, conv, None)
 
 
 def _nominal_span(yaw: F64, pitch: F64, present: NDArray[np.bool_], head_model: str) -> F64:
@@ -181,10 +196,10 @@ def _hhpnet(
     present: NDArray[np.bool_],
     image_size: tuple[int, int] | None,
     p: HhpnetParams,
-) -> _Scores:
-    """Scores of the ``"hhpnet"`` method for the m kept people (module docstring of
-    :mod:`hhpnet.interaction`, steps 1–6). Long: a vectorised computation whose steps (camera,
-    depth, gaze frames, σ, attention, converging rays) share many (m, m) arrays."""
+) -> Scores:
+    """Scores of the ``"hhpnet"`` method for the m kept people (module docstring, steps 1–6).
+    Long: a vectorised computation whose steps (camera, depth, gaze frames, σ, attention,
+    converging rays) share many (m, m) arrays."""
     m = len(yaw)
     f, pp = _camera(cen, hs, image_size, p)
     span = _nominal_span(yaw, pitch, present, p.head_model)
@@ -252,4 +267,18 @@ def _hhpnet(
         )
         conv = np.where(ok, p_i * p_i.T, 0.0)  # X is symmetric: X[i, j] = X[j, i]
     np.fill_diagonal(conv, 0.0)
-    return _Scores(att, matrix, conv, depth)
+    return Scores(att, matrix, conv, depth)
+
+
+def hhpnet_scores(people: People, p: HhpnetParams) -> Scores:
+    """The registered scoring function of ``"hhpnet"``."""
+    return _hhpnet(
+        people.yaw,
+        people.pitch,
+        people.sigma,
+        people.centroid,
+        people.head_size,
+        people.present,
+        people.image_size,
+        p,
+    )

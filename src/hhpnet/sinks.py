@@ -1,8 +1,0 @@
-"""Old path of :mod:`hhpnet.video.sinks`: the same module object under both names
-(every name and monkeypatching work through either)."""
-
-import sys
-
-from hhpnet.video import sinks as _moved
-
-sys.modules[__name__] = _moved
