@@ -162,7 +162,7 @@ def pose_options(
     try:
         params = parse_params(list(param or []))
     except InputError as exc:
-        raise BadParameter(str(exc)) from None
+        raise BadParameter(str(exc).removeprefix("--")) from None
     if threshold is not None:
         params["threshold"] = threshold
     opts = PoseOptions(model, detector, tile, kpt_thr, method, tuple(params.items()))
@@ -222,6 +222,7 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
         redoc_url=None,
         lifespan=lifespan,
     )
+    app.state.engine = engine
     app.add_middleware(Guard, settings=settings)
     if settings.cors:
         from fastapi.middleware.cors import CORSMiddleware

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import re
 import threading
 import warnings
 from collections.abc import Callable
@@ -84,8 +85,11 @@ def image_size_from_header(data: bytes, max_pixels: int) -> tuple[int, int]:
                 w, h = img.size
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
         raise InputError("not a readable image (unknown or corrupt format)") from None
-    except Image.DecompressionBombError:
-        raise TooLarge("image too large to decode safely") from None
+    except Image.DecompressionBombError as exc:
+        # Pillow refuses sizes far above its own limit in open(): the message has the count
+        found = re.search(r"\((\d+) pixels\)", str(exc))
+        size = f" ({int(found.group(1)) / 1e6:g} megapixels)" if found else ""
+        raise TooLarge(f"image too large{size}: at most {max_pixels / 1e6:g} megapixels") from None
     if w * h > max_pixels:
         raise TooLarge(f"image too large: {w}×{h} px > {max_pixels / 1e6:g} megapixels")
     return int(w), int(h)

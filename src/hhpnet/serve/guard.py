@@ -9,8 +9,10 @@ bearer token and the upload size limits, checked before any route runs.
   from a browser, which cannot set headers, may offer the sub-protocol
   ``bearer.<token in base64url>`` instead (the page does).
 * A body larger than the limit of its route (``/v1/videos``: ``max_video_mb``; other routes:
-  ``max_upload_mb``) is refused with 413 from its ``Content-Length`` before it is read; a
-  body without one is counted while it is read and refused as soon as it passes the limit.
+  ``max_upload_mb``) is refused with 413 from its ``Content-Length`` before any of it is
+  used; a body without one is counted while it is read and refused as soon as it passes the
+  limit. Either way the rest of the body is read and dropped (up to :data:`DRAIN_MAX`), so
+  the client gets the answer instead of a reset connection.
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ PUBLIC_PATHS = ("/", "/docs", "/favicon.ico")
 PUBLIC_PREFIX = "/static/"
 _LOOPBACK_NAMES = {"localhost", "127.0.0.1", "[::1]", "::1"}
 _BEARER_PREFIX = "bearer."
+#: a refused body is read and dropped up to this many bytes before the 413 (then: closed)
+DRAIN_MAX = 256 * 1024 * 1024
 
 
 class BodyTooLarge(TooLarge):
@@ -92,6 +96,7 @@ class Guard:
             )
             length = headers.get("content-length")
             if length is not None and length.isdigit() and int(length) > limit:
+                await _drain(receive, int(length))
                 await _reply(send, 413, _too_large(limit), [(b"connection", b"close")])
                 return
             receive = _counted(receive, limit)
@@ -122,6 +127,20 @@ def _too_large(limit: int) -> str:
     return f"upload too large (limit {limit / 1024 / 1024:g} MB)"
 
 
+async def _drain(receive: Receive, length: int) -> None:
+    """Read and drop a refused body (up to :data:`DRAIN_MAX` bytes) before answering: a server
+    that closes a connection with unread data makes the client's TCP stack reset it, and the
+    client may then lose the 413 answer itself."""
+    seen = 0
+    while seen < min(length, DRAIN_MAX):
+        message = await receive()
+        if message["type"] != "http.request":
+            return
+        seen += len(message.get("body", b""))
+        if not message.get("more_body", False):
+            return
+
+
 def _counted(receive: Receive, limit: int) -> Receive:
     seen = 0
 
@@ -131,6 +150,8 @@ def _counted(receive: Receive, limit: int) -> Receive:
         if message["type"] == "http.request":
             seen += len(message.get("body", b""))
             if seen > limit:
+                if message.get("more_body", False):
+                    await _drain(receive, DRAIN_MAX)
                 raise BodyTooLarge(_too_large(limit))
         return message
 

@@ -53,7 +53,8 @@ def _config(app: Any, settings: ServeSettings, log_level: str) -> Any:
 
 def serve(settings: ServeSettings, *, log_level: str = "warning") -> None:
     """Start the server and run it until Ctrl-C / SIGTERM (a clean shutdown: jobs cancelled,
-    job files removed). Prints the page's URL once it answers."""
+    job files removed; Ctrl-C then returns normally: the command exits 0). Prints the page's
+    URL once it answers."""
     import uvicorn
 
     from hhpnet.serve.app import create_app
@@ -73,6 +74,8 @@ def serve(settings: ServeSettings, *, log_level: str = "warning") -> None:
     threading.Thread(target=announce, daemon=True).start()
     try:
         server.run(sockets=[sock])
+    except KeyboardInterrupt:  # uvicorn re-raises Ctrl-C once it has shut down cleanly
+        print("hhpnet: stopped", file=sys.stderr, flush=True)
     finally:
         sock.close()
 
