@@ -25,12 +25,18 @@
     if (s.type === "array") return `${typeOf(s.items)}[]`;
     return s.type || "";
   };
-  out.append(el("p", { text: spec.info.description || "" }));
+  // text with `code` spans
+  const rich = (tag, text) => {
+    const node = el(tag);
+    String(text || "").split("`").forEach((piece, k) => node.append(k % 2 ? el("code", { text: piece }) : piece));
+    return node;
+  };
+  out.append(rich("p", spec.info.description));
   for (const [path, ops] of Object.entries(spec.paths)) {
     for (const [method, op] of Object.entries(ops)) {
       const sec = el("section", { class: "result" });
       sec.append(el("h2", {}, el("code", { text: `${method.toUpperCase()} ${path}` }), ` — ${op.summary || ""}`));
-      if (op.description) sec.append(el("p", { text: op.description }));
+      if (op.description) sec.append(rich("p", op.description));
       const params = op.parameters || [];
       if (params.length) {
         const t = el("table", {}, el("thead", {}, el("tr", {},
@@ -40,13 +46,13 @@
           const s = p.schema || {};
           body.append(el("tr", {}, el("td", {}, el("code", { text: p.name })), el("td", { text: p.in }),
             el("td", { text: typeOf(s) }), el("td", { text: s.default === undefined ? "" : JSON.stringify(s.default) }),
-            el("td", { text: p.description || s.description || "" })));
+            rich("td", p.description || s.description || "")));
         }
         t.append(body);
         sec.append(t);
       }
       if (op.requestBody) {
-        sec.append(el("p", { text: `Body: ${Object.keys(op.requestBody.content).join(", ")}. ${op.requestBody.description || ""}` }));
+        sec.append(rich("p", `Body: ${Object.keys(op.requestBody.content).join(", ")}. ${op.requestBody.description || ""}`));
       }
       const codes = Object.entries(op.responses || {}).map(([c, r]) => `${c} ${r.description || ""}`);
       sec.append(el("p", { text: `Answers: ${codes.join("; ")}` }));

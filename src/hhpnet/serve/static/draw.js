@@ -187,15 +187,16 @@ const HH = (() => {
       const a = angles(p);
       const pm = (v, s) => (p.valid ? `${fmt(v)} ± ${fmt(s)}` : "—");
       const target = inter && inter.targets ? inter.targets[i] : null;
+      const seen = target === null || target === undefined ? null : people[target];
       const tr = el("tr", { "data-person": String(i) });
       tr.append(
         el("th", { scope: "row", text: p.track_id !== undefined ? `#${p.track_id}` : String(i) }),
-        el("td", { text: p.detector || "—" }),
+        el("td", { text: (p.detector || "—").replaceAll("+", "+\u200b") }),
         el("td", { class: "num", "data-angle": "yaw", text: pm(a.yaw, a.sigma.yaw) }),
         el("td", { class: "num", "data-angle": "pitch", text: pm(a.pitch, a.sigma.pitch) }),
         el("td", { class: "num", "data-angle": "roll", text: pm(a.roll, a.sigma.roll) }),
         el("td", { class: "num", text: fmt(p.score, 2) }),
-        el("td", { text: target === null || target === undefined ? "—" : String(target) }),
+        el("td", { text: !seen ? "—" : seen.track_id !== undefined ? `#${seen.track_id}` : String(target) }),
       );
       body.append(tr);
     });
