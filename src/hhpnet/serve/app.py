@@ -261,12 +261,7 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
     )
     async def poses(request: Request, opts: Opts, source: Source = None) -> Response:
         """The record `hhpnet predict --json` writes for the image (same numbers)."""
-        data, name = await _read_image(request)
-        return _json(
-            await engine.run(
-                lambda: engine.image_record(opts, data, source or name, interact=False)
-            )
-        )
+        return await _image_answer(request, opts, source, interact=False)
 
     @app.post(
         "/v1/interaction",
@@ -278,10 +273,17 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
     )
     async def interaction(request: Request, opts: Opts, source: Source = None) -> Response:
         """The record `hhpnet interact --json` writes for the image (same numbers)."""
-        _check_analysis(opts)
+        return await _image_answer(request, opts, source, interact=True)
+
+    async def _image_answer(
+        request: Request, opts: PoseOptions, source: str | None, *, interact: bool
+    ) -> Response:
+        if interact:
+            _check_analysis(opts)  # a bad method parameter: 422 before the upload is read
         data, name = await _read_image(request)
+        label = source or name
         return _json(
-            await engine.run(lambda: engine.image_record(opts, data, source or name, interact=True))
+            await engine.run(lambda: engine.image_record(opts, data, label, interact=interact))
         )
 
     @app.post(
