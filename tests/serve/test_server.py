@@ -109,3 +109,52 @@ def test_serve_usage_errors_are_one_line_and_exit_2(
     assert run_cli(["serve", *args], monkeypatch) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("hhpnet: error:") and words in err[0]
+
+
+def test_the_readme_curl_examples_work(tmp_path: Path, clip: Path) -> None:
+    import json
+    import re
+    import shutil
+
+    if shutil.which("curl") is None:
+        pytest.skip("no curl on this machine")
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme.split("## Web page and API", 1)[1].split("\n## ", 1)[0]
+    block = re.findall(r"```bash\n(.*?)```", section, re.S)[1].replace("\\\n", " ")
+    lines = [ln.split("  #")[0].strip() for ln in block.splitlines() if ln.startswith("curl")]
+    assert len(lines) == 8
+    shutil.copy(PAIR, tmp_path / "photo.jpg")
+    shutil.copy(clip, tmp_path / "talk.mp4")
+    body25 = [0.0] * 75
+    for index, (x, y) in {0: (640, 360), 15: (620, 340), 16: (660, 340), 17: (595, 350)}.items():
+        body25[3 * index : 3 * index + 3] = [x, y, 0.9]
+    (tmp_path / "openpose.json").write_text(json.dumps({"people": [{"pose_keypoints_2d": body25}]}))
+    settings = ServeSettings(port=0, detector="blazeface", warm=False)
+    answers: list[str] = []
+    job = ""
+    with BackgroundServer(settings) as srv, httpx.Client(base_url=srv.url) as c:
+        host = srv.url.split("/")[2]
+        for line in lines:
+            if "$ID" in line and c.get(f"/v1/videos/{job}").json()["state"] != "done":
+                from tests.serve.conftest import wait_job
+
+                assert wait_job(c, job)["state"] == "done"
+            out = subprocess.run(
+                ["bash", "-c", line.replace("localhost:8000", host)],
+                cwd=tmp_path,
+                env={**os.environ, "ID": job},
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            answers.append(out.stdout)
+            if "/v1/videos?" in line:
+                job = json.loads(out.stdout)["id"]
+    poses, inter, kp, video, state, _, deleted, service = answers
+    assert len(json.loads(poses)["people"]) == 2
+    assert json.loads(inter)["interaction"]["n"] == 2
+    assert json.loads(kp)["width"] == 1280 and json.loads(kp)["people"][0]["valid"]
+    assert json.loads(video)["name"] == "talk.mp4" and json.loads(state)["state"] == "done"
+    assert (tmp_path / "poses.csv").read_text().startswith("frame,time_s,track_id")
+    assert json.loads(deleted) == {"id": job, "deleted": True}
+    assert '"status":"ok"' in service and '"hhpnet":' in service
