@@ -129,8 +129,9 @@
   function loadImage(url) {
     return new Promise((resolve, reject) => {
       const img = new Image();
-      img.onload = () => resolve(img);
-      img.onerror = () => reject(new Error("the browser cannot show this image"));
+      // the decoded picture stays with the element: the blob URL can go at once
+      img.onload = () => { URL.revokeObjectURL(url); resolve(img); };
+      img.onerror = () => { URL.revokeObjectURL(url); reject(new Error("the browser cannot show this image")); };
       img.src = url;
     });
   }
@@ -282,10 +283,12 @@
 
   async function download(url, name) {
     try {
-      const a = el("a", { href: URL.createObjectURL(await blobOf(url)), download: name });
+      const href = URL.createObjectURL(await blobOf(url));
+      const a = el("a", { href, download: name });
       document.body.append(a);
       a.click();
       a.remove();
+      setTimeout(() => URL.revokeObjectURL(href), 60_000);
     } catch (err) { showError(err.message); }
   }
 
