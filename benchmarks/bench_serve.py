@@ -248,11 +248,14 @@ def stream(args: argparse.Namespace) -> dict[str, Any]:
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     from tests.serve.media import pair_frames
 
-    frames = [cv2.imencode(".jpg", f, [cv2.IMWRITE_JPEG_QUALITY, 80])[1].tobytes()
-              for f in pair_frames(30)]
+    frames = [
+        cv2.imencode(".jpg", f, [cv2.IMWRITE_JPEG_QUALITY, 80])[1].tobytes()
+        for f in pair_frames(30)
+    ]
     srv = Server("--detector", args.detector)
     ws_url = srv.url.replace("http://", "ws://") + "v1/stream"
     times: list[tuple[float, float]] = []  # (when, latency)
+    server_ms: list[float] = []
     dropped = 0
     errors = 0
     rss = [srv.rss_mb()]
@@ -267,6 +270,7 @@ def stream(args: argparse.Namespace) -> dict[str, Any]:
                 rec = json.loads(ws.recv(timeout=30))
                 times.append((t - t0, time.perf_counter() - t))
                 dropped = rec.get("stream", {}).get("dropped", dropped)
+                server_ms.append(rec.get("stream", {}).get("ms", float("nan")))
                 errors += "error" in rec
                 k += 1
                 if time.perf_counter() > next_rss:
@@ -284,6 +288,7 @@ def stream(args: argparse.Namespace) -> dict[str, Any]:
         "fps": len(times) / wall,
         "p50_ms": pct(lat, 0.5) * 1e3,
         "p95_ms": pct(lat, 0.95) * 1e3,
+        "server_p50_ms": pct(server_ms, 0.5),
         "first_20s_p50_ms": pct(first, 0.5) * 1e3,
         "last_20s_p50_ms": pct(last, 0.5) * 1e3,
         "server_dropped": dropped,
@@ -297,8 +302,15 @@ def stream(args: argparse.Namespace) -> dict[str, Any]:
 def page(args: argparse.Namespace) -> dict[str, Any]:
     from playwright.sync_api import sync_playwright
 
-    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-             "--disable-component-update", "--disable-sync", "--no-first-run"]
+    flags = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+    ]
     srv = Server("--detector", args.detector)
     seconds: list[float] = []
     hosts: set[str] = set()
@@ -307,7 +319,9 @@ def page(args: argparse.Namespace) -> dict[str, Any]:
             browser = pw.chromium.launch(executable_path=args.chromium, args=flags)
             for _ in range(args.page_runs):
                 p = browser.new_page(viewport={"width": 1366, "height": 900})
-                p.on("request", lambda r: hosts.add(urlparse(r.url).netloc or urlparse(r.url).scheme))
+                p.on(
+                    "request", lambda r: hosts.add(urlparse(r.url).netloc or urlparse(r.url).scheme)
+                )
                 p.goto(srv.url)
                 p.wait_for_function("document.getElementById('opt-model').options.length > 1")
                 t = time.perf_counter()
@@ -352,7 +366,9 @@ def main() -> None:
         t = time.perf_counter()
         results[name] = globals()[name](args)
         results[name]["bench_wall_s"] = time.perf_counter() - t
-        print(f"## {name}\n```\n{json.dumps(results[name], indent=1, default=str)}\n```", flush=True)
+        print(
+            f"## {name}\n```\n{json.dumps(results[name], indent=1, default=str)}\n```", flush=True
+        )
     results["load_avg_end"] = os.getloadavg()
     print(f"load average: start {results['load_avg_start']}, end {results['load_avg_end']}")
     if args.json:
