@@ -201,8 +201,10 @@ def _clients(srv: Server, n: int, seconds: float, body: bytes) -> dict[str, Any]
         "p95_ms": pct(lat, 0.95) * 1e3,
         "p99_ms": pct(lat, 0.99) * 1e3,
         "rss_start_mb": rss[0],
+        "rss_after_5s_mb": rss[min(5, len(rss) - 1)],
         "rss_end_mb": rss[-1],
         "rss_max_mb": max(rss),
+        "rss_every_10s_mb": [round(v, 1) for v in rss[::10]],
     }
 
 
