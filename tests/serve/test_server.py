@@ -85,6 +85,8 @@ def test_the_serve_command_prints_its_url_serves_and_stops_cleanly(tmp_path: Pat
         assert len(list(tmp_path.iterdir())) == 1  # the run's own job folder
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=60) == 0
+        rest = proc.stderr.read()
+        assert "hhpnet: stopped" in rest and "Traceback" not in rest, rest
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -1,9 +1,9 @@
-"""Running the application with uvicorn: :func:`serve` (the command, until Ctrl-C) and
-:class:`BackgroundServer` (a server on a free loopback port in a thread, for tests and
-benchmarks)."""
+"""Running the application with uvicorn: :class:`BackgroundServer` (uvicorn in a thread, on
+``host:port`` or a free port) and :func:`serve` (the command: that, until Ctrl-C or SIGTERM)."""
 
 from __future__ import annotations
 
+import signal
 import socket
 import sys
 import threading
@@ -54,62 +54,78 @@ def _config(app: Any, settings: ServeSettings, log_level: str) -> Any:
 
 
 def serve(settings: ServeSettings, *, log_level: str = "warning") -> None:
-    """Start the server and run it until Ctrl-C / SIGTERM (a clean shutdown: jobs cancelled,
-    job files removed; Ctrl-C then returns normally: the command exits 0). Prints the page's
-    URL once it answers."""
-    import uvicorn
+    """Start the server, print the page's URL once it answers (model loaded and warm), and run
+    until Ctrl-C or SIGTERM: then a clean shutdown (requests finished, jobs cancelled, job
+    files removed) and a normal return. A second Ctrl-C stops at once.
 
-    from hhpnet.serve.app import create_app
-
+    uvicorn runs in a thread, so it installs no signal handler of its own (in the main thread
+    it re-raises the signal after shutting down, which ends in a traceback in the log)."""
     settings.check()
-    sock = bind(settings.host, settings.port)
-    app = create_app(settings)
-    server = uvicorn.Server(_config(app, settings, log_level))
-    url = url_of(sock)
-
-    def announce() -> None:
-        while not server.started and not server.should_exit:
-            time.sleep(0.05)
-        if server.started:
-            print(f"hhpnet: serving {url} (Ctrl-C stops)", file=sys.stderr, flush=True)
-
-    threading.Thread(target=announce, daemon=True).start()
+    stop = threading.Event()
+    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
-        server.run(sockets=[sock])
-    except KeyboardInterrupt:  # uvicorn re-raises Ctrl-C once it has shut down cleanly
-        print("hhpnet: stopped", file=sys.stderr, flush=True)
+        with BackgroundServer(settings, log_level=log_level) as srv:
+            try:
+                print(f"hhpnet: serving {srv.url} (Ctrl-C stops)", file=sys.stderr, flush=True)
+                while not stop.wait(0.5) and srv.running:
+                    pass
+            except KeyboardInterrupt:
+                pass
+            print("hhpnet: stopping…", file=sys.stderr, flush=True)
+            try:
+                srv.stop()
+            except KeyboardInterrupt:
+                srv.stop(force=True)
     finally:
-        sock.close()
+        signal.signal(signal.SIGTERM, previous)
+    print("hhpnet: stopped", file=sys.stderr, flush=True)
 
 
 class BackgroundServer:
-    """``with BackgroundServer(settings) as srv: srv.url`` — the app on a free loopback port,
-    served by uvicorn in a thread; stopped (cleanly, lifespan included) on exit."""
+    """``with BackgroundServer(settings) as srv: srv.url`` — the app served by uvicorn in a
+    thread on ``settings.host:settings.port`` (0: a free port); stopped cleanly (lifespan
+    included) on exit. The command and the tests both run the server this way."""
 
-    def __init__(self, settings: ServeSettings | None = None, *, app: Any = None) -> None:
+    def __init__(
+        self, settings: ServeSettings | None = None, *, app: Any = None, log_level: str = "error"
+    ) -> None:
         from hhpnet.serve.app import create_app
 
         self.settings = settings or ServeSettings(port=0)
         self.app = app if app is not None else create_app(self.settings)
         self.sock = bind(self.settings.host, self.settings.port)
         self.url = url_of(self.sock)
+        self.log_level = log_level
         self.server: Any = None
         self.thread: threading.Thread | None = None
+
+    @property
+    def running(self) -> bool:
+        return self.thread is not None and self.thread.is_alive()
 
     def __enter__(self) -> BackgroundServer:
         import uvicorn
 
-        self.server = uvicorn.Server(_config(self.app, self.settings, "error"))
+        self.server = uvicorn.Server(_config(self.app, self.settings, self.log_level))
         self.thread = threading.Thread(
             target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True
         )
         self.thread.start()
-        deadline = time.monotonic() + 120
         while not self.server.started:
-            if not self.thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the test server did not start")
+            if not self.thread.is_alive():
+                self.sock.close()
+                raise InputError("the server could not start (see the messages above)")
             time.sleep(0.02)
         return self
+
+    def stop(self, *, force: bool = False) -> None:
+        """Ask the server to finish (``force``: without waiting for open requests) and wait."""
+        if self.server is not None:
+            self.server.should_exit = True
+            self.server.force_exit = self.server.force_exit or force
+        if self.thread is not None:
+            while self.thread.is_alive():
+                self.thread.join(timeout=0.2)
 
     def __exit__(
         self,
@@ -117,8 +133,5 @@ class BackgroundServer:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if self.server is not None:
-            self.server.should_exit = True
-        if self.thread is not None:
-            self.thread.join(timeout=60)
+        self.stop()
         self.sock.close()
