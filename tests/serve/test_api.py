@@ -273,7 +273,9 @@ def test_stream_drops_frames_instead_of_queueing_them(
 
     frame = jpeg(pair_frames(1)[0])
     with client.websocket_connect(f"{WS}/v1/stream?detector=blazeface&interact=false") as ws:
-        for _ in range(6):  # all sent while the first is being processed
+        ws.send_bytes(frame)
+        time.sleep(0.1)  # the first frame is being processed (0.3 s) …
+        for _ in range(5):  # … while these five arrive
             ws.send_bytes(frame)
         first = json.loads(ws.receive_text())
         second = json.loads(ws.receive_text())
