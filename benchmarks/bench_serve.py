@@ -79,8 +79,12 @@ class Server:
         self.proc.send_signal(2)
         try:
             return self.proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
+        except subprocess.TimeoutExpired:  # show where it hangs: the server's thread stacks
+            self.proc.send_signal(10)  # SIGUSR1
+            time.sleep(2)
             self.proc.kill()
+            assert self.proc.stderr is not None
+            print(self.proc.stderr.read()[-6000:], file=sys.stderr)
             return -9
 
 

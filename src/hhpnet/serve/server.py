@@ -60,9 +60,13 @@ def serve(settings: ServeSettings, *, log_level: str = "warning") -> None:
 
     uvicorn runs in a thread, so it installs no signal handler of its own (in the main thread
     it re-raises the signal after shutting down, which ends in a traceback in the log)."""
+    import faulthandler
+
     settings.check()
     stop = threading.Event()
     previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    if hasattr(signal, "SIGUSR1"):  # `kill -USR1 PID`: every thread's stack on stderr
+        faulthandler.register(signal.SIGUSR1, all_threads=True)
     try:
         with BackgroundServer(settings, log_level=log_level) as srv:
             try:
