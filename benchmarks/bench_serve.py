@@ -65,6 +65,14 @@ class Server:
         self.url = line.split()[2]
         u = urlparse(self.url)
         self.host, self.port = u.hostname or "127.0.0.1", u.port or 80
+        # keep reading the server's stderr (a full pipe would block it); keep what it says
+        self.log: list[str] = []
+        threading.Thread(target=self._drain, daemon=True).start()
+
+    def _drain(self) -> None:
+        assert self.proc.stderr is not None
+        for line in self.proc.stderr:
+            self.log.append(line.rstrip())
 
     def rss_mb(self) -> float:
         for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
@@ -83,9 +91,12 @@ class Server:
             self.proc.send_signal(10)  # SIGUSR1
             time.sleep(2)
             self.proc.kill()
-            assert self.proc.stderr is not None
-            print(self.proc.stderr.read()[-6000:], file=sys.stderr)
+            print("\n".join(self.log[-80:]), file=sys.stderr)
             return -9
+
+    def unexpected_log(self) -> list[str]:
+        """What the server printed besides its start and stop lines."""
+        return [x for x in self.log if not x.startswith(("hhpnet: stopp", "hhpnet: serving"))]
 
 
 def post(conn: http.client.HTTPConnection, body: bytes, path: str = "/v1/poses") -> int:
@@ -223,7 +234,9 @@ def load(args: argparse.Namespace) -> dict[str, Any]:
         conn.close()
         out = _clients(srv, args.clients, args.seconds, body)
     finally:
-        srv.stop()
+        out_code = srv.stop()
+    out["exit_code"] = out_code
+    out["server_log_lines"] = srv.unexpected_log()[:20]
     after = in_process_rate(args.detector, args.workers, args.inproc_seconds)
     out["in_process_images_per_s"] = (before + after) / 2
     out["in_process_before_after"] = [before, after]
@@ -244,6 +257,7 @@ def overload(args: argparse.Namespace) -> dict[str, Any]:
         out["alive_after"] = res.status == 200 and post(conn, body) == 200
     finally:
         out["exit_code"] = srv.stop()
+        out["server_log_lines"] = srv.unexpected_log()[:20]
     return out
 
 
