@@ -163,7 +163,7 @@ def overhead(args: argparse.Namespace) -> dict[str, Any]:
             assert post(conn, body) == 200
             http_.append(time.perf_counter() - t)
     finally:
-        srv.stop()
+        code = srv.stop()
         engine.close()
     p50_l, p50_h = statistics.median(local), statistics.median(http_)
     return {
@@ -171,6 +171,7 @@ def overhead(args: argparse.Namespace) -> dict[str, Any]:
         "in_process_p50_ms": p50_l * 1e3,
         "http_p50_ms": p50_h * 1e3,
         "overhead_p50_ms": (p50_h - p50_l) * 1e3,
+        "exit_code": code,
     }
 
 
@@ -298,8 +299,12 @@ def stream(args: argparse.Namespace) -> dict[str, Any]:
                     next_rss += 1.0
             wall = time.perf_counter() - t0
     finally:
-        srv.stop()
+        code = srv.stop()
     lat = [dt for _, dt in times]
+    # time a frame spends beyond the server's own work on it (transfer, waiting): growth = backlog
+    wait = [dt * 1e3 - ms for (_, dt), ms in zip(times, server_ms, strict=True)]
+    first_wait = [w for (t, _), w in zip(times, wait, strict=True) if t < 20.0]
+    last_wait = [w for (t, _), w in zip(times, wait, strict=True) if t > wall - 20.0]
     first = [dt for t, dt in times if t < 20.0]
     last = [dt for t, dt in times if t > wall - 20.0]
     return {
@@ -311,11 +316,14 @@ def stream(args: argparse.Namespace) -> dict[str, Any]:
         "server_p50_ms": pct(server_ms, 0.5),
         "first_20s_p50_ms": pct(first, 0.5) * 1e3,
         "last_20s_p50_ms": pct(last, 0.5) * 1e3,
+        "first_20s_wait_p50_ms": pct(first_wait, 0.5),
+        "last_20s_wait_p50_ms": pct(last_wait, 0.5),
         "server_dropped": dropped,
         "errors": errors,
         "max_in_flight": 1,
         "rss_start_mb": rss[0],
         "rss_end_mb": rss[-1],
+        "exit_code": code,
     }
 
 
@@ -351,8 +359,9 @@ def page(args: argparse.Namespace) -> dict[str, Any]:
                 p.close()
             browser.close()
     finally:
-        srv.stop()
+        code = srv.stop()
     return {
+        "exit_code": code,
         "runs": len(seconds),
         "median_s": statistics.median(seconds),
         "max_s": max(seconds),
