@@ -84,7 +84,9 @@ class Server:
         return http.client.HTTPConnection(self.host, self.port, timeout=120)
 
     def stop(self) -> int:
-        self.proc.send_signal(2)
+        # SIGTERM: a clean stop like Ctrl-C, and not ignored where this runs in the background
+        # (a background job inherits SIGINT ignored, and so does the server)
+        self.proc.terminate()
         try:
             return self.proc.wait(timeout=60)
         except subprocess.TimeoutExpired:  # show where it hangs: the server's thread stacks

@@ -73,7 +73,11 @@ def test_the_serve_command_prints_its_url_serves_and_stops_cleanly(tmp_path: Pat
     env = {**os.environ, "HHPNET_TOKEN": "tok"}
     cmd = [sys.executable, "-m", "hhpnet.cli", "serve", "--port", "0", "--detector", "blazeface"]
     cmd += ["--data-dir", str(tmp_path)]
-    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True, env=env)
+    # SIGINT at its default in the child even where this test runs with it ignored
+    default_sigint = lambda: signal.signal(signal.SIGINT, signal.SIG_DFL)  # noqa: E731
+    proc = subprocess.Popen(
+        cmd, stderr=subprocess.PIPE, text=True, env=env, preexec_fn=default_sigint
+    )
     try:
         assert proc.stderr is not None
         line = proc.stderr.readline()
