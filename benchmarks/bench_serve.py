@@ -9,7 +9,8 @@ and stops by itself. Sections:
 
 * ``overhead``: one client, keep-alive; ``POST /v1/poses`` of the 640×480 example alternated
   with the same work in this process (``Engine.image_record``: decode, estimate, record) —
-  p50 of each and the difference (the HTTP overhead).
+  p50 of each and the difference (the HTTP overhead); and, less exposed to the machine's load,
+  the round trip minus the server's own time for that same request (``Server-Timing``).
 * ``load``: N clients (threads, keep-alive) post the example for T seconds: throughput,
   p50/p95/p99 latency, errors, server RSS at start and end; in-process images/s with the
   server's pool size (``--workers`` threads sharing one estimator) measured just before and
@@ -102,10 +103,19 @@ class Server:
 
 
 def post(conn: http.client.HTTPConnection, body: bytes, path: str = "/v1/poses") -> int:
+    return post_timed(conn, body, path)[0]
+
+
+def post_timed(
+    conn: http.client.HTTPConnection, body: bytes, path: str = "/v1/poses"
+) -> tuple[int, float]:
+    """Status and the server's own estimation time (``Server-Timing``), ms (NaN if none)."""
     conn.request("POST", path, body=body, headers={"Content-Type": "image/jpeg"})
     res = conn.getresponse()
     res.read()
-    return res.status
+    timing = res.getheader("Server-Timing") or ""
+    ms = float(timing.split("dur=")[1]) if "dur=" in timing else float("nan")
+    return res.status, ms
 
 
 def pct(values: list[float], q: float) -> float:
@@ -156,14 +166,17 @@ def overhead(args: argparse.Namespace) -> dict[str, Any]:
             engine.image_record(PoseOptions(), body, None, interact=False)
         local: list[float] = []
         http_: list[float] = []
+        beyond: list[float] = []  # round trip − the server's own time for the same request
         deadline = time.perf_counter() + args.overhead_seconds
         while time.perf_counter() < deadline and len(local) < args.overhead_count:
             t = time.perf_counter()
             engine.image_record(PoseOptions(), body, None, interact=False)
             local.append(time.perf_counter() - t)
             t = time.perf_counter()
-            assert post(conn, body) == 200
+            status, server_ms = post_timed(conn, body)
             http_.append(time.perf_counter() - t)
+            assert status == 200
+            beyond.append(http_[-1] * 1e3 - server_ms)
     finally:
         code = srv.stop()
         engine.close()
@@ -173,6 +186,8 @@ def overhead(args: argparse.Namespace) -> dict[str, Any]:
         "in_process_p50_ms": p50_l * 1e3,
         "http_p50_ms": p50_h * 1e3,
         "overhead_p50_ms": (p50_h - p50_l) * 1e3,
+        "same_request_overhead_p50_ms": statistics.median(beyond),
+        "same_request_overhead_p95_ms": pct(beyond, 0.95),
         "exit_code": code,
     }
 

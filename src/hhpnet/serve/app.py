@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 from collections.abc import AsyncIterator, Mapping
 from importlib import resources
 from pathlib import Path
@@ -282,8 +283,16 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
             _check_analysis(opts)  # a bad method parameter: 422 before the upload is read
         data, name = await _read_image(request)
         label = source or name
-        return _json(
-            await engine.run(lambda: engine.image_record(opts, data, label, interact=interact))
+
+        def work() -> tuple[str, float]:
+            start = time.perf_counter()
+            line = engine.image_record(opts, data, label, interact=interact)
+            return line, (time.perf_counter() - start) * 1000.0
+
+        line, ms = await engine.run(work)
+        # the estimation's own time (decode → record): the rest of a round trip is HTTP
+        return Response(
+            line, media_type="application/json", headers={"Server-Timing": f"estimate;dur={ms:.2f}"}
         )
 
     @app.post(
