@@ -40,6 +40,7 @@ def test_poses_and_interaction_are_the_cli_records_on_every_example(
         r = client.post("/v1/poses", params={"source": path}, content=body, headers=JPEG)
         assert r.status_code == 200 and r.headers["content-type"] == "application/json"
         assert r.text == p_line  # the very same line, numbers and all
+        assert float(r.headers["server-timing"].removeprefix("estimate;dur=")) > 0
         r = client.post("/v1/interaction", params={"source": path}, content=body, headers=JPEG)
         assert r.status_code == 200
         assert r.text == i_line
