@@ -48,6 +48,8 @@ from urllib.parse import urlparse
 import hhpnet
 
 EXAMPLE = Path(hhpnet.__file__).parent / "examples" / "pair_640x480.jpg"
+# the test media helpers (the .y4m/mp4 makers, Chromium's flags) live in tests/serve/media.py
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 SECTIONS = ("overhead", "load", "overload", "stream", "page")
 
 
@@ -283,7 +285,6 @@ def stream(args: argparse.Namespace) -> dict[str, Any]:
     import cv2
     from websockets.sync.client import connect
 
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     from tests.serve.media import pair_frames
 
     frames = [
@@ -347,21 +348,14 @@ def stream(args: argparse.Namespace) -> dict[str, Any]:
 def page(args: argparse.Namespace) -> dict[str, Any]:
     from playwright.sync_api import sync_playwright
 
-    flags = [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-    ]
+    from tests.serve.media import CHROMIUM_FLAGS
+
     srv = Server("--detector", args.detector)
     seconds: list[float] = []
     hosts: set[str] = set()
     try:
         with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=args.chromium, args=flags)
+            browser = pw.chromium.launch(executable_path=args.chromium, args=list(CHROMIUM_FLAGS))
             for _ in range(args.page_runs):
                 p = browser.new_page(viewport={"width": 1366, "height": 900})
                 p.on(

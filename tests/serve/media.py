@@ -26,6 +26,16 @@ def require_serve() -> None:
 
 
 PAIR = EXAMPLES_DIR / "pair_640x480.jpg"
+#: how the page tests and the benchmark start Debian's Chromium (never a downloaded browser)
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+)
 
 
 def pair_frames(n: int, step: int = 4) -> list[np.ndarray]:

@@ -22,7 +22,14 @@ from urllib.parse import urlparse
 
 import pytest
 
-from tests.serve.media import PAIR, pair_frames, require_serve, write_mp4, write_y4m
+from tests.serve.media import (
+    CHROMIUM_FLAGS,
+    PAIR,
+    pair_frames,
+    require_serve,
+    write_mp4,
+    write_y4m,
+)
 
 require_serve()
 sync_api = pytest.importorskip("playwright.sync_api", reason="the page tests need playwright")
@@ -33,20 +40,13 @@ if not Path(CHROMIUM).is_file():
         "no Chromium found (apt-get install chromium, or set HHPNET_CHROMIUM)",
         allow_module_level=True,
     )
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 VIEW = {"width": 1366, "height": 900}
 
 
 def launch(pw: Any, *extra: str) -> Any:
-    return pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=[*FLAGS, *extra])
+    return pw.chromium.launch(
+        executable_path=CHROMIUM, headless=True, args=[*CHROMIUM_FLAGS, *extra]
+    )
 
 
 @pytest.fixture(scope="module")
