@@ -164,3 +164,20 @@ def test_the_readme_curl_examples_work(tmp_path: Path, clip: Path) -> None:
     assert (tmp_path / "poses.csv").read_text().startswith("frame,time_s,track_id")
     assert json.loads(deleted) == {"id": job, "deleted": True}
     assert '"status":"ok"' in service and '"hhpnet":' in service
+
+
+def test_an_upload_cut_short_leaves_no_job_and_no_error(caplog: Any) -> None:
+    import socket
+
+    settings = ServeSettings(port=0, detector="blazeface", warm=False)
+    with BackgroundServer(settings) as srv, caplog.at_level("ERROR", logger="hhpnet.serve"):
+        host, port = srv.url.split("/")[2].split(":")
+        for path, ctype in (("/v1/videos", "video/mp4"), ("/v1/poses", "image/jpeg")):
+            with socket.create_connection((host, int(port))) as s:
+                head = f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: {ctype}\r\n"
+                s.sendall(f"{head}Content-Length: 1000000\r\n\r\n".encode() + b"x" * 50_000)
+                time.sleep(0.3)
+        time.sleep(0.5)
+        assert httpx.get(srv.url + "v1/health").json()["busy"] == 0
+        assert list(srv.app.state.jobs.root.iterdir()) == []
+    assert not caplog.records
