@@ -154,6 +154,18 @@ def test_tabs_work_from_the_keyboard(page: Any) -> None:
     assert page.evaluate("document.activeElement.id") == "tab-webcam"
 
 
+def test_settings_reach_the_api(page: Any) -> None:
+    page.click("#settings summary")
+    page.wait_for_function("document.getElementById('opt-detector').options.length > 1")
+    page.select_option("#opt-detector", "blazeface")
+    page.select_option("#opt-method", "paper")
+    page.set_input_files("#image-input", str(PAIR))
+    page.wait_for_selector("article.result.done", timeout=30_000)
+    detectors = page.locator("table.people tbody td:nth-child(2)").all_inner_texts()
+    assert detectors == ["blazeface", "blazeface"]
+    assert "Method paper" in page.locator("figure.heatmap figcaption").inner_text()
+
+
 def test_video_job_runs_to_its_end_and_its_csv_downloads(page: Any, tmp_path: Path) -> None:
     clip = write_mp4(tmp_path / "talk.mp4", pair_frames(10))
     page.click("#tab-video")
