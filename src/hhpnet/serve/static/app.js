@@ -331,7 +331,8 @@
 
   function sendFrame() {
     const video = $("cam-video");
-    if (!cam.ws || cam.ws.readyState !== WebSocket.OPEN || !video.videoWidth) return;
+    if (!cam.ws || cam.ws.readyState !== WebSocket.OPEN) return;
+    if (!video.videoWidth) { setTimeout(sendFrame, 50); return; }  // the camera is not playing yet
     const w = video.videoWidth, h = video.videoHeight;
     cam.grab.width = w; cam.grab.height = h;
     cam.grab.getContext("2d").drawImage(video, 0, 0, w, h);
