@@ -4,8 +4,11 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CORE := $(VENV)/.installed-core
+SERVE := $(VENV)/.installed-serve
+HOST ?= 127.0.0.1
+PORT ?= 8000
 
-.PHONY: setup demo test test-all fuzz mutate lint typecheck train eval bench clean
+.PHONY: setup demo serve test test-all fuzz mutate lint typecheck train eval bench clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -24,12 +27,23 @@ $(CORE): pyproject.toml
 
 setup: $(STAMP)
 
+# the web page and API: the runtime + the [serve] extra (no torch), then `hhpnet serve`
+$(SERVE): pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --upgrade pip
+	$(BIN)/pip install -e ".[serve]"
+	touch $(SERVE)
+
 # `pip install ".[extra]"` (without -e) in .venv replaces the editable install with a copy of
 # src/ that edits no longer reach: put the editable install back before testing.
 EDITABLE = $(BIN)/python -c "import hhpnet, os, sys; sys.exit(not os.path.realpath(hhpnet.__file__).startswith(os.path.realpath('src') + os.sep))" 2>/dev/null || $(BIN)/pip install -e ".[dev]"
 
 demo: $(CORE)
 	$(BIN)/hhpnet demo
+
+# prints the page's URL (http://127.0.0.1:8000/ by default; HOST=… PORT=… to change)
+serve: $(SERVE)
+	$(BIN)/hhpnet serve --host $(HOST) --port $(PORT)
 
 # the default suite: everything but the tests marked slow (`make test-all` runs those too)
 test: $(STAMP)

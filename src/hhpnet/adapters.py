@@ -52,6 +52,7 @@ __all__ = [
     "Layout",
     "convert",
     "from_hhpnet",
+    "keypoints_from_json",
     "layout_for_count",
     "load_keypoints_file",
     "to_hhpnet",
@@ -553,13 +554,25 @@ def load_keypoints_file(
             raise InputError(f"{p}: not a readable .npy array ({exc})") from exc
         kp = to_hhpnet(arr, layout or "coco17", image_size=image_size)
         return [HeadKeypoints(kp, image_size=size, source=p.stem)]
-    data = _read_json(p)
+    return keypoints_from_json(_read_json(p), layout, image_size=image_size, name=str(p))
+
+
+def keypoints_from_json(
+    data: Any,
+    layout: str | None = None,
+    *,
+    image_size: tuple[float, float] | None = None,
+    name: str = "keypoints",
+) -> list[HeadKeypoints]:
+    """Parsed keypoints JSON of any format :func:`load_keypoints_file` reads → one
+    :class:`HeadKeypoints` per image. ``name`` stands for the file: it prefixes the one-line
+    errors and gives the ``source`` of formats that name no image (its stem)."""
     try:
-        return _records_from_json(data, p, layout, size, image_size)
+        return _records_from_json(data, Path(name), layout, _int_size(image_size), image_size)
     except InputError as exc:
-        raise InputError(f"{p}: {exc}") from exc
+        raise InputError(f"{name}: {exc}") from exc
     except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
-        raise InputError(f"{p}: {_malformed('JSON', exc)}") from exc
+        raise InputError(f"{name}: {_malformed('JSON', exc)}") from exc
 
 
 def _records_from_json(

@@ -28,6 +28,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "evaluate",
     "export",
     "bench",
+    "serve",
 )
 
 #: exit codes (docs/errors.md)

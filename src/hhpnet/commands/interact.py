@@ -137,8 +137,6 @@ def run_interact(
     Long: option checks, the image batch, the per-image analysis with its outputs (JSON, CSV,
     annotated images, heat-maps) and the video sources share the counts and the open files.
     """
-    import json
-
     from hhpnet.commands._batch import (
         ImageBatch,
         Outputs,
@@ -151,6 +149,7 @@ def run_interact(
     from hhpnet.errors import HhpnetError, InputError
     from hhpnet.interaction import analyze
     from hhpnet.pipeline import Poses
+    from hhpnet.records import record_line
 
     check_output_file(json_path, "--json")
     check_output_file(csv_path, "--csv")
@@ -181,9 +180,7 @@ def run_interact(
                 counts["people"] += len(poses)
                 counts["mutual"] += len(inter.mutual)
                 counts["groups"] += len(inter.groups)
-                record = poses.to_dict()
-                record["interaction"] = inter.to_dict()
-                out.write(json.dumps(record, allow_nan=False), pair_rows(poses.source, inter))
+                out.write(record_line(poses, inter), pair_rows(poses.source, inter))
                 if image is not None and img_path is not None and save_dir:
                     drawn = annotate_interaction(image, poses, inter, rgb=True)
                     target = out.save_image(img_path, drawn)

@@ -67,6 +67,7 @@ def run_predict(
     from hhpnet.draw import annotate
     from hhpnet.errors import HhpnetError, InputError
     from hhpnet.pipeline import CSV_COLUMNS
+    from hhpnet.records import record_line
 
     check_output_file(json_path, "--json")
     check_output_file(csv_path, "--csv")
@@ -92,7 +93,7 @@ def run_predict(
             for img_path, image, poses, _ in batch:
                 done += 1
                 people += len(poses)
-                out.write(poses.to_json(), poses.to_rows())
+                out.write(record_line(poses), poses.to_rows())
                 if image is not None and img_path is not None and save_dir:
                     out.save_image(img_path, annotate(image, poses, rgb=True))
     failed = batch.failed + len(bad)

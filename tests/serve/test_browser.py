@@ -1,0 +1,235 @@
+"""The page in a real browser: Debian's headless Chromium driven by Playwright.
+
+Images (table numbers = the API's, the heat map, layers from the keyboard, a screenshot, no
+request to another host), a one-line error, the token prompt, a video job to its CSV download,
+and the webcam over the WebSocket with Chromium's fake camera fed a .y4m clip made from the
+bundled examples. Skipped, with the reason, where Chromium or Playwright is missing (``.ci/run``
+installs Debian's ``chromium``; never ``playwright install``).
+
+``HHPNET_SCREENSHOT_DIR=docs/images`` keeps the page's screenshot (the README's picture).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import pytest
+
+from tests.serve.media import (
+    CHROMIUM_FLAGS,
+    PAIR,
+    pair_frames,
+    require_serve,
+    write_mp4,
+    write_y4m,
+)
+
+require_serve()
+sync_api = pytest.importorskip("playwright.sync_api", reason="the page tests need playwright")
+
+CHROMIUM = os.environ.get("HHPNET_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+if not Path(CHROMIUM).is_file():
+    pytest.skip(
+        "no Chromium found (apt-get install chromium, or set HHPNET_CHROMIUM)",
+        allow_module_level=True,
+    )
+VIEW = {"width": 1366, "height": 900}
+
+
+def launch(pw: Any, *extra: str) -> Any:
+    return pw.chromium.launch(
+        executable_path=CHROMIUM, headless=True, args=[*CHROMIUM_FLAGS, *extra]
+    )
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[Any]:
+    from hhpnet.serve import ServeSettings
+    from hhpnet.serve.server import BackgroundServer
+
+    with BackgroundServer(ServeSettings(port=0, warm=True)) as srv:
+        yield srv
+
+
+@pytest.fixture(scope="module")
+def playwright() -> Iterator[Any]:
+    with sync_api.sync_playwright() as pw:
+        yield pw
+
+
+@pytest.fixture(scope="module")
+def browser(playwright: Any) -> Iterator[Any]:
+    b = launch(playwright)
+    yield b
+    b.close()
+
+
+@pytest.fixture
+def page(browser: Any, server: Any) -> Iterator[Any]:
+    """A fresh page on the server; every request it makes is checked to stay on the server."""
+    context = browser.new_context(viewport=VIEW, accept_downloads=True)
+    p = context.new_page()
+    hosts: list[str] = []
+    p.on("request", lambda r: hosts.append(r.url))
+    p.goto(server.url)
+    yield p
+    here = urlparse(server.url).netloc
+    foreign = [u for u in hosts if urlparse(u).scheme in ("http", "https", "ws", "wss")]
+    assert all(urlparse(u).netloc == here for u in foreign), foreign
+    context.close()
+
+
+def _numbers(cell: str) -> tuple[float, float]:
+    value, sigma = cell.replace("\u2212", "-").split("±")
+    return float(value), float(sigma)
+
+
+def test_image_upload_shows_table_matrix_and_overlays_like_the_api(
+    page: Any, server: Any, tmp_path: Path
+) -> None:
+    import httpx
+
+    page.set_input_files("#image-input", str(PAIR))
+    page.wait_for_selector("article.result.done", timeout=30_000)
+    api = httpx.post(
+        server.url + "v1/interaction?source=pair_640x480.jpg",
+        content=PAIR.read_bytes(),
+        headers={"content-type": "image/jpeg"},
+    ).json()
+    rows = page.locator("table.people tbody tr")
+    assert rows.count() == len(api["people"]) == 2
+    for i, person in enumerate(api["people"]):
+        for angle in ("yaw", "pitch", "roll"):
+            cell = rows.nth(i).locator(f"td[data-angle={angle}]").inner_text()
+            value, sigma = _numbers(cell)
+            assert value == pytest.approx(person[angle], abs=0.051)
+            assert sigma == pytest.approx(person["sigma"][angle], abs=0.051)
+    cells = page.locator("table.matrix tbody td")
+    assert cells.count() == 4
+    att = api["interaction"]["attention"]
+    assert cells.nth(2).inner_text().startswith(f"{att[1][0]:.2f}")
+    shot = tmp_path / "serve_page.png"
+    page.screenshot(path=str(shot), full_page=True)
+    assert shot.stat().st_size > 50_000
+    keep = os.environ.get("HHPNET_SCREENSHOT_DIR")
+    if keep:
+        shutil.copy(shot, Path(keep) / "serve_page.png")
+    # a layer switched off from the keyboard changes the drawing, and back on restores it
+    canvas = page.locator("canvas.scene").first
+    before = canvas.screenshot()
+    page.locator("input[data-layer=fans]").focus()
+    page.keyboard.press("Space")
+    assert canvas.screenshot() != before
+    page.keyboard.press("Space")
+    assert canvas.screenshot() == before
+
+
+def test_a_bad_image_is_one_line_on_the_page(page: Any, tmp_path: Path) -> None:
+    bad = tmp_path / "notes.jpg"
+    bad.write_text("this is text, not a photo")
+    page.set_input_files("#image-input", str(bad))
+    page.wait_for_selector("article.result.failed", timeout=30_000)
+    err = page.locator("#error")
+    assert err.is_visible()
+    text = err.inner_text()
+    assert "notes.jpg" in text and "not a readable image" in text and "\n" not in text
+
+
+def test_tabs_work_from_the_keyboard(page: Any) -> None:
+    page.locator("#tab-images").focus()
+    page.keyboard.press("ArrowRight")
+    assert page.locator("#tab-video").get_attribute("aria-selected") == "true"
+    assert (
+        page.locator("#view-video").is_visible() and not page.locator("#view-images").is_visible()
+    )
+    page.keyboard.press("ArrowRight")
+    assert page.locator("#view-webcam").is_visible()
+    assert page.evaluate("document.activeElement.id") == "tab-webcam"
+
+
+def test_settings_reach_the_api(page: Any) -> None:
+    page.click("#settings summary")
+    page.wait_for_function("document.getElementById('opt-detector').options.length > 1")
+    page.select_option("#opt-detector", "blazeface")
+    page.select_option("#opt-method", "paper")
+    page.set_input_files("#image-input", str(PAIR))
+    page.wait_for_selector("article.result.done", timeout=30_000)
+    detectors = page.locator("table.people tbody td:nth-child(2)").all_inner_texts()
+    assert detectors == ["blazeface", "blazeface"]
+    assert "Method paper" in page.locator("figure.heatmap figcaption").inner_text()
+
+
+def test_video_job_runs_to_its_end_and_its_csv_downloads(page: Any, tmp_path: Path) -> None:
+    clip = write_mp4(tmp_path / "talk.mp4", pair_frames(10))
+    page.click("#tab-video")
+    page.set_input_files("#video-input", str(clip))
+    page.wait_for_selector("#video-result:not([hidden])", timeout=120_000)
+    assert page.locator("#job-state").inner_text() == "done"
+    assert page.locator("#job-progress").get_attribute("value") == "100"
+    page.wait_for_function("document.getElementById('scrub-label').textContent.includes('frame 0')")
+    assert page.locator("#video-table table.people tbody tr").count() == 2
+    page.locator("#scrubber").focus()
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function("document.getElementById('scrub-label').textContent.includes('frame 1')")
+    assert page.locator("#timeline").evaluate("img => img.naturalWidth") > 100
+    with page.expect_download() as info:
+        page.click("button[data-file='poses.csv']")
+    download = info.value
+    assert download.suggested_filename == "talk_poses.csv"
+    rows = list(csv.DictReader(io.StringIO(Path(download.path()).read_text())))
+    assert len(rows) == 20 and {r["frame"] for r in rows} == {str(k) for k in range(10)}
+
+
+def test_webcam_streams_poses_from_the_fake_camera(
+    playwright: Any, server: Any, tmp_path: Path
+) -> None:
+    y4m = write_y4m(tmp_path / "cam.y4m", pair_frames(30))
+    b = launch(
+        playwright,
+        "--use-fake-ui-for-media-stream",
+        "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-video-capture={y4m}",
+    )
+    try:
+        p = b.new_context(viewport=VIEW).new_page()
+        p.goto(server.url)
+        p.click("#tab-webcam")
+        p.click("#cam-start")
+        p.wait_for_function(
+            "Number(document.getElementById('cam-stats').dataset.frames || 0) >= 8",
+            timeout=60_000,
+        )
+        assert p.locator("#cam-table table.people tbody tr").count() == 2
+        assert "frames/s" in p.locator("#cam-stats").inner_text()
+        assert float(p.locator("#cam-stats").get_attribute("data-fps") or 0) > 0
+        assert not p.locator("#error").is_visible()
+        p.click("#cam-stop")
+        assert p.locator("#cam-start").is_enabled()
+    finally:
+        b.close()
+
+
+def test_a_server_with_a_token_asks_for_it_once(browser: Any) -> None:
+    from hhpnet.serve import ServeSettings
+    from hhpnet.serve.server import BackgroundServer
+
+    settings = ServeSettings(port=0, token="let-me-in", detector="blazeface", warm=False)
+    with BackgroundServer(settings) as srv:
+        context = browser.new_context(viewport=VIEW)
+        p = context.new_page()
+        p.goto(srv.url)
+        p.wait_for_selector("#token-form:not([hidden])")
+        p.fill("#token", "let-me-in")
+        p.press("#token", "Enter")
+        p.wait_for_selector("#token-form", state="hidden")
+        p.set_input_files("#image-input", str(PAIR))
+        p.wait_for_selector("article.result.done", timeout=30_000)
+        assert p.locator("table.people tbody tr").count() == 2
+        context.close()
