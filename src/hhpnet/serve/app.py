@@ -12,22 +12,26 @@ import contextlib
 import json
 import logging
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, Query, Request, WebSocket
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.requests import ClientDisconnect
 
-from hhpnet.errors import HhpnetError, InputError
+from hhpnet.errors import InputError
 from hhpnet.serve import schema
-from hhpnet.serve.engine import Busy, Engine, PoseOptions, TooLarge, image_size_from_header
+from hhpnet.serve.engine import Engine, PoseOptions, image_size_from_header
+from hhpnet.serve.errors import (
+    BadParameter,
+    UnsupportedType,
+    add_error_handlers,
+    error_responses,
+)
 from hhpnet.serve.guard import Guard
 from hhpnet.serve.jobs import OUTPUT_FILES, PREVIEW_NAME, Job, Jobs, VideoOptions, display_name
 from hhpnet.serve.settings import DETECTOR_NAMES, METHOD_NAMES, ServeSettings
@@ -103,33 +107,8 @@ KEYPOINTS_BODY = {
 }
 
 
-def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
-    text = {
-        400: "unreadable or empty upload",
-        401: "missing or wrong token",
-        404: "no such job or file",
-        413: "over the size limit (bytes or pixels)",
-        415: "unsupported Content-Type",
-        422: "bad parameter",
-        503: "busy: retry after the seconds in Retry-After",
-    }
-    return {c: {"model": schema.ErrorBody, "description": text[c]} for c in codes}
-
-
 def _json(text: str, status: int = 200) -> Response:
     return Response(text, status_code=status, media_type="application/json")
-
-
-def _error(status: int, message: str, headers: Mapping[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"error": message}, status_code=status, headers=headers)
-
-
-class BadParameter(InputError):
-    """A parameter the schema cannot check (e.g. an interaction ``param``): 422."""
-
-
-class UnsupportedType(InputError):
-    """415."""
 
 
 def pose_options(
@@ -235,7 +214,7 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
             allow_methods=["GET", "POST", "DELETE"],
             allow_headers=["Authorization", "Content-Type"],
         )
-    _add_error_handlers(app)
+    add_error_handlers(app)
 
     def jobs_of(request: Request | WebSocket) -> Jobs:
         jobs: Jobs = request.app.state.jobs
@@ -257,7 +236,7 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
         "/v1/poses",
         summary="Head poses of the people in one image",
         response_model=schema.PosesRecord,
-        responses=_errors(400, 401, 413, 415, 422, 503),
+        responses=error_responses(400, 401, 413, 415, 422, 503),
         openapi_extra=IMAGE_BODY,
         response_class=Response,
     )
@@ -269,7 +248,7 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
         "/v1/interaction",
         summary="Head poses and who looks at whom in one image",
         response_model=schema.InteractionRecord,
-        responses=_errors(400, 401, 413, 415, 422, 503),
+        responses=error_responses(400, 401, 413, 415, 422, 503),
         openapi_extra=IMAGE_BODY,
         response_class=Response,
     )
@@ -300,7 +279,7 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
         "/v1/poses/keypoints",
         summary="Head poses from keypoints you already have",
         response_model=schema.PosesRecord,
-        responses=_errors(400, 401, 413, 415, 422, 503),
+        responses=error_responses(400, 401, 413, 415, 422, 503),
         openapi_extra=KEYPOINTS_BODY,
         response_class=Response,
     )
@@ -360,7 +339,7 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
         status_code=202,
         summary="Start a video job",
         response_model=schema.Job,
-        responses=_errors(400, 401, 413, 415, 422, 503),
+        responses=error_responses(400, 401, 413, 415, 422, 503),
         openapi_extra=VIDEO_BODY,
         response_class=Response,
     )
@@ -402,7 +381,7 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
         "/v1/videos/{job_id}",
         summary="A video job's state and progress",
         response_model=schema.Job,
-        responses=_errors(401, 404),
+        responses=error_responses(401, 404),
     )
     def get_video(request: Request, job_id: str) -> dict[str, Any]:
         return _job(request, job_id).to_dict()
@@ -411,7 +390,7 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
         "/v1/videos/{job_id}",
         summary="Cancel a video job and delete its files",
         response_model=schema.Deleted,
-        responses=_errors(401, 404),
+        responses=error_responses(401, 404),
     )
     def delete_video(request: Request, job_id: str) -> dict[str, Any]:
         if not jobs_of(request).remove(_job(request, job_id).id):
@@ -427,7 +406,7 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
                 "timeline_people.csv, timeline.png, annotated.mp4, or frame-<index>.jpg",
                 "content": {"application/octet-stream": _BINARY},
             },
-            **_errors(401, 404),
+            **error_responses(401, 404),
         },
         response_class=Response,
     )
@@ -611,50 +590,3 @@ async def _sweep(jobs: Jobs) -> None:
     while True:
         await asyncio.sleep(60.0)
         jobs.sweep()
-
-
-def _add_error_handlers(app: FastAPI) -> None:
-    """Every error as ``{"error": "<one line>"}`` (see the module docstring)."""
-
-    @app.exception_handler(InputError)
-    async def input_error(request: Request, exc: InputError) -> JSONResponse:
-        status = (
-            413
-            if isinstance(exc, TooLarge)
-            else 422
-            if isinstance(exc, BadParameter)
-            else 415
-            if isinstance(exc, UnsupportedType)
-            else 400
-        )
-        return _error(status, str(exc).splitlines()[0] if str(exc) else "bad request")
-
-    @app.exception_handler(HhpnetError)
-    async def hhpnet_error(request: Request, exc: HhpnetError) -> JSONResponse:
-        return _error(400, str(exc).splitlines()[0] if str(exc) else "bad request")
-
-    @app.exception_handler(Busy)
-    async def busy(request: Request, exc: Busy) -> JSONResponse:
-        retry = "30" if request.url.path.startswith("/v1/videos") else "1"
-        return _error(503, "the server is busy: try again shortly", {"Retry-After": retry})
-
-    @app.exception_handler(RequestValidationError)
-    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        first = exc.errors()[0] if exc.errors() else {}
-        where = ".".join(str(p) for p in first.get("loc", ()) if p not in ("query", "path"))
-        msg = str(first.get("msg", "invalid request")).splitlines()[0]
-        return _error(422, f"{where}: {msg}" if where else msg)
-
-    @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return _error(exc.status_code, str(exc.detail).splitlines()[0], exc.headers)
-
-    @app.exception_handler(ClientDisconnect)
-    async def gone(request: Request, exc: ClientDisconnect) -> JSONResponse:
-        # the client stopped its upload: nobody reads this answer, and it is not a bug
-        return _error(400, "the client closed the connection before the end of its upload")
-
-    @app.exception_handler(Exception)
-    async def bug(request: Request, exc: Exception) -> JSONResponse:
-        log.error("internal error on %s %s", request.method, request.url.path, exc_info=exc)
-        return _error(500, "internal server error (logged on the server)")
