@@ -51,9 +51,21 @@ def register(app: typer.Typer) -> None:
                 help="Real detector keypoints + labels, one photo a row (bf_/bp_/mn_ columns).",
             ),
         ] = None,
+        landmarks_npz: Annotated[
+            Path | None,
+            typer.Option(
+                "--landmarks-npz",
+                help="Real readings of photos and of their mirror images + labels (.npz): each "
+                "reading and their fusions (default, --precise), cross-validated.",
+            ),
+        ] = None,
         source: Annotated[
             str,
-            typer.Option("--source", help="--keypoints-csv: blazeface, blazepose, movenet or all."),
+            typer.Option(
+                "--source",
+                help="--keypoints-csv: blazeface, blazepose, movenet or all; --landmarks-npz: "
+                "blazeface, movenet, blazeface_mirror, movenet_mirror or all.",
+            ),
         ] = "all",
         folds: Annotated[
             str | None,
@@ -97,6 +109,33 @@ def register(app: typer.Typer) -> None:
         from hhpnet.model import load_model
         from hhpnet.training.evaluate import TEST_SEED, evaluate_dataset, evaluate_synthetic
 
+        if keypoints_csv is not None and landmarks_npz is not None:
+            raise InputError("give either --keypoints-csv or --landmarks-npz, not both")
+        if landmarks_npz is not None:
+            given = [
+                k
+                for k, v in {
+                    "--mat-dir": mat_dir,
+                    "--biwi-dir": biwi_dir,
+                    "--keypoints-json": keypoints_json,
+                    "--detector-profile": detector_profile,
+                }.items()
+                if v is not None
+            ]
+            if given:
+                raise InputError(f"--landmarks-npz cannot be combined with {', '.join(given)}")
+            chosen = _parse_folds(folds)
+            _eval_landmarks_npz(
+                load_model(model),
+                landmarks_npz,
+                source,
+                chosen,
+                num_folds,
+                fold_seed,
+                baseline,
+                out,
+            )
+            return
         if keypoints_csv is not None:
             others = {
                 "--mat-dir": mat_dir,
@@ -114,7 +153,7 @@ def register(app: typer.Typer) -> None:
             )
             return
         if folds is not None:
-            raise InputError("--folds needs --keypoints-csv")
+            raise InputError("--folds needs --keypoints-csv or --landmarks-npz")
         net = load_model(model)
         if mat_dir is not None and biwi_dir is not None:
             raise InputError("give either --mat-dir or --biwi-dir, not both")
@@ -205,3 +244,72 @@ def _eval_keypoints_csv(
         if out is not None:
             (out / "summary.md").write_text(f"# {path.name}: summary\n\n{table}")
             typer.echo(f"wrote {out / 'summary.md'}")
+
+
+def _eval_landmarks_npz(
+    net: object,
+    path: Path,
+    source: str,
+    folds: list[int] | None,
+    num_folds: int,
+    fold_seed: int,
+    baseline: bool,
+    out: Path | None,
+) -> None:
+    """``--landmarks-npz``: each reading as ``--keypoints-csv`` scores a source, then the
+    estimator's fusions of them (:mod:`hhpnet.training.fusion_fit`): error correlations and
+    tail map fitted on the other folds, each held-out row scored (``--folds``: only those)."""
+    import numpy as np
+
+    from hhpnet.errors import InputError
+    from hhpnet.training.evaluate import evaluate_keypoint_set
+    from hhpnet.training.fusion_fit import (
+        PIPELINE_CONFIGURATIONS,
+        cross_validate,
+        npz_readings,
+        summary,
+        summary_table,
+    )
+    from hhpnet.training.keypoints_csv import fold_ids
+    from hhpnet.training.landmarks_npz import NPZ_SOURCES, load_landmarks_npz
+
+    if source == "all":
+        sources = list(NPZ_SOURCES)
+    elif source in NPZ_SOURCES:
+        sources = [source]
+    else:
+        raise InputError(f"--source must be one of {', '.join(NPZ_SOURCES)}, all; got {source!r}")
+    if num_folds < 2:
+        raise InputError(f"--num-folds must be ≥ 2; got {num_folds}")
+    for src in sources:
+        result = evaluate_keypoint_set(
+            net,
+            load_landmarks_npz(path, src),
+            folds=folds,
+            k=num_folds,
+            fold_seed=fold_seed,
+            baseline=baseline,
+        )
+        typer.echo(result.markdown())
+        if out is not None:
+            paths = result.write(out / src if len(sources) > 1 else out)
+            typer.echo(f"wrote {', '.join(str(p) for p in paths.values())}")
+    if len(sources) < len(NPZ_SOURCES):
+        return
+    readings, labels, _ = npz_readings(net, path)
+    cv = fold_ids(len(labels), num_folds, fold_seed, yaw=labels[:, 0])
+    keep = np.isin(cv, folds) if folds is not None else np.ones(len(labels), bool)
+    fused, _fitted = cross_validate(readings, labels, cv, PIPELINE_CONFIGURATIONS)
+    rows = [
+        (name, summary(f.angles[keep], sig[keep], labels[keep])) for name, (f, sig) in fused.items()
+    ]
+    table = summary_table(rows)
+    text = (
+        f"# {path.name}: the estimator's fusions, cross-validated ({num_folds} folds, seed "
+        f"{fold_seed}; error correlations and tail map fitted without the scored fold)\n\n{table}\n"
+    )
+    typer.echo(text)
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "fusion.md").write_text(text)
+        typer.echo(f"wrote {out / 'fusion.md'}")

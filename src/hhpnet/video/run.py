@@ -115,7 +115,9 @@ class VideoSettings:
     Outputs: ``csv``, ``parquet``, ``jsonl``, ``save_video``, ``timeline_csv``,
     ``timeline_png``; analysis: ``interact``, ``interaction_method``, ``interaction_params``;
     frame selection: ``stride``, ``max_frames``, ``start``, ``end``, ``fps``; the run itself:
-    ``resume``, ``show``, ``progress``, ``flush_every``, ``name``.
+    ``resume``, ``show``, ``progress``, ``flush_every``, ``name``; ``precise``: the default
+    estimator (when none is given) reads every frame mirrored as well
+    (``HeadPoseEstimator(precise=True)``); a given estimator must then have ``precise`` set.
     """
 
     csv: str | None = None
@@ -137,6 +139,7 @@ class VideoSettings:
     progress: bool | None = None
     flush_every: int = 1
     name: str | None = None
+    precise: bool = False
 
     def check(self) -> None:
         """Raise a one-line :class:`InputError` for settings a run refuses."""
@@ -186,6 +189,7 @@ def process_video(
     on_frame: Callable[[FrameResult], Any] | None = None,
     name: str | None = None,
     settings: VideoSettings | None = None,
+    precise: bool = False,
 ) -> VideoSummary:
     """Process a video / webcam / stream / image sequence / frame iterable; see the module doc.
 
@@ -205,7 +209,9 @@ def process_video(
     is a terminal). ``smoothing``: a :class:`hhpnet.smoothing.SmootherParams` or PoseSmoother;
     ``tracker``: a Tracker; ``timeline``: a TimelineBuilder; ``analyzer``: replaces
     :func:`hhpnet.interaction.analyze` (same signature). ``on_frame``: called with every
-    :class:`FrameResult` of this run. ``name``: the source's name in messages.
+    :class:`FrameResult` of this run. ``name``: the source's name in messages. ``precise``:
+    without ``estimator``, the default one reads every frame mirrored as well (accuracy first;
+    see :class:`hhpnet.HeadPoseEstimator`).
     ``settings``: a :class:`VideoSettings` instead of the option keywords (which are then
     ignored). Ctrl-C stops cleanly: files are closed and ``interrupted`` is set.
     """
@@ -230,6 +236,7 @@ def process_video(
             progress=progress,
             flush_every=flush_every,
             name=name,
+            precise=precise,
         )
     settings.check()
     run = _VideoRun(settings, source, on_frame)
@@ -278,7 +285,12 @@ class _VideoRun:
             if estimator is None:
                 from hhpnet.pipeline import HeadPoseEstimator
 
-                estimator = HeadPoseEstimator()
+                estimator = HeadPoseEstimator(precise=s.precise)
+            elif s.precise and not getattr(estimator, "precise", False):
+                raise InputError(
+                    "precise=True: pass an estimator made with HeadPoseEstimator(precise=True) "
+                    "(or none)"
+                )
             if isinstance(smoothing, PoseSmoother):
                 smoother = smoothing
             else:
@@ -389,7 +401,8 @@ class _VideoRun:
                 )
                 if initial is None and journal is not None:
                     initial = {k: v[journal["frame"] < resume_frame] for k, v in journal.items()}
-                    initial["valid"] = initial["valid"].astype(bool)
+                    for c in ("valid", "ambiguous"):
+                        initial[c] = initial[c].astype(bool)
             group = max(s.flush_every, PARQUET_GROUP_FRAMES)  # large groups: flat memory
             self.sinks.append(ParquetSink(s.parquet, initial=initial, flush_every=group))
             outputs["parquet"] = s.parquet
