@@ -8,7 +8,16 @@ import numpy as np
 import pytest
 
 from hhpnet import HeadPoseEstimator
-from hhpnet.fusion import combine
+from hhpnet.fusion import (
+    CORRELATIONS,
+    UNMEASURED_CORRELATION,
+    combine,
+    correlation_matrix,
+    fuse,
+    fuse_robust,
+    mirror_name,
+)
+from hhpnet.tails import honest_sigma
 from tests.helpers.fakes import GeometricModel, face
 
 
@@ -78,14 +87,131 @@ def test_estimator_combines_a_second_detectors_points_of_the_same_head() -> None
     est = HeadPoseEstimator(model=model, detector=lambda image: dets)
     poses = est(np.zeros((240, 400, 3), np.uint8))
     one, two = model.predict(first), model.predict(second[:1])
-    expected, sig = combine(
-        np.stack([one.yaw, one.pitch, one.roll], 1)[:1], one.sigma[:1],
-        np.stack([two.yaw, two.pitch, two.roll], 1), two.sigma,
-    )  # fmt: skip
+    a1 = np.stack([one.yaw, one.pitch, one.roll], 1)
+    a2 = np.stack([two.yaw, two.pitch, two.roll], 1)
+    expected, sig = combine(a1[:1], one.sigma[:1], a2, two.sigma)  # MoveNet's first, as "auto"
     np.testing.assert_allclose(poses.yaw[0], expected[0, 0], atol=1e-4)
-    np.testing.assert_allclose(poses.sigma[0], sig[0], atol=1e-4)
-    assert poses.sigma[0, 0] < one.sigma[0, 0]
+    assert (sig[0] < one.sigma[0]).all()  # the fusion narrows σ ...
+    # ... and the reported σ is the fusion's through the tail map (hhpnet.tails)
+    fused = fuse(np.stack([a1[:1], a2]), np.stack([one.sigma[:1], two.sigma]), correlation_matrix(
+        ["movenet", "blazeface"]))  # fmt: skip
+    np.testing.assert_allclose(fused.sigma, sig, rtol=1e-6)
+    honest = honest_sigma(fused.angles, fused.sigma, fused.chi2, fused.count, fused.sigma_min)
+    np.testing.assert_allclose(poses.sigma[0], honest[0], rtol=1e-5)
     # the other head keeps its single reading; the person keeps the first detector's points
     np.testing.assert_allclose(poses.yaw[1], one.yaw[1], atol=1e-5)
+    single = honest_sigma(a1[1:], one.sigma[1:], np.zeros((1, 3)), np.ones((1, 3)))
+    np.testing.assert_allclose(poses.sigma[1], single[0], rtol=1e-5)
     np.testing.assert_array_equal(poses.keypoints, first)
     assert poses.detector.tolist() == ["blazeface+movenet", "movenet"]
+
+
+# ----------------------------------------------------------------- K readings (hhpnet.fusion.fuse)
+def _closed_form_two(a, sa, b, sb, rho):  # type: ignore[no-untyped-def]
+    """The two-reading formula of hhpnet ≤ 1.0 (module docstring of hhpnet.fusion), written out."""
+    den = sa**2 + sb**2 - 2 * rho * sa * sb
+    w = np.clip((sb**2 - rho * sa * sb) / den, 0.0, 1.0)
+    d = a - b
+    d[:, 0] = (d[:, 0] + 180) % 360 - 180
+    ang = b + w * d
+    ang[:, 0] = (ang[:, 0] + 180) % 360 - 180
+    var = np.where((w <= 0) | (w >= 1), np.minimum(sa, sb) ** 2, sa**2 * sb**2 * (1 - rho**2) / den)
+    return ang, np.sqrt(var)
+
+
+@pytest.mark.parametrize("rho", [(0.0, 0.0, 0.0), (0.33, 0.41, 0.42), (0.9, -0.3, 0.6)])
+def test_two_readings_are_the_closed_form(rho: tuple[float, float, float]) -> None:
+    rng = np.random.default_rng(3)
+    a = rng.uniform(-179, 179, (400, 3))
+    b = a + rng.normal(0, 20, (400, 3))
+    b[:, 0] = (b[:, 0] + 180) % 360 - 180
+    sa, sb = rng.uniform(1, 30, (400, 3)), rng.uniform(1, 30, (400, 3))
+    want_ang, want_sig = _closed_form_two(a, sa, b, sb, np.array(rho)[None])
+    r = np.ones((3, 2, 2))
+    r[:, 0, 1] = r[:, 1, 0] = rho
+    got = fuse(np.stack([a, b]), np.stack([sa, sb]), r)
+    diff = np.abs(got.angles - want_ang)
+    diff[:, 0] = np.minimum(diff[:, 0], 360 - diff[:, 0])
+    assert diff.max() < 1e-3
+    np.testing.assert_allclose(got.sigma, want_sig, rtol=1e-5)
+    assert (got.count == 2).all()
+    ang2, sig2 = combine(a, sa, b, sb, rho)  # the wrapper: the very same numbers
+    np.testing.assert_array_equal(ang2, got.angles)
+    np.testing.assert_array_equal(sig2, got.sigma)
+
+
+def test_three_readings_hand_computed_blue() -> None:
+    # σ = 2, 3, 6; ρ12 = 0.5, the third independent: Σ = [[4, 3, 0], [3, 9, 0], [0, 0, 36]],
+    # Σ⁻¹1 = (6/27, 1/27, 1/36), 1ᵀΣ⁻¹1 = 31/108 → w = (24, 4, 3) / 31, σ² = 108/31
+    r = np.array([[1.0, 0.5, 0.0], [0.5, 1.0, 0.0], [0.0, 0.0, 1.0]])
+    ang = np.array([[[10.0, 10, 10]], [[20.0, 20, 20]], [[40.0, 40, 40]]])
+    sig = np.array([[[2.0, 2, 2]], [[3.0, 3, 3]], [[6.0, 6, 6]]])
+    out = fuse(ang, sig, r)
+    np.testing.assert_allclose(out.angles, np.full((1, 3), 440 / 31), rtol=1e-6)
+    np.testing.assert_allclose(out.sigma, np.full((1, 3), np.sqrt(108 / 31)), rtol=1e-6)
+    np.testing.assert_allclose(out.weights[:, 0, 0], np.array([24, 4, 3]) / 31, rtol=1e-9)
+    # yaw on the circle: the same readings around ±180 give the same result there
+    ang[:, 0, 0] = [170.0, 180.0, -160.0]  # 160° on from 10, 20, 40: 160 + 440/31
+    out = fuse(ang, sig, r)
+    assert out.angles[0, 0] == pytest.approx(160 + 440 / 31, abs=1e-4)
+
+
+def test_negative_weights_give_the_best_convex_combination() -> None:
+    # two strongly correlated readings of unequal σ: the unconstrained BLUE would weigh the
+    # worse one negatively; the result is the minimum-variance convex combination
+    r = np.array([[1.0, 0.9, 0.2], [0.9, 1.0, 0.1], [0.2, 0.1, 1.0]])
+    sig = np.array([1.0, 3.0, 2.5])
+    cov = r * sig[:, None] * sig[None]
+    out = fuse(np.zeros((3, 1, 3)), np.tile(sig[:, None, None], (1, 1, 3)), r)
+    w = out.weights[:, 0, 0]
+    assert (w >= 0).all() and w.sum() == pytest.approx(1.0)
+    best = float(w @ cov @ w)
+    assert out.sigma[0, 0] ** 2 == pytest.approx(best, rel=1e-5)
+    trials = np.random.default_rng(0).dirichlet(np.ones(3), 20000)
+    assert best <= np.einsum("ti,ij,tj->t", trials, cov, trials).min() + 1e-9
+    assert w[1] == 0.0  # the worse of the correlated pair adds nothing
+
+
+def test_missing_readings_and_a_near_singular_correlation() -> None:
+    ang = np.array([[[5.0, 1, 2], [np.nan] * 3]], np.float64).repeat(3, axis=0)
+    sig = np.full((3, 2, 3), 4.0)
+    ang[1, 0] = ang[0, 0]  # identical readings, correlation 1: no division by zero
+    ang[2, 0] = np.nan
+    r = np.ones((3, 3))
+    out = fuse(ang, sig, r)
+    np.testing.assert_allclose(out.angles[0], [5.0, 1.0, 2.0], atol=1e-6)
+    assert np.isfinite(out.sigma[0]).all() and (out.sigma[0] <= 4.0 + 1e-6).all()
+    assert (out.sigma[0] > 3.5).all()  # ~no gain from a perfectly correlated copy
+    assert np.isnan(out.angles[1]).all() and np.isinf(out.sigma[1]).all()
+    assert out.count[0].tolist() == [2, 2, 2] and out.count[1].tolist() == [0, 0, 0]
+
+
+def test_correlations_are_looked_up_by_name_in_either_order() -> None:
+    r = correlation_matrix(["movenet", "blazeface", "blazeface_mirror", "someone_elses"])
+    assert r.shape == (3, 4, 4)
+    np.testing.assert_allclose(r[:, 0, 1], CORRELATIONS[("blazeface", "movenet")])
+    np.testing.assert_allclose(r, np.swapaxes(r, 1, 2))
+    np.testing.assert_allclose(r[:, 3, 0], UNMEASURED_CORRELATION)
+    assert mirror_name("blazeface") == "blazeface_mirror"
+    # photo ↔ mirror symmetric, so an image and its mirror image are fused alike
+    for (a, b), rho in CORRELATIONS.items():
+        twin = (a.removesuffix("_mirror") if a.endswith("_mirror") else mirror_name(a),
+                b.removesuffix("_mirror") if b.endswith("_mirror") else mirror_name(b))  # fmt: skip
+        other = CORRELATIONS.get(twin, CORRELATIONS.get(twin[::-1]))
+        assert other is not None and np.allclose(other, rho)
+
+
+def test_robust_fusion_drops_a_reading_that_contradicts_the_others() -> None:
+    # a back view read at ±180 by two readings and as a front view by a third (a "face" on the
+    # hair): the plain fusion lands in between, the robust one keeps the two that agree
+    ang = np.array([[[-178.0, -3, 0]], [[179.0, -2, 1]], [[25.0, -10, 2]]])
+    sig = np.full((3, 1, 3), 7.0)
+    r = np.full((3, 3), 0.4) + 0.6 * np.eye(3)
+    plain = fuse(ang, sig, r)
+    robust = fuse_robust(ang, sig, r)
+    assert abs(abs(plain.angles[0, 0]) - 180) > 30
+    assert abs(abs(robust.angles[0, 0]) - 180) < 3 and robust.count[0, 0] == 2
+    assert robust.count[0, 1] == 3  # pitch agreed: all three kept
+    # two readings cannot outvote each other: K = 2 is the plain fusion
+    two = fuse_robust(ang[[0, 2]], sig[[0, 2]], r[:2, :2])
+    np.testing.assert_array_equal(two.angles, fuse(ang[[0, 2]], sig[[0, 2]], r[:2, :2]).angles)

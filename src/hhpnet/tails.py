@@ -69,9 +69,9 @@ TAIL_COVERAGE = 0.73
 #: all 962 dev photos by ``python benchmarks/cv_real.py fit`` (the cross-validated figures of
 #: docs/model.md refit it without the scored fold)
 TAIL_MAP: tuple[tuple[float, ...], ...] = (
-    (-0.110, 0.217, 0.137, 0.044, -0.383, -0.663, 0.452, 0.227, 0.295, 0.413),
-    (0.180, 0.031, -0.285, -0.338, -0.340, -0.746, 0.199, 0.099, 0.476, 0.816),
-    (0.344, 0.187, -0.111, -0.260, -0.441, -0.941, 0.468, 0.219, 0.533, 1.590),
+    (-0.055, 0.270, 0.169, 0.048, -0.365, -0.365, 0.407, 0.172, 0.350, 0.461),
+    (0.190, 0.040, -0.247, -0.336, -0.280, -0.280, 0.180, 0.095, 0.448, 0.841),
+    (0.268, 0.135, -0.144, -0.197, -0.222, -0.222, 0.460, 0.248, 0.391, 1.642),
 )
 #: |yaw| beyond which a head is seen from behind (its face points hidden)
 BACK_VIEW_YAW = 120.0

@@ -236,7 +236,8 @@ def fit_back_bin(
 ) -> F64:
     """β with the coefficient of the last |yaw| bin (beyond 90°) fitted, per angle, by the same
     likelihood on single readings there (the generator's full-range views: no real photo is
-    turned that far); the other coefficients stay."""
+    turned that far), but never below the 60–90° bin's (the real photos' near profiles: the
+    generator's σ is not trusted to be narrower beyond them); the other coefficients stay."""
     from scipy.optimize import minimize_scalar
 
     out = np.array(beta, np.float64, copy=True)
@@ -251,7 +252,8 @@ def fit_back_bin(
         def loss(c: float, rest: F64 = rest, za: F64 = z[:, a]) -> float:
             return _t_nll(np.array([1.0]), (rest + c)[:, None], za, nu)
 
-        out[a, last] = float(minimize_scalar(loss, bounds=(-3.0, 3.0), method="bounded").x)
+        fitted = float(minimize_scalar(loss, bounds=(-3.0, 3.0), method="bounded").x)
+        out[a, last] = max(fitted, float(out[a, last - 1]))
     return out
 
 
@@ -268,8 +270,9 @@ def cross_validate(
 
     For each fold k: error correlations (:func:`error_correlations`) and the tail map
     (:func:`fit_tail_map`, on the configurations ``fit_on``, default all) from the rows of the
-    other folds, then the held-out rows fused with them. ``back_bin``: the fitted last-bin
-    coefficients (3,) to use (from :func:`fit_back_bin`; default 0); ``fit_options`` go to
+    other folds, then the held-out rows fused with them. ``back_bin``: the last bin's
+    coefficients (3,) fitted on synthetic views (:func:`fit_back_bin`; default: the 60–90° bin's,
+    and never below it); ``fit_options`` go to
     :func:`fit_tail_map`. Returns
     ``{configuration: (Fused, σ after the tail map)}`` and per fold the fitted constants.
     """
@@ -291,8 +294,10 @@ def cross_validate(
             for c in (fit_on or list(configurations))
         ]
         beta = fit_tail_map(pool, **fit_options)
+        last = len(YAW_EDGES)  # beyond 90°: as fit_back_bin, never below the 60–90° bin
+        beta[:, last] = beta[:, last - 1]
         if back_bin is not None:
-            beta[:, len(YAW_EDGES)] = back_bin
+            beta[:, last] = np.maximum(back_bin, beta[:, last])
         fitted.append({"fold": int(k), "correlations": corr, "tail_map": beta})
         held = {s: Reading(r.angles[test], r.sigma[test]) for s, r in readings.items()}
         for c, names in configurations.items():
