@@ -43,7 +43,9 @@ def test_features_and_invalid_rows() -> None:
     assert phi.shape == (4, 3, len(TAIL_FEATURES))
     col = {name: i for i, name in enumerate(TAIL_FEATURES)}
     assert phi[0, 0, col["yaw_0_15"]] == 1 and phi[1, 0, col["yaw_45_60"]] == 1
-    assert phi[2, 0, col["yaw_90_180"]] == 1 and phi[:3, :, :6].sum(axis=-1).tolist() == [[1] * 3] * 3
+    assert (
+        phi[2, 0, col["yaw_90_180"]] == 1 and phi[:3, :, :6].sum(axis=-1).tolist() == [[1] * 3] * 3
+    )
     assert phi[1, 0, col["disagreement"]] == pytest.approx(np.log1p(3.0))
     assert phi[0, 0, col["single_reading"]] == 1 and phi[1, 0, col["single_reading"]] == 0
     assert phi[1, 0, col["log_sigma"]] == pytest.approx(np.log(2.0))
