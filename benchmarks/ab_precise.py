@@ -18,35 +18,14 @@ meaningful on a shared machine; note the load with ``uptime``).
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import statistics
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _old_pipeline(rev: str) -> Any:
-    src = subprocess.run(
-        ["git", "-C", str(ROOT), "show", f"{rev}:src/hhpnet/pipeline.py"],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "pipeline_before.py"
-        path.write_text(src)
-        spec = importlib.util.spec_from_file_location("hhpnet._pipeline_before", path)
-        assert spec is not None and spec.loader is not None
-        mod = importlib.util.module_from_spec(spec)
-        sys.modules[spec.name] = mod
-        spec.loader.exec_module(mod)
-    return mod
 
 
 def main() -> int:
@@ -58,11 +37,12 @@ def main() -> int:
 
     import hhpnet
     from hhpnet.bench import measure_interleaved
+    from hhpnet.bench.revision import module_at_revision
     from hhpnet.detectors import create_detector
     from hhpnet.io import read_image
     from hhpnet.samples import make_scene
 
-    old = _old_pipeline(args.rev)
+    old = module_at_revision(ROOT, args.rev, "src/hhpnet/pipeline.py", "hhpnet._pipeline_before")
     model = hhpnet.load_model("hhpnet-1.0")
     detector = create_detector("auto", num_threads=args.threads)
     before = old.HeadPoseEstimator(model=model, detector=detector)

@@ -23,11 +23,13 @@ second, partly independent look at the same heads. :func:`merge_mirror_pass`:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+from hhpnet.boxes import box_iou
 from hhpnet.keypoints import flip_keypoints
 
 __all__ = ["MirrorPass", "merge_mirror_pass", "mirror_boxes", "mirror_image"]
@@ -50,16 +52,15 @@ def mirror_boxes(boxes: NDArray[np.floating], width: int) -> F32:
 
 
 def _overlap_of_smaller(a: F32, b: F32) -> NDArray[np.float64]:
-    """(A, B) intersection area / the smaller box's area (0 for empty boxes)."""
-    a64, b64 = np.asarray(a, np.float64)[:, None], np.asarray(b, np.float64)[None]
-    w = np.minimum(a64[..., 2], b64[..., 2]) - np.maximum(a64[..., 0], b64[..., 0])
-    h = np.minimum(a64[..., 3], b64[..., 3]) - np.maximum(a64[..., 1], b64[..., 1])
-    inter = np.clip(w, 0, None) * np.clip(h, 0, None)
-    area_a = (a64[..., 2] - a64[..., 0]) * (a64[..., 3] - a64[..., 1])
-    area_b = (b64[..., 2] - b64[..., 0]) * (b64[..., 3] - b64[..., 1])
-    smaller = np.minimum(area_a, area_b)
+    """(A, B) intersection area / the smaller box's area, from :func:`hhpnet.boxes.box_iou`
+    (intersection = IoU · (area_a + area_b) / (1 + IoU))."""
+    iou = box_iou(a, b, np.float64)
+    area_a = np.prod(np.clip(a[:, 2:] - a[:, :2], 0, None), axis=1).astype(np.float64)
+    area_b = np.prod(np.clip(b[:, 2:] - b[:, :2], 0, None), axis=1).astype(np.float64)
+    total = area_a[:, None] + area_b[None, :]
+    smaller = np.minimum(area_a[:, None], area_b[None, :])
     with np.errstate(invalid="ignore", divide="ignore"):
-        share = np.where(smaller > 0, inter / smaller, 0.0)
+        share = np.where(smaller > 0, iou * total / (1 + iou) / smaller, 0.0)
     return np.nan_to_num(share)
 
 
@@ -75,25 +76,22 @@ def _points_for_matching(keypoints: F32, boxes: F32) -> NDArray[np.float64]:
     return np.where(present[..., None], kp[..., :2], centre[:, None, :])
 
 
+@dataclass
 class MirrorPass:
     """The merged people of a photo and of its mirror image (:func:`merge_mirror_pass`).
 
-    ``people``: the photo's people followed by the mirror-only ones (mirrored back): any object
-    with ``boxes``, ``keypoints``, ``scores``, ``detector`` and ``alt_keypoints`` per person
-    (a :class:`hhpnet.detectors.base.Detections`); ``keypoints`` / ``alt_keypoints`` (N, 5, 3):
+    ``people``: the photo's people followed by the mirror-only ones (mirrored back): a
+    :class:`hhpnet.detectors.base.Detections`; ``keypoints`` / ``alt_keypoints`` (N, 5, 3):
     each person's mirror-image points in the mirror image's frame (zeros: no match);
     ``detector`` (N,): the mirror match's detector tag (``""``: no match); ``photo_count``: how
     many of ``people`` are the photo's.
     """
 
-    def __init__(
-        self, people: Any, keypoints: F32, alt_keypoints: F32, detector: Any, photo_count: int
-    ) -> None:
-        self.people = people
-        self.photo_count = photo_count
-        self.keypoints = keypoints
-        self.alt_keypoints = alt_keypoints
-        self.detector = detector
+    people: Any
+    keypoints: F32
+    alt_keypoints: F32
+    detector: Any
+    photo_count: int
 
 
 def merge_mirror_pass(photo: Any, mirrored: Any, width: int) -> MirrorPass:

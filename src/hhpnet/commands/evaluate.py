@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -109,34 +110,10 @@ def register(app: typer.Typer) -> None:
         from hhpnet.model import load_model
         from hhpnet.training.evaluate import TEST_SEED, evaluate_dataset, evaluate_synthetic
 
-        if keypoints_csv is not None and landmarks_npz is not None:
-            raise InputError("give either --keypoints-csv or --landmarks-npz, not both")
-        if landmarks_npz is not None:
-            given = [
-                k
-                for k, v in {
-                    "--mat-dir": mat_dir,
-                    "--biwi-dir": biwi_dir,
-                    "--keypoints-json": keypoints_json,
-                    "--detector-profile": detector_profile,
-                }.items()
-                if v is not None
-            ]
-            if given:
-                raise InputError(f"--landmarks-npz cannot be combined with {', '.join(given)}")
-            chosen = _parse_folds(folds)
-            _eval_landmarks_npz(
-                load_model(model),
-                landmarks_npz,
-                source,
-                chosen,
-                num_folds,
-                fold_seed,
-                baseline,
-                out,
-            )
-            return
-        if keypoints_csv is not None:
+        if keypoints_csv is not None or landmarks_npz is not None:
+            if keypoints_csv is not None and landmarks_npz is not None:
+                raise InputError("give either --keypoints-csv or --landmarks-npz, not both")
+            flag = "--keypoints-csv" if keypoints_csv is not None else "--landmarks-npz"
             others = {
                 "--mat-dir": mat_dir,
                 "--biwi-dir": biwi_dir,
@@ -145,11 +122,29 @@ def register(app: typer.Typer) -> None:
             }
             given = [k for k, v in others.items() if v is not None]
             if given:
-                raise InputError(f"--keypoints-csv cannot be combined with {', '.join(given)}")
+                raise InputError(f"{flag} cannot be combined with {', '.join(given)}")
             chosen = _parse_folds(folds)
             net = load_model(model)
-            _eval_keypoints_csv(
-                net, keypoints_csv, source, chosen, num_folds, fold_seed, kpt_thr, baseline, out
+            if landmarks_npz is not None:
+                _eval_landmarks_npz(
+                    net, landmarks_npz, source, chosen, num_folds, fold_seed, baseline, out
+                )
+                return
+            from hhpnet.training.datasets import KEYPOINT_SOURCES, load_keypoints_csv
+
+            csv_path = keypoints_csv
+            assert csv_path is not None
+            _eval_sets(
+                net,
+                csv_path,
+                source,
+                KEYPOINT_SOURCES,
+                lambda s: load_keypoints_csv(csv_path, s, kpt_thr=kpt_thr),
+                chosen,
+                num_folds,
+                fold_seed,
+                baseline,
+                out,
             )
             return
         if folds is not None:
@@ -200,36 +195,36 @@ def _parse_folds(text: str | None) -> list[int] | None:
         raise InputError(f"--folds: expected fold numbers like 0,3; got {text!r}") from None
 
 
-def _eval_keypoints_csv(
+def _eval_sets(
     net: object,
     path: Path,
     source: str,
+    known: tuple[str, ...],
+    load: Callable[[str], Any],
     folds: list[int] | None,
     num_folds: int,
     fold_seed: int,
-    kpt_thr: float,
     baseline: bool,
     out: Path | None,
-) -> None:
+) -> list[str]:
+    """Evaluate ``source`` (one of ``known`` or "all") of a file of real readings, each source
+    read by ``load(name)`` as a :class:`hhpnet.training.datasets.KeypointSet`; with several,
+    a summary table. Returns the sources evaluated."""
     from hhpnet.errors import InputError
-    from hhpnet.training.datasets import KEYPOINT_SOURCES, load_keypoints_csv
     from hhpnet.training.evaluate import comparison_table, evaluate_keypoint_set
 
     if source == "all":
-        sources = list(KEYPOINT_SOURCES)
-    elif source in KEYPOINT_SOURCES:
+        sources = list(known)
+    elif source in known:
         sources = [source]
     else:
-        raise InputError(
-            f"--source must be one of {', '.join(KEYPOINT_SOURCES)}, all; got {source!r}"
-        )
+        raise InputError(f"--source must be one of {', '.join(known)}, all; got {source!r}")
     if num_folds < 2:
         raise InputError(f"--num-folds must be ≥ 2; got {num_folds}")
     rows = []
     for src in sources:
-        kset = load_keypoints_csv(path, src, kpt_thr=kpt_thr)
         result = evaluate_keypoint_set(
-            net, kset, folds=folds, k=num_folds, fold_seed=fold_seed, baseline=baseline
+            net, load(src), folds=folds, k=num_folds, fold_seed=fold_seed, baseline=baseline
         )
         typer.echo(result.markdown())
         if out is not None:
@@ -244,6 +239,7 @@ def _eval_keypoints_csv(
         if out is not None:
             (out / "summary.md").write_text(f"# {path.name}: summary\n\n{table}")
             typer.echo(f"wrote {out / 'summary.md'}")
+    return sources
 
 
 def _eval_landmarks_npz(
@@ -261,8 +257,6 @@ def _eval_landmarks_npz(
     tail map fitted on the other folds, each held-out row scored (``--folds``: only those)."""
     import numpy as np
 
-    from hhpnet.errors import InputError
-    from hhpnet.training.evaluate import evaluate_keypoint_set
     from hhpnet.training.fusion_fit import (
         PIPELINE_CONFIGURATIONS,
         cross_validate,
@@ -273,27 +267,18 @@ def _eval_landmarks_npz(
     from hhpnet.training.keypoints_csv import fold_ids
     from hhpnet.training.landmarks_npz import NPZ_SOURCES, load_landmarks_npz
 
-    if source == "all":
-        sources = list(NPZ_SOURCES)
-    elif source in NPZ_SOURCES:
-        sources = [source]
-    else:
-        raise InputError(f"--source must be one of {', '.join(NPZ_SOURCES)}, all; got {source!r}")
-    if num_folds < 2:
-        raise InputError(f"--num-folds must be ≥ 2; got {num_folds}")
-    for src in sources:
-        result = evaluate_keypoint_set(
-            net,
-            load_landmarks_npz(path, src),
-            folds=folds,
-            k=num_folds,
-            fold_seed=fold_seed,
-            baseline=baseline,
-        )
-        typer.echo(result.markdown())
-        if out is not None:
-            paths = result.write(out / src if len(sources) > 1 else out)
-            typer.echo(f"wrote {', '.join(str(p) for p in paths.values())}")
+    sources = _eval_sets(
+        net,
+        path,
+        source,
+        NPZ_SOURCES,
+        lambda s: load_landmarks_npz(path, s),
+        folds,
+        num_folds,
+        fold_seed,
+        baseline,
+        out,
+    )
     if len(sources) < len(NPZ_SOURCES):
         return
     readings, labels, _ = npz_readings(net, path)

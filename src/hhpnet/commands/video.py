@@ -20,6 +20,8 @@ from typing import Annotated, Any
 
 import typer
 
+from hhpnet.commands._batch import PreciseOpt
+
 
 def _name_of(src: Any) -> str:
     from hhpnet.commands._batch import safe_name
@@ -102,13 +104,7 @@ def register(app: typer.Typer) -> None:
         kpt_thr: Annotated[
             float, typer.Option(metavar="C", help="Keypoints below this confidence are missing.")
         ] = 0.0,
-        precise: Annotated[
-            bool,
-            typer.Option(
-                "--precise",
-                help="Accuracy first: also read every frame mirrored (about 2× detector time).",
-            ),
-        ] = False,
+        precise: PreciseOpt = False,
         interact: Annotated[
             bool, typer.Option("--interact/--no-interact", help="Who looks at whom per frame.")
         ] = True,
