@@ -54,6 +54,7 @@ DEFAULT_MESH = Path("/work/scratch/mesh_oof.npz")
 #: fused configurations scored by ``readings`` (name → reading names, the estimator's order)
 CONFIGURATIONS: dict[str, tuple[str, ...]] = {
     **PIPELINE_CONFIGURATIONS,
+    "default + BlazeFace's mirror only": ("movenet", "blazeface", "blazeface_mirror"),
     "BlazeFace + its mirror": ("blazeface", "blazeface_mirror"),
     "MoveNet + its mirror": ("movenet", "movenet_mirror"),
 }
@@ -335,6 +336,18 @@ def _readings_report(args: argparse.Namespace) -> str:
     result, fitted = cross_validate(readings, labels, folds, {**alone, **configs}, fit_on=FIT_ON)
     rows_raw = [(c, summary(result[c][0].angles, result[c][0].sigma, labels)) for c in alone]
     rows = [(c, summary(result[c][0].angles, result[c][1], labels)) for c in {**alone, **configs}]
+    # hhpnet ≤ 1.0's default: combine() with its constant ρ, the network's σ as it comes
+    from hhpnet.fusion import combine
+
+    old = combine(
+        readings["movenet"].angles,
+        readings["movenet"].sigma,
+        readings["blazeface"].angles,
+        readings["blazeface"].sigma,
+        (0.4, 0.5, 0.55),
+    )
+    rows.append(("default of hhpnet ≤ 1.0 (combine, ρ 0.4 / 0.5 / 0.55, no tail map)",
+                 summary(old[0], old[1], labels)))  # fmt: skip
     raw_fused = [
         (f"{c}, σ before the tail map", summary(f.angles, f.sigma, labels))
         for c, (f, _) in result.items()
