@@ -110,7 +110,7 @@ def merge_mirror_pass(photo: Any, mirrored: Any, width: int) -> MirrorPass:
     photo_boxes = np.asarray(photo.boxes, np.float32)
     pairs = match_heads(
         _points_for_matching(photo.keypoints, photo_boxes),
-        photo_boxes,
+        np.nan_to_num(photo_boxes),  # no box (no point either): never matched
         _points_for_matching(back.keypoints, back.boxes),
     )
     n, m = len(photo), len(back)
