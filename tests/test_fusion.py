@@ -215,3 +215,27 @@ def test_robust_fusion_drops_a_reading_that_contradicts_the_others() -> None:
     # two readings cannot outvote each other: K = 2 is the plain fusion
     two = fuse_robust(ang[[0, 2]], sig[[0, 2]], r[:2, :2])
     np.testing.assert_array_equal(two.angles, fuse(ang[[0, 2]], sig[[0, 2]], r[:2, :2]).angles)
+
+
+def test_a_reading_from_another_model_is_one_more_slot() -> None:
+    """The extension point for a source with its own model (the face mesh of issue 20):
+    pipeline._Readings.add_poses; unmeasured pairs get UNMEASURED_CORRELATION."""
+    from hhpnet.pipeline import _Readings
+
+    est = HeadPoseEstimator(model=GeometricModel(), detector=None)
+    kp = np.stack([face(100, 100, turn=0.2), face(300, 100, turn=-0.4)])
+    readings = _Readings.collect(est, kp, ["movenet", "movenet"], None, None, None)
+    mesh = np.array([[20.0, -3.0, 4.0], [np.nan] * 3], np.float32)  # read for the first only
+    mesh_sigma = np.full((2, 3), 3.0, np.float32)
+    readings.add_poses("facemesh", mesh, mesh_sigma, np.ones(2, bool))
+    out, _ = readings.fuse(est.model)
+    one = est.model.predict(kp)
+    a1 = np.stack([one.yaw, one.pitch, one.roll], 1)
+    want = fuse(
+        np.stack([a1[:1], mesh[:1]]),
+        np.stack([one.sigma[:1], mesh_sigma[:1]]),
+        correlation_matrix(["movenet", "facemesh"]),
+    )
+    np.testing.assert_allclose(correlation_matrix(["movenet", "facemesh"])[:, 0, 1], 0.9)
+    np.testing.assert_allclose(out.angles[0], want.angles[0], atol=1e-4)
+    np.testing.assert_allclose(out.angles[1], a1[1], atol=1e-4)  # no mesh reading: unchanged

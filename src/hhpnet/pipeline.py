@@ -599,12 +599,20 @@ class _Fused:
 
 @dataclass
 class _Readings:
-    """The readings of N people: slot k holds a set of keypoints per person (``keypoints[k]``
-    (N, 5, 3), cleaned), present where ``has[k]``, named ``names[k]`` (per person, for the
-    error correlations of :mod:`hhpnet.fusion`), from the mirror image if ``mirrored[k]``."""
+    """The readings of N people, one slot per source: slot k holds either a set of keypoints
+    per person (``keypoints[k]`` (N, 5, 3), cleaned; read by the pose model) or poses read
+    elsewhere (``poses[k]`` = angles, σ (N, 3) degrees), present where ``has[k]``, named
+    ``names[k]`` (per person, for the error correlations of :mod:`hhpnet.fusion`), from the
+    mirror image if ``mirrored[k]`` (its yaw and roll are negated before the fusion).
+
+    A new source is one more :meth:`add` (keypoints for the pose model) or :meth:`add_poses`
+    (a reading of its own, e.g. a face-mesh network's) in :meth:`collect`, and its pairs in
+    :data:`hhpnet.fusion.CORRELATIONS`.
+    """
 
     names: list[NDArray[Any]]
-    keypoints: list[F32]
+    keypoints: list[F32 | None]
+    poses: list[tuple[F32, F32] | None]
     has: list[NDArray[np.bool_]]
     mirrored: list[bool]
 
@@ -624,7 +632,7 @@ class _Readings:
         n = len(kp)
         first, second = _reading_names(tags, n)
         photo = np.ones(n, bool) if mirror is None else np.arange(n) < mirror.photo_count
-        out = cls([], [], [], [])
+        out = cls([], [], [], [], [])
         out.add(first, kp, photo, False)
         if alt is not None and _has_rows(alt, n):
             out.add(second, est._clean(validate_keypoints(alt), image_size), photo, False)
@@ -637,12 +645,39 @@ class _Readings:
         return out
 
     def add(self, names: NDArray[Any], kp: F32, rows: NDArray[np.bool_], mirrored: bool) -> None:
+        """A slot of keypoints (N, 5, 3) for the pose model, present in ``rows`` where a point
+        is (the first slot is always kept)."""
         has = rows & (kp[..., 2] > 0).any(axis=1)
         if has.any() or not self.has:
-            self.names.append(names)
-            self.keypoints.append(kp)
-            self.has.append(has)
-            self.mirrored.append(mirrored)
+            self._slot(names, kp, None, has, mirrored)
+
+    def add_poses(
+        self, names: Any, angles: Any, sigma: Any, rows: Any, mirrored: bool = False
+    ) -> None:
+        """A slot of poses read by another model: ``angles``, ``sigma`` (N, 3) degrees in the
+        frame of the image they were read from, present in ``rows`` where finite."""
+        n = len(self.has[0])
+        a = np.asarray(angles, np.float32).reshape(n, 3)
+        s = np.asarray(sigma, np.float32).reshape(n, 3)
+        has = np.asarray(rows, bool).reshape(n) & np.isfinite(a).all(1) & np.isfinite(s).all(1)
+        if has.any():
+            self._slot(
+                np.broadcast_to(np.asarray(names, object), (n,)), None, (a, s), has, mirrored
+            )
+
+    def _slot(
+        self,
+        names: NDArray[Any],
+        kp: F32 | None,
+        poses: tuple[F32, F32] | None,
+        has: NDArray[np.bool_],
+        mirrored: bool,
+    ) -> None:
+        self.names.append(names)
+        self.keypoints.append(kp)
+        self.poses.append(poses)
+        self.has.append(has)
+        self.mirrored.append(mirrored)
 
     def fuse(self, model: Any) -> tuple[_Fused, NDArray[np.bool_]]:
         """Read every present set in one batched ``model.predict`` call, fuse each person's
@@ -651,12 +686,13 @@ class _Readings:
         from hhpnet.fusion import correlation_matrix, fuse_robust
         from hhpnet.tails import ambiguous, honest_sigma
 
-        k, n = len(self.keypoints), len(self.keypoints[0])
+        k, n = len(self.has), len(self.has[0])
         angles = np.full((k, n, 3), np.nan, np.float32)
         sigma = np.full((k, n, 3), np.inf, np.float32)
-        batch = np.concatenate([kp[has] for kp, has in zip(self.keypoints, self.has, strict=True)])
-        if len(batch):
-            o = model.predict(batch)
+        read = [j for j in range(k) if self.keypoints[j] is not None]
+        batch = [cast(F32, self.keypoints[j])[self.has[j]] for j in read]
+        if batch and sum(len(b) for b in batch):
+            o = model.predict(np.concatenate(batch))
             got = np.stack(
                 [np.asarray(getattr(o, a), np.float32).reshape(-1) for a in ANGLE_NAMES], 1
             )
@@ -664,14 +700,20 @@ class _Readings:
             ok = np.asarray(o.valid, bool).reshape(-1)
             got[~ok], sig[~ok] = np.nan, np.inf
             start = 0
-            for j, has in enumerate(self.has):
-                rows = np.flatnonzero(has)
-                a, s = got[start : start + len(rows)].copy(), sig[start : start + len(rows)]
+            for j in read:
+                rows = np.flatnonzero(self.has[j])
+                angles[j, rows] = got[start : start + len(rows)]
+                sigma[j, rows] = sig[start : start + len(rows)]
                 start += len(rows)
-                if self.mirrored[j]:  # the mirror image's pose → the photo's: (−yaw, pitch, −roll)
-                    a[:, 0] = np.where(a[:, 0] == 180.0, 180.0, -a[:, 0])
-                    a[:, 2] = -a[:, 2]
-                angles[j, rows], sigma[j, rows] = a, s
+        for j, given in enumerate(self.poses):
+            if given is not None:
+                rows = np.flatnonzero(self.has[j])
+                angles[j, rows], sigma[j, rows] = given[0][rows], given[1][rows]
+        for j in range(k):  # the mirror image's pose → the photo's: (−yaw, pitch, −roll)
+            if self.mirrored[j]:
+                a = angles[j]
+                a[:, 0] = np.where(a[:, 0] == 180.0, 180.0, -a[:, 0])
+                a[:, 2] = -a[:, 2]
         valid_k: NDArray[np.bool_] = np.asarray(np.isfinite(angles).all(axis=-1), bool)  # (K, N)
         out = np.full((n, 3), np.nan, np.float32)
         out_sig = np.full((n, 3), np.inf, np.float32)
