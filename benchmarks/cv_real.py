@@ -30,7 +30,9 @@ alone and in the fused configurations listed in :data:`MESH_CONFIGURATIONS`.
 
 ``fit`` fits the shipped constants on all dev rows (error correlations → ``CORRELATIONS``,
 tail map → ``TAIL_MAP``; its bin beyond 90° on the generator's full-range views) and prints
-them, with the synthetic full-range check of docs/model.md ("Honest σ").
+them, with the synthetic full-range check of docs/model.md ("Honest σ"); with mesh readings
+(``--mesh`` or the default file) their correlations are fitted too and the tail map on the
+mesh configurations as well.
 """
 
 from __future__ import annotations
@@ -295,6 +297,13 @@ def _oof_readings(args: argparse.Namespace) -> tuple[dict, np.ndarray, np.ndarra
     return readings, labels, folds, how
 
 
+def _mesh_file(args: argparse.Namespace) -> Path | None:
+    """--mesh, else the other engineer's default out-of-fold file when it exists."""
+    if args.mesh is not None:
+        return Path(args.mesh)
+    return DEFAULT_MESH if DEFAULT_MESH.is_file() else None
+
+
 def _mesh_readings(path: Path, files: list[str], n: int) -> dict:
     """Readings ``R`` from ``R_angles`` / ``R_sigma`` of a mesh out-of-fold file (module
     docstring), rows matched to the landmarks file by name."""
@@ -325,15 +334,14 @@ def _readings_report(args: argparse.Namespace) -> str:
 
     readings, labels, folds, how = _oof_readings(args)
     configs = dict(CONFIGURATIONS)
-    mesh = (
-        args.mesh if args.mesh is not None else (DEFAULT_MESH if DEFAULT_MESH.is_file() else None)
-    )
+    mesh = _mesh_file(args)
     if mesh is not None:
         files = load_landmarks_npz(args.npz, "blazeface").files
         readings.update(_mesh_readings(mesh, files, len(labels)))
         configs.update({c: r for c, r in MESH_CONFIGURATIONS.items() if set(r) <= set(readings)})
     alone = {f"{s} alone": (s,) for s in readings}
-    result, fitted = cross_validate(readings, labels, folds, {**alone, **configs}, fit_on=FIT_ON)
+    fit_on = [*FIT_ON, *(c for c in MESH_CONFIGURATIONS if c in configs)]
+    result, fitted = cross_validate(readings, labels, folds, {**alone, **configs}, fit_on=fit_on)
     rows_raw = [(c, summary(result[c][0].angles, result[c][0].sigma, labels)) for c in alone]
     rows = [(c, summary(result[c][0].angles, result[c][1], labels)) for c in {**alone, **configs}]
     # hhpnet ≤ 1.0's default: combine() with its constant ρ, the network's σ as it comes
@@ -393,13 +401,17 @@ def _fit_report(args: argparse.Namespace) -> str:
     from hhpnet.training.synth import SynthConfig, generate
 
     model = hhpnet.load_model(args.model)
-    (
-        readings,
-        labels,
-        _folds,
-    ) = npz_readings(model, args.npz)
+    readings, labels, _folds = npz_readings(model, args.npz)
+    configs = {c: CONFIGURATIONS[c] for c in FIT_ON}
+    mesh = _mesh_file(args)
+    if mesh is not None:  # the mesh readings join the fit: their correlations, their configs
+        from hhpnet.training.landmarks_npz import load_landmarks_npz
+
+        files = load_landmarks_npz(args.npz, "blazeface").files
+        readings.update(_mesh_readings(mesh, files, len(labels)))
+        configs.update({c: r for c, r in MESH_CONFIGURATIONS.items() if set(r) <= set(readings)})
     corr = error_correlations(readings, labels, np.ones(len(labels), bool))
-    pool = [(fuse_readings(readings, CONFIGURATIONS[c], corr)[0], labels) for c in FIT_ON]
+    pool = [(fuse_readings(readings, names, corr)[0], labels) for names in configs.values()]
     beta = fit_tail_map(pool)
     # beyond 90°: the generator's full-range views, single readings of every detector profile
     cfg = SynthConfig(detector_weights=(0.5, 0.15, 0.35), yaw_mix=(0.0, 0.0, 1.0))
