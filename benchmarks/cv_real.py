@@ -341,7 +341,9 @@ def _readings_report(args: argparse.Namespace) -> str:
         configs.update({c: r for c, r in MESH_CONFIGURATIONS.items() if set(r) <= set(readings)})
     alone = {f"{s} alone": (s,) for s in readings}
     fit_on = [*FIT_ON, *(c for c in MESH_CONFIGURATIONS if c in configs)]
-    result, fitted = cross_validate(readings, labels, folds, {**alone, **configs}, fit_on=fit_on)
+    result, fitted = cross_validate(
+        readings, labels, folds, {**alone, **configs}, fit_on=fit_on, synthetic=_synthetic(args)
+    )
     rows_raw = [(c, summary(result[c][0].angles, result[c][0].sigma, labels)) for c in alone]
     rows = [(c, summary(result[c][0].angles, result[c][1], labels)) for c in {**alone, **configs}]
     # hhpnet ≤ 1.0's default: combine() with its constant ρ, the network's σ as it comes
@@ -386,14 +388,27 @@ def _readings_report(args: argparse.Namespace) -> str:
     return "\n".join(text) + "\n"
 
 
+def _synthetic(args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Single readings of the generator's full-range views (every yaw, every detector profile)
+    by ``--model``: angles, σ, labels — what widens the single-reading tail map's profile bins."""
+    import hhpnet
+    from hhpnet.training.synth import SynthConfig, generate
+
+    cfg = SynthConfig(detector_weights=(0.5, 0.15, 0.35), yaw_mix=(0.0, 0.0, 1.0))
+    batch = generate(args.synth_samples, args.synth_seed, cfg)
+    o = hhpnet.load_model(args.model).predict(batch.keypoints)
+    ang = np.stack([o.yaw, o.pitch, o.roll], 1).astype(np.float64)
+    return ang, np.asarray(o.sigma, np.float64), np.asarray(batch.angles, np.float64)
+
+
 def _fit_report(args: argparse.Namespace) -> str:
     """The constants of fusion.py / tails.py fitted on all dev rows, and the synthetic check."""
     import hhpnet
-    from hhpnet.tails import TAIL_FEATURES, honest_sigma
+    from hhpnet.tails import TAIL_FEATURES, YAW_EDGES, honest_sigma
     from hhpnet.training.evaluate import angle_errors
     from hhpnet.training.fusion_fit import (
         error_correlations,
-        fit_back_bin,
+        fit_profile_bins,
         fit_tail_map,
         fuse_readings,
         npz_readings,
@@ -412,28 +427,30 @@ def _fit_report(args: argparse.Namespace) -> str:
         configs.update({c: r for c, r in MESH_CONFIGURATIONS.items() if set(r) <= set(readings)})
     corr = error_correlations(readings, labels, np.ones(len(labels), bool))
     pool = [(fuse_readings(readings, names, corr)[0], labels) for names in configs.values()]
+    alone = [(fuse_readings(readings, [s], corr)[0], labels) for s in readings]
     beta = fit_tail_map(pool)
-    # beyond 90°: the generator's full-range views, single readings of every detector profile
-    cfg = SynthConfig(detector_weights=(0.5, 0.15, 0.35), yaw_mix=(0.0, 0.0, 1.0))
-    batch = generate(args.synth_samples, args.synth_seed, cfg)
-    o = model.predict(batch.keypoints)
-    ang = np.stack([o.yaw, o.pitch, o.roll], 1).astype(np.float64)
-    sig = np.asarray(o.sigma, np.float64)
-    beta = fit_back_bin(beta, ang, sig, batch.angles)
+    last = len(YAW_EDGES)  # beyond 90°: as the 60–90° bin (no fused back view to fit on)
+    beta[:, last] = beta[:, last - 1]
+    single = fit_tail_map(alone)
+    single[:, last] = single[:, last - 1]
+    single = fit_profile_bins(single, *_synthetic(args))
     lines = ["CORRELATIONS = {"]
     for (a, b), r in corr.items():
         lines.append(f'    ("{a}", "{b}"): ({r[0]:.2f}, {r[1]:.2f}, {r[2]:.2f}),')
-    lines += ["}", "", f"TAIL_MAP features: {', '.join(TAIL_FEATURES)}", "TAIL_MAP = ("]
-    lines += ["    (" + ", ".join(f"{v:.3f}" for v in row) + ")," for row in beta]
-    lines += [")", ""]
+    lines += ["}", "", f"TAIL_MAP features: {', '.join(TAIL_FEATURES)}"]
+    for name, b in (("TAIL_MAP", beta), ("TAIL_MAP_SINGLE", single)):
+        lines += [f"{name} = ("]
+        lines += ["    (" + ", ".join(f"{v:.3f}" for v in row) + ")," for row in b]
+        lines += [")", ""]
     # synthetic check on a fresh seed: among errors > 45°, the share beyond 3σ (per angle)
+    cfg = SynthConfig(detector_weights=(0.5, 0.15, 0.35), yaw_mix=(0.0, 0.0, 1.0))
     test = generate(args.synth_samples, args.synth_seed + 1, cfg)
     o = model.predict(test.keypoints)
     ang = np.stack([o.yaw, o.pitch, o.roll], 1).astype(np.float64)
     ok = np.asarray(o.valid, bool)
     one = np.ones((int(ok.sum()), 3))
     raw = np.asarray(o.sigma, np.float64)[ok]
-    new = honest_sigma(ang[ok], raw, np.zeros_like(one), one, tail_map=beta)
+    new = honest_sigma(ang[ok], raw, np.zeros_like(one), one, single_map=single)
     err = angle_errors(ang[ok], test.angles[ok])
     big = err > 45
     lines.append(

@@ -11,12 +11,14 @@ from hhpnet.tails import (
     BACK_VIEW_YAW,
     TAIL_FEATURES,
     TAIL_MAP,
+    TAIL_MAP_SINGLE,
     ambiguous,
     honest_sigma,
     tail_features,
 )
 
 ZERO_MAP = np.zeros((3, len(TAIL_FEATURES)))
+NO_MAPS = {"tail_map": ZERO_MAP, "single_map": ZERO_MAP}
 
 
 def _one(yaw: float, sigma: float = 5.0) -> tuple[np.ndarray, np.ndarray]:
@@ -27,9 +29,9 @@ def test_without_a_map_only_back_views_widen() -> None:
     ones = np.ones((1, 3))
     for yaw in (0.0, -60.0, 119.0):
         a, s = _one(yaw)
-        np.testing.assert_allclose(honest_sigma(a, s, 0 * ones, ones, tail_map=ZERO_MAP), s)
+        np.testing.assert_allclose(honest_sigma(a, s, 0 * ones, ones, **NO_MAPS), s)
     a, s = _one(-150.0, 6.0)
-    got = honest_sigma(a, s, 0 * ones, ones, tail_map=ZERO_MAP)
+    got = honest_sigma(a, s, 0 * ones, ones, **NO_MAPS)
     assert got[0, 0] == pytest.approx(np.hypot(6.0, BACK_VIEW_SIGMA), rel=1e-6)
     np.testing.assert_allclose(got[0, 1:], [6.0, 6.0])  # pitch and roll are not widened
 
@@ -61,6 +63,21 @@ def test_the_shipped_map_widens_for_disagreeing_readings_and_near_profiles() -> 
     quarrel = honest_sigma(a, s, np.full((1, 3), 20.0), two)
     assert (quarrel > 1.5 * calm).all()  # readings 4.5σ apart: much less sure
     assert np.asarray(TAIL_MAP).shape == (3, len(TAIL_FEATURES))
+
+
+def test_a_head_one_of_several_detectors_missed_is_widened_more() -> None:
+    # the same single reading: alone it is all there could be (one detector, given keypoints);
+    # from "auto" it means the other detector missed the head — a hard view (tails.py)
+    a, s = _one(40.0, 6.0)
+    ones = np.ones((1, 3))
+    alone = honest_sigma(a, s, 0 * ones, ones)
+    lone = honest_sigma(a, s, 0 * ones, ones, expected=2)
+    np.testing.assert_allclose(alone, honest_sigma(a, s, 0 * ones, ones, tail_map=ZERO_MAP))
+    np.testing.assert_allclose(
+        lone, honest_sigma(a, s, 0 * ones, ones, single_map=ZERO_MAP, expected=2)
+    )
+    assert (lone > alone).all()
+    assert np.asarray(TAIL_MAP_SINGLE).shape == (3, len(TAIL_FEATURES))
 
 
 def test_ambiguous_flags_back_views_and_unpinned_yaw() -> None:

@@ -426,6 +426,9 @@ class HeadPoseEstimator:
                 photo, _as_detections(detector(mirror_image(rgb_image))), int(w)
             )
             dets = mirror.people
+        # how many readings a head could have: the "auto" detector reads it twice, precise twice
+        # more (a head fewer read was missed by a detector: hhpnet.tails widens its σ)
+        expected = (2 if getattr(detector, "name", "") == "auto" else 1) * (2 if precise else 1)
         return self._estimate(
             np.asarray(dets.keypoints, np.float32).reshape(-1, 5, 3),
             np.asarray(dets.boxes, np.float32).reshape(-1, 4),
@@ -435,6 +438,7 @@ class HeadPoseEstimator:
             getattr(dets, "detector", None),
             getattr(dets, "alt_keypoints", None),
             mirror,
+            expected,
         )
 
     def from_keypoints(
@@ -496,6 +500,7 @@ class HeadPoseEstimator:
         detector: Any = None,
         alt_keypoints: Any = None,
         mirror: Any = None,
+        expected: int = 1,
     ) -> Poses:
         kp = validate_keypoints(keypoints)
         n = len(kp)
@@ -504,7 +509,7 @@ class HeadPoseEstimator:
         kp = self._clean(kp, image_size)
         tags = detector if _has_rows(detector, n) and not isinstance(detector, str) else None
         readings = _Readings.collect(self, kp, tags, alt_keypoints, mirror, image_size)
-        out, amb = readings.fuse(self.model)
+        out, amb = readings.fuse(self.model, expected)
         if boxes is None or len(boxes) != n:
             from hhpnet.boxes import padded_boxes
 
@@ -679,10 +684,10 @@ class _Readings:
         self.has.append(has)
         self.mirrored.append(mirrored)
 
-    def fuse(self, model: Any) -> tuple[_Fused, NDArray[np.bool_]]:
+    def fuse(self, model: Any, expected: int = 1) -> tuple[_Fused, NDArray[np.bool_]]:
         """Read every present set in one batched ``model.predict`` call, fuse each person's
-        readings (:func:`hhpnet.fusion.fuse`), then :func:`hhpnet.tails.honest_sigma`; also the
-        ``ambiguous`` flags."""
+        readings (:func:`hhpnet.fusion.fuse`), then :func:`hhpnet.tails.honest_sigma` (with
+        ``expected`` readings per head possible); also the ``ambiguous`` flags."""
         from hhpnet.fusion import correlation_matrix, fuse_robust
         from hhpnet.tails import ambiguous, honest_sigma
 
@@ -735,7 +740,7 @@ class _Readings:
             )
             out[rows], out_sig[rows] = fused.angles, fused.sigma
             chi2[rows], count[rows], best[rows] = fused.chi2, fused.count, fused.sigma_min
-        out_sig = honest_sigma(out, out_sig, chi2, count, best)
+        out_sig = honest_sigma(out, out_sig, chi2, count, best, expected=expected)
         valid = np.asarray(np.isfinite(out).all(axis=1), bool)
         return _Fused(out, out_sig, valid), ambiguous(out, out_sig)
 
