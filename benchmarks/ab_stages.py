@@ -24,11 +24,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = "1"
 
 import argparse  # noqa: E402
-import importlib.util  # noqa: E402
 import statistics  # noqa: E402
-import subprocess  # noqa: E402
-import sys  # noqa: E402
-import tempfile  # noqa: E402
 from collections.abc import Callable  # noqa: E402
 from functools import partial  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -58,22 +54,10 @@ def _report(title: str, fns: dict[str, Callable[[], Any]], repeats: int = 41) ->
 # --------------------------------------------------------------------------- model
 def ab_model(rev: str) -> None:
     from hhpnet import model as new
+    from hhpnet.bench.revision import module_at_revision
     from hhpnet.export import sample_inputs
 
-    src = subprocess.run(
-        ["git", "-C", str(ROOT), "show", f"{rev}:src/hhpnet/model.py"],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "model_before.py"
-        path.write_text(src)
-        spec = importlib.util.spec_from_file_location("hhpnet._model_before", path)
-        assert spec is not None and spec.loader is not None
-        old = importlib.util.module_from_spec(spec)
-        sys.modules[spec.name] = old
-        spec.loader.exec_module(old)
+    old = module_at_revision(ROOT, rev, "src/hhpnet/model.py", "hhpnet._model_before")
     for name in ("hhpnet-1.0", "hhpnet-0.6"):
         tensors, meta = new.read_weights(new.resolve_weights(name))
         before, after = old.HeadPoseModel(tensors, meta), new.HeadPoseModel(tensors, meta)

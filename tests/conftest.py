@@ -110,7 +110,9 @@ def fakes(monkeypatch: pytest.MonkeyPatch) -> None:
     real = hhpnet.pipeline.HeadPoseEstimator
 
     def factory(model: Any = "hhpnet-1.0", detector: Any = "blazeface", **kw: Any) -> Any:
-        return real(model=GeometricModel(), detector=BlobDetector())
+        return real(
+            model=GeometricModel(), detector=BlobDetector(), precise=kw.get("precise", False)
+        )
 
     monkeypatch.setattr(hhpnet.pipeline, "HeadPoseEstimator", factory)
     fake = types.ModuleType("hhpnet.interaction")

@@ -13,7 +13,9 @@ from hhpnet.errors import InputError
 from hhpnet.pipeline import CSV_COLUMNS, HeadPoseEstimator, Poses
 from tests.helpers.fakes import FixedDetector, GeometricModel, face
 
-PERSON_KEYS = {"box", "score", "detector", "keypoints", "yaw", "pitch", "roll", "sigma", "valid"}
+PERSON_KEYS = {
+    "box", "score", "detector", "keypoints", "yaw", "pitch", "roll", "sigma", "valid", "ambiguous"
+}  # fmt: skip
 
 
 def _three_people() -> np.ndarray:

@@ -72,6 +72,7 @@ CSV_COLUMNS: tuple[str, ...] = (
     "centroid_y",
     "head_size",
     *(f"{k}_{c}" for k in KEYPOINT_NAMES for c in ("x", "y", "c")),
+    "ambiguous",
 )
 
 
@@ -95,7 +96,8 @@ class Poses:
     present keypoints); ``head_size`` (N,) pixels (largest distance between two present points);
     ``image_size`` (width, height) pixels or None; ``source``: file name or None;
     ``detector`` (N,) str: the detector whose keypoints each person has (``"blazeface"``,
-    ``"movenet"``, ...; ``""`` for keypoints given by the caller).
+    ``"movenet"``, ...; ``""`` for keypoints given by the caller); ``ambiguous`` (N,) bool: the
+    points do not pin the yaw down (a back view, or σ_yaw ≥ 30°; :mod:`hhpnet.tails`).
     """
 
     boxes: F32
@@ -111,6 +113,7 @@ class Poses:
     image_size: tuple[int, int] | None = None
     source: str | None = None
     detector: Any = None
+    ambiguous: Any = None
 
     def __post_init__(self) -> None:
         n = len(self.keypoints)
@@ -118,6 +121,10 @@ class Poses:
             self.detector = np.full(n, self.detector or "", dtype=object)
         else:
             self.detector = np.asarray(self.detector, dtype=object).reshape(-1)
+        if self.ambiguous is None:
+            self.ambiguous = np.zeros(n, bool)
+        else:
+            self.ambiguous = np.asarray(self.ambiguous, bool).reshape(-1)
         names = (
             "boxes",
             "scores",
@@ -128,6 +135,7 @@ class Poses:
             "valid",
             "centroid",
             "detector",
+            "ambiguous",
         )
         for name in names:
             if len(getattr(self, name)) != n:
@@ -185,6 +193,7 @@ class Poses:
             image_size=(int(width), int(height)) if width and height else None,
             source=record.get("source"),
             detector=[p.get("detector") or "" for p in people],
+            ambiguous=[bool(p.get("ambiguous", False)) for p in people],
         )
 
     # ----------------------------------------------------------------- container protocol
@@ -212,6 +221,7 @@ class Poses:
             image_size=self.image_size,
             source=self.source,
             detector=self.detector[index],
+            ambiguous=self.ambiguous[index],
         )
 
     def __repr__(self) -> str:
@@ -246,6 +256,7 @@ class Poses:
                     "roll": _num(self.roll[i], 3),
                     "sigma": {a: _num(self.sigma[i, k], 3) for k, a in enumerate(ANGLE_NAMES)},
                     "valid": bool(self.valid[i]),
+                    "ambiguous": bool(self.ambiguous[i]),
                 }
             )
         return {"source": self.source, "width": width, "height": height, "people": people}
@@ -286,6 +297,7 @@ class Poses:
                     _num(y, 2),
                     _num(c, 4),
                 )
+            row["ambiguous"] = bool(self.ambiguous[i])
             rows.append(row)
         return rows
 
@@ -308,8 +320,15 @@ class HeadPoseEstimator:
     MoveNet merged, both readings of a head seen by both combined; ``blazeface``, ``movenet``,
     ``blazepose``), a detector object, or None (then only :meth:`from_keypoints` works). Both
     are loaded on first use. ``kpt_thr``: keypoints with a confidence below it are treated as
-    missing (0 keeps all).
+    missing (0 keeps all). ``precise``: accuracy first — the detector also runs on the mirrored
+    image and the mirror image's readings of each head are fused with the photo's
+    (:mod:`hhpnet.mirror`; about twice the detector time); a call can override it
+    (``est(image, precise=True)``).
     Other keyword arguments go to :func:`hhpnet.detectors.create_detector`.
+
+    A person's readings (one per detector that saw the head, and their mirror readings) are
+    fused by :func:`hhpnet.fusion.fuse`; σ then goes through :func:`hhpnet.tails.honest_sigma`
+    (heavier tails, back views) and ``Poses.ambiguous`` flags yaws the points cannot pin down.
 
     All people of an image are estimated in one batched ``model.predict`` call.
 
@@ -324,6 +343,7 @@ class HeadPoseEstimator:
         detector: str | Detector | None = "auto",
         *,
         kpt_thr: float = 0.0,
+        precise: bool = False,
         **detector_options: Any,
     ) -> None:
         try:
@@ -333,6 +353,7 @@ class HeadPoseEstimator:
         if not 0.0 <= thr <= 1.0:
             raise InputError(f"kpt_thr must be a number in [0, 1]; got {kpt_thr!r}")
         self.kpt_thr = thr
+        self.precise = _check_precise(precise)
         self._model_spec = model
         self._detector_spec = detector
         self._detector_options = detector_options
@@ -344,7 +365,8 @@ class HeadPoseEstimator:
     def __repr__(self) -> str:
         m = self._model_spec if isinstance(self._model_spec, str) else type(self._model_spec)
         d = self._detector_spec if isinstance(self._detector_spec, str) else type(self._detector)
-        return f"HeadPoseEstimator(model={m!r}, detector={d!r}, kpt_thr={self.kpt_thr})"
+        extra = ", precise=True" if self.precise else ""
+        return f"HeadPoseEstimator(model={m!r}, detector={d!r}, kpt_thr={self.kpt_thr}{extra})"
 
     @property
     def model(self) -> Any:
@@ -369,13 +391,22 @@ class HeadPoseEstimator:
                     self._detector = create_detector(self._detector_spec, **self._detector_options)
         return self._detector
 
-    def __call__(self, image: Any, *, rgb: bool = False, source: str | None = None) -> Poses:
+    def __call__(
+        self,
+        image: Any,
+        *,
+        rgb: bool = False,
+        source: str | None = None,
+        precise: bool | None = None,
+    ) -> Poses:
         """Detect people in ``image`` and estimate their head poses.
 
         ``image``: a path, encoded bytes, a numpy array (**BGR**, as OpenCV reads it, unless
         ``rgb=True``) or a PIL image; see :func:`hhpnet.io.read_image`. ``source`` names the
-        image in the output (default: the path, if one was given).
+        image in the output (default: the path, if one was given). ``precise``: run the mirror
+        pass for this call (None: the estimator's ``precise``).
         """
+        precise = self.precise if precise is None else _check_precise(precise)
         from hhpnet.io import read_image
 
         if source is None and isinstance(image, (str, os.PathLike)):
@@ -386,6 +417,18 @@ class HeadPoseEstimator:
         rgb_image = read_image(image, rgb=rgb)
         h, w = rgb_image.shape[:2]
         dets = detector(rgb_image)
+        mirror = None
+        if precise:
+            from hhpnet.mirror import merge_mirror_pass, mirror_image
+
+            photo = _as_detections(dets)
+            mirror = merge_mirror_pass(
+                photo, _as_detections(detector(mirror_image(rgb_image))), int(w)
+            )
+            dets = mirror.people
+        # how many readings a head could have: the "auto" detector reads it twice, precise twice
+        # more (a head fewer read was missed by a detector: hhpnet.tails widens its σ)
+        expected = (2 if getattr(detector, "name", "") == "auto" else 1) * (2 if precise else 1)
         return self._estimate(
             np.asarray(dets.keypoints, np.float32).reshape(-1, 5, 3),
             np.asarray(dets.boxes, np.float32).reshape(-1, 4),
@@ -394,6 +437,8 @@ class HeadPoseEstimator:
             source,
             getattr(dets, "detector", None),
             getattr(dets, "alt_keypoints", None),
+            mirror,
+            expected,
         )
 
     def from_keypoints(
@@ -454,32 +499,17 @@ class HeadPoseEstimator:
         source: str | None,
         detector: Any = None,
         alt_keypoints: Any = None,
+        mirror: Any = None,
+        expected: int = 1,
     ) -> Poses:
         kp = validate_keypoints(keypoints)
         n = len(kp)
         if n == 0:
             return Poses.empty(image_size, source)
         kp = self._clean(kp, image_size)
-        alt = (
-            None
-            if alt_keypoints is None
-            else self._clean(validate_keypoints(alt_keypoints), image_size)
-        )
-        # a second detector's points of the same heads (rows): read in the same batched call
-        batch = kp
-        rows = np.zeros(0, np.intp)
-        if alt is not None and len(alt) == n:
-            rows = np.flatnonzero((alt[..., 2] > 0).any(axis=1))
-            batch = np.concatenate([kp, alt[rows]]) if len(rows) else kp
-        both = _Reading.of(self.model.predict(batch))
-        out = both[:n]
-        if len(rows):  # combine the two readings of those heads (hhpnet.fusion)
-            from hhpnet.fusion import combine
-
-            second = both[n:]
-            ang, sig = combine(out.angles[rows], out.sigma[rows], second.angles, second.sigma)
-            out.angles[rows], out.sigma[rows] = ang, sig
-            out.valid[rows] = np.isfinite(ang).all(axis=1)
+        tags = detector if _has_rows(detector, n) and not isinstance(detector, str) else None
+        readings = _Readings.collect(self, kp, tags, alt_keypoints, mirror, image_size)
+        out, amb = readings.fuse(self.model, expected)
         if boxes is None or len(boxes) != n:
             from hhpnet.boxes import padded_boxes
 
@@ -503,7 +533,35 @@ class HeadPoseEstimator:
             image_size=image_size,
             source=source,
             detector=detector if isinstance(detector, str) or _has_rows(detector, n) else None,
+            ambiguous=amb,
         )
+
+
+def _check_precise(value: Any) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise InputError(f"precise must be True or False; got {value!r}")
+    return bool(value)
+
+
+def _as_detections(dets: Any) -> Any:
+    """A detector's output as :class:`hhpnet.detectors.base.Detections` (for the mirror pass):
+    boxes around the points and mean confidences where the detector gave none."""
+    from hhpnet.boxes import padded_boxes
+    from hhpnet.detectors.base import Detections
+
+    kp = validate_keypoints(np.asarray(dets.keypoints, np.float32).reshape(-1, 5, 3))
+    n = len(kp)
+    boxes = np.asarray(dets.boxes, np.float32).reshape(-1, 4)
+    scores = np.asarray(dets.scores, np.float32).reshape(-1)
+    tags = getattr(dets, "detector", None)
+    alt = getattr(dets, "alt_keypoints", None)
+    return Detections(
+        boxes if len(boxes) == n else padded_boxes(kp),
+        kp,
+        scores if len(scores) == n else np.zeros(n, np.float32),
+        tags if isinstance(tags, str) or _has_rows(tags, n) else None,
+        None if alt is None or not _has_rows(alt, n) else validate_keypoints(alt),
+    )
 
 
 def _rows(values: Any, width: int, name: str) -> F32:
@@ -515,29 +573,176 @@ def _rows(values: Any, width: int, name: str) -> F32:
         raise InputError(f"{name}: not a numeric array of {width} column(s) ({msg})") from None
 
 
+def _reading_names(tags: Any, n: int) -> tuple[NDArray[Any], NDArray[Any]]:
+    """Per person, the names of the readings of its keypoints and of its second keypoints
+    (``alt_keypoints``) from the detector tags: ``"blazeface+movenet"`` → the ``"auto"``
+    detector's primary (MoveNet) and the other one; a single name → itself and ``""``."""
+    first = np.full(n, "", dtype=object)
+    second = np.full(n, "", dtype=object)
+    if tags is None:
+        return first, second
+    for i, tag in enumerate(np.asarray(tags, dtype=object).reshape(-1)[:n]):
+        parts = str(tag or "").split("+")
+        if len(parts) == 2:
+            from hhpnet.detectors.fused import PRIMARY
+
+            main = PRIMARY if PRIMARY in parts else parts[0]
+            first[i], second[i] = main, parts[1 - parts.index(main)]
+        else:
+            first[i] = parts[0]
+    return first, second
+
+
 @dataclass
-class _Reading:
-    """A model's output as writable arrays: angles (N, 3), sigma (N, 3) degrees, valid (N,)."""
+class _Fused:
+    """The estimator's result per person: angles (N, 3), sigma (N, 3) degrees, valid (N,)."""
 
     angles: F32
     sigma: F32
     valid: NDArray[np.bool_]
 
-    @classmethod
-    def of(cls, out: Any) -> _Reading:
-        n = len(np.atleast_1d(out.yaw))
-        angles = np.stack(
-            [np.asarray(getattr(out, a), np.float32).reshape(n) for a in ANGLE_NAMES], 1
-        )
-        return cls(
-            angles,
-            np.array(out.sigma, np.float32).reshape(n, 3),
-            np.array(out.valid, bool).reshape(n),
-        )
 
-    def __getitem__(self, rows: slice) -> _Reading:
-        """Some rows (views: writing to them writes here)."""
-        return _Reading(self.angles[rows], self.sigma[rows], self.valid[rows])
+@dataclass
+class _Readings:
+    """The readings of N people, one slot per source: slot k holds either a set of keypoints
+    per person (``keypoints[k]`` (N, 5, 3), cleaned; read by the pose model) or poses read
+    elsewhere (``poses[k]`` = angles, σ (N, 3) degrees), present where ``has[k]``, named
+    ``names[k]`` (per person, for the error correlations of :mod:`hhpnet.fusion`), from the
+    mirror image if ``mirrored[k]`` (its yaw and roll are negated before the fusion).
+
+    A new source is one more :meth:`add` (keypoints for the pose model) or :meth:`add_poses`
+    (a reading of its own, e.g. a face-mesh network's) in :meth:`collect`, and its pairs in
+    :data:`hhpnet.fusion.CORRELATIONS`.
+    """
+
+    names: list[NDArray[Any]]
+    keypoints: list[F32 | None]
+    poses: list[tuple[F32, F32] | None]
+    has: list[NDArray[np.bool_]]
+    mirrored: list[bool]
+
+    @classmethod
+    def collect(
+        cls,
+        est: HeadPoseEstimator,
+        kp: F32,
+        tags: Any,
+        alt: Any,
+        mirror: Any,
+        image_size: tuple[int, int] | None,
+    ) -> _Readings:
+        """The photo's keypoints, a second detector's (``alt``) and the mirror pass's."""
+        from hhpnet.fusion import mirror_name
+
+        n = len(kp)
+        first, second = _reading_names(tags, n)
+        photo = np.ones(n, bool) if mirror is None else np.arange(n) < mirror.photo_count
+        out = cls([], [], [], [], [])
+        out.add(first, kp, photo, False)
+        if alt is not None and _has_rows(alt, n):
+            out.add(second, est._clean(validate_keypoints(alt), image_size), photo, False)
+        if mirror is not None:
+            m_first, m_second = _reading_names(mirror.detector, n)
+            for names, points in ((m_first, mirror.keypoints), (m_second, mirror.alt_keypoints)):
+                cleaned = est._clean(validate_keypoints(points), image_size)
+                mirrored = np.array([mirror_name(s) for s in names], object)
+                out.add(mirrored, cleaned, np.ones(n, bool), True)
+        return out
+
+    def add(self, names: NDArray[Any], kp: F32, rows: NDArray[np.bool_], mirrored: bool) -> None:
+        """A slot of keypoints (N, 5, 3) for the pose model, present in ``rows`` where a point
+        is (the first slot is always kept)."""
+        has = rows & (kp[..., 2] > 0).any(axis=1)
+        if has.any() or not self.has:
+            self._slot(names, kp, None, has, mirrored)
+
+    def add_poses(
+        self, names: Any, angles: Any, sigma: Any, rows: Any, mirrored: bool = False
+    ) -> None:
+        """A slot of poses read by another model: ``angles``, ``sigma`` (N, 3) degrees in the
+        frame of the image they were read from, present in ``rows`` where finite."""
+        n = len(self.has[0])
+        a = np.asarray(angles, np.float32).reshape(n, 3)
+        s = np.asarray(sigma, np.float32).reshape(n, 3)
+        has = np.asarray(rows, bool).reshape(n) & np.isfinite(a).all(1) & np.isfinite(s).all(1)
+        if has.any():
+            self._slot(
+                np.broadcast_to(np.asarray(names, object), (n,)), None, (a, s), has, mirrored
+            )
+
+    def _slot(
+        self,
+        names: NDArray[Any],
+        kp: F32 | None,
+        poses: tuple[F32, F32] | None,
+        has: NDArray[np.bool_],
+        mirrored: bool,
+    ) -> None:
+        self.names.append(names)
+        self.keypoints.append(kp)
+        self.poses.append(poses)
+        self.has.append(has)
+        self.mirrored.append(mirrored)
+
+    def fuse(self, model: Any, expected: int = 1) -> tuple[_Fused, NDArray[np.bool_]]:
+        """Read every present set in one batched ``model.predict`` call, fuse each person's
+        readings (:func:`hhpnet.fusion.fuse`), then :func:`hhpnet.tails.honest_sigma` (with
+        ``expected`` readings per head possible); also the ``ambiguous`` flags."""
+        from hhpnet.fusion import correlation_matrix, fuse_robust
+        from hhpnet.tails import ambiguous, honest_sigma
+
+        k, n = len(self.has), len(self.has[0])
+        angles = np.full((k, n, 3), np.nan, np.float32)
+        sigma = np.full((k, n, 3), np.inf, np.float32)
+        read = [j for j in range(k) if self.keypoints[j] is not None]
+        batch = [cast(F32, self.keypoints[j])[self.has[j]] for j in read]
+        if batch and sum(len(b) for b in batch):
+            o = model.predict(np.concatenate(batch))
+            got = np.stack(
+                [np.asarray(getattr(o, a), np.float32).reshape(-1) for a in ANGLE_NAMES], 1
+            )
+            sig = np.asarray(o.sigma, np.float32).reshape(-1, 3)
+            ok = np.asarray(o.valid, bool).reshape(-1)
+            got[~ok], sig[~ok] = np.nan, np.inf
+            start = 0
+            for j in read:
+                rows = np.flatnonzero(self.has[j])
+                angles[j, rows] = got[start : start + len(rows)]
+                sigma[j, rows] = sig[start : start + len(rows)]
+                start += len(rows)
+        for j, given in enumerate(self.poses):
+            if given is not None:
+                rows = np.flatnonzero(self.has[j])
+                angles[j, rows], sigma[j, rows] = given[0][rows], given[1][rows]
+        for j in range(k):  # the mirror image's pose → the photo's: (−yaw, pitch, −roll)
+            if self.mirrored[j]:
+                a = angles[j]
+                a[:, 0] = np.where(a[:, 0] == 180.0, 180.0, -a[:, 0])
+                a[:, 2] = -a[:, 2]
+        valid_k: NDArray[np.bool_] = np.asarray(np.isfinite(angles).all(axis=-1), bool)  # (K, N)
+        out = np.full((n, 3), np.nan, np.float32)
+        out_sig = np.full((n, 3), np.inf, np.float32)
+        chi2 = np.zeros((n, 3))
+        count = np.zeros((n, 3), np.int64)
+        best = np.full((n, 3), np.inf)
+        keys = [
+            tuple((j, str(self.names[j][i])) for j in range(k) if valid_k[j, i]) for i in range(n)
+        ]
+        for key in set(keys):
+            rows = np.array([i for i in range(n) if keys[i] == key], np.intp)
+            if not key:
+                continue
+            slots = [j for j, _ in key]
+            fused = fuse_robust(
+                angles[slots][:, rows],
+                sigma[slots][:, rows],
+                correlation_matrix([name for _, name in key]),
+            )
+            out[rows], out_sig[rows] = fused.angles, fused.sigma
+            chi2[rows], count[rows], best[rows] = fused.chi2, fused.count, fused.sigma_min
+        out_sig = honest_sigma(out, out_sig, chi2, count, best, expected=expected)
+        valid = np.asarray(np.isfinite(out).all(axis=1), bool)
+        return _Fused(out, out_sig, valid), ambiguous(out, out_sig)
 
 
 def _has_rows(values: Any, n: int) -> bool:

@@ -21,7 +21,9 @@ from hhpnet.pipeline import CSV_COLUMNS
 from tests.helpers.fakes import random_model_file
 from tests.helpers.video_fakes import write_video
 
-PERSON_KEYS = {"box", "score", "detector", "keypoints", "yaw", "pitch", "roll", "sigma", "valid"}
+PERSON_KEYS = {
+    "box", "score", "detector", "keypoints", "yaw", "pitch", "roll", "sigma", "valid", "ambiguous"
+}  # fmt: skip
 
 
 @pytest.fixture(scope="module")

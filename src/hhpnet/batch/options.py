@@ -21,7 +21,8 @@ class BatchOptions:
 
     Processing (as ``hhpnet video``; they make the results, so an output folder keeps them):
     ``model``, ``detector``, ``kpt_thr``, ``interact``, ``method``, ``stride``, ``max_frames``,
-    ``fps``, ``smooth_accel``, and the optional per-input files ``jsonl``, ``save_video``,
+    ``fps``, ``smooth_accel``, ``precise`` (also read every frame mirrored: accuracy first,
+    about twice the detector time), and the optional per-input files ``jsonl``, ``save_video``,
     ``timeline_png``.
 
     Running: ``address`` (None: start a local Ray instance; else ``ray.init(address)``, e.g.
@@ -43,6 +44,7 @@ class BatchOptions:
     max_frames: int | None = None
     fps: float | None = None
     smooth_accel: float | None = None
+    precise: bool = False
     jsonl: bool = False
     save_video: bool = False
     timeline_png: bool = False
@@ -102,6 +104,8 @@ class BatchOptions:
             "jsonl": self.jsonl,
             "save_video": self.save_video,
             "timeline_png": self.timeline_png,
+            # only when set: results made before the option existed keep their hash
+            **({"precise": True} if self.precise else {}),
         }
 
 

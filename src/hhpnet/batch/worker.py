@@ -42,13 +42,15 @@ def _estimator(opts: dict[str, Any], threads: int) -> Any:
     """One HeadPoseEstimator per worker process and options (reused by the following tasks)."""
     from hhpnet.pipeline import HeadPoseEstimator
 
-    key = (opts["model"], opts["detector"], opts["kpt_thr"], threads)
+    precise = bool(opts.get("precise", False))
+    key = (opts["model"], opts["detector"], opts["kpt_thr"], precise, threads)
     est = _ESTIMATORS.get(key)
     if est is None:
         est = HeadPoseEstimator(
             model=opts["model"],
             detector=opts["detector"],
             kpt_thr=opts["kpt_thr"],
+            precise=precise,
             num_threads=threads,
         )
         est.model  # noqa: B018 - load now: a bad model name fails before any video is opened

@@ -15,6 +15,8 @@ from typing import Annotated
 
 import typer
 
+from hhpnet.commands._batch import PreciseOpt
+
 
 def register(app: typer.Typer) -> None:
     """Add the ``batch`` command.
@@ -59,6 +61,7 @@ def register(app: typer.Typer) -> None:
         model: Annotated[str, typer.Option(help="Model name or .safetensors path.")] = "hhpnet-1.0",
         detector: Annotated[str, typer.Option(help="Keypoint detector.")] = "auto",
         kpt_thr: Annotated[float, typer.Option(help="Keypoints below it are missing.")] = 0.0,
+        precise: PreciseOpt = False,
         interact: Annotated[
             bool, typer.Option("--interact/--no-interact", help="Who looks at whom per frame.")
         ] = True,
@@ -110,6 +113,7 @@ def register(app: typer.Typer) -> None:
             max_frames=max_frames,
             fps=fps,
             smooth_accel=smooth_accel,
+            precise=precise,
             jsonl=json,
             save_video=save_video,
             timeline_png=timeline_png,

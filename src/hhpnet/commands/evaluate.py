@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -51,9 +52,21 @@ def register(app: typer.Typer) -> None:
                 help="Real detector keypoints + labels, one photo a row (bf_/bp_/mn_ columns).",
             ),
         ] = None,
+        landmarks_npz: Annotated[
+            Path | None,
+            typer.Option(
+                "--landmarks-npz",
+                help="Real readings of photos and of their mirror images + labels (.npz): each "
+                "reading and their fusions (default, --precise), cross-validated.",
+            ),
+        ] = None,
         source: Annotated[
             str,
-            typer.Option("--source", help="--keypoints-csv: blazeface, blazepose, movenet or all."),
+            typer.Option(
+                "--source",
+                help="--keypoints-csv: blazeface, blazepose, movenet or all; --landmarks-npz: "
+                "blazeface, movenet, blazeface_mirror, movenet_mirror or all.",
+            ),
         ] = "all",
         folds: Annotated[
             str | None,
@@ -97,7 +110,10 @@ def register(app: typer.Typer) -> None:
         from hhpnet.model import load_model
         from hhpnet.training.evaluate import TEST_SEED, evaluate_dataset, evaluate_synthetic
 
-        if keypoints_csv is not None:
+        if keypoints_csv is not None or landmarks_npz is not None:
+            if keypoints_csv is not None and landmarks_npz is not None:
+                raise InputError("give either --keypoints-csv or --landmarks-npz, not both")
+            flag = "--keypoints-csv" if keypoints_csv is not None else "--landmarks-npz"
             others = {
                 "--mat-dir": mat_dir,
                 "--biwi-dir": biwi_dir,
@@ -106,15 +122,33 @@ def register(app: typer.Typer) -> None:
             }
             given = [k for k, v in others.items() if v is not None]
             if given:
-                raise InputError(f"--keypoints-csv cannot be combined with {', '.join(given)}")
+                raise InputError(f"{flag} cannot be combined with {', '.join(given)}")
             chosen = _parse_folds(folds)
             net = load_model(model)
-            _eval_keypoints_csv(
-                net, keypoints_csv, source, chosen, num_folds, fold_seed, kpt_thr, baseline, out
+            if landmarks_npz is not None:
+                _eval_landmarks_npz(
+                    net, landmarks_npz, source, chosen, num_folds, fold_seed, baseline, out
+                )
+                return
+            from hhpnet.training.datasets import KEYPOINT_SOURCES, load_keypoints_csv
+
+            csv_path = keypoints_csv
+            assert csv_path is not None
+            _eval_sets(
+                net,
+                csv_path,
+                source,
+                KEYPOINT_SOURCES,
+                lambda s: load_keypoints_csv(csv_path, s, kpt_thr=kpt_thr),
+                chosen,
+                num_folds,
+                fold_seed,
+                baseline,
+                out,
             )
             return
         if folds is not None:
-            raise InputError("--folds needs --keypoints-csv")
+            raise InputError("--folds needs --keypoints-csv or --landmarks-npz")
         net = load_model(model)
         if mat_dir is not None and biwi_dir is not None:
             raise InputError("give either --mat-dir or --biwi-dir, not both")
@@ -161,36 +195,36 @@ def _parse_folds(text: str | None) -> list[int] | None:
         raise InputError(f"--folds: expected fold numbers like 0,3; got {text!r}") from None
 
 
-def _eval_keypoints_csv(
+def _eval_sets(
     net: object,
     path: Path,
     source: str,
+    known: tuple[str, ...],
+    load: Callable[[str], Any],
     folds: list[int] | None,
     num_folds: int,
     fold_seed: int,
-    kpt_thr: float,
     baseline: bool,
     out: Path | None,
-) -> None:
+) -> list[str]:
+    """Evaluate ``source`` (one of ``known`` or "all") of a file of real readings, each source
+    read by ``load(name)`` as a :class:`hhpnet.training.datasets.KeypointSet`; with several,
+    a summary table. Returns the sources evaluated."""
     from hhpnet.errors import InputError
-    from hhpnet.training.datasets import KEYPOINT_SOURCES, load_keypoints_csv
     from hhpnet.training.evaluate import comparison_table, evaluate_keypoint_set
 
     if source == "all":
-        sources = list(KEYPOINT_SOURCES)
-    elif source in KEYPOINT_SOURCES:
+        sources = list(known)
+    elif source in known:
         sources = [source]
     else:
-        raise InputError(
-            f"--source must be one of {', '.join(KEYPOINT_SOURCES)}, all; got {source!r}"
-        )
+        raise InputError(f"--source must be one of {', '.join(known)}, all; got {source!r}")
     if num_folds < 2:
         raise InputError(f"--num-folds must be ≥ 2; got {num_folds}")
     rows = []
     for src in sources:
-        kset = load_keypoints_csv(path, src, kpt_thr=kpt_thr)
         result = evaluate_keypoint_set(
-            net, kset, folds=folds, k=num_folds, fold_seed=fold_seed, baseline=baseline
+            net, load(src), folds=folds, k=num_folds, fold_seed=fold_seed, baseline=baseline
         )
         typer.echo(result.markdown())
         if out is not None:
@@ -205,3 +239,62 @@ def _eval_keypoints_csv(
         if out is not None:
             (out / "summary.md").write_text(f"# {path.name}: summary\n\n{table}")
             typer.echo(f"wrote {out / 'summary.md'}")
+    return sources
+
+
+def _eval_landmarks_npz(
+    net: object,
+    path: Path,
+    source: str,
+    folds: list[int] | None,
+    num_folds: int,
+    fold_seed: int,
+    baseline: bool,
+    out: Path | None,
+) -> None:
+    """``--landmarks-npz``: each reading as ``--keypoints-csv`` scores a source, then the
+    estimator's fusions of them (:mod:`hhpnet.training.fusion_fit`): error correlations and
+    tail map fitted on the other folds, each held-out row scored (``--folds``: only those)."""
+    import numpy as np
+
+    from hhpnet.training.fusion_fit import (
+        PIPELINE_CONFIGURATIONS,
+        cross_validate,
+        npz_readings,
+        summary,
+        summary_table,
+    )
+    from hhpnet.training.keypoints_csv import fold_ids
+    from hhpnet.training.landmarks_npz import NPZ_SOURCES, load_landmarks_npz
+
+    sources = _eval_sets(
+        net,
+        path,
+        source,
+        NPZ_SOURCES,
+        lambda s: load_landmarks_npz(path, s),
+        folds,
+        num_folds,
+        fold_seed,
+        baseline,
+        out,
+    )
+    if len(sources) < len(NPZ_SOURCES):
+        return
+    readings, labels, _ = npz_readings(net, path)
+    cv = fold_ids(len(labels), num_folds, fold_seed, yaw=labels[:, 0])
+    keep = np.isin(cv, folds) if folds is not None else np.ones(len(labels), bool)
+    fused, _fitted = cross_validate(readings, labels, cv, PIPELINE_CONFIGURATIONS)
+    rows = [
+        (name, summary(f.angles[keep], sig[keep], labels[keep])) for name, (f, sig) in fused.items()
+    ]
+    table = summary_table(rows)
+    text = (
+        f"# {path.name}: the estimator's fusions, cross-validated ({num_folds} folds, seed "
+        f"{fold_seed}; error correlations and tail map fitted without the scored fold)\n\n{table}\n"
+    )
+    typer.echo(text)
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "fusion.md").write_text(text)
+        typer.echo(f"wrote {out / 'fusion.md'}")

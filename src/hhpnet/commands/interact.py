@@ -32,6 +32,7 @@ from hhpnet.commands._batch import (
     KptThrOpt,
     LayoutOpt,
     ModelOpt,
+    PreciseOpt,
     ProgressOpt,
     SourcesArg,
     TileOpt,
@@ -128,6 +129,7 @@ def run_interact(
     heatmaps: bool = True,
     progress: bool | None = None,
     detector_options: dict[str, Any] | None = None,
+    precise: bool = False,
 ) -> dict[str, int]:
     """Run the interact command; returns counts: images, people, mutual, groups, failed.
 
@@ -169,6 +171,7 @@ def run_interact(
         detector_options=detector_options,
         progress=progress,
         analyse=lambda poses: analyze(poses, method=method, **prm),
+        precise=precise,
     )
     for _spec, msg in bad:
         print(f"hhpnet: error: {msg}", file=sys.stderr)
@@ -292,6 +295,7 @@ def register(app: typer.Typer) -> None:
         ),
         kpt_thr: KptThrOpt = 0.0,
         tile: TileOpt = False,
+        precise: PreciseOpt = False,
         heatmaps: bool = typer.Option(
             True, "--heatmap/--no-heatmap", help="With --save-dir: also matrix heat-maps."
         ),
@@ -323,6 +327,7 @@ def register(app: typer.Typer) -> None:
             heatmaps=heatmaps,
             progress=progress,
             detector_options=options,
+            precise=precise,
         )
         if counts["images"] or counts["failed"] or not sources:
             where = written_files(json_path, csv_path, save_dir) if counts["images"] else ""

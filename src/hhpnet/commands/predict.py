@@ -26,6 +26,7 @@ from hhpnet.commands._batch import (
     KptThrOpt,
     LayoutOpt,
     ModelOpt,
+    PreciseOpt,
     ProgressOpt,
     SourcesArg,
     TileOpt,
@@ -47,6 +48,7 @@ def run_predict(
     kpt_thr: float = 0.0,
     progress: bool | None = None,
     detector_options: dict[str, Any] | None = None,
+    precise: bool = False,
 ) -> tuple[int, int, int]:
     """Run the predict command; returns (images done, people found, failures).
 
@@ -84,6 +86,7 @@ def run_predict(
         kpt_thr=kpt_thr,
         detector_options=detector_options,
         progress=progress,
+        precise=precise,
     )
     for _spec, msg in bad:
         print(f"hhpnet: error: {msg}", file=sys.stderr)
@@ -181,6 +184,7 @@ def register(app: typer.Typer) -> None:
         ),
         kpt_thr: KptThrOpt = 0.0,
         tile: TileOpt = False,
+        precise: PreciseOpt = False,
         progress: ProgressOpt = None,
     ) -> None:
         """Estimate head poses (yaw, pitch, roll ± σ, degrees) of every person in images."""
@@ -197,6 +201,7 @@ def register(app: typer.Typer) -> None:
             kpt_thr=kpt_thr,
             progress=progress,
             detector_options=options,
+            precise=precise,
         )
         if done or failed or not sources:
             where = written_files(json_path, csv_path, save_dir) if done else ""

@@ -20,6 +20,8 @@ from typing import Annotated, Any
 
 import typer
 
+from hhpnet.commands._batch import PreciseOpt
+
 
 def _name_of(src: Any) -> str:
     from hhpnet.commands._batch import safe_name
@@ -102,6 +104,7 @@ def register(app: typer.Typer) -> None:
         kpt_thr: Annotated[
             float, typer.Option(metavar="C", help="Keypoints below this confidence are missing.")
         ] = 0.0,
+        precise: PreciseOpt = False,
         interact: Annotated[
             bool, typer.Option("--interact/--no-interact", help="Who looks at whom per frame.")
         ] = True,
@@ -240,7 +243,7 @@ def register(app: typer.Typer) -> None:
             src = live[0][1]
             what = f"webcam {src.value}" if src.kind == "webcam" else str(src.value)
             raise InputError(f"--resume: {what} is a live source and cannot be resumed")
-        est = HeadPoseEstimator(model=model, detector=detector, kpt_thr=kpt_thr)
+        est = HeadPoseEstimator(model=model, detector=detector, kpt_thr=kpt_thr, precise=precise)
         est.model  # noqa: B018 - load now: a bad name is a usage error
         est.detector  # noqa: B018
         if body_every != 1:

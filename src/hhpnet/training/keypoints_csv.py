@@ -77,7 +77,8 @@ class KeypointSet:
 
     @property
     def profile(self) -> str:
-        return SOURCE_PROFILES[self.source]
+        """The detector profile of the source (a mirror reading's is its detector's)."""
+        return SOURCE_PROFILES[self.source.removesuffix("_mirror")]
 
     def subset(self, mask: NDArray[np.bool_] | NDArray[np.integer]) -> KeypointSet:
         """Rows where ``mask`` is true (or the given row indices)."""

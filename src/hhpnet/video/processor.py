@@ -67,6 +67,12 @@ class FrameResult:
         if det is None or isinstance(det, str):
             det = [det or ""] * n
         cols["detector"] = text_values(det)
+        amb = getattr(p, "ambiguous", None)
+        cols["ambiguous"] = (
+            np.zeros(n, np.int64)
+            if amb is None
+            else np.asarray(amb, bool).reshape(n).astype(np.int64)
+        )
         return cols
 
     def smoothed_poses(self) -> Any:
@@ -259,4 +265,5 @@ def journal_poses(poses: Any, image_size: tuple[int, int] | None) -> Any:
         head_size=head_size(kp),
         image_size=image_size,
         detector=getattr(poses, "detector", None),
+        ambiguous=getattr(poses, "ambiguous", None),
     )

@@ -63,6 +63,7 @@ def _poses_from_rows(
         head_size=head_size(kp),
         image_size=image_size,
         detector=rows["detector"][idx] if "detector" in rows else None,
+        ambiguous=np.asarray(rows["ambiguous"][idx]).astype(bool) if "ambiguous" in rows else None,
     )
 
 

@@ -115,7 +115,9 @@ class VideoSettings:
     Outputs: ``csv``, ``parquet``, ``jsonl``, ``save_video``, ``timeline_csv``,
     ``timeline_png``; analysis: ``interact``, ``interaction_method``, ``interaction_params``;
     frame selection: ``stride``, ``max_frames``, ``start``, ``end``, ``fps``; the run itself:
-    ``resume``, ``show``, ``progress``, ``flush_every``, ``name``.
+    ``resume``, ``show``, ``progress``, ``flush_every``, ``name``; ``precise``: the default
+    estimator (when none is given) reads every frame mirrored as well
+    (``HeadPoseEstimator(precise=True)``); a given estimator must then have ``precise`` set.
     """
 
     csv: str | None = None
@@ -139,6 +141,7 @@ class VideoSettings:
     name: str | None = None
     #: MoveNet on every K-th frame only (``auto`` detector; :mod:`hhpnet.video.cadence`)
     body_every: int = 1
+    precise: bool = False
 
     def check(self) -> None:
         """Raise a one-line :class:`InputError` for settings a run refuses."""
@@ -159,6 +162,10 @@ class VideoSettings:
             raise InputError(f"flush_every must be ≥ 1; got {self.flush_every}")
         if not isinstance(self.body_every, int) or self.body_every < 1:
             raise InputError(f"body_every must be an integer ≥ 1; got {self.body_every!r}")
+        if self.body_every > 1 and self.precise:
+            # the cadence keeps the last frame's bodies; the mirror pass would mix in the
+            # mirrored frame's
+            raise InputError("--body-every and --precise cannot be combined")
 
 
 def process_video(
@@ -191,6 +198,7 @@ def process_video(
     name: str | None = None,
     settings: VideoSettings | None = None,
     body_every: int = 1,
+    precise: bool = False,
 ) -> VideoSummary:
     """Process a video / webcam / stream / image sequence / frame iterable; see the module doc.
 
@@ -210,7 +218,9 @@ def process_video(
     is a terminal). ``smoothing``: a :class:`hhpnet.video.smoothing.SmootherParams` or PoseSmoother;
     ``tracker``: a Tracker; ``timeline``: a TimelineBuilder; ``analyzer``: replaces
     :func:`hhpnet.interaction.analyze` (same signature). ``on_frame``: called with every
-    :class:`FrameResult` of this run. ``name``: the source's name in messages.
+    :class:`FrameResult` of this run. ``name``: the source's name in messages. ``precise``:
+    without ``estimator``, the default one reads every frame mirrored as well (accuracy first;
+    see :class:`hhpnet.HeadPoseEstimator`).
     ``settings``: a :class:`VideoSettings` instead of the option keywords (which are then
     ignored). ``body_every``: with the ``auto`` detector, MoveNet on every K-th frame and on
     scene changes only (:mod:`hhpnet.video.cadence`; off by default). Ctrl-C stops cleanly:
@@ -238,6 +248,7 @@ def process_video(
             flush_every=flush_every,
             name=name,
             body_every=body_every,
+            precise=precise,
         )
     settings.check()
     run = _VideoRun(settings, source, on_frame)
@@ -286,7 +297,12 @@ class _VideoRun:
             if estimator is None:
                 from hhpnet.pipeline import HeadPoseEstimator
 
-                estimator = HeadPoseEstimator()
+                estimator = HeadPoseEstimator(precise=s.precise)
+            elif s.precise and not getattr(estimator, "precise", False):
+                raise InputError(
+                    "precise=True: pass an estimator made with HeadPoseEstimator(precise=True) "
+                    "(or none)"
+                )
             if s.body_every > 1:
                 from hhpnet.video.cadence import with_body_cadence
 
@@ -401,7 +417,8 @@ class _VideoRun:
                 )
                 if initial is None and journal is not None:
                     initial = {k: v[journal["frame"] < resume_frame] for k, v in journal.items()}
-                    initial["valid"] = initial["valid"].astype(bool)
+                    for c in ("valid", "ambiguous"):
+                        initial[c] = initial[c].astype(bool)
             group = max(s.flush_every, PARQUET_GROUP_FRAMES)  # large groups: flat memory
             self.sinks.append(ParquetSink(s.parquet, initial=initial, flush_every=group))
             outputs["parquet"] = s.parquet

@@ -32,6 +32,8 @@ pixels, times in seconds:
 ``valid``              1 if the per-frame pose is valid, else 0
 ``detector``           whose keypoints the person has: ``blazeface``, ``movenet``,
                        ``blazeface+movenet`` (both, readings combined), ``blazepose``, or empty
+``ambiguous``          1 if the points do not pin the yaw down (a back view, σ_yaw ≥ 30°;
+                       :mod:`hhpnet.tails`), else 0
 =====================  ======================================================================
 """
 
@@ -80,8 +82,11 @@ VIDEO_COLUMNS: tuple[str, ...] = (
     *(f"sigma_{a}_smooth" for a in ANGLE_NAMES),
     "valid",
     "detector",
+    "ambiguous",
 )
-_INT_COLUMNS = frozenset({"frame", "track_id", "valid"})
+#: 0/1 columns (bool in Parquet)
+_BOOL_COLUMNS = frozenset({"valid", "ambiguous"})
+_INT_COLUMNS = frozenset({"frame", "track_id", *_BOOL_COLUMNS})
 #: columns of text (written as is, commas and line breaks replaced; read back as str)
 TEXT_COLUMNS = frozenset({"detector"})
 _DIGITS = {"time_s": 4, "score": 4, **{f"{k}_c": 4 for k in KEYPOINT_NAMES}}
@@ -364,7 +369,7 @@ class ParquetSink(_Sink):
         self.rows_written = 0
         fields = []
         for c in self.columns:
-            if c == "valid":
+            if c in _BOOL_COLUMNS:
                 t = pa.bool_()
             elif c in _INT_COLUMNS:
                 t = pa.int64()
@@ -417,7 +422,7 @@ class ParquetSink(_Sink):
         arrays = []
         for f in self.schema:
             v = np.concatenate([b[f.name] for b in self._buffer])
-            if f.name == "valid":
+            if f.name in _BOOL_COLUMNS:
                 v = v.astype(bool)
             elif f.name in _INT_COLUMNS:
                 v = v.astype(np.int64)
