@@ -122,9 +122,13 @@ def test_reading_follows_the_rendered_pose(name):
 
 
 def test_auto_fuses_both_readings_of_each_head():
-    """Every grid head is seen by both detectors and the two sane readings narrow σ below the
-    better one's (by hand: at ρ < σ_small/σ_large the weight is inside (0, 1) and
-    σ² = σa²σb²(1 − ρ²)/(σa² + σb² − 2ρσaσb) < min(σa, σb)²)."""
+    """Every grid head is seen by both detectors, and two sane readings narrow σ below the better
+    one's (by hand: at ρ < σ_small/σ_large the weight is inside (0, 1) and
+    σ² = σa²σb²(1 − ρ²)/(σa² + σb² − 2ρσaσb) < min(σa, σb)²). The σ reported goes through the tail
+    maps (hhpnet.tails: one for fused heads, which widens σ where the readings disagree, one for
+    single readings), so single poses may end above 1; over the grid the ratio to the better
+    single reading's σ is 0.92 / 0.91 / 0.90 (yaw / pitch / roll, measured), and 1.20 / 1.16 /
+    1.39 with BlazeFace's eyes swapped (the readings then disagree): the bound sits between."""
     ratio = []
     for pose in POSES:
         both = read("auto", pose)
@@ -132,8 +136,8 @@ def test_auto_fuses_both_readings_of_each_head():
         best = np.minimum(read("blazeface", pose).sigma[0], read("movenet", pose).sigma[0])
         ratio.append(both.sigma[0] / best)
     ratio = np.array(ratio)
-    assert (ratio < 0.995).all(), ratio.round(3)
-    assert (ratio.mean(axis=0) < 0.95).all(), ratio.mean(axis=0).round(3)  # measured 0.92
+    assert (ratio < 1.4).all(), ratio.round(3)  # measured ≤ 1.27 (swapped: up to 2.36)
+    assert (ratio.mean(axis=0) < 1.0).all(), ratio.mean(axis=0).round(3)
 
 
 @pytest.mark.slow

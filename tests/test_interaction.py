@@ -379,7 +379,7 @@ def test_to_dict_is_json_ready_and_complete() -> None:
 
 
 def test_accepts_pipeline_poses() -> None:
-    from hhpnet.pipeline import Poses
+    from hhpnet.poses import Poses
 
     s = scene_from_3d([A, B], [B - A, A - B], sigma=3.0)
     n = 2

@@ -10,7 +10,8 @@ import pytest
 from PIL import Image
 
 from hhpnet.errors import InputError
-from hhpnet.pipeline import CSV_COLUMNS, HeadPoseEstimator, Poses
+from hhpnet.pipeline import HeadPoseEstimator
+from hhpnet.poses import CSV_COLUMNS, Poses
 from tests.helpers.fakes import FixedDetector, GeometricModel, face
 
 PERSON_KEYS = {

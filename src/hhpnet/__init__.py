@@ -27,7 +27,7 @@ _LAZY = {
     "HeadPoseModel": "hhpnet.model",
     "PoseOutput": "hhpnet.model",
     "HeadPoseEstimator": "hhpnet.pipeline",
-    "Poses": "hhpnet.pipeline",
+    "Poses": "hhpnet.poses",
     "interaction": "hhpnet.interaction",
     "process_video": "hhpnet.video",
     "HhpnetError": "hhpnet.errors",

@@ -8,7 +8,7 @@ two jobs:
   head points; the tracker's stand-in when a person has no box): square, centred on the
   points' bounding box, side = ``factor`` × the largest distance between two of them, so the
   size does not change when the head rolls;
-* :func:`padded_boxes` — the box :class:`hhpnet.pipeline.Poses` reports when the detector gave
+* :func:`padded_boxes` — the box :class:`hhpnet.poses.Poses` reports when the detector gave
   none: the points' bounding box, padded on each side by a quarter of the head size.
 """
 

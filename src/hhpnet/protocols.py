@@ -2,8 +2,8 @@
 runs at import beyond the class definitions).
 
 * :class:`PoseFields` — what :func:`hhpnet.interaction.analyze` reads: a
-  :class:`hhpnet.pipeline.Poses` or a :class:`hhpnet.interaction.PoseArrays`.
-* :class:`PoseLike` — what drawing and video read: a :class:`hhpnet.pipeline.Poses` (or any
+  :class:`hhpnet.poses.Poses` or a :class:`hhpnet.interaction.PoseArrays`.
+* :class:`PoseLike` — what drawing and video read: a :class:`hhpnet.poses.Poses` (or any
   object with its fields).
 * :class:`PoseReadings` / :class:`PoseModel` — a model's ``predict`` and its output
   (:class:`hhpnet.model.HeadPoseModel` / :class:`hhpnet.model.PoseOutput`).

@@ -2,7 +2,7 @@
 write per image and what ``hhpnet serve`` answers (``POST /v1/poses``, ``/v1/interaction``).
 
 One function builds it for all of them, so the command line and the HTTP API give the same
-numbers: :meth:`hhpnet.pipeline.Poses.to_dict` (README "Output"), plus an ``"interaction"``
+numbers: :meth:`hhpnet.poses.Poses.to_dict` (README "Output"), plus an ``"interaction"``
 block (:meth:`hhpnet.interaction.Interaction.to_dict`) when an analysis is given.
 """
 

@@ -99,7 +99,7 @@ def test_empty_and_mismatched_inputs() -> None:
 
 
 def test_annotate_interaction_draws_poses_too() -> None:
-    from hhpnet.pipeline import Poses
+    from hhpnet.poses import Poses
 
     s, r = _scene()
     n = len(s)

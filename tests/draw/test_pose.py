@@ -12,7 +12,7 @@ from hhpnet.draw import (
     UncertaintyAnnotator,
     annotate,
 )
-from hhpnet.pipeline import Poses
+from hhpnet.poses import Poses
 
 
 def _poses(yaw, pitch, roll, sigma=5.0, valid=True, centre=(100.0, 100.0), size=60.0) -> Poses:

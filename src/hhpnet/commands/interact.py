@@ -150,7 +150,7 @@ def run_interact(
     from hhpnet.draw.interaction import annotate_interaction, heatmap
     from hhpnet.errors import HhpnetError, InputError
     from hhpnet.interaction import analyze
-    from hhpnet.pipeline import Poses
+    from hhpnet.poses import Poses
     from hhpnet.records import record_line
 
     check_output_file(json_path, "--json")

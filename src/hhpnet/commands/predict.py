@@ -3,7 +3,7 @@
 Outputs (all written incrementally, flushed after every image):
 
 * ``--json FILE``: JSON Lines, one record per image (schema in the README, "Output");
-* ``--csv FILE``: one row per person (columns :data:`hhpnet.pipeline.CSV_COLUMNS`);
+* ``--csv FILE``: one row per person (columns :data:`hhpnet.poses.CSV_COLUMNS`);
 * ``--save-dir DIR``: annotated copies of the images (same file names, JPEG/PNG as the input);
 * none of these: the JSON Lines go to standard output.
 
@@ -68,7 +68,7 @@ def run_predict(
     )
     from hhpnet.draw import annotate
     from hhpnet.errors import HhpnetError, InputError
-    from hhpnet.pipeline import CSV_COLUMNS
+    from hhpnet.poses import CSV_COLUMNS
     from hhpnet.records import record_line
 
     check_output_file(json_path, "--json")

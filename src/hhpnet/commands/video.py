@@ -228,7 +228,7 @@ def register(app: typer.Typer) -> None:
             raise InputError("a timeline needs the interaction analysis (remove --no-interact)")
         if interact:
             from hhpnet.interaction import analyze
-            from hhpnet.pipeline import Poses
+            from hhpnet.poses import Poses
 
             analyze(Poses.empty(), method=method)  # an unknown method fails now
         found, bad = [], []

@@ -2,7 +2,7 @@
 
 ``scene`` is a uint8 ``(H, W, 3)`` image, **BGR** unless ``rgb=True``; a copy is returned.
 ``poses`` is any object with ``centroid`` (N, 2) pixels, ``head_size`` (N,) pixels, ``yaw``,
-``pitch`` (N,) degrees and ``valid`` (N,) — a :class:`hhpnet.pipeline.Poses`.
+``pitch`` (N,) degrees and ``valid`` (N,) — a :class:`hhpnet.poses.Poses`.
 
 :class:`InteractionAnnotator` draws, from back to front:
 

@@ -2,7 +2,7 @@
 
 ``scene`` is a uint8 ``(H, W, 3)`` image, **BGR** (OpenCV order) unless ``rgb=True`` is given to
 ``annotate``; a copy is returned, the input is never modified. ``poses`` is any object with the
-fields of :class:`hhpnet.pipeline.Poses`. Colours are given as RGB tuples.
+fields of :class:`hhpnet.poses.Poses`. Colours are given as RGB tuples.
 
 * :class:`AxisAnnotator` — the head's three axes at the keypoint centroid, x red (towards the
   subject's left ear), y green (towards the chin), z blue (facing direction), as HopeNet's

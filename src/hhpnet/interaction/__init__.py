@@ -2,7 +2,7 @@
 
 :func:`analyze` takes the poses of the N people of one image (any object with ``yaw``, ``pitch``
 (N,) degrees, ``sigma`` (N, 3) degrees, ``centroid`` (N, 2) pixels, ``head_size`` (N,) pixels and
-``valid`` (N,) bool — a :class:`hhpnet.pipeline.Poses`, or :func:`from_arrays`) and returns an
+``valid`` (N,) bool — a :class:`hhpnet.poses.Poses`, or :func:`from_arrays`) and returns an
 :class:`Interaction`. Two families of methods (details and parameters in ``docs/interaction.md``):
 
 * ``method="hhpnet"`` (default) — 3-D, probabilistic: depth from apparent head size under a

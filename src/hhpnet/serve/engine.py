@@ -63,7 +63,7 @@ class PoseOptions:
 
     def check_analysis(self) -> None:
         """A bad method parameter raises InputError now (before the image is read)."""
-        from hhpnet.pipeline import Poses
+        from hhpnet.poses import Poses
 
         self.analysis()(Poses.empty())
 

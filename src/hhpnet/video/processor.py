@@ -236,7 +236,7 @@ def journal_poses(poses: Any, image_size: tuple[int, int] | None) -> Any:
     replays the CSV, continues from the very same tracker, smoother and timeline state as an
     uninterrupted run (identical rows and timeline, not just close)."""
     from hhpnet.keypoints import head_size
-    from hhpnet.pipeline import Poses, _centroids
+    from hhpnet.poses import Poses, centroids
     from hhpnet.video.sinks import journal_values
 
     n = len(poses)
@@ -261,7 +261,7 @@ def journal_poses(poses: Any, image_size: tuple[int, int] | None) -> Any:
         roll=q("roll", poses.roll, (n,)),
         sigma=q("sigma_yaw", poses.sigma, (n, 3)),
         valid=np.asarray(poses.valid, bool).reshape(n).copy(),
-        centroid=_centroids(kp),
+        centroid=centroids(kp),
         head_size=head_size(kp),
         image_size=image_size,
         detector=getattr(poses, "detector", None),

@@ -43,7 +43,7 @@ def _poses_from_rows(
 ) -> Any:
     """A Poses of one frame from journal columns (rows ``idx``)."""
     from hhpnet.keypoints import head_size
-    from hhpnet.pipeline import Poses, _centroids
+    from hhpnet.poses import Poses, centroids
 
     kp = np.stack(
         [np.stack([rows[f"{k}_{c}"][idx] for c in ("x", "y", "c")], -1) for k in KEYPOINT_NAMES],
@@ -59,7 +59,7 @@ def _poses_from_rows(
         roll=np.asarray(rows["roll"][idx], np.float32),
         sigma=np.stack([rows[f"sigma_{a}"][idx] for a in ANGLE_NAMES], 1).astype(np.float32),
         valid=np.asarray(rows["valid"][idx]).astype(bool),
-        centroid=_centroids(kp),
+        centroid=centroids(kp),
         head_size=head_size(kp),
         image_size=image_size,
         detector=rows["detector"][idx] if "detector" in rows else None,
@@ -79,7 +79,7 @@ def _replay(
     the estimator: tracker, smoother and timeline end in the state of an uninterrupted run.
 
     Returns (frames replayed, the first frame at or after the restart point or None)."""
-    from hhpnet.pipeline import Poses
+    from hhpnet.poses import Poses
 
     by_frame = {f: ix for f, ix in _rows_by_frame(journal).items() if f < resume_frame}
     count = 0
