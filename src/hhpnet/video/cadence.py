@@ -53,16 +53,12 @@ _THUMB = (32, 18)
 FLOW_WIDTH = 640
 #: a person's flow is lost when fewer of its head points are tracked
 MIN_TRACKED = 3
-_LK = {
-    "winSize": (21, 21),
-    "maxLevel": 3,
-    "criteria": (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 20, 0.03),
-}
+_LK_CRITERIA = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 20, 0.03)
 
 
 def _grey(image: NDArray[np.uint8]) -> tuple[NDArray[np.uint8], float]:
     """A grey copy at most :data:`FLOW_WIDTH` wide and its scale (copy px per image px)."""
-    grey = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+    grey = np.asarray(cv2.cvtColor(image, cv2.COLOR_RGB2GRAY), np.uint8)
     h, w = grey.shape
     if w <= FLOW_WIDTH:
         return grey, 1.0
@@ -134,7 +130,9 @@ class BodyCadence(Detector):
             return None
         s = grey[1]
         pts = (people.keypoints[:, COCO_HEAD, :2] * s).reshape(-1, 1, 2).astype(np.float32)
-        new, status, _ = cv2.calcOpticalFlowPyrLK(self._prev[0], grey[0], pts, None, **_LK)
+        new, status, _ = cv2.calcOpticalFlowPyrLK(
+            self._prev[0], grey[0], pts, None, winSize=(21, 21), maxLevel=3, criteria=_LK_CRITERIA
+        )
         d = ((new - pts).reshape(len(people), -1, 2)) / s
         ok = status.reshape(len(people), -1).astype(bool)
         if (ok.sum(axis=1) < MIN_TRACKED).any():
@@ -152,9 +150,10 @@ class BodyCadence(Detector):
         if self.position % self.every == 0:
             people = None
         elif people is not None:
-            cut = self._thumb is None or thumb.shape != self._thumb.shape
-            if not cut:
-                cut = float(np.abs(thumb - self._thumb).mean()) > self.scene_change
+            last = self._thumb
+            cut = last is None or thumb.shape != last.shape
+            if last is not None and not cut:
+                cut = float(np.abs(thumb - last).mean()) > self.scene_change
             people = None if cut else (self._flow(grey, people) if self.track else people)
             if people is not None and self._face_counts(faces, people) != self._counts:
                 people = None
