@@ -278,7 +278,7 @@ class MoveNetDetector(TiledDetector):
         # wait for each other; the square one is made now (a broken file fails here)
         self._runs: dict[tuple[int, int], BatchRunner] = {}
         self._runs_lock = threading.Lock()
-        self._runner(INPUT_SIZE, INPUT_SIZE)
+        self._run = self._runner(INPUT_SIZE, INPUT_SIZE)  # the square views' runner
 
     def _runner(self, rows: int, cols: int) -> BatchRunner:
         with self._runs_lock:
