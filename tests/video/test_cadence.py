@@ -91,3 +91,61 @@ def test_cli_option_errors_are_usage_errors(tmp_path, monkeypatch, capsys):
     assert run_cli([*args, "--body-every", "0"], monkeypatch) == 2
     assert "body_every must be an integer ≥ 1" in capsys.readouterr().err
     assert run_cli([*args, "--body-every", "2"], monkeypatch) == 0
+
+
+def test_carried_people_follow_the_image_motion(fused):
+    rgb = cv2.imread(str(PAIR))[..., ::-1]
+    seq = [np.ascontiguousarray(np.roll(rgb, 6 * k, axis=1)) for k in range(2)]
+    moved, still = BodyCadence(fused, 2), BodyCadence(fused, 2, track=False)
+    first = moved(seq[0])
+    still(seq[0])
+    a, b = moved(seq[1]), still(seq[1])
+    assert moved.body_runs == still.body_runs == 1  # frame 1 carries frame 0's people
+    np.testing.assert_array_equal(b.keypoints, first.keypoints)  # not moved
+    shift = a.keypoints[..., 0] - first.keypoints[..., 0]
+    np.testing.assert_allclose(shift[first.keypoints[..., 2] > 0], 6.0, atol=0.5)
+    np.testing.assert_allclose(a.keypoints[..., 1], first.keypoints[..., 1], atol=0.5)
+
+
+def test_restore_equals_an_uninterrupted_run(fused):
+    rgb = cv2.imread(str(PAIR))[..., ::-1]
+    seq = [np.ascontiguousarray(np.roll(rgb, 4 * k, axis=1)) for k in range(7)]
+    whole = BodyCadence(fused, 3)
+    ref = [whole(img) for img in seq]
+    for stop in (3, 4, 5):  # the next frame is a 3rd frame, one after it, two after it
+        resumed = BodyCadence(fused, 3)
+        resumed.restore(stop, seq[max(0, stop - 3) : stop])
+        for k in range(stop, len(seq)):
+            got = resumed(seq[k])
+            np.testing.assert_array_equal(got.keypoints, ref[k].keypoints)
+            assert list(got.detector) == list(ref[k].detector)
+    with pytest.raises(ValueError, match="last 2 frames"):
+        BodyCadence(fused, 3).restore(5, seq[:1])
+
+
+def test_resumed_video_with_a_cadence_equals_an_uninterrupted_run(tmp_path):
+    from hhpnet.video import process_video
+
+    clip = tmp_path / "pair.mp4"
+    bgr = cv2.imread(str(PAIR))
+    w = cv2.VideoWriter(str(clip), cv2.VideoWriter.fourcc(*"mp4v"), 30.0, (640, 480))
+    for k in range(8):
+        w.write(np.ascontiguousarray(np.roll(bgr, 5 * k, axis=1)))
+    w.release()
+    est = HeadPoseEstimator(detector=FusedDetector(num_threads=1))
+
+    def run(out: Path, **kw):  # type: ignore[no-untyped-def]
+        out.mkdir(exist_ok=True)
+        return process_video(str(clip), est, progress=False, csv=out / "p.csv", body_every=3, **kw)
+
+    run(tmp_path / "ref")
+
+    def stop(result):  # type: ignore[no-untyped-def]
+        if result.index == 4:  # frames 0-3 kept; frame 3 was a 3rd frame, frame 4 is after it
+            raise KeyboardInterrupt
+
+    assert run(tmp_path / "res", on_frame=stop).interrupted
+    s = run(tmp_path / "res", resume=True)
+    assert s.ok and s.replayed == 4
+    ref = (tmp_path / "ref" / "p.csv").read_bytes()
+    assert (tmp_path / "res" / "p.csv").read_bytes() == ref

@@ -381,8 +381,11 @@ def weighted_nms(
     )
 
 
-def load_interpreter(filename: str, num_threads: int) -> Any:
-    """An ai-edge-litert interpreter for a model file shipped in ``hhpnet/detectors/models``."""
+def load_interpreter(
+    filename: str, num_threads: int, input_shape: Sequence[int] | None = None
+) -> Any:
+    """An ai-edge-litert interpreter for a model file shipped in ``hhpnet/detectors/models``
+    (``input_shape``: for a model with a dynamic input size, the shape to allocate it for)."""
     from ai_edge_litert.interpreter import Interpreter
 
     path = MODEL_DIR / filename
@@ -395,6 +398,8 @@ def load_interpreter(filename: str, num_threads: int) -> Any:
     # for concurrent calls) could leave it pointing at /dev/null.
     with _CREATE_LOCK, _native_stderr_silenced():
         interp = Interpreter(model_path=str(path), num_threads=int(num_threads))
+        if input_shape is not None:
+            interp.resize_tensor_input(interp.get_input_details()[0]["index"], list(input_shape))
         interp.allocate_tensors()
     return interp
 
@@ -423,22 +428,22 @@ def _native_stderr_silenced() -> Iterator[None]:
 
 
 class _Slot:
-    """One interpreter with its current batch size and output details."""
+    """One interpreter with its current input shape and output details."""
 
     def __init__(self, interpreter: Any) -> None:
         self.interpreter = interpreter
         self.input = interpreter.get_input_details()[0]
         self.outputs = interpreter.get_output_details()
-        self.batch = int(self.input["shape"][0])
+        self.shape = tuple(int(s) for s in self.input["shape"])
         self.dtype = self.input["dtype"]  # float32 for BlazeFace/BlazePose, int32 for MoveNet
 
     def run(self, x: NDArray[Any]) -> list[NDArray[np.float32]]:
         b = len(x)
-        if b != self.batch:
+        if x.shape != self.shape:  # another batch size (or input size, for MoveNet)
             self.interpreter.resize_tensor_input(self.input["index"], list(x.shape))
             self.interpreter.allocate_tensors()
             self.outputs = self.interpreter.get_output_details()
-            self.batch = b
+            self.shape = tuple(x.shape)
         self.interpreter.set_tensor(self.input["index"], np.ascontiguousarray(x, self.dtype))
         self.interpreter.invoke()
         outs = []

@@ -1,15 +1,25 @@
 """MoveNet MultiPose Lightning (Google, Apache-2.0): whole-body COCO-17 keypoints of up to 6 people.
 
-Network (``movenet_multipose_lightning_256.tflite``, converted by ``tools/convert_movenet.py``):
-input 1×256×256×3 int32 RGB in [0, 255]; output 1×6×56, one row per candidate person: 17 × (y, x,
-score) with y, x normalised to the input square, then the body box (ymin, xmin, ymax, xmax,
-normalised) and the person score. Its own decoding (centre heat-map, top-k) is inside the graph.
+Network (``movenet_multipose_lightning_backbone.tflite`` + ``…_heads.npz``, converted by
+``tools/convert_movenet.py``): the published graph up to its feature map and heat maps, input
+1×H×W×3 int32 RGB in [0, 255] (H, W multiples of 32, at most 256); the prediction heads that
+are only read at a few cells and the multi-person decoding run in numpy
+(:mod:`hhpnet.detectors.movenet_decode`, the graph's arithmetic). A view's result is the
+graph's output (6, 56), one row per candidate person: 17 × (y, x, score) with y, x normalised
+to the 256-px input square, then the body box (ymin, xmin, ymax, xmax, normalised) and the
+person score.
 
 Preprocessing of the whole-image view is the reference one of ``shared/data``'s ``mn_*`` columns:
 the image padded with black to a square **at the top-left** (image at the origin, black on the
-right or bottom), area-resized to 256×256, int32 RGB. Optional tiles (``tile=True`` or
-``scales``) add overlapping square views for small people and wide frames; the people of all
-views are merged by non-maximum suppression on their head boxes.
+right or bottom), area-resized to 256×256, int32 RGB. With ``trim=True`` (off by default) the
+network reads only the top-left part of that square that holds the image plus at least
+:data:`PAD_PX` black rows (columns), rounded up to a multiple of 32 (:func:`input_shape`;
+224×256 for 4:3, 192×256 for 16:9): 0.87× / 0.75× the network's work, the same people and
+head points within the ±1 grey level noise spread on our pictures, but person scores move
+about twice as much as with that noise, which changed a 720p clip's interaction timeline
+(docs/detectors.md). Optional tiles (``tile=True`` or ``scales``) add overlapping
+square views for small people and wide frames; the people of all views are merged by
+non-maximum suppression on their head boxes.
 
 COCO-17 indices 0..4 are nose, left eye, right eye, left ear, right ear (subject's left/right),
 hhpnet's order. A head point whose score is below ``keypoint_threshold`` is reported missing
@@ -18,6 +28,8 @@ hhpnet's order. A head point whose score is below ``keypoint_threshold`` is repo
 
 from __future__ import annotations
 
+import math
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -29,6 +41,7 @@ from numpy.typing import NDArray
 
 from hhpnet.boxes import square_boxes
 from hhpnet.detectors.base import (
+    MODEL_DIR,
     BatchRunner,
     Detections,
     SquareView,
@@ -38,12 +51,29 @@ from hhpnet.detectors.base import (
     load_interpreter,
     tile_views,
 )
+from hhpnet.detectors.movenet_decode import decode_heads
 from hhpnet.errors import InputError
 
-__all__ = ["COCO_HEAD", "MoveNetDetector", "MoveNetPeople", "decode_output", "head_boxes"]
+__all__ = [
+    "COCO_HEAD",
+    "MoveNetDetector",
+    "MoveNetPeople",
+    "decode_output",
+    "head_boxes",
+    "input_shape",
+]
 
-MODEL_FILE = "movenet_multipose_lightning_256.tflite"
+MODEL_FILE = "movenet_multipose_lightning_backbone.tflite"
+HEADS_FILE = "movenet_multipose_lightning_heads.npz"
+#: the backbone file's outputs, in its order
+OUTPUTS = ("feature", "center", "center_max", "heat")
 INPUT_SIZE = 256
+#: feature-map cells per side of the input square (output stride 4)
+GRID = INPUT_SIZE // 4
+#: black input pixels kept below (right of) the image in the whole-image view, at least
+PAD_PX = 32
+#: the backbone's input sides are multiples of this (its coarsest stride)
+ALIGN = 32
 #: candidate people per view (rows of the network output)
 SLOTS = 6
 #: COCO-17 indices of nose, left eye, right eye, left ear, right ear
@@ -94,6 +124,15 @@ class MoveNetPeople:
 head_boxes = square_boxes
 
 
+def load_heads() -> dict[str, F32]:
+    """The sparse prediction heads' weights (float16 in the file, float32 here)."""
+    path = MODEL_DIR / HEADS_FILE
+    if not path.is_file():
+        raise FileNotFoundError(f"missing model file {path} (broken installation?)")
+    with np.load(path, allow_pickle=False) as f:
+        return {k: np.asarray(f[k], np.float32) for k in f.files}
+
+
 def decode_output(
     out: NDArray[np.floating], view: SquareView, score_threshold: float
 ) -> tuple[F32, F32, F32]:
@@ -118,9 +157,21 @@ def decode_output(
 EXACT_PAD_MAX_SIDE = 4096
 
 
+def input_shape(width: int, height: int, size: int = INPUT_SIZE) -> tuple[int, int]:
+    """(rows, columns) of the whole-image view's square that the network reads: the image's
+    part plus at least :data:`PAD_PX` black, up to a multiple of :data:`ALIGN`, at most
+    ``size``."""
+    side = max(width, height)
+
+    def cut(n: int) -> int:
+        return min(size, math.ceil((math.ceil(n * size / side) + PAD_PX) / ALIGN) * ALIGN)
+
+    return cut(height), cut(width)
+
+
 def render_top_left(image: NDArray[np.uint8], size: int = INPUT_SIZE) -> NDArray[np.uint8]:
     """The reference whole-image input: ``image`` padded with black to a square at the top-left,
-    area-resized to ``size``×``size``."""
+    area-resized to ``size``×``size`` (the network reads its :func:`input_shape` part)."""
     h, w = image.shape[:2]
     side = max(h, w)
     if side > EXACT_PAD_MAX_SIDE:
@@ -177,8 +228,9 @@ class MoveNetDetector(TiledDetector):
     default; "body": the network's body box), ``tile`` (whole image + a k×k grid of tiles, k =
     long side / :data:`TILE_SIDE_PX` rounded, within 2..8), ``scales`` (explicit tiling levels,
     default ``(1,)``), ``tile_overlap`` (default 0.25), ``iou_threshold`` (head-box NMS across
-    views, default 0.3), ``max_people`` (keep the best N, default no limit), ``num_threads``
-    (default 2).
+    views, default 0.3), ``max_people`` (keep the best N, default no limit), ``trim`` (the
+    whole-image view reads only the image's part of its square, :func:`input_shape`; default
+    False), ``num_threads`` (default 2).
 
     One instance may be shared by several threads: the interpreter is used under a lock.
     """
@@ -199,6 +251,7 @@ class MoveNetDetector(TiledDetector):
         tile_overlap: float = 0.25,
         iou_threshold: float = 0.3,
         max_people: int | None = None,
+        trim: bool = False,
         num_threads: int = 2,
     ) -> None:
         if not 0.0 < score_threshold < 1.0:
@@ -218,9 +271,22 @@ class MoveNetDetector(TiledDetector):
         self.box = box
         self.iou_threshold = float(iou_threshold)
         self.max_people = max_people
+        self.trim = bool(trim)
         self.num_threads = int(num_threads)
-        # one interpreter per concurrent call (base.BatchRunner): threads never wait for each other
-        self._run = BatchRunner(partial(load_interpreter, MODEL_FILE), self.num_threads)
+        self._heads = load_heads()
+        # per input shape, one interpreter per concurrent call (base.BatchRunner): threads never
+        # wait for each other; the square one is made now (a broken file fails here)
+        self._runs: dict[tuple[int, int], BatchRunner] = {}
+        self._runs_lock = threading.Lock()
+        self._run = self._runner(INPUT_SIZE, INPUT_SIZE)  # the square views' runner
+
+    def _runner(self, rows: int, cols: int) -> BatchRunner:
+        with self._runs_lock:
+            run = self._runs.get((rows, cols))
+            if run is None:
+                load = partial(load_interpreter, MODEL_FILE, input_shape=(1, rows, cols, 3))
+                run = self._runs[(rows, cols)] = BatchRunner(load, self.num_threads)
+            return run
 
     # ----------------------------------------------------------------- views
     def views(self, width: int, height: int) -> list[SquareView]:
@@ -235,9 +301,22 @@ class MoveNetDetector(TiledDetector):
         return out
 
     def infer(self, x: NDArray[np.uint8]) -> F32:
-        """Raw network output (6, 56) for one 256×256 RGB uint8 input (thread-safe)."""
-        batch = np.ascontiguousarray(x, dtype=np.int32).reshape(1, INPUT_SIZE, INPUT_SIZE, 3)
-        return self._run(batch)[0].reshape(SLOTS, 56)
+        """The graph's output (6, 56) for one RGB uint8 input: a 256×256 square or its
+        top-left H×W part (H, W multiples of 32), coordinates normalised to the square
+        (thread-safe)."""
+        rows, cols = x.shape[:2]
+        if rows % ALIGN or cols % ALIGN or max(rows, cols) > INPUT_SIZE:
+            raise InputError(f"MoveNet input must be H×W multiples of {ALIGN} ≤ 256, got {x.shape}")
+        batch = np.ascontiguousarray(x, dtype=np.int32).reshape(1, rows, cols, 3)
+        out = dict(zip(OUTPUTS, self._runner(rows, cols)(batch), strict=True))
+        return decode_heads(
+            out["feature"][0],
+            out["center"][0, ..., 0],
+            out["center_max"][0, ..., 0],
+            out["heat"][0],
+            self._heads,
+            grid=(GRID, GRID),
+        )
 
     # ----------------------------------------------------------------- detection
     def detect_coco(self, image: NDArray[np.uint8]) -> MoveNetPeople:
@@ -248,7 +327,13 @@ class MoveNetDetector(TiledDetector):
         views = self.views(w, h)
         kps, boxes, scores, ids = [], [], [], []
         for i, v in enumerate(views):
-            x = render_top_left(image) if i == 0 else v.render(image)
+            if i > 0:
+                x = v.render(image)
+            elif self.trim:
+                rows, cols = input_shape(w, h)
+                x = render_top_left(image)[:rows, :cols]
+            else:
+                x = render_top_left(image)
             k, b, s = decode_output(self.infer(x), v, self.score_threshold)
             if i > 0 and len(s):
                 k, b, s = self._drop_cut(k, b, s, v, w, h)

@@ -4,6 +4,7 @@ timeline continue from the state of an uninterrupted run."""
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -84,10 +85,16 @@ def _replay(
     by_frame = {f: ix for f, ix in _rows_by_frame(journal).items() if f < resume_frame}
     count = 0
     pending: Frame | None = None
+    # a detection cadence (--body-every) is rebuilt from the frames since its last K-th frame
+    detector = getattr(proc.estimator, "detector", None)
+    cadence = getattr(detector, "restore", None)
+    recent: deque[NDArray[np.uint8]] = deque(maxlen=getattr(detector, "every", 1))
     for frame in frames:
         if frame.index >= resume_frame:
             pending = frame
             break
+        if cadence is not None:
+            recent.append(frame.image)
         h, w = frame.image.shape[:2]
         ix = by_frame.pop(frame.index, None)
         poses = Poses.empty((w, h)) if ix is None else _poses_from_rows(journal, ix, (w, h))
@@ -99,6 +106,8 @@ def _replay(
             on_step()
     if by_frame:  # frames of the journal that this run does not process
         raise InputError(_mismatch(csv, min(by_frame)))
+    if cadence is not None:  # BGR frames → the RGB the detector gets
+        cadence(count, [np.ascontiguousarray(img[..., ::-1]) for img in recent])
     return count, pending
 
 
