@@ -15,7 +15,7 @@ from typing import Annotated
 
 import typer
 
-from hhpnet.commands._batch import PreciseOpt
+from hhpnet.commands.options import PreciseOpt
 
 
 def register(app: typer.Typer) -> None:

@@ -26,7 +26,7 @@ from typing import Any
 
 import typer
 
-from hhpnet.commands._batch import (
+from hhpnet.commands.options import (
     DetectorOpt,
     KeypointsOpt,
     KptThrOpt,
@@ -36,9 +36,8 @@ from hhpnet.commands._batch import (
     ProgressOpt,
     SourcesArg,
     TileOpt,
-    error_line,
-    written_files,
 )
+from hhpnet.commands.outputs import error_line, written_files
 from hhpnet.interaction import registry as interaction_registry
 
 #: columns of the pair CSV: one row per ordered pair (i, j), i ≠ j, of every image
@@ -139,13 +138,8 @@ def run_interact(
     Long: option checks, the image batch, the per-image analysis with its outputs (JSON, CSV,
     annotated images, heat-maps) and the video sources share the counts and the open files.
     """
-    from hhpnet.commands._batch import (
-        ImageBatch,
-        Outputs,
-        check_output_dir,
-        check_output_file,
-        resolve_each,
-    )
+    from hhpnet.commands.images import ImageBatch, Outputs
+    from hhpnet.commands.outputs import check_output_dir, check_output_file, resolve_each
     from hhpnet.commands.predict import video_names
     from hhpnet.draw.interaction import annotate_interaction, heatmap
     from hhpnet.errors import HhpnetError, InputError
@@ -220,7 +214,7 @@ def _run_video(
     Files named as in ``hhpnet predict`` (one source: ``--csv``/``--json`` themselves; several:
     ``<stem>.<name>.<ext>``), plus the timeline ``<csv stem>.timeline.csv`` (several:
     ``<csv stem>.<name>.timeline.csv``) and ``<save-dir>/<name>_timeline.png``."""
-    from hhpnet.commands._batch import derived, print_records, stream_name
+    from hhpnet.commands.outputs import derived, print_records, stream_name
     from hhpnet.commands.video import report_summary
     from hhpnet.video import process_video
 

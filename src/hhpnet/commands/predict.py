@@ -20,7 +20,7 @@ from typing import Any
 
 import typer
 
-from hhpnet.commands._batch import (
+from hhpnet.commands.options import (
     DetectorOpt,
     KeypointsOpt,
     KptThrOpt,
@@ -30,9 +30,8 @@ from hhpnet.commands._batch import (
     ProgressOpt,
     SourcesArg,
     TileOpt,
-    error_line,
-    written_files,
 )
+from hhpnet.commands.outputs import error_line, written_files
 
 
 def run_predict(
@@ -59,13 +58,8 @@ def run_predict(
     Long: option checks, the image batch with its outputs and the video sources share the counts
     and the open output files.
     """
-    from hhpnet.commands._batch import (
-        ImageBatch,
-        Outputs,
-        check_output_dir,
-        check_output_file,
-        resolve_each,
-    )
+    from hhpnet.commands.images import ImageBatch, Outputs
+    from hhpnet.commands.outputs import check_output_dir, check_output_file, resolve_each
     from hhpnet.draw import annotate
     from hhpnet.errors import HhpnetError, InputError
     from hhpnet.poses import CSV_COLUMNS
@@ -121,7 +115,7 @@ def run_predict(
 def video_names(streams: list[Any], *, one_source: bool) -> list[str | None]:
     """Per-video output name pieces: None (the files are named as given) when the run has a
     single source, else the video's stem (``webcam0``, ``stream``), made unique."""
-    from hhpnet.commands._batch import stream_name, unique_names
+    from hhpnet.commands.outputs import stream_name, unique_names
 
     if one_source and len(streams) == 1:
         return [None]
@@ -144,7 +138,7 @@ def _run_video(
     ``webcam<index>`` or ``stream``). ``<save-dir>/<name>.mp4``. Without any output option the
     JSON Lines go to standard output, one per frame.
     """
-    from hhpnet.commands._batch import derived, print_records, stream_name
+    from hhpnet.commands.outputs import derived, print_records, stream_name
     from hhpnet.commands.video import report_summary
     from hhpnet.video import process_video
 

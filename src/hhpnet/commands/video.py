@@ -20,11 +20,11 @@ from typing import Annotated, Any
 
 import typer
 
-from hhpnet.commands._batch import PreciseOpt
+from hhpnet.commands.options import PreciseOpt
 
 
 def _name_of(src: Any) -> str:
-    from hhpnet.commands._batch import safe_name
+    from hhpnet.commands.outputs import safe_name
 
     if src.kind == "webcam":
         return f"webcam{src.value}"
@@ -61,7 +61,7 @@ def report_summary(summary: Any, *, stdout: bool = False) -> None:
 def _groups(found: list[Any]) -> list[tuple[str, Any, str | None]]:
     """(name, what to open, display name): the images of a SOURCE form one sequence; each
     video, webcam or stream is a source of its own."""
-    from hhpnet.commands._batch import safe_name
+    from hhpnet.commands.outputs import safe_name
 
     groups: list[tuple[str, Any, str | None]] = []
     for spec, srcs in found:
@@ -188,11 +188,11 @@ def register(app: typer.Typer) -> None:
         documented option); the body only checks them (usage errors first) and hands them
         on. Text after the form feed is not part of ``--help``.
         """
-        from hhpnet.commands._batch import (
+        from hhpnet.commands.options import progress_wanted
+        from hhpnet.commands.outputs import (
             check_output_file,
             derived,
             print_records,
-            progress_wanted,
             resolve_each,
             unique_names,
         )

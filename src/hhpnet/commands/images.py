@@ -1,188 +1,22 @@
-"""Shared machinery of ``hhpnet predict`` and ``hhpnet interact`` over images.
+"""The image side of ``hhpnet predict`` and ``hhpnet interact``.
 
-Sources are resolved once (images vs. videos/webcams/streams), keypoint files are matched to the
-images, every image is read and estimated with its own one-line error, and the output files are
-opened, written and flushed per image.
+Keypoint files are matched to the images, every image is read and estimated with its own
+one-line error (:class:`ImageBatch`), and the output files are opened, written and flushed per
+image (:class:`Outputs`).
 """
 
 from __future__ import annotations
 
 import csv
-import os
-import re
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Annotated, Any
+from typing import Any
 
-import typer
-
-# Options shared by ``predict`` and ``interact`` (typer ``Annotated`` declarations).
-SourcesArg = Annotated[
-    list[str] | None,
-    typer.Argument(
-        metavar="SOURCE...",
-        help="Image files, folders, globs ('photos/*.jpg'); videos, webcam index, URLs.",
-        show_default=False,
-    ),
-]
-DetectorOpt = Annotated[
-    str,
-    typer.Option(
-        metavar="NAME",
-        help="Keypoint detector: blazeface (faces), blazepose, movenet (bodies: profiles, "
-        "backs), auto (blazeface + movenet merged).",
-    ),
-]
-ModelOpt = Annotated[
-    str,
-    typer.Option(metavar="NAME", help="hhpnet-1.0, hhpnet-0.6, hhpnet-0.2 or a .safetensors file."),
-]
-KeypointsOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--keypoints",
-        metavar="FILE",
-        help="Use these keypoints instead of detecting: COCO/OpenPose/MMPose JSON, an "
-        "OpenPose folder, or .npy. Matched to the SOURCE images by name, else by order.",
-    ),
-]
-LayoutOpt = Annotated[
-    str | None,
-    typer.Option(
-        metavar="NAME",
-        help="Layout of --keypoints arrays: coco17, openpose25, openpose18, blazepose33, "
-        "blazeface6, hhpnet5 (JSON formats are recognised).",
-    ),
-]
-KptThrOpt = Annotated[
-    float,
-    typer.Option(
-        "--kpt-thr", metavar="C", help="Keypoints with a lower confidence count as missing."
-    ),
-]
-TileOpt = Annotated[
-    bool,
-    typer.Option("--tile", help="Also search image tiles (small people in large images)."),
-]
-PreciseOpt = Annotated[
-    bool,
-    typer.Option(
-        "--precise",
-        help="Accuracy first: also run the detector on the mirrored image and fuse both "
-        "readings of every head (about twice the detector time).",
-    ),
-]
-ProgressOpt = Annotated[
-    bool | None,
-    typer.Option(
-        "--progress/--no-progress",
-        help="Progress bar on stderr (default: only when stderr is a terminal).",
-        show_default=False,
-    ),
-]
-
-
-def progress_wanted(progress: bool | None) -> bool:
-    """``--progress``/``--no-progress``, else on only when stderr is a terminal (a log file or
-    a pipe gets no partial progress lines)."""
-    if progress is not None:
-        return progress
-    try:
-        return sys.stderr.isatty()
-    except (AttributeError, ValueError):
-        return False
-
-
-def check_output_file(path: str | os.PathLike[str] | None, option: str) -> None:
-    """Raise a one-line InputError now if ``path`` cannot be written as a file: a folder, or
-    under an existing file."""
-    from hhpnet.errors import InputError
-
-    if path is None:
-        return
-    p = Path(path)
-    if str(path) == "":
-        raise InputError(f"{option}: empty file name")
-    if p.is_dir():
-        raise InputError(f"{option} {str(path)!r}: is a folder; give a file name")
-    _check_parents(p.parent, f"{option} {str(path)!r}")
-
-
-def check_output_dir(path: str | os.PathLike[str] | None, option: str) -> None:
-    """Raise a one-line InputError now if ``path`` cannot be a folder (an existing file, or
-    under one)."""
-    from hhpnet.errors import InputError
-
-    if path is None:
-        return
-    p = Path(path)
-    if str(path) == "":
-        raise InputError(f"{option}: empty folder name")
-    if p.exists() and not p.is_dir():
-        raise InputError(f"{option} {str(path)!r}: is a file, not a folder")
-    _check_parents(p.parent, f"{option} {str(path)!r}")
-
-
-def _check_parents(parent: Path, what: str) -> None:
-    from hhpnet.errors import InputError
-
-    for q in (parent, *parent.parents):
-        if q.exists():
-            if not q.is_dir():
-                raise InputError(f"{what}: cannot create a folder under the file {str(q)!r}")
-            if not os.access(q, os.W_OK | os.X_OK):
-                raise InputError(f"{what}: the folder {str(q)!r} is not writable")
-            return
-
-
-def resolve_each(specs: Sequence[str]) -> tuple[list[Any], list[tuple[str, str]]]:
-    """Resolve every SOURCE on its own: (sources found, [(spec, one-line error)] of those
-    that are missing or empty) — one bad SOURCE does not stop the others."""
-    from hhpnet.errors import InputError
-    from hhpnet.video.sources import resolve
-
-    found: list[Any] = []
-    bad: list[tuple[str, str]] = []
-    for spec in specs:
-        try:
-            found.extend(resolve([spec]))
-        except InputError as exc:
-            bad.append((spec, str(exc)))
-    return found, bad
-
-
-def safe_name(text: str) -> str:
-    """A file-name piece from a source name: letters, digits, ``._-`` (others → ``_``)."""
-    out = re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("._")
-    return out or "source"
-
-
-def unique_names(names: Sequence[str]) -> list[str]:
-    """``names`` made unique by appending ``_1``, ``_2``, … to repeats (order kept)."""
-    used: set[str] = set()
-    out = []
-    for n in names:
-        cand, k = n, 1
-        while cand in used:
-            cand, k = f"{n}_{k}", k + 1
-        used.add(cand)
-        out.append(cand)
-    return out
-
-
-def written_files(*paths: str | None) -> str:
-    """``"; wrote a, b"`` for the given output paths (empty without any)."""
-    written = [p for p in paths if p]
-    return f"; wrote {', '.join(written)}" if written else ""
-
-
-def error_line(label: Any, exc: BaseException) -> str:
-    """``hhpnet: error: <label>: <message>`` without repeating a label the message already has."""
-    msg = str(exc) if str(label) in str(exc) else f"{label}: {exc}"
-    return f"hhpnet: error: {msg}"
+from hhpnet.commands.options import progress_wanted
+from hhpnet.commands.outputs import error_line
 
 
 def out_name(src: str, used: set[str]) -> str:
@@ -196,36 +30,6 @@ def out_name(src: str, used: set[str]) -> str:
         k += 1
     used.add(name)
     return name
-
-
-def derived(path: str | os.PathLike[str] | None, name: str | None, ext: str = "") -> str | None:
-    """The output file of one source: ``out.csv`` itself when ``name`` is None (the run has
-    one source), else ``out.<name>.csv``; ``ext`` replaces the extension (``.timeline.csv``)."""
-    if path is None:
-        return None
-    p = Path(path)
-    ext = ext or p.suffix
-    if name is None:
-        return str(p.with_name(f"{p.stem}{ext}")) if ext != p.suffix else str(p)
-    return str(p.with_name(f"{p.stem}.{name}{ext}"))
-
-
-def stream_name(src: Any) -> str:
-    """Base name of the per-video files: the file stem, ``webcam<index>`` or ``stream``."""
-    if src.kind == "video":
-        return safe_name(Path(str(src.value)).stem)
-    if src.kind == "webcam":
-        return f"webcam{src.value}"
-    return "stream"
-
-
-def print_records(result: Any) -> None:
-    """``on_frame`` callback: one JSON line per frame on standard output (no output file)."""
-    import json
-
-    rec = result.record()
-    sys.stdout.write(json.dumps(rec, allow_nan=False, separators=(",", ":")) + "\n")
-    sys.stdout.flush()
 
 
 def match_keypoints(images: list[str], records: list[Any]) -> list[tuple[str | None, Any]]:

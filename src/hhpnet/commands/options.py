@@ -1,0 +1,87 @@
+"""Typer option declarations (``Annotated`` aliases) shared by the commands, and what their
+values mean (:func:`progress_wanted`).
+
+Standard library and typer only: ``hhpnet --help`` imports this module.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+SourcesArg = Annotated[
+    list[str] | None,
+    typer.Argument(
+        metavar="SOURCE...",
+        help="Image files, folders, globs ('photos/*.jpg'); videos, webcam index, URLs.",
+        show_default=False,
+    ),
+]
+DetectorOpt = Annotated[
+    str,
+    typer.Option(
+        metavar="NAME",
+        help="Keypoint detector: blazeface (faces), blazepose, movenet (bodies: profiles, "
+        "backs), auto (blazeface + movenet merged).",
+    ),
+]
+ModelOpt = Annotated[
+    str,
+    typer.Option(metavar="NAME", help="hhpnet-1.0, hhpnet-0.6, hhpnet-0.2 or a .safetensors file."),
+]
+KeypointsOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--keypoints",
+        metavar="FILE",
+        help="Use these keypoints instead of detecting: COCO/OpenPose/MMPose JSON, an "
+        "OpenPose folder, or .npy. Matched to the SOURCE images by name, else by order.",
+    ),
+]
+LayoutOpt = Annotated[
+    str | None,
+    typer.Option(
+        metavar="NAME",
+        help="Layout of --keypoints arrays: coco17, openpose25, openpose18, blazepose33, "
+        "blazeface6, hhpnet5 (JSON formats are recognised).",
+    ),
+]
+KptThrOpt = Annotated[
+    float,
+    typer.Option(
+        "--kpt-thr", metavar="C", help="Keypoints with a lower confidence count as missing."
+    ),
+]
+TileOpt = Annotated[
+    bool,
+    typer.Option("--tile", help="Also search image tiles (small people in large images)."),
+]
+PreciseOpt = Annotated[
+    bool,
+    typer.Option(
+        "--precise",
+        help="Accuracy first: also run the detector on the mirrored image and fuse both "
+        "readings of every head (about twice the detector time).",
+    ),
+]
+ProgressOpt = Annotated[
+    bool | None,
+    typer.Option(
+        "--progress/--no-progress",
+        help="Progress bar on stderr (default: only when stderr is a terminal).",
+        show_default=False,
+    ),
+]
+
+
+def progress_wanted(progress: bool | None) -> bool:
+    """``--progress``/``--no-progress``, else on only when stderr is a terminal (a log file or
+    a pipe gets no partial progress lines)."""
+    if progress is not None:
+        return progress
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
