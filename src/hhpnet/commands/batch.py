@@ -15,7 +15,7 @@ from typing import Annotated
 
 import typer
 
-from hhpnet.commands.options import PreciseOpt
+from hhpnet.commands.options import PreciseOpt, detector_option, method_names
 
 
 def register(app: typer.Typer) -> None:
@@ -59,13 +59,15 @@ def register(app: typer.Typer) -> None:
         ] = "size",
         force: Annotated[bool, typer.Option("--force", help="Redo every input.")] = False,
         model: Annotated[str, typer.Option(help="Model name or .safetensors path.")] = "hhpnet-1.0",
-        detector: Annotated[str, typer.Option(help="Keypoint detector.")] = "auto",
+        detector: Annotated[str, detector_option(summaries=False, metavar=None)] = "auto",
         kpt_thr: Annotated[float, typer.Option(help="Keypoints below it are missing.")] = 0.0,
         precise: PreciseOpt = False,
         interact: Annotated[
             bool, typer.Option("--interact/--no-interact", help="Who looks at whom per frame.")
         ] = True,
-        method: Annotated[str, typer.Option(help="Interaction method (hhpnet, paper).")] = "hhpnet",
+        method: Annotated[
+            str, typer.Option(help=f"Interaction method ({method_names()}).")
+        ] = "hhpnet",
         json: Annotated[
             bool, typer.Option("--json", help="Also write poses.jsonl per input.")
         ] = False,

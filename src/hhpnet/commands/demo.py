@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Annotated
 
 import typer
+
+from hhpnet.commands.options import detector_option
 
 EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "examples"
 
@@ -26,7 +29,9 @@ def register(app: typer.Typer) -> None:
     def demo(
         out: str = typer.Option("hhpnet-demo", "--out", metavar="DIR", help="Output folder."),
         model: str = typer.Option("hhpnet-1.0", help="Model name or .safetensors file."),
-        detector: str = typer.Option("auto", help="blazeface, blazepose, movenet or auto."),
+        detector: Annotated[
+            str, detector_option("", summaries=False, last=" or ", metavar=None)
+        ] = "auto",
     ) -> None:
         """Head poses and who looks at whom on the bundled example photos (public domain/CC0)."""
         from hhpnet.commands.interact import run_interact

@@ -22,12 +22,11 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 
 from hhpnet.commands.options import (
-    DetectorOpt,
     KeypointsOpt,
     KptThrOpt,
     LayoutOpt,
@@ -36,6 +35,7 @@ from hhpnet.commands.options import (
     ProgressOpt,
     SourcesArg,
     TileOpt,
+    detector_option,
 )
 from hhpnet.commands.outputs import error_line, written_files
 from hhpnet.interaction import registry as interaction_registry
@@ -265,7 +265,7 @@ def register(app: typer.Typer) -> None:
             help="Method parameter KEY=VALUE (repeatable), e.g. tolerance_deg=12, depth=none, "
             "fov_deg=70, depth_noise=0.05, sigma_max_deg=20; see docs/interaction.md.",
         ),
-        detector: DetectorOpt = "auto",
+        detector: Annotated[str, detector_option()] = "auto",
         model: ModelOpt = "hhpnet-1.0",
         keypoints: KeypointsOpt = None,
         layout: LayoutOpt = None,

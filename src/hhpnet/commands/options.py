@@ -1,13 +1,17 @@
 """Typer option declarations (``Annotated`` aliases) shared by the commands, and what their
 values mean (:func:`progress_wanted`).
 
-Standard library and typer only: ``hhpnet --help`` imports this module.
+Standard library and typer only: ``hhpnet --help`` imports this module. The options that list
+registered names (``--detector``, ``--method``) are functions used inside the annotation,
+``detector: Annotated[str, detector_option()]``: the commands' modules postpone annotations, so
+typer evaluates them when it builds the command line (every run of ``hhpnet``), and a detector
+or method registered after import is listed too.
 """
 
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -17,14 +21,6 @@ SourcesArg = Annotated[
         metavar="SOURCE...",
         help="Image files, folders, globs ('photos/*.jpg'); videos, webcam index, URLs.",
         show_default=False,
-    ),
-]
-DetectorOpt = Annotated[
-    str,
-    typer.Option(
-        metavar="NAME",
-        help="Keypoint detector: blazeface (faces), blazepose, movenet (bodies: profiles, "
-        "backs), auto (blazeface + movenet merged).",
     ),
 ]
 ModelOpt = Annotated[
@@ -85,3 +81,22 @@ def progress_wanted(progress: bool | None) -> bool:
         return sys.stderr.isatty()
     except (AttributeError, ValueError):
         return False
+
+
+def detector_option(
+    intro: str = "Keypoint detector: ", *, summaries: bool = True, last: str = ", ", **kw: Any
+) -> Any:
+    """``--detector``: the help ``intro`` + the registered detectors + "." (listed by
+    :func:`hhpnet.detectors.registry.cli_help` with ``summaries`` and ``last``); ``kw``: more
+    keywords of ``typer.Option`` (metavar NAME unless given)."""
+    from hhpnet.detectors import registry
+
+    kw.setdefault("metavar", "NAME")
+    return typer.Option(help=f"{intro}{registry.cli_help(summaries=summaries, last=last)}.", **kw)
+
+
+def method_names() -> str:
+    """The registered interaction methods, "a, b, c" (:mod:`hhpnet.interaction.registry`)."""
+    from hhpnet.interaction import registry
+
+    return ", ".join(registry.names())

@@ -16,12 +16,11 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 
 from hhpnet.commands.options import (
-    DetectorOpt,
     KeypointsOpt,
     KptThrOpt,
     LayoutOpt,
@@ -30,6 +29,7 @@ from hhpnet.commands.options import (
     ProgressOpt,
     SourcesArg,
     TileOpt,
+    detector_option,
 )
 from hhpnet.commands.outputs import error_line, written_files
 
@@ -163,7 +163,7 @@ def register(app: typer.Typer) -> None:
     @app.command("predict")
     def predict(
         sources: SourcesArg = None,
-        detector: DetectorOpt = "auto",
+        detector: Annotated[str, detector_option()] = "auto",
         model: ModelOpt = "hhpnet-1.0",
         keypoints: KeypointsOpt = None,
         layout: LayoutOpt = None,

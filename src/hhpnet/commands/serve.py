@@ -6,6 +6,8 @@ from typing import Annotated
 
 import typer
 
+from hhpnet.commands.options import detector_option
+
 
 def register(app: typer.Typer) -> None:
     """Add the ``serve`` command."""
@@ -27,12 +29,7 @@ def register(app: typer.Typer) -> None:
                 help="Default model: hhpnet-1.0, hhpnet-0.6, hhpnet-0.2 or a .safetensors file.",
             ),
         ] = "hhpnet-1.0",
-        detector: Annotated[
-            str,
-            typer.Option(
-                metavar="NAME", help="Default detector: auto, blazeface, movenet, blazepose."
-            ),
-        ] = "auto",
+        detector: Annotated[str, detector_option("Default detector: ", summaries=False)] = "auto",
         token: Annotated[
             str | None,
             typer.Option(

@@ -20,7 +20,7 @@ from typing import Annotated, Any
 
 import typer
 
-from hhpnet.commands.options import PreciseOpt
+from hhpnet.commands.options import PreciseOpt, detector_option, method_names
 
 
 def _name_of(src: Any) -> str:
@@ -95,12 +95,7 @@ def register(app: typer.Typer) -> None:
         model: Annotated[
             str, typer.Option(metavar="NAME", help="Model name or .safetensors path.")
         ] = "hhpnet-1.0",
-        detector: Annotated[
-            str,
-            typer.Option(
-                metavar="NAME", help="Keypoint detector: blazeface, blazepose, movenet, auto."
-            ),
-        ] = "auto",
+        detector: Annotated[str, detector_option(summaries=False)] = "auto",
         kpt_thr: Annotated[
             float, typer.Option(metavar="C", help="Keypoints below this confidence are missing.")
         ] = 0.0,
@@ -109,7 +104,7 @@ def register(app: typer.Typer) -> None:
             bool, typer.Option("--interact/--no-interact", help="Who looks at whom per frame.")
         ] = True,
         method: Annotated[
-            str, typer.Option(metavar="NAME", help="Interaction method: hhpnet, paper.")
+            str, typer.Option(metavar="NAME", help=f"Interaction method: {method_names()}.")
         ] = "hhpnet",
         save_video: Annotated[
             Path | None,

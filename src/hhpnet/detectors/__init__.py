@@ -12,18 +12,19 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from hhpnet.errors import InputError
+from hhpnet.detectors import registry
 
 if TYPE_CHECKING:
     from hhpnet.detectors.base import Detections, Detector
 
 __all__ = ["DEFAULT_DETECTOR", "DETECTORS", "Detections", "Detector", "create_detector"]
 
-#: Names accepted by :func:`create_detector`; the first is the default.
-DETECTORS: tuple[str, ...] = ("auto", "blazeface", "blazepose", "movenet")
+#: Names of the built-in detectors (:func:`hhpnet.detectors.registry.names` also lists those
+#: registered later); the first is the default.
+DETECTORS: tuple[str, ...] = registry.names()
 #: The detector of the pipeline, the CLI and ``hhpnet batch`` unless one is named: BlazeFace for
 #: faces and MoveNet for bodies (profiles, backs of heads), merged (docs/detectors.md).
-DEFAULT_DETECTOR = DETECTORS[0]
+DEFAULT_DETECTOR = registry.DEFAULT
 
 
 def __getattr__(name: str) -> Any:
@@ -38,21 +39,8 @@ def __getattr__(name: str) -> Any:
 def create_detector(name: str = DEFAULT_DETECTOR, **options: Any) -> Detector:
     """A new detector instance (one interpreter per model, reused across calls).
 
-    ``options`` are passed to the detector class (e.g. ``score_threshold``, ``num_threads``,
-    ``tile=True`` for BlazeFace); an unknown name or option raises :class:`InputError`.
+    ``name``: a registered detector (:mod:`hhpnet.detectors.registry`, any case). ``options``
+    are passed to the detector class (e.g. ``score_threshold``, ``num_threads``, ``tile=True``
+    for BlazeFace); an unknown name or option raises :class:`InputError`.
     """
-    key = str(name).lower()
-    if key == "blazeface":
-        from hhpnet.detectors.blazeface import BlazeFaceDetector as cls
-    elif key == "blazepose":
-        from hhpnet.detectors.blazepose import BlazePoseDetector as cls  # type: ignore[assignment]
-    elif key == "movenet":
-        from hhpnet.detectors.movenet import MoveNetDetector as cls  # type: ignore[assignment]
-    elif key == "auto":
-        from hhpnet.detectors.fused import FusedDetector as cls  # type: ignore[assignment]
-    else:
-        raise InputError(f"unknown detector {name!r}; choose one of {', '.join(DETECTORS)}")
-    try:
-        return cls(**options)
-    except TypeError as exc:
-        raise InputError(f"detector {key!r}: {exc}") from None
+    return registry.create(name, **options)

@@ -15,7 +15,7 @@ import time
 from collections.abc import AsyncIterator
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, Query, Request, WebSocket
 from fastapi.responses import FileResponse, HTMLResponse, Response
@@ -44,8 +44,12 @@ log = logging.getLogger("hhpnet.serve")
 STATIC_DIR = Path(str(resources.files("hhpnet.serve") / "static"))
 
 ModelName = Literal["hhpnet-1.0", "hhpnet-0.6", "hhpnet-0.2"]
-DetectorName = Literal["auto", "blazeface", "movenet", "blazepose"]
-MethodName = Literal["hhpnet", "paper", "paper-v1"]
+if TYPE_CHECKING:
+    DetectorName = str
+    MethodName = str
+else:  # the registered names, as FastAPI's choices (validation and the OpenAPI enum)
+    DetectorName = Literal[DETECTOR_NAMES]
+    MethodName = Literal[METHOD_NAMES]
 LayoutName = Literal["coco17", "openpose25", "openpose18", "blazepose33", "blazeface6", "hhpnet5"]
 
 #: Content-Types taken as an image body (anything else but multipart: 415)

@@ -9,14 +9,16 @@ import math
 import os
 from dataclasses import dataclass, field
 
+from hhpnet.detectors import registry as detector_registry
 from hhpnet.errors import InputError
+from hhpnet.interaction import registry as interaction_registry
 
 __all__ = ["DETECTOR_NAMES", "METHOD_NAMES", "ServeSettings", "is_loopback"]
 
-#: detectors a request may choose (``?detector=``)
-DETECTOR_NAMES: tuple[str, ...] = ("auto", "blazeface", "movenet", "blazepose")
-#: interaction methods a request may choose (``?method=``)
-METHOD_NAMES: tuple[str, ...] = ("hhpnet", "paper", "paper-v1")
+#: detectors a request may choose (``?detector=``): the registered ones
+DETECTOR_NAMES: tuple[str, ...] = detector_registry.names()
+#: interaction methods a request may choose (``?method=``): the registered ones
+METHOD_NAMES: tuple[str, ...] = interaction_registry.names()
 
 _MB = 1024 * 1024
 
@@ -96,10 +98,10 @@ class ServeSettings:
             )
         if not 0 <= self.port <= 65535:
             raise InputError(f"--port must be in 0..65535; got {self.port}")
-        if self.detector not in DETECTOR_NAMES:
-            raise InputError(
-                f"unknown detector {self.detector!r}; choose one of {', '.join(DETECTOR_NAMES)}"
-            )
+        known = detector_registry.names()
+        if self.detector not in known:
+            choices = ", ".join(known)
+            raise InputError(f"unknown detector {self.detector!r}; choose one of {choices}")
         for name, value in (
             ("--max-upload-mb", self.max_upload_mb),
             ("--max-video-mb", self.max_video_mb),
