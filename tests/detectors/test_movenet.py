@@ -125,22 +125,6 @@ def test_merge_views_suppresses_duplicates_across_views_only() -> None:
     assert merge_views(small, np.array([0.6, 0.3]), np.array([1, 0]), 0.3, pts).tolist() == [0]
 
 
-def test_people_cut_by_an_inner_tile_border_are_dropped() -> None:
-    kp = np.zeros((2, 17, 3), np.float32)
-    kp[0, :5, :2] = [[395, 100], [405, 95], [385, 95], [415, 100], [375, 100]]  # at x ≈ 400
-    kp[1, :5, :2] = [[200, 100], [210, 95], [190, 95], [220, 100], [180, 100]]
-    view = SquareView(0.0, 0.0, 400.0, INPUT_SIZE)  # right border at 400 is inside the image
-    k, _, s = MoveNetDetector._drop_cut(
-        kp, np.zeros((2, 4), np.float32), np.ones(2), view, 900, 400
-    )
-    assert len(s) == 1 and k[0, 0, 0] == 200
-    # the same border is the image's border: nothing is cut
-    _, _, s = MoveNetDetector._drop_cut(
-        kp, np.zeros((2, 4), np.float32), np.ones(2), view, 400, 400
-    )
-    assert len(s) == 2
-
-
 def test_head_boxes_square_around_points() -> None:
     b = head_boxes(np.array([[[0, 0], [10, 0], [0, 5], [10, 5], [5, 2]]], np.float32))
     side = 1.2 * np.hypot(10, 5)

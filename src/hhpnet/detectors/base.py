@@ -181,6 +181,29 @@ class TiledDetector(Detector):
             return self.scales
         return auto_scales(width, height, self.tile_side_px)
 
+    @staticmethod
+    def not_cut(
+        boxes: NDArray[np.floating], view: SquareView, width: int, height: int
+    ) -> NDArray[np.bool_]:
+        """Which of the head ``boxes`` (N, 4; x1, y1, x2, y2 in image pixels) found in the tile
+        ``view`` of a ``width`` × ``height`` image to keep: False for a box within 2 % of the
+        tile's side of a tile border that is not an image border (the head is cut there; the
+        whole-image view or a neighbouring tile sees it complete). A view as large as the
+        image's long side (the whole image) cuts nothing."""
+        cut = np.zeros(len(boxes), bool)
+        if view.side >= max(width, height):
+            return ~cut
+        margin = 0.02 * view.side
+        if view.x0 > 0:
+            cut |= boxes[:, 0] < view.x0 + margin
+        if view.y0 > 0:
+            cut |= boxes[:, 1] < view.y0 + margin
+        if view.x0 + view.side < width:
+            cut |= boxes[:, 2] > view.x0 + view.side - margin
+        if view.y0 + view.side < height:
+            cut |= boxes[:, 3] > view.y0 + view.side - margin
+        return ~cut
+
 
 def check_image(image: Any) -> NDArray[np.uint8]:
     """Return ``image`` as a C-contiguous RGB uint8 (H, W, 3) array or raise :class:`InputError`."""

@@ -132,19 +132,8 @@ class BlazeFaceDetector(TiledDetector):
                 continue
             b = v.to_image(b.reshape(-1, 2)).reshape(-1, 4)
             k = v.to_image(k)
-            if len(views) > 1 and v.side < max(w, h):
-                # Drop faces cut by a tile border that is not an image border.
-                margin = 0.02 * v.side
-                cut = np.zeros(len(s), bool)
-                if v.x0 > 0:
-                    cut |= b[:, 0] < v.x0 + margin
-                if v.y0 > 0:
-                    cut |= b[:, 1] < v.y0 + margin
-                if v.x0 + v.side < w:
-                    cut |= b[:, 2] > v.x0 + v.side - margin
-                if v.y0 + v.side < h:
-                    cut |= b[:, 3] > v.y0 + v.side - margin
-                b, k, s = b[~cut], k[~cut], s[~cut]
+            keep = self.not_cut(b, v, w, h)  # faces cut by a tile border are dropped
+            b, k, s = b[keep], k[keep], s[keep]
             boxes.append(b)
             kps.append(k)
             scores.append(s)

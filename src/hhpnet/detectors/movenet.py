@@ -335,8 +335,9 @@ class MoveNetDetector(TiledDetector):
             else:
                 x = render_top_left(image)
             k, b, s = decode_output(self.infer(x), v, self.score_threshold)
-            if i > 0 and len(s):
-                k, b, s = self._drop_cut(k, b, s, v, w, h)
+            if i > 0 and len(s):  # people whose head is cut by a tile border are dropped
+                keep = self.not_cut(head_boxes(k[:, COCO_HEAD, :2]), v, w, h)
+                k, b, s = k[keep], b[keep], s[keep]
             kps.append(k)
             boxes.append(b)
             scores.append(s)
@@ -354,25 +355,6 @@ class MoveNetDetector(TiledDetector):
             people.keypoints[:, COCO_HEAD, :2],
         )
         return people[keep]
-
-    @staticmethod
-    def _drop_cut(
-        kps: F32, boxes: F32, scores: F32, view: SquareView, width: int, height: int
-    ) -> tuple[F32, F32, F32]:
-        """Drop people whose head box crosses a tile border that is not an image border (the
-        whole-image view or a neighbouring tile sees that head complete)."""
-        hb = head_boxes(kps[:, COCO_HEAD, :2])
-        margin = 0.02 * view.side
-        cut = np.zeros(len(scores), bool)
-        if view.x0 > 0:
-            cut |= hb[:, 0] < view.x0 + margin
-        if view.y0 > 0:
-            cut |= hb[:, 1] < view.y0 + margin
-        if view.x0 + view.side < width:
-            cut |= hb[:, 2] > view.x0 + view.side - margin
-        if view.y0 + view.side < height:
-            cut |= hb[:, 3] > view.y0 + view.side - margin
-        return kps[~cut], boxes[~cut], scores[~cut]
 
     def kept(self, people: MoveNetPeople) -> NDArray[np.intp]:
         """Indices of the people :meth:`to_detections` reports: at least ``min_points`` head
