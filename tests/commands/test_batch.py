@@ -538,7 +538,14 @@ def test_bad_inputs_and_options_exit_2_with_one_line(tmp_path, clips, monkeypatc
             ],
             "--num-cpus sizes the local Ray instance",
         ),
-        (["batch", str(clips), "--out", str(tmp_path / "o"), "--stride", "0"], "--stride"),
+        (  # the processing options are checked as `hhpnet video` checks them
+            ["batch", str(clips), "--out", str(tmp_path / "o"), "--stride", "0"],
+            "stride must be an integer ≥ 1; got 0",
+        ),
+        (
+            ["batch", str(clips), "--out", str(tmp_path / "o"), "--method", "laeo"],
+            "unknown interaction method 'laeo'",
+        ),
         (["batch", str(clips), "--out", str(tmp_path / "o"), "--check", "md5"], "--check"),
     ]
     for args, message in cases:

@@ -113,26 +113,6 @@ class _Layout:
         return os.path.join(self.dataset, f"input={name}")
 
 
-# (key in the record, file name in the temp folder, final path relative to OUT)
-def _output_plan(name: str, opts: dict[str, Any]) -> list[tuple[str, str, str]]:
-    plan = [
-        ("csv", "poses.csv", f"inputs/{name}/poses.csv"),
-        ("parquet", "part-0.parquet", f"dataset/input={name}/part-0.parquet"),
-    ]
-    if opts["interact"]:
-        plan.append(("timeline_csv", "timeline.csv", f"inputs/{name}/timeline.csv"))
-        plan.append(
-            ("timeline_people_csv", "timeline_people.csv", f"inputs/{name}/timeline_people.csv")
-        )
-    if opts["jsonl"]:
-        plan.append(("jsonl", "poses.jsonl", f"inputs/{name}/poses.jsonl"))
-    if opts["save_video"]:
-        plan.append(("video", "annotated.mp4", f"inputs/{name}/annotated.mp4"))
-    if opts["timeline_png"]:
-        plan.append(("timeline_png", "timeline.png", f"inputs/{name}/timeline.png"))
-    return plan
-
-
 def _input_fingerprint(inp: BatchInput, with_hash: bool) -> dict[str, Any]:
     if inp.kind != "file":
         return {"url": inp.source}

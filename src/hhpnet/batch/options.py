@@ -1,17 +1,23 @@
-"""The options of a batch run (:class:`BatchOptions`) and the hash that pins them."""
+"""The options of a batch run (:class:`BatchOptions`), the hash that pins them, and the video
+run of each input they make (:func:`video_settings`, :func:`input_formats`, its files:
+:func:`_output_plan`)."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from hhpnet.batch.files import (
-    _sha256,
-)
+from hhpnet.batch.constants import _FLUSH_FRAMES
+from hhpnet.batch.files import _sha256
 from hhpnet.errors import InputError
+
+if TYPE_CHECKING:
+    from hhpnet.video.outputs import OutputFormat
+    from hhpnet.video.settings import VideoSettings
 
 
 # --------------------------------------------------------------------------- options
@@ -59,11 +65,9 @@ class BatchOptions:
     ray_logs: bool = False
 
     def validate(self) -> None:
-        """Raise :class:`InputError` (one line) on an impossible combination."""
-        if self.stride < 1:
-            raise InputError(f"--stride must be ≥ 1; got {self.stride}")
-        if self.max_frames is not None and self.max_frames < 1:
-            raise InputError(f"--max-frames must be ≥ 1; got {self.max_frames}")
+        """Raise :class:`InputError` (one line) on an impossible combination: the running
+        options here, the processing options as ``hhpnet video`` checks them
+        (:meth:`hhpnet.video.VideoSettings.check`)."""
         if self.threads < 1:
             raise InputError(f"--threads must be ≥ 1; got {self.threads}")
         if self.retries < 0:
@@ -79,10 +83,8 @@ class BatchOptions:
             )
         if self.check not in ("size", "hash"):
             raise InputError(f"--check must be 'size' or 'hash'; got {self.check!r}")
-        if self.timeline_png and not self.interact:
-            raise InputError("a timeline needs the interaction analysis (remove --no-interact)")
-        if not 0.0 <= self.kpt_thr <= 1.0:
-            raise InputError(f"--kpt-thr must be in [0, 1]; got {self.kpt_thr}")
+        opts = vars(self)
+        video_settings(opts, {f.name: f.files[0][1] for f in input_formats(opts)}).check()
 
     def processing(self) -> dict[str, Any]:
         """The options that determine the results (recorded with every input)."""
@@ -112,3 +114,50 @@ class BatchOptions:
 def _config_hash(processing: dict[str, Any]) -> str:
     blob = json.dumps(processing, sort_keys=True, separators=(",", ":")).encode()
     return hashlib.sha256(blob).hexdigest()[:16]
+
+
+def input_formats(opts: Mapping[str, Any]) -> list[OutputFormat]:
+    """The output formats of every input, in this order: the table (CSV, Parquet: the dataset)
+    and, with the interaction analysis, the timeline CSV; then the formats ``opts`` asks for
+    (``jsonl``, ``save_video``, ``timeline_png``: a format's name set true)."""
+    from hhpnet.video import outputs
+
+    always = ["csv", "parquet", *(["timeline_csv"] if opts["interact"] else [])]
+    asked = [f for f in outputs.formats() if f.name not in always and opts.get(f.name)]
+    return [outputs.get(n) for n in always] + asked
+
+
+def video_settings(opts: Mapping[str, Any], paths: Mapping[str, str]) -> VideoSettings:
+    """The :class:`~hhpnet.video.VideoSettings` of one input's run: the processing options
+    ``opts`` (:meth:`BatchOptions.processing`, or the options themselves) writing ``paths``
+    ({format name: path}); no window, no progress bar, large Parquet row groups."""
+    from hhpnet.video.settings import VideoSettings
+
+    return VideoSettings(
+        model=opts["model"],
+        detector=opts["detector"],
+        kpt_thr=opts["kpt_thr"],
+        precise=bool(opts.get("precise", False)),
+        interact=opts["interact"],
+        interaction_method=opts["method"],
+        stride=opts["stride"],
+        max_frames=opts["max_frames"],
+        fps=opts["fps"],
+        smooth_accel=opts["smooth_accel"],
+        progress=False,
+        show=False,
+        flush_every=_FLUSH_FRAMES,
+    ).with_paths(paths)
+
+
+def _output_plan(name: str, opts: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(key in the record, file name in the temp folder, final path relative to OUT) of each
+    file of the input ``name``: the files of its output formats
+    (:func:`hhpnet.batch.options.input_formats`) under ``inputs/<name>/``, the Parquet rows as
+    the dataset's partition ``dataset/input=<name>/part-0.parquet``."""
+    plan = []
+    for fmt in input_formats(opts):
+        for key, file in fmt.files:
+            rel = f"dataset/input={name}/part-0.parquet" if key == "parquet" else None
+            plan.append((key, file, rel or f"inputs/{name}/{file}"))
+    return plan

@@ -14,7 +14,6 @@ from collections.abc import Iterator
 from typing import Any
 
 from hhpnet.batch.constants import (
-    _FLUSH_FRAMES,
     _PROGRESS_EVERY_S,
     _RECORD_VERSION,
     _RSS_EVERY_S,
@@ -24,7 +23,6 @@ from hhpnet.batch.files import (
     _fsync_file,
     _input_fingerprint,
     _Layout,
-    _output_plan,
     _read_json,
     _sha256,
     _write_json_atomic,
@@ -32,6 +30,7 @@ from hhpnet.batch.files import (
 from hhpnet.batch.inputs import (
     BatchInput,
 )
+from hhpnet.batch.options import _output_plan, input_formats, video_settings
 from hhpnet.errors import HhpnetError, InputError
 
 # --------------------------------------------------------------------------- worker side
@@ -39,21 +38,13 @@ _ESTIMATORS: dict[tuple[Any, ...], Any] = {}
 
 
 def _estimator(opts: dict[str, Any], threads: int) -> Any:
-    """One HeadPoseEstimator per worker process and options (reused by the following tasks)."""
-    from hhpnet.pipeline import HeadPoseEstimator
-
+    """One HeadPoseEstimator per worker process and options (reused by the following tasks),
+    loaded now: a bad model name fails before any video is opened."""
     precise = bool(opts.get("precise", False))
     key = (opts["model"], opts["detector"], opts["kpt_thr"], precise, threads)
     est = _ESTIMATORS.get(key)
     if est is None:
-        est = HeadPoseEstimator(
-            model=opts["model"],
-            detector=opts["detector"],
-            kpt_thr=opts["kpt_thr"],
-            precise=precise,
-            num_threads=threads,
-        )
-        est.model  # noqa: B018 - load now: a bad model name fails before any video is opened
+        est = video_settings(opts, {}).estimator(num_threads=threads)
         _ESTIMATORS[key] = est
     return est
 
@@ -166,38 +157,15 @@ def process_input(job: dict[str, Any]) -> Iterator[dict[str, Any]]:
     try:
         src = _download(inp.source, tmp) if inp.kind == "url" else inp.source
         est = _estimator(opts, job["threads"])
-        paths = {key: os.path.join(tmp, fn) for key, fn, _ in plan}
+        paths = {f.name: os.path.join(tmp, f.files[0][1]) for f in input_formats(opts)}
+        settings = video_settings(opts, paths)
         outcome: dict[str, Any] = {}
 
         def work() -> None:
             from hhpnet.video import process_video
-            from hhpnet.video.smoothing import SmootherParams
 
             try:
-                outcome["summary"] = process_video(
-                    src,
-                    est,
-                    csv=paths["csv"],
-                    parquet=paths["parquet"],
-                    jsonl=paths.get("jsonl"),
-                    save_video=paths.get("video"),
-                    timeline_csv=paths.get("timeline_csv"),
-                    timeline_png=paths.get("timeline_png"),
-                    interact=opts["interact"],
-                    interaction_method=opts["method"],
-                    stride=opts["stride"],
-                    max_frames=opts["max_frames"],
-                    fps=opts["fps"],
-                    progress=False,
-                    show=False,
-                    smoothing=(
-                        SmootherParams(accel_std=opts["smooth_accel"])
-                        if opts["smooth_accel"]
-                        else None
-                    ),
-                    on_frame=on_frame,
-                    flush_every=_FLUSH_FRAMES,
-                )
+                outcome["summary"] = process_video(src, est, settings=settings, on_frame=on_frame)
             except BaseException as exc:  # handed to the task's thread below
                 outcome["error"] = exc
 

@@ -30,7 +30,7 @@ def register(app: typer.Typer) -> None:
         out: str = typer.Option("hhpnet-demo", "--out", metavar="DIR", help="Output folder."),
         model: str = typer.Option("hhpnet-1.0", help="Model name or .safetensors file."),
         detector: Annotated[
-            str, detector_option("", summaries=False, last=" or ", metavar=None)
+            str, detector_option("{}.", summaries=False, last=" or ", metavar=None)
         ] = "auto",
     ) -> None:
         """Head poses and who looks at whom on the bundled example photos (public domain/CC0)."""

@@ -54,6 +54,9 @@ TileOpt = Annotated[
     bool,
     typer.Option("--tile", help="Also search image tiles (small people in large images)."),
 ]
+InteractOpt = Annotated[
+    bool, typer.Option("--interact/--no-interact", help="Who looks at whom per frame.")
+]
 PreciseOpt = Annotated[
     bool,
     typer.Option(
@@ -84,19 +87,24 @@ def progress_wanted(progress: bool | None) -> bool:
 
 
 def detector_option(
-    intro: str = "Keypoint detector: ", *, summaries: bool = True, last: str = ", ", **kw: Any
+    template: str = "Keypoint detector: {}.", *, summaries: bool = True, last: str = ", ", **kw: Any
 ) -> Any:
-    """``--detector``: the help ``intro`` + the registered detectors + "." (listed by
-    :func:`hhpnet.detectors.registry.cli_help` with ``summaries`` and ``last``); ``kw``: more
+    """``--detector``: ``template`` filled with the registered detectors
+    (:func:`hhpnet.detectors.registry.cli_help` with ``summaries`` and ``last``); ``kw``: more
     keywords of ``typer.Option`` (metavar NAME unless given)."""
     from hhpnet.detectors import registry
 
     kw.setdefault("metavar", "NAME")
-    return typer.Option(help=f"{intro}{registry.cli_help(summaries=summaries, last=last)}.", **kw)
+    return typer.Option(
+        help=template.format(registry.cli_help(summaries=summaries, last=last)), **kw
+    )
 
 
-def method_names() -> str:
-    """The registered interaction methods, "a, b, c" (:mod:`hhpnet.interaction.registry`)."""
+def method_option(template: str, *, summaries: bool = False, **kw: Any) -> Any:
+    """``--method``: ``template`` filled with the registered interaction methods ("a, b, c",
+    or with ``summaries`` :func:`hhpnet.interaction.registry.cli_help`); ``kw``: more keywords
+    of ``typer.Option``."""
     from hhpnet.interaction import registry
 
-    return ", ".join(registry.names())
+    names = registry.cli_help() if summaries else ", ".join(registry.names())
+    return typer.Option(help=template.format(names), **kw)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +42,15 @@ def check_output_dir(path: str | os.PathLike[str] | None, option: str) -> None:
     if p.exists() and not p.is_dir():
         raise InputError(f"{option} {str(path)!r}: is a file, not a folder")
     _check_parents(p.parent, f"{option} {str(path)!r}")
+
+
+def check_output_files(paths: Mapping[str, str]) -> None:
+    """:func:`check_output_file` for each output of a video run ({format name: path}), named
+    by its option (:mod:`hhpnet.video.outputs`)."""
+    from hhpnet.video import outputs
+
+    for name, path in paths.items():
+        check_output_file(path, outputs.get(name).option)
 
 
 def _check_parents(parent: Path, what: str) -> None:

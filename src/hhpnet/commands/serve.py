@@ -29,7 +29,9 @@ def register(app: typer.Typer) -> None:
                 help="Default model: hhpnet-1.0, hhpnet-0.6, hhpnet-0.2 or a .safetensors file.",
             ),
         ] = "hhpnet-1.0",
-        detector: Annotated[str, detector_option("Default detector: ", summaries=False)] = "auto",
+        detector: Annotated[
+            str, detector_option("Default detector: {}.", summaries=False)
+        ] = "auto",
         token: Annotated[
             str | None,
             typer.Option(

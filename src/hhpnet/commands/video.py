@@ -16,11 +16,140 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from hhpnet.commands.options import PreciseOpt, detector_option, method_names
+from hhpnet.commands.options import (
+    InteractOpt,
+    PreciseOpt,
+    ProgressOpt,
+    detector_option,
+    method_option,
+)
+
+if TYPE_CHECKING:
+    from hhpnet.video.settings import VideoSettings
+
+
+def _file(help: str, *decls: str) -> Any:
+    return typer.Option(*decls, metavar="FILE", help=help)
+
+
+_Sources = Annotated[
+    list[str],
+    typer.Argument(
+        metavar="SOURCE...",
+        help="Video files, image folders/globs, webcam index (0), rtsp/http URL.",
+        show_default=False,
+    ),
+]
+_Model = Annotated[str, typer.Option(metavar="NAME", help="Model name or .safetensors path.")]
+_KptThr = Annotated[
+    float, typer.Option(metavar="C", help="Keypoints below this confidence are missing.")
+]
+_SaveVideo = Annotated[Path | None, _file("Annotated mp4 (smoothed axes, σ fans, track ids).")]
+_Csv = Annotated[Path | None, _file("One row per person per frame.")]
+_Parquet = Annotated[Path | None, _file("Same rows as Parquet (needs the parquet extra).")]
+_Json = Annotated[Path | None, _file("JSON Lines, one record per frame.", "--json")]
+_TimelineCsv = Annotated[Path | None, _file("Interaction intervals (+ <stem>_people.csv totals).")]
+_TimelinePng = Annotated[Path | None, _file("Timeline picture, one row per pair.")]
+_Stride = Annotated[int, typer.Option(metavar="N", help="Process every N-th frame.")]
+_BodyEvery = Annotated[
+    int,
+    typer.Option(
+        metavar="K",
+        help="'auto' detector: MoveNet on every K-th frame and on scene cuts only "
+        "(faster; readings in between differ a little, docs/video.md).",
+    ),
+]
+_MaxFrames = Annotated[int | None, typer.Option(metavar="N", help="Stop after N processed frames.")]
+_Start = Annotated[float, typer.Option(metavar="SECONDS", help="Start time.")]
+_End = Annotated[float | None, typer.Option(metavar="SECONDS", help="End time.")]
+_Fps = Annotated[
+    float | None, typer.Option(metavar="FPS", help="Frame rate of image sequences (default 30).")
+]
+_Resume = Annotated[
+    bool, typer.Option("--resume", help="Continue an interrupted run from its --csv.")
+]
+_Show = Annotated[
+    bool | None,
+    typer.Option(
+        "--show/--no-show",
+        help="Live window (default: on for webcams if a display exists).",
+        show_default=False,
+    ),
+]
+_SmoothAccel = Annotated[
+    float | None,
+    typer.Option(
+        metavar="DEG_S2",
+        help="Smoothing process noise, deg/s² per √s, in (0, 1e6] (default 100; larger "
+        "= less smoothing).",
+    ),
+]
+
+
+def video(
+    sources: _Sources,
+    model: _Model = "hhpnet-1.0",
+    detector: Annotated[str, detector_option(summaries=False)] = "auto",
+    kpt_thr: _KptThr = 0.0,
+    precise: PreciseOpt = False,
+    interact: InteractOpt = True,
+    method: Annotated[str, method_option("Interaction method: {}.", metavar="NAME")] = "hhpnet",
+    save_video: _SaveVideo = None,
+    csv: _Csv = None,
+    parquet: _Parquet = None,
+    json: _Json = None,
+    timeline_csv: _TimelineCsv = None,
+    timeline_png: _TimelinePng = None,
+    stride: _Stride = 1,
+    body_every: _BodyEvery = 1,
+    max_frames: _MaxFrames = None,
+    start: _Start = 0.0,
+    end: _End = None,
+    fps: _Fps = None,
+    resume: _Resume = False,
+    show: _Show = None,
+    progress: ProgressOpt = None,
+    smooth_accel: _SmoothAccel = None,
+) -> None:
+    """Track people in a video, webcam or stream; smooth their head poses; time their gazes.
+
+    \f
+    The signature is the option list of ``hhpnet video``; the body gathers them into one
+    :class:`~hhpnet.video.VideoSettings` (:func:`run_video` checks and runs it). Text after
+    the form feed is not part of ``--help``.
+    """
+    from hhpnet.commands.options import progress_wanted
+    from hhpnet.video.settings import VideoSettings
+
+    settings = VideoSettings(
+        model=model,
+        detector=detector,
+        kpt_thr=kpt_thr,
+        precise=precise,
+        interact=interact,
+        interaction_method=method,
+        save_video=save_video,
+        csv=csv,
+        parquet=parquet,
+        jsonl=json,
+        timeline_csv=timeline_csv,
+        timeline_png=timeline_png,
+        stride=stride,
+        body_every=body_every,
+        max_frames=max_frames,
+        start=start,
+        end=end,
+        fps=fps,
+        resume=resume,
+        progress=progress_wanted(progress),
+        smooth_accel=smooth_accel,
+    )
+    if run_video(sources, settings, show=show):
+        raise typer.Exit(1)
 
 
 def _name_of(src: Any) -> str:
@@ -76,213 +205,71 @@ def _groups(found: list[Any]) -> list[tuple[str, Any, str | None]]:
 
 
 def register(app: typer.Typer) -> None:
-    """Add the ``video`` command.
+    """Add the ``video`` command."""
+    app.command("video")(video)
 
-    Long only because it defines the ``video`` command, whose signature is that command's option
-    list (one annotated typer parameter per documented option).
-    """
 
-    @app.command("video")
-    def video(
-        sources: Annotated[
-            list[str],
-            typer.Argument(
-                metavar="SOURCE...",
-                help="Video files, image folders/globs, webcam index (0), rtsp/http URL.",
-                show_default=False,
-            ),
-        ],
-        model: Annotated[
-            str, typer.Option(metavar="NAME", help="Model name or .safetensors path.")
-        ] = "hhpnet-1.0",
-        detector: Annotated[str, detector_option(summaries=False)] = "auto",
-        kpt_thr: Annotated[
-            float, typer.Option(metavar="C", help="Keypoints below this confidence are missing.")
-        ] = 0.0,
-        precise: PreciseOpt = False,
-        interact: Annotated[
-            bool, typer.Option("--interact/--no-interact", help="Who looks at whom per frame.")
-        ] = True,
-        method: Annotated[
-            str, typer.Option(metavar="NAME", help=f"Interaction method: {method_names()}.")
-        ] = "hhpnet",
-        save_video: Annotated[
-            Path | None,
-            typer.Option(metavar="FILE", help="Annotated mp4 (smoothed axes, σ fans, track ids)."),
-        ] = None,
-        csv: Annotated[
-            Path | None, typer.Option(metavar="FILE", help="One row per person per frame.")
-        ] = None,
-        parquet: Annotated[
-            Path | None,
-            typer.Option(metavar="FILE", help="Same rows as Parquet (needs the parquet extra)."),
-        ] = None,
-        json: Annotated[
-            Path | None,
-            typer.Option("--json", metavar="FILE", help="JSON Lines, one record per frame."),
-        ] = None,
-        timeline_csv: Annotated[
-            Path | None,
-            typer.Option(
-                metavar="FILE", help="Interaction intervals (+ <stem>_people.csv totals)."
-            ),
-        ] = None,
-        timeline_png: Annotated[
-            Path | None, typer.Option(metavar="FILE", help="Timeline picture, one row per pair.")
-        ] = None,
-        stride: Annotated[int, typer.Option(metavar="N", help="Process every N-th frame.")] = 1,
-        body_every: Annotated[
-            int,
-            typer.Option(
-                metavar="K",
-                help="'auto' detector: MoveNet on every K-th frame and on scene cuts only "
-                "(faster; readings in between differ a little, docs/video.md).",
-            ),
-        ] = 1,
-        max_frames: Annotated[
-            int | None, typer.Option(metavar="N", help="Stop after N processed frames.")
-        ] = None,
-        start: Annotated[float, typer.Option(metavar="SECONDS", help="Start time.")] = 0.0,
-        end: Annotated[float | None, typer.Option(metavar="SECONDS", help="End time.")] = None,
-        fps: Annotated[
-            float | None,
-            typer.Option(metavar="FPS", help="Frame rate of image sequences (default 30)."),
-        ] = None,
-        resume: Annotated[
-            bool, typer.Option("--resume", help="Continue an interrupted run from its --csv.")
-        ] = False,
-        show: Annotated[
-            bool | None,
-            typer.Option(
-                "--show/--no-show",
-                help="Live window (default: on for webcams if a display exists).",
-                show_default=False,
-            ),
-        ] = None,
-        progress: Annotated[
-            bool | None,
-            typer.Option(
-                "--progress/--no-progress",
-                help="Progress bar on stderr (default: only when stderr is a terminal).",
-                show_default=False,
-            ),
-        ] = None,
-        smooth_accel: Annotated[
-            float | None,
-            typer.Option(
-                metavar="DEG_S2",
-                help="Smoothing process noise, deg/s² per √s, in (0, 1e6] (default 100; larger "
-                "= less smoothing).",
-            ),
-        ] = None,
-    ) -> None:
-        """Track people in a video, webcam or stream; smooth their head poses; time their gazes.
+def run_video(sources: list[str], settings: VideoSettings, *, show: bool | None = None) -> int:
+    """Check ``settings`` and the output files (usage errors, before anything is read), then
+    run every source (:func:`_groups`) with its own files (one source: the names as given;
+    several: ``out.<name>.csv``, …); ``show`` None: a window for webcams and streams. Returns
+    the number of sources missing or failed (each reported on one line)."""
+    from hhpnet.commands.outputs import check_output_files, resolve_each
+    from hhpnet.errors import InputError
 
-        \f
-        Long: the signature is the option list of ``hhpnet video`` (one typer parameter per
-        documented option); the body only checks them (usage errors first) and hands them
-        on. Text after the form feed is not part of ``--help``.
-        """
-        from hhpnet.commands.options import progress_wanted
-        from hhpnet.commands.outputs import (
-            check_output_file,
-            derived,
-            print_records,
-            resolve_each,
-            unique_names,
+    settings.check()
+    check_output_files(settings.paths())
+    found, bad = [], []
+    for spec in sources:
+        got, missing = resolve_each([spec])
+        if got:
+            found.append((spec, got))
+        bad.extend(missing)
+    groups = _groups(found)
+    live = [g for g in groups if not isinstance(g[1], list) and g[1].kind != "video"]
+    if settings.resume and live:
+        src = live[0][1]
+        what = f"webcam {src.value}" if src.kind == "webcam" else str(src.value)
+        raise InputError(f"--resume: {what} is a live source and cannot be resumed")
+    est = settings.estimator()
+    for _spec, msg in bad:
+        print(f"hhpnet: error: {msg}", file=sys.stderr)
+    return len(bad) + _run_groups(groups, est, settings, many=len(groups) + len(bad) > 1, show=show)
+
+
+def _run_groups(
+    groups: list[tuple[str, Any, str | None]],
+    est: Any,
+    settings: VideoSettings,
+    *,
+    many: bool,
+    show: bool | None,
+) -> int:
+    """Process each group (a source or an image sequence) with its own files; the number that
+    failed."""
+    import dataclasses
+
+    from hhpnet.commands.outputs import derived, print_records, unique_names
+    from hhpnet.errors import HhpnetError
+    from hhpnet.video import process_video
+
+    paths = settings.paths()
+    names = unique_names([g[0] for g in groups]) if many else [None] * len(groups)
+    to_stdout = not paths
+    failed = 0
+    for (_, src, display), name in zip(groups, names, strict=True):
+        is_live = not isinstance(src, list) and src.kind != "video"
+        run = dataclasses.replace(
+            settings.with_paths({k: derived(p, name) for k, p in paths.items()}),
+            name=display,
+            show=is_live if show is None else show,
         )
-        from hhpnet.errors import HhpnetError, InputError
-        from hhpnet.pipeline import HeadPoseEstimator
-        from hhpnet.video import check_options, process_video
-        from hhpnet.video.smoothing import SmootherParams
-
-        # usage errors first (exit 2), before any source is opened or any file written
-        check_options(
-            stride=stride,
-            max_frames=max_frames,
-            start=start,
-            end=end,
-            fps=fps,
-            save_video=save_video,
-            timeline_png=timeline_png,
-        )
-        params = SmootherParams(accel_std=smooth_accel) if smooth_accel is not None else None
-        outputs = {
-            "--csv": csv,
-            "--parquet": parquet,
-            "--json": json,
-            "--save-video": save_video,
-            "--timeline-csv": timeline_csv,
-            "--timeline-png": timeline_png,
-        }
-        for option, path in outputs.items():
-            check_output_file(path, option)
-        if resume and csv is None:
-            raise InputError("--resume needs --csv: the CSV is the journal a run resumes from")
-        if (timeline_csv or timeline_png) and not interact:
-            raise InputError("a timeline needs the interaction analysis (remove --no-interact)")
-        if interact:
-            from hhpnet.interaction import analyze
-            from hhpnet.poses import Poses
-
-            analyze(Poses.empty(), method=method)  # an unknown method fails now
-        found, bad = [], []
-        for spec in sources:
-            got, missing = resolve_each([spec])
-            if got:
-                found.append((spec, got))
-            bad.extend(missing)
-        groups = _groups(found)
-        live = [g for g in groups if not isinstance(g[1], list) and g[1].kind != "video"]
-        if resume and live:
-            src = live[0][1]
-            what = f"webcam {src.value}" if src.kind == "webcam" else str(src.value)
-            raise InputError(f"--resume: {what} is a live source and cannot be resumed")
-        est = HeadPoseEstimator(model=model, detector=detector, kpt_thr=kpt_thr, precise=precise)
-        est.model  # noqa: B018 - load now: a bad name is a usage error
-        est.detector  # noqa: B018
-        if body_every != 1:
-            from hhpnet.video.cadence import with_body_cadence
-
-            with_body_cadence(est, body_every)  # a bad value or detector is a usage error
-
-        failed = 0
-        for _spec, msg in bad:
+        try:
+            summary = process_video(
+                src, est, settings=run, on_frame=print_records if to_stdout else None
+            )
+            report_summary(summary, stdout=to_stdout)
+        except HhpnetError as exc:
             failed += 1
-            print(f"hhpnet: error: {msg}", file=sys.stderr)
-        many = len(groups) + len(bad) > 1
-        names = unique_names([g[0] for g in groups]) if many else [None] * len(groups)
-        to_stdout = all(p is None for p in outputs.values())
-        for (_, src, display), name in zip(groups, names, strict=True):
-            is_live = not isinstance(src, list) and src.kind != "video"
-            try:
-                summary = process_video(
-                    src,
-                    est,
-                    csv=derived(csv, name),
-                    parquet=derived(parquet, name),
-                    jsonl=derived(json, name),
-                    save_video=derived(save_video, name),
-                    timeline_csv=derived(timeline_csv, name),
-                    timeline_png=derived(timeline_png, name),
-                    interact=interact,
-                    interaction_method=method,
-                    stride=stride,
-                    max_frames=max_frames,
-                    start=start,
-                    end=end,
-                    fps=fps,
-                    body_every=body_every,
-                    resume=resume,
-                    show=is_live if show is None else show,
-                    progress=progress_wanted(progress),
-                    smoothing=params,
-                    on_frame=print_records if to_stdout else None,
-                    name=display,
-                )
-                report_summary(summary, stdout=to_stdout)
-            except HhpnetError as exc:
-                failed += 1
-                print(f"hhpnet: error: {exc}", file=sys.stderr)
-        if failed:
-            raise typer.Exit(1)
+            print(f"hhpnet: error: {exc}", file=sys.stderr)
+    return failed

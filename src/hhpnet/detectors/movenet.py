@@ -336,8 +336,8 @@ class MoveNetDetector(TiledDetector):
                 x = render_top_left(image)
             k, b, s = decode_output(self.infer(x), v, self.score_threshold)
             if i > 0 and len(s):  # people whose head is cut by a tile border are dropped
-                keep = self.not_cut(head_boxes(k[:, COCO_HEAD, :2]), v, w, h)
-                k, b, s = k[keep], b[keep], s[keep]
+                whole = self.not_cut(head_boxes(k[:, COCO_HEAD, :2]), v, w, h)
+                k, b, s = k[whole], b[whole], s[whole]
             kps.append(k)
             boxes.append(b)
             scores.append(s)

@@ -30,6 +30,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from hhpnet.video.outputs import PICTURE_OUT_EXTENSIONS, VIDEO_OUT_EXTENSIONS
     from hhpnet.video.processor import (
         FrameResult,
         VideoProcessor,
@@ -46,15 +47,8 @@ if TYPE_CHECKING:
         VideoFileReader,
         open_source,
     )
-    from hhpnet.video.run import (
-        PICTURE_OUT_EXTENSIONS,
-        VIDEO_OUT_EXTENSIONS,
-        VideoSettings,
-        VideoSummary,
-        check_options,
-        display_available,
-        process_video,
-    )
+    from hhpnet.video.run import VideoSummary, display_available, process_video
+    from hhpnet.video.settings import VideoSettings, check_options
 
 # public name -> submodule that defines it (imported on first access: ``import hhpnet.video``
 # and the sub-modules that only need one part stay light)
@@ -71,11 +65,11 @@ _WHERE = {
     "IterableReader": "readers",
     "VideoFileReader": "readers",
     "open_source": "readers",
-    "PICTURE_OUT_EXTENSIONS": "run",
-    "VIDEO_OUT_EXTENSIONS": "run",
-    "VideoSettings": "run",
+    "PICTURE_OUT_EXTENSIONS": "outputs",
+    "VIDEO_OUT_EXTENSIONS": "outputs",
+    "VideoSettings": "settings",
     "VideoSummary": "run",
-    "check_options": "run",
+    "check_options": "settings",
     "display_available": "run",
     "process_video": "run",
 }
