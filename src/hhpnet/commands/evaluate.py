@@ -55,6 +55,26 @@ def register(app: typer.Typer) -> None:
             str,
             typer.Option("--source", help="--keypoints-csv: blazeface, blazepose, movenet or all."),
         ] = "all",
+        landmarks: Annotated[
+            Path | None,
+            typer.Option(
+                "--landmarks",
+                help="Real readings + labels in one .npz (face mesh, BlazeFace, MoveNet; "
+                "photos and mirror images).",
+            ),
+        ] = None,
+        reading: Annotated[
+            str,
+            typer.Option(
+                "--reading",
+                help="--landmarks: mesh (face-mesh model; --model defaults to "
+                "hhpnet-mesh-1.0), blazeface or movenet.",
+            ),
+        ] = "mesh",
+        mirror: Annotated[
+            bool,
+            typer.Option("--mirror", help="--landmarks: score the mirror images' readings."),
+        ] = False,
         folds: Annotated[
             str | None,
             typer.Option(
@@ -80,8 +100,9 @@ def register(app: typer.Typer) -> None:
             Path | None, typer.Option("--out", "-o", help="Write report.md, metrics.json, PNG.")
         ] = None,
     ) -> None:
-        """Evaluate a model on the synthetic test set or real data (AFLW2000-3D, BIWI, or
-        detector keypoints with labels in a CSV).
+        """Evaluate a model on the synthetic test set or real data (AFLW2000-3D, BIWI,
+        detector keypoints with labels in a CSV, or a landmarks .npz: face mesh, BlazeFace,
+        MoveNet readings of photos and mirror images).
 
         MAE and signed bias by |yaw| bin, missing points and detector profile next to the
         solvePnP baseline; Spearman(σ, |error|), 1σ/2σ shares, sparsification; --out writes
@@ -97,6 +118,25 @@ def register(app: typer.Typer) -> None:
         from hhpnet.model import load_model
         from hhpnet.training.evaluate import TEST_SEED, evaluate_dataset, evaluate_synthetic
 
+        if landmarks is not None:
+            given = [
+                k
+                for k, v in {
+                    "--keypoints-csv": keypoints_csv,
+                    "--mat-dir": mat_dir,
+                    "--biwi-dir": biwi_dir,
+                    "--keypoints-json": keypoints_json,
+                    "--detector-profile": detector_profile,
+                }.items()
+                if v is not None
+            ]
+            if given:
+                raise InputError(f"--landmarks cannot be combined with {', '.join(given)}")
+            _eval_landmarks(
+                model, landmarks, reading, mirror, _parse_folds(folds), num_folds, fold_seed,
+                baseline, out,
+            )  # fmt: skip
+            return
         if keypoints_csv is not None:
             others = {
                 "--mat-dir": mat_dir,
@@ -148,6 +188,46 @@ def register(app: typer.Typer) -> None:
         if out is not None:
             paths = result.write(out)
             typer.echo(f"wrote {', '.join(str(p) for p in paths.values())}")
+
+
+def _eval_landmarks(
+    model: str,
+    path: Path,
+    reading: str,
+    mirror: bool,
+    folds: list[int] | None,
+    num_folds: int,
+    fold_seed: int,
+    baseline: bool,
+    out: Path | None,
+) -> None:
+    from hhpnet.errors import InputError
+    from hhpnet.training.datasets import load_landmarks_npz
+    from hhpnet.training.evaluate import LANDMARK_EVAL_READINGS, evaluate_landmark_set
+
+    if reading not in LANDMARK_EVAL_READINGS:
+        raise InputError(
+            f"--reading must be one of {', '.join(LANDMARK_EVAL_READINGS)}; got {reading!r}"
+        )
+    if num_folds < 2:
+        raise InputError(f"--num-folds must be ≥ 2; got {num_folds}")
+    if reading == "mesh":
+        from hhpnet.mesh_model import load_mesh_model
+
+        net: object = load_mesh_model("hhpnet-mesh-1.0" if model == "hhpnet-1.0" else model)
+    else:
+        from hhpnet.model import load_model
+
+        net = load_model(model)
+    lset = load_landmarks_npz(path)
+    result = evaluate_landmark_set(
+        net, lset, reading, mirror=mirror, folds=folds, k=num_folds, fold_seed=fold_seed,
+        baseline=baseline,
+    )  # fmt: skip
+    typer.echo(result.markdown())
+    if out is not None:
+        paths = result.write(out)
+        typer.echo(f"wrote {', '.join(str(p) for p in paths.values())}")
 
 
 def _parse_folds(text: str | None) -> list[int] | None:

@@ -142,9 +142,7 @@ class FaceMesh:
     def __repr__(self) -> str:
         return f"FaceMesh(num_threads={self.num_threads})"
 
-    def crops(
-        self, image: NDArray[np.uint8], rois: NDArray[np.float64]
-    ) -> NDArray[np.float32]:
+    def crops(self, image: NDArray[np.uint8], rois: NDArray[np.float64]) -> NDArray[np.float32]:
         """The (N, 192, 192, 3) float32 network inputs in [0, 1] of the regions ``rois``."""
         import cv2
 

@@ -41,6 +41,7 @@ from hhpnet.errors import InputError
 from hhpnet.training.report import comparison_table, headline, markdown_report, plot_calibration
 
 __all__ = [
+    "LANDMARK_EVAL_READINGS",
     "REAL_YAW_BINS",
     "TEST_SAMPLES",
     "TEST_SEED",
@@ -51,6 +52,7 @@ __all__ = [
     "evaluate",
     "evaluate_dataset",
     "evaluate_keypoint_set",
+    "evaluate_landmark_set",
     "evaluate_synthetic",
     "headline",
     "plot_calibration",
@@ -477,5 +479,87 @@ def evaluate_keypoint_set(
         yaw_bins=REAL_YAW_BINS,
         baseline_head=kset.profile,
     )
+    result.detection = detection
+    return result
+
+
+#: readings of a landmarks file that ``hhpnet eval --landmarks`` scores
+LANDMARK_EVAL_READINGS: tuple[str, ...] = ("mesh", "blazeface", "movenet")
+
+
+def evaluate_landmark_set(
+    model: Any,
+    lset: Any,
+    reading: str = "mesh",
+    *,
+    mirror: bool = False,
+    folds: Sequence[int] | None = None,
+    k: int = 5,
+    fold_seed: int = 0,
+    baseline: bool = True,
+) -> EvalResult:
+    """Evaluate a reading of a landmarks file (:class:`hhpnet.datasets.LandmarkSet`):
+    ``mesh`` (the face-mesh landmarks, ``model`` a :class:`hhpnet.mesh_model.MeshPoseModel`)
+    or ``blazeface`` / ``movenet`` (five keypoints, a 5-point model; solvePnP baseline).
+    ``mirror``: the readings of the mirrored photos, scored against the mirrored labels.
+    ``folds`` as in :func:`evaluate_keypoint_set`. Photos where the reading found nothing are
+    counted in the detection table and left out of the errors."""
+    if reading not in LANDMARK_EVAL_READINGS:
+        raise InputError(
+            f"reading must be one of {', '.join(LANDMARK_EVAL_READINGS)}; got {reading!r}"
+        )
+    select = np.ones(len(lset), bool)
+    fold_text = ""
+    if folds is not None:
+        wanted = sorted({int(f) for f in folds})
+        if not wanted or wanted[0] < 0 or wanted[-1] >= k:
+            raise InputError(f"folds must be among 0 … {k - 1}; got {list(folds)}")
+        select = np.isin(lset.folds(k, fold_seed), wanted)
+        fold_text = f", folds {','.join(map(str, wanted))} of {k} (seed {fold_seed})"
+    labels = lset.mirrored_angles() if mirror else lset.angles
+    key = {"mesh": "facemesh", "blazeface": "blazeface5", "movenet": "movenet17"}[reading]
+    found = lset.found(key, mirror)
+    if reading == "movenet":
+        found &= (lset.keypoints5("movenet", mirror)[..., 2] > 0).any(axis=1)
+    chosen = select & found
+    if not chosen.any():
+        raise InputError(f"{lset.name}: the {reading} reading found no face in the chosen rows")
+    detection = {"all": (int(chosen.sum()), int(select.sum()))}
+    for label, m in _yaw_groups(labels[select], REAL_YAW_BINS).items():
+        detection[f"|yaw| {label}"] = (int(m[found[select]].sum()), int(m.sum()))
+    side = "mirror images" if mirror else "photos"
+    info = {
+        "data": f"{lset.name}: {len(lset)} photos{fold_text}; the {reading} reading of the "
+        f"{side} found in {int(chosen.sum())} of {int(select.sum())}",
+        "model": getattr(model, "name", "?"),
+    }
+    name = f"{getattr(model, 'name', 'model')} on {lset.name} ({reading}, {side})"
+    if reading != "mesh":
+        result = evaluate(
+            model,
+            lset.keypoints5(reading, mirror)[chosen],
+            labels[chosen],
+            name=name,
+            image_size=lset.image_size[chosen],
+            baseline=baseline,
+            info=info,
+            yaw_bins=REAL_YAW_BINS,
+            baseline_head=reading if reading == "blazeface" else "coco",
+        )
+    else:
+        ang = np.asarray(labels[chosen], np.float32)
+        out = model.predict(lset.reading(key, mirror)[chosen])
+        signed = signed_errors(out.angles, ang)
+        signed[~np.asarray(out.valid, bool)] = np.nan
+        result = EvalResult(
+            name=name,
+            angles=ang,
+            error=np.abs(signed),
+            sigma=np.asarray(out.sigma, np.float32),
+            valid=np.asarray(out.valid, bool),
+            groups={"|yaw|": _yaw_groups(ang, REAL_YAW_BINS)},
+            info=info,
+            signed_error=signed,
+        )
     result.detection = detection
     return result

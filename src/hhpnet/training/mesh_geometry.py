@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import struct
 from collections.abc import Iterator
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +69,7 @@ def _proto_fields(buf: bytes) -> Iterator[tuple[int, int, Any]]:
     while i < len(buf):
         key, i = _varint(buf, i)
         number, wire = key >> 3, key & 7
+        value: Any
         if wire == 0:
             value, i = _varint(buf, i)
         elif wire == 2:
@@ -137,7 +138,7 @@ def mirror_permutation() -> NDArray[np.intp]:
     face = canonical_face()
     mirrored = face * np.array([-1.0, 1.0, 1.0])
     d = np.linalg.norm(face[None, :, :] - mirrored[:, None, :], axis=-1)
-    perm = np.argmin(d, axis=1).astype(np.intp)
+    perm: NDArray[np.intp] = np.argmin(d, axis=1).astype(np.intp)
     if not np.array_equal(perm[perm], np.arange(MESH_POINTS)):
         raise RuntimeError("the canonical face is not left/right symmetric")
     perm.setflags(write=False)
@@ -163,7 +164,7 @@ def _spread_subset(count: int) -> NDArray[np.intp]:
 SUBSETS: tuple[str, ...] = ("all", "spread100", "stable")
 
 
-@lru_cache(maxsize=None)
+@cache
 def subset_indices(name: str) -> NDArray[np.intp]:
     """Sorted landmark indices of a named subset: ``all`` (468), ``spread100`` (≈ 100 spread
     evenly, contour included) or ``stable`` (:data:`STABLE`, the interior)."""
