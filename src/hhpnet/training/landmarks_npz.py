@@ -74,7 +74,7 @@ class LandmarkSet:
         """Photos where the reading exists (some point with finite x, y; the file has NaN
         everywhere where a detector found nothing)."""
         xy = self.reading(name, mirror)[..., :2]
-        return np.asarray(np.isfinite(xy).all(axis=2).any(axis=1), bool)
+        return np.asarray(np.any(np.isfinite(xy).all(axis=2), axis=1), bool)
 
     def keypoints5(self, name: str, mirror: bool = False) -> NDArray[np.float32]:
         """hhpnet's five keypoints (n, 5, 3) of the ``blazeface`` or ``movenet`` reading, as the
