@@ -28,6 +28,7 @@ from hhpnet.training.mesh_geometry import (
     subset_indices,
 )
 from hhpnet.training.mesh_synth import MeshSynthConfig, generate_mesh
+from tests.helpers.cli import run_cli
 from tests.helpers.mesh_faces import project, write_tiny_landmarks
 
 
@@ -194,3 +195,27 @@ def test_tiny_training_run_writes_a_mesh_model(tmp_path):
     assert summary["valid"] == result.detection["all"][0] > 0
     with pytest.raises(InputError, match="config: unknown key"):
         load_mesh_config(None, **{"network.depth": 3})
+
+
+def test_cli_eval_reads_the_landmarks_file(tmp_path, monkeypatch, capsys):
+    from tests.test_mesh_model import STABLE, random_model
+
+    data = write_tiny_landmarks(tmp_path / "tiny.npz", n=30)
+    model = random_model(STABLE).save(tmp_path / "mesh.safetensors")
+    args = ["eval", "--landmarks", str(data), "--model", str(model), "--folds", "0,1"]
+    assert run_cli([*args, "--out", str(tmp_path / "out")], monkeypatch) == 0
+    text = capsys.readouterr().out
+    assert "random on tiny.npz (mesh, photos)" in text
+    summary = json.loads((tmp_path / "out" / "metrics.json").read_text())
+    assert summary["detection"]["all"]["n"] == 12  # folds 0 and 1 of 30 rows
+    assert summary["detection"]["all"]["found"] == summary["n"] <= 12
+    assert run_cli([*args, "--mirror"], monkeypatch) == 0
+    assert "(mesh, mirror images)" in capsys.readouterr().out
+    five = ["eval", "--landmarks", str(data), "--reading", "blazeface", "--model", "hhpnet-0.2"]
+    assert run_cli(five, monkeypatch) == 0
+    assert "hhpnet-0.2 on tiny.npz (blazeface, photos)" in capsys.readouterr().out
+    assert run_cli(["eval", "--landmarks", str(data), "--reading", "dlib"], monkeypatch) == 2
+    assert "--reading must be one of" in capsys.readouterr().err
+    both = ["eval", "--landmarks", str(data), "--keypoints-csv", str(data)]
+    assert run_cli(both, monkeypatch) == 2
+    assert "cannot be combined" in capsys.readouterr().err

@@ -283,6 +283,8 @@ def train_mesh(
     if not Path(real_path).is_file():
         raise InputError(f"real_npz {real_path} not found (the generator is fitted on it)")
     exclude = config.get("exclude_fold")
+    if exclude is not None and not 0 <= int(exclude) < int(config["folds"]):
+        raise InputError(f"exclude_fold must be in 0 … {int(config['folds']) - 1}, got {exclude}")
     real_lm, real_lab, photo_lab = real_mesh_rows(real_path, exclude, int(config["folds"]))
     if fit is None:
         fit = fit_mesh_generator(real_lm, real_lab, photo_lab, config["fit"], seed=seed)
