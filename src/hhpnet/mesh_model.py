@@ -144,15 +144,18 @@ def eye_line_angle(landmarks: ArrayLike) -> NDArray[np.float64]:
     return result
 
 
-def shape_residual(landmarks: ArrayLike, reference: ArrayLike) -> NDArray[np.float64]:
+def shape_residual(
+    landmarks: ArrayLike, reference: ArrayLike, projector: NDArray[np.float64] | None = None
+) -> NDArray[np.float64]:
     """Relative RMS residual (N,) of the best affine camera (2×3 matrix + shift) mapping the
     3-D ``reference`` face (468, 3) onto the landmarks' x, y: 0 for any weak-perspective view
-    of the reference, small for real faces, ≈ 1 for points unrelated to a face."""
+    of the reference, small for real faces, ≈ 1 for points unrelated to a face.
+    ``projector``: ``pinv(reference − its mean)``, if already computed."""
     a = np.asarray(landmarks, np.float64)[..., :2]
     ref = np.asarray(reference, np.float64)
     ref = ref - ref.mean(axis=0)
     u = a - _row_sum(a)[:, None, :] / a.shape[1]
-    fit = np.matmul(np.linalg.pinv(ref), u)  # (N, 3, 2)
+    fit = np.matmul(np.linalg.pinv(ref) if projector is None else projector, u)  # (N, 3, 2)
     r = u - np.matmul(ref, fit)
     with np.errstate(invalid="ignore", divide="ignore"):
         result: NDArray[np.float64] = np.sqrt(_row_sum(r * r).sum(-1) / _row_sum(u * u).sum(-1))
@@ -185,7 +188,10 @@ def mesh_features(
 
 
 def mesh_input(
-    landmarks: ArrayLike, spec: MeshInput, reference: ArrayLike | None = None
+    landmarks: ArrayLike,
+    spec: MeshInput,
+    reference: ArrayLike | None = None,
+    projector: NDArray[np.float64] | None = None,
 ) -> tuple[F32, NDArray[np.bool_], NDArray[np.float64]]:
     """Network inputs ``(N, spec.size)`` float32, validity ``(N,)`` and the de-rotation angle
     θ ``(N,)`` degrees (0 for ``rotate = "none"``) of ``(N, 468, 2|3)`` landmarks.
@@ -206,7 +212,7 @@ def mesh_input(
     theta = eye_line_angle(a) if spec.rotate == "eyes" else np.zeros(len(a))
     if reference is not None:
         with np.errstate(invalid="ignore"):
-            valid &= shape_residual(a, reference) <= MAX_SHAPE_RESIDUAL
+            valid &= shape_residual(a, reference, projector) <= MAX_SHAPE_RESIDUAL
     x, ok = mesh_features(a[:, list(spec.points)], theta, spec)
     valid &= ok
     x[~valid] = 0.0
@@ -249,6 +255,7 @@ class MeshPoseModel:
         if ref is None or ref.shape != (MESH_POINTS, 3):
             raise InputError("mesh weight file lacks the (468, 3) tensor 'reference'")
         self.reference = ref.astype(np.float64)
+        self._projector = np.linalg.pinv(self.reference - self.reference.mean(axis=0))
         self.tensors = t
         self.metadata = meta
         self.name = meta.get("name", "mesh")
@@ -287,7 +294,7 @@ class MeshPoseModel:
         """Head pose of ``(N, 468, 3)`` (or ``(N, 468, 2)`` for a model without depth; one face
         ``(468, C)``) face-mesh landmarks. Malformed arrays raise
         :class:`hhpnet.errors.InputError`; implausible faces come back invalid."""
-        x, valid, theta = mesh_input(landmarks, self.input, self.reference)
+        x, valid, theta = mesh_input(landmarks, self.input, self.reference, self._projector)
         n = len(x)
         angles = np.full((n, 3), np.nan, np.float32)
         sigma = np.full((n, 3), np.inf, np.float32)
