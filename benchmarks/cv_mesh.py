@@ -171,33 +171,33 @@ def fuse(
     angles: list[np.ndarray], sigmas: list[np.ndarray], rho: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Minimum-variance combination per angle of K correlated readings (N, 3) with σ (N, 3)
-    and error correlations ``rho`` (3, K, K) (generalised least squares; readings missing in a
-    row are left out of that row; yaw combined on the circle around the first reading)."""
+    and error correlations ``rho`` (3, K, K): generalised least squares with non-negative
+    weights (a reading whose weight would be negative — strongly correlated with a more
+    certain one — is left out, as ``hhpnet.fusion.combine`` clips its weight to [0, 1]);
+    readings missing in a row are left out of that row; yaw on the circle around the median
+    reading."""
     a = np.stack(angles, axis=1).astype(np.float64)  # (N, K, 3)
     s = np.stack(sigmas, axis=1).astype(np.float64)
     ok = np.isfinite(a) & np.isfinite(s) & (s > 0)
-    n, k, _ = a.shape
-    ref = np.where(ok[:, :, 0], a[:, :, 0], np.nan)
-    anchor = np.nanmedian(np.where(np.isfinite(ref), ref, np.nan), axis=1) if k else ref
+    n = len(a)
+    yaw = np.where(ok[:, :, 0], a[:, :, 0], np.nan)
+    with np.errstate(all="ignore"):
+        anchor = np.nan_to_num(np.nanmedian(yaw, axis=1))
+    a[:, :, 0] = anchor[:, None] + ((a[:, :, 0] - anchor[:, None] + 180.0) % 360.0 - 180.0)
     out = np.full((n, 3), np.nan)
     sig = np.full((n, 3), np.inf)
-    for j in range(3):
-        v = a[:, :, j].copy()
-        if j == 0:
-            v = anchor[:, None] + ((v - anchor[:, None] + 180.0) % 360.0 - 180.0)
-        for mask in {tuple(m) for m in ok[:, :, j]}:
-            m = np.array(mask)
-            if not m.any():
-                continue
-            rows = (ok[:, :, j] == m).all(axis=1)
-            sub_s = s[rows][:, m, j]
-            r = rho[j][np.ix_(m, m)]
-            cov = sub_s[:, :, None] * sub_s[:, None, :] * r
-            inv = np.linalg.inv(cov)
-            w = inv.sum(axis=2)
-            tot = w.sum(axis=1)
-            out[rows, j] = (w * v[rows][:, m]).sum(axis=1) / tot
-            sig[rows, j] = np.sqrt(1.0 / tot)
+    for i in range(n):
+        for j in range(3):
+            use = np.flatnonzero(ok[i, :, j])
+            while len(use):
+                sd = s[i, use, j]
+                cov = sd[:, None] * sd[None, :] * rho[j][np.ix_(use, use)]
+                w = np.linalg.solve(cov, np.ones(len(use)))
+                if (w >= 0).all():
+                    out[i, j] = (w * a[i, use, j]).sum() / w.sum()
+                    sig[i, j] = np.sqrt(1.0 / w.sum())
+                    break
+                use = np.delete(use, np.argmin(w))
     out[:, 0] = (out[:, 0] + 180.0) % 360.0 - 180.0
     return out, sig
 

@@ -20,7 +20,8 @@ with, :class:`MeshInput`):
    ``depth`` is true;
 4. **network**: Dense layers with LeakyReLU(0.1), then Dense(6) = [yaw, s_yaw, pitch, s_pitch,
    roll, s_roll], s = log σ² (degrees²), clipped as in :mod:`hhpnet.model`; σ times the
-   per-angle ``sigma_calibration`` of the file.
+   per-angle calibration of the file, which may depend on the predicted |yaw|
+   (:meth:`MeshPoseModel.calibration`).
 
 Every row is computed on its own with the same operations (per-row reductions over contiguous
 memory, one matrix-vector product per layer and row, ``math.exp``): a face's result is the same
@@ -233,8 +234,15 @@ class MeshPoseModel:
         try:
             calib = json.loads(meta.get("sigma_calibration", "{}") or "{}")
             self._calib = [float(calib.get(a, 1.0)) for a in ANGLE_NAMES]
-        except (ValueError, TypeError, AttributeError) as exc:
-            raise InputError(f"mesh weight file metadata is malformed: {exc}") from exc
+            by_yaw = json.loads(meta.get("sigma_calibration_by_yaw", "null") or "null")
+            self._calib_knots: NDArray[np.float64] | None = None
+            if by_yaw is not None:
+                self._calib_knots = np.asarray(by_yaw["abs_yaw"], np.float64)
+                self._calib_table = np.array([by_yaw[a] for a in ANGLE_NAMES], np.float64)
+                if self._calib_table.shape != (3, len(self._calib_knots)):
+                    raise ValueError("sigma_calibration_by_yaw: one value per knot and angle")
+        except (ValueError, TypeError, AttributeError, KeyError) as exc:
+            raise InputError(f"mesh weight file metadata is malformed: {exc!r}") from exc
         layers = []
         i, width = 1, self.input.size
         while f"fc{i}.weight" in t:
@@ -310,7 +318,7 @@ class MeshPoseModel:
             angles[rows] = ang
             half = 0.5 * np.minimum(np.maximum(raw[:, 1::2], S_MIN), S_MAX)
             e = np.array([math.exp(v) for v in half.ravel().tolist()]).reshape(-1, 3)
-            sigma[rows] = np.array(self._calib) * e
+            sigma[rows] = self.calibration(angles[rows, 0]) * e
         return PoseOutput(
             yaw=angles[:, 0].copy(),
             pitch=angles[:, 1].copy(),
@@ -320,6 +328,15 @@ class MeshPoseModel:
         )
 
     __call__ = predict
+
+    def calibration(self, yaw: NDArray[Any]) -> NDArray[np.float64]:
+        """σ multipliers (N, 3) at the predicted yaws (degrees): the file's per-angle
+        ``sigma_calibration``, or with ``sigma_calibration_by_yaw`` per-angle multipliers
+        interpolated linearly in |yaw| between its knots (constant beyond them)."""
+        y = np.abs(np.asarray(yaw, np.float64))
+        if self._calib_knots is None:
+            return np.tile(np.array(self._calib), (len(y), 1))
+        return np.stack([np.interp(y, self._calib_knots, row) for row in self._calib_table], 1)
 
     def save(self, path: str | Path) -> Path:
         """Write the tensors and metadata as a safetensors file."""
