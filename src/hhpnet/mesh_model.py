@@ -31,7 +31,6 @@ bit for bit alone and in any batch (tested). Angle convention: :mod:`hhpnet.conv
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,7 +42,14 @@ from numpy.typing import ArrayLike, NDArray
 from hhpnet.convention import ANGLE_NAMES, angles_to_matrix, matrix_to_angles
 from hhpnet.errors import InputError
 from hhpnet.keypoints import MAX_COORD
-from hhpnet.model import LEAK, S_MAX, S_MIN, WEIGHTS_DIR, PoseOutput, read_weights
+from hhpnet.model import (
+    LEAK,
+    WEIGHTS_DIR,
+    PoseOutput,
+    read_weights,
+    sigma_of,
+    write_weights,
+)
 
 __all__ = [
     "MAX_SHAPE_RESIDUAL",
@@ -317,16 +323,8 @@ class MeshPoseModel:
             else:
                 ang[:, 0] = ang[:, 0] - 360.0 * np.ceil((ang[:, 0] - 180.0) / 360.0)
             angles[rows] = ang
-            half = 0.5 * np.minimum(np.maximum(raw[:, 1::2], S_MIN), S_MAX)
-            e = np.array([math.exp(v) for v in half.ravel().tolist()]).reshape(-1, 3)
-            sigma[rows] = self.calibration(angles[rows, 0]) * e
-        return PoseOutput(
-            yaw=angles[:, 0].copy(),
-            pitch=angles[:, 1].copy(),
-            roll=angles[:, 2].copy(),
-            sigma=sigma,
-            valid=valid,
-        )
+            sigma[rows] = self.calibration(angles[rows, 0]) * sigma_of(raw[:, 1::2])
+        return PoseOutput.of(angles, sigma, valid)
 
     __call__ = predict
 
@@ -341,16 +339,7 @@ class MeshPoseModel:
 
     def save(self, path: str | Path) -> Path:
         """Write the tensors and metadata as a safetensors file."""
-        from safetensors.numpy import save_file
-
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        save_file(
-            {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in self.tensors.items()},
-            str(path),
-            metadata={str(k): str(v) for k, v in self.metadata.items()},
-        )
-        return path
+        return write_weights(path, self.tensors, self.metadata)
 
 
 def load_mesh_model(name: str | Path = "hhpnet-mesh-1.0") -> MeshPoseModel:

@@ -110,6 +110,13 @@ class PoseOutput:
     sigma: NDArray[np.float32]  # (N, 3) yaw, pitch, roll
     valid: NDArray[np.bool_]  # (N,)
 
+    @classmethod
+    def of(
+        cls, angles: NDArray[np.float32], sigma: NDArray[np.float32], valid: NDArray[np.bool_]
+    ) -> PoseOutput:
+        """From ``(N, 3)`` angles (yaw, pitch, roll), ``(N, 3)`` σ and ``(N,)`` validity."""
+        return cls(angles[:, 0].copy(), angles[:, 1].copy(), angles[:, 2].copy(), sigma, valid)
+
     @property
     def angles(self) -> NDArray[np.float32]:
         """``(N, 3)`` yaw, pitch, roll in degrees."""
@@ -329,16 +336,8 @@ class HeadPoseModel:
             angles[rows, 0] = yaw - 360.0 * np.ceil((yaw - 180.0) / 360.0)
             angles[rows, 1] = raw[:, 2]
             angles[rows, 2] = raw[:, 4]
-            half = 0.5 * np.minimum(np.maximum(raw[:, 1::2], S_MIN), S_MAX)
-            e = np.array([math.exp(v) for v in half.ravel().tolist()]).reshape(-1, 3)
-            sigma[rows] = np.array(self._calib) * e
-        return PoseOutput(
-            yaw=angles[:, 0].copy(),
-            pitch=angles[:, 1].copy(),
-            roll=angles[:, 2].copy(),
-            sigma=sigma,
-            valid=valid,
-        )
+            sigma[rows] = np.array(self._calib) * sigma_of(raw[:, 1::2])
+        return PoseOutput.of(angles, sigma, valid)
 
     __call__ = predict
 
@@ -349,16 +348,31 @@ class HeadPoseModel:
     # ------------------------------------------------------------------ io
     def save(self, path: str | Path) -> Path:
         """Write the tensors and metadata as a safetensors file."""
-        from safetensors.numpy import save_file
+        return write_weights(path, self.tensors, self.metadata)
 
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        save_file(
-            {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in self.tensors.items()},
-            str(path),
-            metadata={str(k): str(v) for k, v in self.metadata.items()},
-        )
-        return path
+
+def write_weights(
+    path: str | Path, tensors: Mapping[str, ArrayLike], metadata: Mapping[str, Any]
+) -> Path:
+    """Write float32 tensors and string metadata as a safetensors file (folders made)."""
+    from safetensors.numpy import save_file
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_file(
+        {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in tensors.items()},
+        str(path),
+        metadata={str(k): str(v) for k, v in metadata.items()},
+    )
+    return path
+
+
+def sigma_of(s: NDArray[np.float64]) -> NDArray[np.float64]:
+    """σ = exp(s / 2) of raw outputs s = log σ² clipped to [:data:`S_MIN`, :data:`S_MAX`],
+    element by element with ``math.exp`` (its result does not depend on the array's length,
+    unlike a vectorised exp: batch == single bit for bit)."""
+    half = 0.5 * np.minimum(np.maximum(s, S_MIN), S_MAX)
+    return np.array([math.exp(v) for v in half.ravel().tolist()]).reshape(half.shape)
 
 
 def resolve_weights(name: str | Path) -> Path:

@@ -417,6 +417,19 @@ def evaluate_dataset(
     )
 
 
+def _fold_selection(
+    rows: Any, folds: Sequence[int] | None, k: int, fold_seed: int
+) -> tuple[NDArray[np.bool_], str]:
+    """Rows (of a set with ``folds(k, seed)``) in the chosen folds, and a note for the report."""
+    if folds is None:
+        return np.ones(len(rows), bool), ""
+    wanted = sorted({int(f) for f in folds})
+    if not wanted or wanted[0] < 0 or wanted[-1] >= k:
+        raise InputError(f"folds must be among 0 … {k - 1}; got {list(folds)}")
+    select = np.isin(rows.folds(k, fold_seed), wanted)
+    return select, f", folds {','.join(map(str, wanted))} of {k} (seed {fold_seed})"
+
+
 def evaluate_keypoint_set(
     model: Any,
     kset: Any,
@@ -438,14 +451,7 @@ def evaluate_keypoint_set(
     """
     from hhpnet.keypoints import drop_implausible_points
 
-    select = np.ones(len(kset), bool)
-    fold_text = ""
-    if folds is not None:
-        wanted = sorted({int(f) for f in folds})
-        if not wanted or wanted[0] < 0 or wanted[-1] >= k:
-            raise InputError(f"folds must be among 0 … {k - 1}; got {list(folds)}")
-        select = np.isin(kset.folds(k, fold_seed), wanted)
-        fold_text = f", folds {','.join(map(str, wanted))} of {k} (seed {fold_seed})"
+    select, fold_text = _fold_selection(kset, folds, k, fold_seed)
     chosen = kset.subset(select)
     found = np.asarray(chosen.found, bool)
     if not found.any():
@@ -508,14 +514,7 @@ def evaluate_landmark_set(
         raise InputError(
             f"reading must be one of {', '.join(LANDMARK_EVAL_READINGS)}; got {reading!r}"
         )
-    select = np.ones(len(lset), bool)
-    fold_text = ""
-    if folds is not None:
-        wanted = sorted({int(f) for f in folds})
-        if not wanted or wanted[0] < 0 or wanted[-1] >= k:
-            raise InputError(f"folds must be among 0 … {k - 1}; got {list(folds)}")
-        select = np.isin(lset.folds(k, fold_seed), wanted)
-        fold_text = f", folds {','.join(map(str, wanted))} of {k} (seed {fold_seed})"
+    select, fold_text = _fold_selection(lset, folds, k, fold_seed)
     labels = lset.mirrored_angles() if mirror else lset.angles
     key = {"mesh": "facemesh", "blazeface": "blazeface5", "movenet": "movenet17"}[reading]
     found = lset.found(key, mirror)

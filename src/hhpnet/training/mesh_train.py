@@ -81,33 +81,9 @@ DEFAULT_MESH_CONFIG: dict[str, Any] = {
 
 def load_mesh_config(path: str | Path | None = None, **overrides: Any) -> dict[str, Any]:
     """Read a YAML config, fill defaults, apply dotted overrides (``training.epochs=2``)."""
-    from hhpnet.training.train import _merge
+    from hhpnet.training.train import load_yaml_config
 
-    cfg = copy.deepcopy(DEFAULT_MESH_CONFIG)
-    if path is not None:
-        import yaml
-
-        p = Path(path)
-        if not p.is_file():
-            raise InputError(f"config file not found: {p}")
-        try:
-            data = yaml.safe_load(p.read_text()) or {}
-        except yaml.YAMLError as exc:
-            raise InputError(f"config {p}: invalid YAML ({str(exc).splitlines()[0]})") from exc
-        if not isinstance(data, dict):
-            raise InputError(f"config {p}: expected a mapping at the top level")
-        cfg = _merge(cfg, data)
-    for key, value in overrides.items():
-        node = cfg
-        parts = key.split(".")
-        for part in parts[:-1]:
-            if not isinstance(node.get(part), dict):
-                raise InputError(f"config: unknown key {key!r}")
-            node = node[part]
-        if parts[-1] not in node:
-            raise InputError(f"config: unknown key {key!r}")
-        node[parts[-1]] = value
-    return cfg
+    return load_yaml_config(DEFAULT_MESH_CONFIG, path, overrides)
 
 
 def input_spec(config: dict[str, Any]) -> Any:
@@ -267,16 +243,6 @@ def calibration_by_yaw(
     return out
 
 
-def _predict_torch(net: Any, x: NDArray[np.float32], batch: int = 65_536) -> NDArray[np.float32]:
-    import torch
-
-    outs = []
-    with torch.no_grad():
-        for i in range(0, len(x), batch):
-            outs.append(net.forward_degrees(torch.from_numpy(x[i : i + batch])).numpy())
-    return np.concatenate(outs) if outs else np.zeros((0, 6), np.float32)
-
-
 def train_mesh(
     config: dict[str, Any],
     output: str | Path | None = None,
@@ -296,8 +262,7 @@ def train_mesh(
     from hhpnet.training.mesh_fit import fit_mesh_generator
     from hhpnet.training.mesh_geometry import canonical_head
     from hhpnet.training.mesh_synth import MESH_GENERATOR_VERSION
-    from hhpnet.training.nn import heteroscedastic_loss
-    from hhpnet.training.train import ONE_SIGMA
+    from hhpnet.training.train import ONE_SIGMA, _predict_torch, lr_schedule, train_epoch
 
     tr = config["training"]
     torch.set_num_threads(int(tr.get("threads", 1)))
@@ -324,36 +289,15 @@ def train_mesh(
     net = _torch_net(spec.size, list(config["network"]["hidden"]), tr["scale"], tr["init_sigma"])
     opt = torch.optim.Adam(net.parameters(), lr=float(tr["lr"]), weight_decay=tr["weight_decay"])
     epochs, bs = int(tr["epochs"]), int(tr["batch_size"])
-    total = max(1, epochs * math.ceil(len(x) / bs))
-    warm, lr0, lr1 = int(tr["warmup_steps"]), float(tr["lr"]), float(tr["lr_final"])
-
-    def lr_at(step: int) -> float:
-        if step < warm:
-            return lr0 * (step + 1) / warm
-        f = min(1.0, (step - warm) / max(1, total - warm))
-        return lr1 + 0.5 * (lr0 - lr1) * (1.0 + math.cos(math.pi * f))
-
-    xt, yt = torch.from_numpy(x), torch.from_numpy(y)
+    lr_at = lr_schedule(tr, epochs * math.ceil(len(x) / bs))
     best: tuple[float, int, dict[str, Any]] | None = None
     step = 0
     for epoch in range(epochs):
-        perm = torch.randperm(len(xt), generator=gen)
-        net.train()
-        run = 0.0
-        for i in range(0, len(xt), bs):
-            idx = perm[i : i + bs]
-            for g in opt.param_groups:
-                g["lr"] = lr_at(step)
-            loss, _ = heteroscedastic_loss(net(xt[idx]), yt[idx], net.scale)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()  # type: ignore[no-untyped-call]
-            opt.step()
-            run += loss.item()
-            step += 1
+        run, step = train_epoch(net, opt, x, y, bs, gen, lr_at, step)
         net.eval()
         mae = angle_errors(_predict_torch(net, vx)[:, 0::2], vy).mean(axis=0)
         log(
-            f"epoch {epoch + 1}/{epochs}  loss {run / math.ceil(len(xt) / bs):.4f}  val MAE "
+            f"epoch {epoch + 1}/{epochs}  loss {run:.4f}  val MAE "
             f"{mae[0]:.2f}/{mae[1]:.2f}/{mae[2]:.2f}  {time.perf_counter() - t_start:.0f}s"
         )
         if best is None or mae.mean() < best[0]:
