@@ -365,7 +365,7 @@ def report(args: argparse.Namespace) -> str:
                 + " | ".join(f"{rho[j, p, q]:.2f}" for q in range(len(names)))
                 + " |"
             )
-    lines += ["", _gating(read, lset, label, done), ""]
+    lines += ["", _gating(read, lset, label, done), "", _twin_check(args, lset), ""]
     if args.oof:
         keys = ("mesh_angles", "mesh_sigma", "mesh_flip_angles", "mesh_flip_sigma")
         np.savez(args.oof, **{k: read[k] for k in keys}, fold=fold, files=np.array(lset.files))
@@ -409,6 +409,58 @@ def _gating(read: dict[str, np.ndarray], lset: Any, label: np.ndarray, done: np.
         lines.append(
             f"| {name} | {int(g.sum())} | {base[g].mean():.2f} | {mesh[g].mean():.2f} | "
             f"{both[g].mean():.2f} |"
+        )
+    return "\n".join(lines)
+
+
+def _twin_check(args: argparse.Namespace, lset: Any) -> str:
+    """Does the generator fitted on the other folds make readings like the held-out ones? For
+    each fold: the held-out photos' readings and their synthetic twin (the generator of that
+    fold at the very same labels), both read by that fold's model; residual size against the
+    posed canonical face (median, cm) and the model's MAE, pooled, by |label yaw|."""
+    from hhpnet.mesh_model import load_mesh_model
+    from hhpnet.training.evaluate import angle_errors
+    from hhpnet.training.mesh_fit import MeshFit, pose_residuals
+    from hhpnet.training.mesh_synth import generate_mesh
+
+    folds = lset.folds(args.num_folds)
+    rows: dict[str, list[np.ndarray]] = {"real": [], "twin": [], "rr": [], "rt": [], "yaw": []}
+    for k in range(args.num_folds):
+        path = args.out / f"fold{k}" / f"{args.tag}.safetensors"
+        if not path.is_file():
+            continue
+        model = load_mesh_model(path)
+        cfg = json.loads(model.metadata["train_config"])
+        fit_path = args.out / f"fold{k}" / f"mesh_fit-{_fit_key(cfg)}.npz"
+        if not fit_path.is_file():
+            continue
+        fit = MeshFit.from_arrays(np.load(fit_path))
+        held = (folds == k) & lset.found("facemesh")
+        real = lset.reading("facemesh")[held]
+        lab = lset.angles[held]
+        twin, _ = generate_mesh(fit, len(lab), 100 + k, angles=lab)
+        for name, lm, res in (("real", real, "rr"), ("twin", twin, "rt")):
+            o = model.predict(lm)
+            rows[name].append(np.where(o.valid[:, None], angle_errors(o.angles, lab), np.nan))
+            r, _ = pose_residuals(lm, lab, fit.pitch_offset, fit.depth_scale)
+            rows[res].append(np.sqrt((r[..., :2] ** 2).sum(-1).mean(-1)))
+        rows["yaw"].append(np.abs(lab[:, 0]))
+    if not rows["yaw"]:
+        return ""
+    v = {key: np.concatenate(val) for key, val in rows.items()}
+    lines = [
+        "Generator check: held-out real readings vs their synthetic twin (same labels, the "
+        "generator fitted without them), read by the same fold model:",
+        "",
+        "| \\|yaw\\| | n | residual median real / twin (cm) | MAE real / twin |",
+        "|---|---|---|---|",
+    ]
+    for lo, hi in (*BINS, (0, 99.5)):
+        m = (v["yaw"] >= lo) & (v["yaw"] < hi)
+        lines.append(
+            f"| {lo}–{hi:g} | {int(m.sum())} | {np.median(v['rr'][m]):.2f} / "
+            f"{np.median(v['rt'][m]):.2f} | {np.nanmean(v['real'][m]):.2f} / "
+            f"{np.nanmean(v['twin'][m]):.2f} |"
         )
     return "\n".join(lines)
 

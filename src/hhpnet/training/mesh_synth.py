@@ -72,13 +72,16 @@ def generate_mesh(
     seed: int,
     points: NDArray[Any] | None = None,
     config: MeshSynthConfig | None = None,
+    angles: NDArray[Any] | None = None,
 ) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
     """``n`` synthetic readings: landmarks (n, K, 3) float32 pixels (x, y, depth) of the
     landmark indices ``points`` (all 468 by default), in that order, and labels (n, 3) float32
     yaw, pitch, roll (see the module docstring).
 
-    Only ``points`` and their mirror partners are generated (cost and memory scale with them).
-    Generated in chunks of :data:`CHUNK` from one seeded stream.
+    ``angles`` (n, 3): read faces at these labels instead of drawing them from the prior (a
+    synthetic *twin* of real readings). Only ``points`` and their mirror partners are
+    generated (cost and memory scale with them), in chunks of :data:`CHUNK` from one seeded
+    stream.
     """
     cfg = config or MeshSynthConfig()
     rng = np.random.default_rng(seed)
@@ -95,7 +98,11 @@ def generate_mesh(
         np.ascontiguousarray(fit.basis[:, :, cols]),
         np.ascontiguousarray(fit.remainder_sd[:, cols]),
     )
-    parts = [_chunk(fit, part, min(CHUNK, n - i), rng, cfg) for i in range(0, n, CHUNK)]
+    given = None if angles is None else np.asarray(angles, np.float64).reshape(n, 3)
+    parts = [
+        _chunk(fit, part, min(CHUNK, n - i), rng, cfg, None if given is None else given[i:])
+        for i in range(0, n, CHUNK)
+    ]
     pick = np.searchsorted(gen, want)
     if not parts:
         return np.zeros((0, len(want), 3), np.float32), np.zeros((0, 3), np.float32)
@@ -119,9 +126,14 @@ class _Subset:
 
 
 def _chunk(
-    fit: MeshFit, sub: _Subset, n: int, rng: np.random.Generator, cfg: MeshSynthConfig
+    fit: MeshFit,
+    sub: _Subset,
+    n: int,
+    rng: np.random.Generator,
+    cfg: MeshSynthConfig,
+    given: NDArray[Any] | None = None,
 ) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
-    angles = _angles(rng, n, fit, cfg)
+    angles = _angles(rng, n, fit, cfg) if given is None else given[:n]
     mirrored = rng.random(n) < cfg.mirror_share
     # a mirrored sample is the mirror image of a face at the mirrored pose
     gen_angles = np.where(mirrored[:, None], angles * np.array([-1.0, 1.0, -1.0]), angles)
