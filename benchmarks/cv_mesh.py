@@ -354,6 +354,19 @@ def report(args: argparse.Namespace) -> str:
         read[f"{name}_angles"], read[f"{name}_sigma"] = a, s
         rhos[name] = (names, rho)
         add(name, a, s)
+    every = done.copy()
+    for name in ("mesh", "blazeface", "movenet"):
+        every &= np.isfinite(read[f"{name}_angles"]).all(axis=1)
+    lines += [
+        "",
+        f"The {int(every.sum())} photos where the mesh, BlazeFace and MoveNet all read "
+        "(docs/model.md's 'both found' table is on such photos):",
+        "",
+        HEADER,
+    ]
+    for name in ("mesh", "blazeface", "movenet", "auto", "default: auto + mesh"):
+        m = metrics(read[f"{name}_angles"][every], read[f"{name}_sigma"][every], label[every])
+        lines.append(row(name, m))
     lines += ["", "Error correlations (σ units) used by the fusions (mean over folds):", ""]
     names, rho = rhos["precise: auto + mesh, photo and mirror"]
     lines.append("| angle | " + " | ".join(names) + " |")

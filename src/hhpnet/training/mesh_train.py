@@ -334,7 +334,8 @@ def train_mesh(
             "sigma_calibration": json.dumps(calib, sort_keys=True),
             "sigma_calibration_by_yaw": json.dumps(by_yaw, sort_keys=True),
             "sigma_calibrated_on": f"real face-mesh readings ({int(ok.sum())} of {real_name}, "
-            f"photos and mirror images, fold {exclude} of {config['folds']} left out)",
+            "photos and mirror images"
+            + (f", fold {exclude} of {config['folds']} left out)" if exclude is not None else ")"),
             "real_data_fit": json.dumps(
                 {
                     "generator_fit": {
