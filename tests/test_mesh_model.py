@@ -246,3 +246,29 @@ def test_shipped_model_is_unsure_of_what_it_cannot_see(shipped):
     """σ grows with the turn: a profile is less certain than a frontal face."""
     out = shipped.predict(project(np.array([[0.0, 0, 0], [75.0, 0, 0]])))
     assert (out.sigma[1] > out.sigma[0]).all()
+
+
+def test_mesh_reading_at_run_time_imports_neither_training_nor_torch():
+    import subprocess
+    import sys
+
+    code = """
+import sys
+from hhpnet.detectors import create_detector
+from hhpnet.detectors.facemesh import FaceMesh
+from hhpnet.io import read_image
+from hhpnet.mesh_model import load_mesh_model
+img = read_image(sys.argv[1])
+faces = create_detector("blazeface", num_threads=1)(img)
+out = load_mesh_model().predict(FaceMesh(num_threads=1).from_detections(img, faces).landmarks)
+assert len(out) == 2 and out.valid.all(), out
+print("\\n".join(sorted(sys.modules)))
+"""
+    pair = WEIGHTS_DIR.parent / "examples" / "pair_640x480.jpg"
+    proc = subprocess.run(
+        [sys.executable, "-c", code, str(pair)], capture_output=True, text=True, timeout=300
+    )
+    assert proc.returncode == 0, proc.stderr
+    loaded = set(proc.stdout.split())
+    assert "hhpnet.mesh_model" in loaded
+    assert sorted(m for m in loaded if m.startswith(("hhpnet.training", "torch"))) == []
