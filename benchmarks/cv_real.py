@@ -336,7 +336,7 @@ def _readings_report(args: argparse.Namespace) -> str:
     configs = dict(CONFIGURATIONS)
     mesh = _mesh_file(args)
     if mesh is not None:
-        files = load_landmarks_npz(args.npz, "blazeface").files
+        files = load_landmarks_npz(args.npz).files
         readings.update(_mesh_readings(mesh, files, len(labels)))
         configs.update({c: r for c, r in MESH_CONFIGURATIONS.items() if set(r) <= set(readings)})
     alone = {f"{s} alone": (s,) for s in readings}
@@ -422,7 +422,7 @@ def _fit_report(args: argparse.Namespace) -> str:
     if mesh is not None:  # the mesh readings join the fit: their correlations, their configs
         from hhpnet.training.landmarks_npz import load_landmarks_npz
 
-        files = load_landmarks_npz(args.npz, "blazeface").files
+        files = load_landmarks_npz(args.npz).files
         readings.update(_mesh_readings(mesh, files, len(labels)))
         configs.update({c: r for c, r in MESH_CONFIGURATIONS.items() if set(r) <= set(readings)})
     corr = error_correlations(readings, labels, np.ones(len(labels), bool))

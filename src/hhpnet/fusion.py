@@ -72,6 +72,7 @@ __all__ = [
     "fuse",
     "fuse_robust",
     "mirror_name",
+    "unmirror",
 ]
 
 #: correlation of the errors (in σ units) of the BlazeFace- and MoveNet-based readings of one
@@ -87,6 +88,17 @@ MIRROR_SUFFIX = "_mirror"
 def mirror_name(source: str) -> str:
     """Name of the mirror reading of ``source`` (``"blazeface"`` → ``"blazeface_mirror"``)."""
     return f"{source}{MIRROR_SUFFIX}"
+
+
+def unmirror(angles: ArrayLike) -> NDArray[np.floating]:
+    """The pose (…, 3) of a head in the photo from its pose in the mirror image (or back):
+    (−yaw, pitch, −roll), a yaw of 180° kept at 180° (the range is (−180, 180]); a new array
+    of the same float type."""
+    a = np.array(angles, copy=True)
+    a = a if np.issubdtype(a.dtype, np.floating) else a.astype(np.float64)
+    a[..., 0] = np.where(a[..., 0] == 180.0, 180.0, -a[..., 0])
+    a[..., 2] = -a[..., 2]
+    return a
 
 
 #: per-angle (yaw, pitch, roll) error correlation of two readings, in σ units, keyed by the pair

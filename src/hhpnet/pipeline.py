@@ -425,7 +425,7 @@ class _Readings:
         """Read every present set in one batched ``model.predict`` call, fuse each person's
         readings (:func:`hhpnet.fusion.fuse`), then :func:`hhpnet.tails.honest_sigma` (with
         ``expected`` readings per head possible); also the ``ambiguous`` flags."""
-        from hhpnet.fusion import correlation_matrix, fuse_robust
+        from hhpnet.fusion import correlation_matrix, fuse_robust, unmirror
         from hhpnet.tails import ambiguous, honest_sigma
 
         k, n = len(self.has), len(self.has[0])
@@ -453,9 +453,7 @@ class _Readings:
                 angles[j, rows], sigma[j, rows] = given[0][rows], given[1][rows]
         for j in range(k):  # the mirror image's pose → the photo's: (−yaw, pitch, −roll)
             if self.mirrored[j]:
-                a = angles[j]
-                a[:, 0] = np.where(a[:, 0] == 180.0, 180.0, -a[:, 0])
-                a[:, 2] = -a[:, 2]
+                angles[j] = unmirror(angles[j])
         valid_k: NDArray[np.bool_] = np.asarray(np.isfinite(angles).all(axis=-1), bool)  # (K, N)
         out = np.full((n, 3), np.nan, np.float32)
         out_sig = np.full((n, 3), np.inf, np.float32)

@@ -400,6 +400,29 @@ def load_interpreter(filename: str, num_threads: int) -> Any:
 
 
 _CREATE_LOCK = threading.Lock()
+_VERIFIED: set[str] = set()
+
+
+def verify_model_file(filename: str) -> Path:
+    """Path of a model file shipped in ``hhpnet/detectors/models`` after checking its sha256
+    against ``SHA256SUMS`` there (once per process); a missing or altered file raises
+    ``RuntimeError`` naming it (a broken installation, not a user error)."""
+    import hashlib
+
+    path = MODEL_DIR / filename
+    if filename in _VERIFIED:
+        return path
+    if not path.is_file():
+        raise RuntimeError(f"missing model file {path} (broken installation?)")
+    sums = {}
+    for line in (MODEL_DIR / "SHA256SUMS").read_text().splitlines():
+        parts = line.split()
+        if len(parts) == 2:
+            sums[parts[1]] = parts[0]
+    if hashlib.sha256(path.read_bytes()).hexdigest() != sums.get(filename):
+        raise RuntimeError(f"model file {path} does not match its SHA256SUMS entry")
+    _VERIFIED.add(filename)
+    return path
 
 
 @contextlib.contextmanager

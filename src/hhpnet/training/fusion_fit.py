@@ -27,14 +27,13 @@ from __future__ import annotations
 import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from hhpnet.convention import ANGLE_NAMES
-from hhpnet.fusion import MIRROR_SUFFIX, Fused, correlation_matrix, fuse_robust
+from hhpnet.fusion import MIRROR_SUFFIX, Fused, correlation_matrix, fuse_robust, unmirror
 from hhpnet.tails import (
     TAIL_COVERAGE,
     TAIL_FEATURES,
@@ -54,6 +53,8 @@ __all__ = [
     "fit_tail_map",
     "fuse_readings",
     "npz_readings",
+    "predict_keypoint_set",
+    "predict_landmarks",
     "summary",
 ]
 
@@ -85,39 +86,59 @@ class Reading:
 
 
 def npz_readings(
-    model: Any, path: str | Path, sources: Sequence[str] | None = None
+    model: Any,
+    data: Any,
+    mesh: Any = None,
+    sources: Sequence[str] | None = None,
 ) -> tuple[dict[str, Reading], NDArray[np.float32], NDArray[np.int64]]:
-    """The readings of a landmarks file by ``model``: ``({source: Reading}, labels (N, 3),
-    folds (N,))`` — mirror readings mapped back to the photo (yaw and roll negated), folds of
-    :func:`hhpnet.training.keypoints_csv.fold_ids` (5, seed 0) on the photo's labels."""
-    from hhpnet.training.landmarks_npz import NPZ_SOURCES, load_landmarks_npz
+    """The readings of a landmarks file (a path or a loaded
+    :class:`~hhpnet.training.landmarks_npz.LandmarkSet`) by ``model`` (five-point sources) and
+    ``mesh`` (a :class:`hhpnet.mesh_model.MeshPoseModel`: the ``facemesh`` readings; None:
+    none): ``({source: Reading}, labels (N, 3), folds (N,))`` — mirror readings mapped back to
+    the photo (yaw and roll negated), folds of :func:`hhpnet.training.keypoints_csv.fold_ids`
+    (5, seed 0) on the photo's labels. ``sources``: only these (default: every five-point one,
+    and the face mesh's with ``mesh``)."""
+    from hhpnet.training.landmarks_npz import NPZ_SOURCES, LandmarkSet, load_landmarks_npz
 
+    lset = data if isinstance(data, LandmarkSet) else load_landmarks_npz(data)
+    wanted = list(sources or (*NPZ_SOURCES, *(() if mesh is None else MESH_SOURCES)))
     out = {}
-    labels = folds = None
-    for source in sources or NPZ_SOURCES:
-        kset = load_landmarks_npz(path, source)
-        pred = predict_keypoint_set(model, kset)
-        if source.endswith(MIRROR_SUFFIX):
-            pred.angles[:, 0] = np.where(pred.angles[:, 0] == 180.0, 180.0, -pred.angles[:, 0])
-            pred.angles[:, 2] *= -1
+    for source in wanted:
+        mirror = source.endswith(MIRROR_SUFFIX)
+        if source.startswith("facemesh"):
+            pred = predict_landmarks(mesh, lset, mirror)
+        else:
+            pred = predict_keypoint_set(model, lset.keypoint_set(source))
+        if mirror:
+            pred.angles[:] = unmirror(pred.angles)
         out[source] = pred
-        if labels is None:
-            base = load_landmarks_npz(path, "blazeface")
-            labels, folds = base.angles, base.folds(5)
-    assert labels is not None and folds is not None
-    return out, labels, folds
+    return out, lset.angles, lset.folds(5)
+
+
+#: the face mesh's readings of a landmarks file (photo, mirror image)
+MESH_SOURCES: tuple[str, ...] = ("facemesh", "facemesh_mirror")
+
+
+def predict_landmarks(mesh: Any, lset: Any, mirror: bool = False) -> Reading:
+    """The mesh model's reading of every row of a landmarks file's ``facemesh`` landmarks
+    (``mirror``: of the mirror images, in their frame), NaN / inf where not found."""
+    n = len(lset)
+    angles = np.full((n, 3), np.nan)
+    sigma = np.full((n, 3), np.inf)
+    rows = np.flatnonzero(lset.found("facemesh", mirror))
+    if len(rows):
+        o = mesh.predict(lset.reading("facemesh", mirror)[rows])
+        ok = np.asarray(o.valid, bool)
+        angles[rows[ok]] = np.asarray(o.angles, np.float64)[ok]
+        sigma[rows[ok]] = np.asarray(o.sigma, np.float64)[ok]
+    return Reading(angles, sigma)
 
 
 def predict_keypoint_set(model: Any, kset: Any) -> Reading:
     """A model's reading of every row of a :class:`KeypointSet` after the pipeline's cleaning
     (:func:`hhpnet.keypoints.drop_implausible_points` with the photo's size)."""
-    from hhpnet.keypoints import drop_implausible_points
-
     n = len(kset)
-    kp = np.array(kset.keypoints, np.float32)
-    for size in np.unique(kset.image_size, axis=0):
-        rows = (kset.image_size == size).all(axis=1)
-        kp[rows] = drop_implausible_points(kp[rows], (int(size[0]), int(size[1])))[0]
+    kp = kset.cleaned_keypoints()[0]
     angles = np.full((n, 3), np.nan)
     sigma = np.full((n, 3), np.inf)
     rows = np.flatnonzero(kset.found)
