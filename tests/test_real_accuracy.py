@@ -118,10 +118,10 @@ def _csv_readings(est: HeadPoseEstimator) -> dict[str, Reading]:
     return out
 
 
-def _auto_detections(data: dict[str, np.ndarray], suffix: str) -> tuple[object, np.ndarray]:
+def _auto_detections(data: dict[str, np.ndarray], suffix: str) -> dict[int, object]:
     """What ``auto`` returns on each photo, from the two detectors' stored readings: BlazeFace's
     face and MoveNet's person merged by :meth:`FusedDetector.merge` (the person nearest the
-    centre where they do not match). Returns the people (one Detections) and their photo rows."""
+    centre where they do not match). Returns {photo row: its people (Detections)}."""
     from hhpnet.detectors.base import Detections
     from hhpnet.detectors.fused import FusedDetector
     from hhpnet.detectors.movenet import COCO_HEAD, MoveNetPeople
@@ -130,7 +130,7 @@ def _auto_detections(data: dict[str, np.ndarray], suffix: str) -> tuple[object, 
     bf, bf_box = data["blazeface5" + suffix], data["blazeface_box" + suffix]
     bf_score, mn = data["blazeface_score" + suffix], data["movenet17" + suffix]
     mn_score = data["movenet_score" + suffix]
-    people, rows = [], []
+    people = {}
     for i in range(len(bf)):
         faces = Detections.empty()
         if np.isfinite(bf[i]).all():
@@ -147,27 +147,70 @@ def _auto_detections(data: dict[str, np.ndarray], suffix: str) -> tuple[object, 
         kp = merged.keypoints
         present = kp[..., 2] > 0
         centre = (kp[..., :2] * present[..., None]).sum(1) / present.sum(1)[:, None]
-        people.append(merged[int(np.argmin(np.linalg.norm(centre - 224.5, axis=1)))])
-        rows.append(i)
-    return Detections.concatenate(people), np.array(rows)
+        people[i] = merged[int(np.argmin(np.linalg.norm(centre - 224.5, axis=1)))]
+    return people
+
+
+def _stored_mesh(data: dict[str, np.ndarray], suffix: str, mirror: str | None = None) -> object:
+    """The estimator's face-mesh reading on the file's stored landmarks (tests/helpers)."""
+    from hhpnet.mesh_reading import MeshReader
+    from tests.helpers.stored_mesh import StoredFaceMesh
+
+    sets = [
+        (data["facemesh_box" + s], data["facemesh" + s]) for s in (suffix, mirror) if s is not None
+    ]
+    return MeshReader(StoredFaceMesh(*sets))
 
 
 def _npz_readings(est: HeadPoseEstimator) -> dict[str, Reading]:
+    from hhpnet.detectors.base import Detections
+    from tests.helpers.stored_mesh import blank, is_photo
+
     data = dict(np.load(dev_file(LANDMARKS_NPZ)))
     assert (data["size_wh"] == SIZE).all()
     labels = data["labels_ypr"].astype(np.float64)
+    image = blank(*SIZE)
     out = {}
     mn = data["movenet17"]
     rows = np.flatnonzero(np.isfinite(mn).all(axis=(1, 2)))
     p = est.from_keypoints(mn[rows], layout="coco17", image_size=SIZE)
     out["movenet coco17"] = Reading(p.angles, p.sigma, labels[rows])
+    # the face mesh's reading alone, as the estimator reads it on BlazeFace's faces
+    bf = data["blazeface5"]
+    rows = np.flatnonzero(np.isfinite(bf).all(axis=(1, 2)))
+    faces = Detections(data["blazeface_box"][rows], bf[rows], data["blazeface_score"][rows],
+                       "blazeface")  # fmt: skip
+    angles, sigma = _stored_mesh(data, "")(image, faces)
+    out["facemesh"] = Reading(angles, sigma, labels[rows])
     for suffix, name, sign in (("", "auto", 1.0), ("_flip", "auto mirrored", -1.0)):
-        dets, rows = _auto_detections(data, suffix)
-        fused = HeadPoseEstimator(est.model, detector=lambda image, d=dets: d)
-        p = fused(np.zeros((SIZE[1], SIZE[0], 3), np.uint8))
-        assert len(p) == len(rows)
+        people = _auto_detections(data, suffix)
+        dets, rows = Detections.concatenate(list(people.values())), np.array(list(people))
         lab = labels[rows] * np.array([sign, 1.0, sign])
-        out[name] = Reading(p.angles, p.sigma, lab)
+        for mesh, label in ((_stored_mesh(data, suffix), ""), (False, " (no mesh)")):
+            fused = HeadPoseEstimator(est.model, detector=lambda image, d=dets: d, mesh=mesh)
+            p = fused(image)
+            assert len(p) == len(rows)
+            out[name + label] = Reading(p.angles, p.sigma, lab)
+    # precise: per photo, the photo's people and its mirror image's, each with its face mesh
+    photo, flip = _auto_detections(data, ""), _auto_detections(data, "_flip")
+    empty = Detections.empty()
+    row = [0]
+
+    def detector(img: np.ndarray) -> object:
+        return (photo if is_photo(img) else flip).get(row[0], empty)
+
+    precise = HeadPoseEstimator(est.model, detector=detector, precise=True,
+                                mesh=_stored_mesh(data, "", "_flip"))  # fmt: skip
+    angles, sigma, found = [], [], []
+    for row[0] in sorted(set(photo) | set(flip)):
+        p = precise(image)
+        if len(p) == 0:
+            continue
+        best = int(np.argmin(np.linalg.norm(p.centroid - 224.5, axis=1)))
+        angles.append(p.angles[best])
+        sigma.append(p.sigma[best])
+        found.append(row[0])
+    out["precise"] = Reading(np.array(angles), np.array(sigma), labels[found])
     return out
 
 

@@ -233,7 +233,7 @@ def test_cli_eval_reads_the_landmarks_file(tmp_path, monkeypatch, capsys):
     assert run_cli(every, monkeypatch) == 0
     text = capsys.readouterr().out
     assert "facemesh_mirror: random" in text and "movenet_mirror: hhpnet-1.0" in text
-    assert "default (BlazeFace + MoveNet)" in text
+    assert "default (BlazeFace + MoveNet + face mesh)" in text
 
 
 DEV_LANDMARKS = Path(

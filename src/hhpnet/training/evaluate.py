@@ -433,7 +433,7 @@ def evaluate_landmark_set(
     fold_seed: int = 0,
     baseline: bool = True,
 ) -> EvalResult:
-    """Evaluate one reading of a landmarks file (:class:`hhpnet.datasets.LandmarkSet`;
+    """Evaluate one reading of a landmarks file (:class:`hhpnet.training.datasets.LandmarkSet`;
     sources :data:`hhpnet.training.landmarks_npz.LANDMARK_SOURCES`): ``facemesh`` /
     ``facemesh_mirror`` (the face-mesh landmarks; ``model`` a
     :class:`hhpnet.mesh_model.MeshPoseModel`), or a five-point source through

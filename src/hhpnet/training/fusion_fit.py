@@ -64,11 +64,19 @@ F64 = NDArray[np.float64]
 GROSS_TAIL_SHARE = 0.08
 
 #: the fused configurations the estimator runs (name → reading names, in its order): the default
-#: ``auto`` (MoveNet's and BlazeFace's readings of the photo) and ``precise=True`` (+ the mirror
-#: image's); the tail map is fitted on these two
+#: ``auto`` (MoveNet's, BlazeFace's and the face mesh's readings of the photo) and
+#: ``precise=True`` (+ the mirror image's); the tail map is fitted on these two. A head some
+#: reading missed is fused from the others, as the estimator does.
 PIPELINE_CONFIGURATIONS: dict[str, tuple[str, ...]] = {
-    "default (BlazeFace + MoveNet)": ("movenet", "blazeface"),
-    "precise (+ mirror readings)": ("movenet", "blazeface", "movenet_mirror", "blazeface_mirror"),
+    "default (BlazeFace + MoveNet + face mesh)": ("movenet", "blazeface", "facemesh"),
+    "precise (+ mirror readings)": (
+        "movenet",
+        "blazeface",
+        "movenet_mirror",
+        "blazeface_mirror",
+        "facemesh",
+        "facemesh_mirror",
+    ),
 }
 
 
