@@ -6,8 +6,8 @@
     python benchmarks/cv_mesh.py compare --out runs/cv-mesh --tags T1 T2 ...
 
 For each fold k of the development landmarks file (5 folds stratified by |yaw|, the folds of
-``hhpnet.training.datasets.fold_ids``, the same as the keypoints CSV's): fit the mesh generator on the
-other folds' real readings (photos and mirror images), train the mesh network from scratch on
+``hhpnet.training.datasets.fold_ids``, the same as the keypoints CSV's): fit the mesh generator
+on the other folds' real readings (photos and mirror images), train the mesh network from scratch on
 synthetic landmarks, calibrate σ on the other folds' real readings, then read the held-out
 fold's photos and mirror images. ``report`` pools the held-out readings (no row is scored by a
 model, generator fit or σ calibration that saw it) and prints the mesh reading next to SQPnP of

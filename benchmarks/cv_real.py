@@ -420,6 +420,7 @@ def _fit_report(args: argparse.Namespace) -> str:
         fit_tail_map,
         fuse_readings,
         npz_readings,
+        single_readings,
     )
     from hhpnet.training.synth import SynthConfig, generate
 
@@ -429,7 +430,7 @@ def _fit_report(args: argparse.Namespace) -> str:
     configs = {c: CONFIGURATIONS[c] for c in FIT_ON}
     corr = error_correlations(readings, labels, np.ones(len(labels), bool))
     pool = [(fuse_readings(readings, names, corr)[0], labels) for names in configs.values()]
-    alone = [(fuse_readings(readings, [s], corr)[0], labels) for s in readings]
+    alone = [(fuse_readings(readings, [s], corr)[0], labels) for s in single_readings(readings)]
     beta = fit_tail_map(pool)
     last = len(YAW_EDGES)  # beyond 90°: as the 60–90° bin (no fused back view to fit on)
     beta[:, last] = beta[:, last - 1]

@@ -38,14 +38,16 @@ from __future__ import annotations
 
 import itertools
 from functools import cache
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
 from hhpnet import HeadPoseEstimator
+from hhpnet.mesh_reading import MeshReader
 from tests.helpers.render_face import SIZE, render_face
 
-READINGS = ("blazeface", "movenet", "auto")
+READINGS = ("blazeface", "movenet", "facemesh", "auto", "precise")
 POSES = [
     (0.0, 0.0, 0.0),
     (15.0, 0.0, 0.0),
@@ -84,7 +86,14 @@ MAE_TOL, POSE_TOL = _tolerances()
 
 @cache
 def estimator(name: str) -> HeadPoseEstimator:
-    return HeadPoseEstimator("hhpnet-1.0", detector=name)
+    if name == "precise":
+        return HeadPoseEstimator("hhpnet-1.0", detector="auto", precise=True)
+    return HeadPoseEstimator("hhpnet-1.0", detector=name, mesh=name != "blazeface")
+
+
+@cache
+def mesh_reader() -> MeshReader:
+    return MeshReader()
 
 
 @cache
@@ -101,7 +110,15 @@ def render(yaw: float, pitch: float, roll: float, jitter: int = 0) -> np.ndarray
 
 
 def read(name: str, pose: tuple[float, float, float], jitter: int = 0):
-    """The one person the reading finds on the render."""
+    """The one person the reading finds on the render (``facemesh``: the estimator's face-mesh
+    reading of the face BlazeFace finds, alone)."""
+    if name == "facemesh":
+        img = render(*pose, jitter)
+        faces = estimator("blazeface").detector(img)
+        assert len(faces) == 1, f"{name}: {len(faces)} faces on the render at {pose}"
+        angles, sigma = mesh_reader()(img, faces)
+        assert np.isfinite(angles).all(), f"{name}: no pose at {pose}"
+        return SimpleNamespace(angles=angles, yaw=angles[:, 0], sigma=sigma)
     poses = estimator(name)(render(*pose, jitter), rgb=True)
     assert len(poses) == 1, f"{name}: {len(poses)} people on the render at {pose}"
     assert poses.valid[0], f"{name}: no pose at {pose}"

@@ -237,6 +237,56 @@ MUTATIONS: list[Mutation] = [
         "c = total / 5.0",
         ("tests/test_pipeline.py", "tests/test_interaction.py", "tests/test_fuzz_core.py"),
     ),
+    # ------------------------------------------------------------------ face mesh
+    Mutation(
+        "mesh: de-rotation by the eye line turned the wrong way",
+        "src/hhpnet/mesh_model.py",
+        "rot = angles_to_matrix(0.0, 0.0, theta[rows]) @ angles_to_matrix(*ang.T)",
+        "rot = angles_to_matrix(0.0, 0.0, -theta[rows]) @ angles_to_matrix(*ang.T)",
+        (f"{E2E}::test_reading_follows_the_rendered_pose[facemesh]", REAL),
+    ),
+    Mutation(
+        "mesh: the face mesh read in MoveNet's head box of a merged person",
+        "src/hhpnet/detectors/fused.py",
+        "alt_boxes[k] = other.boxes[o]",
+        "alt_boxes[k] = keep.boxes[k]",
+        (REAL, f"{E2E}::test_reading_follows_the_rendered_pose[auto]"),
+    ),
+    Mutation(
+        "mesh: the mirror image's mesh reading not mapped back to the photo",
+        "src/hhpnet/pipeline.py",
+        "meshes.append((names, a, s, True))",
+        "meshes.append((names, a, s, False))",
+        (f"{E2E}::test_reading_follows_the_rendered_pose[precise]", REAL),
+    ),
+    Mutation(
+        "mesh: the mirror image's mesh of another person of the mirror image",
+        "src/hhpnet/mirror.py",
+        "index[rows] = cols",
+        "index[rows] = cols[::-1]",
+        ("tests/test_mirror.py", REAL),
+    ),
+    Mutation(
+        "mesh fusion: mesh–BlazeFace error correlation unmeasured (a misspelt pair)",
+        "src/hhpnet/fusion.py",
+        '("blazeface", "facemesh"): (',
+        '("blazeface", "face_mesh"): (',
+        (REAL, "tests/test_fusion.py"),
+    ),
+    Mutation(
+        "mesh fusion: a mesh reading kept when its mirror twin was gated out",
+        "src/hhpnet/fusion.py",
+        'PAIRED: tuple[tuple[str, str], ...] = (("facemesh", "facemesh_mirror"),)',
+        "PAIRED: tuple[tuple[str, str], ...] = ()",
+        ("tests/test_mirror.py", "tests/test_fusion.py"),
+    ),
+    Mutation(
+        "mesh: presence gate inverted (the mesh read where it sees no face)",
+        "src/hhpnet/mesh_reading.py",
+        "seen = np.asarray(mesh.presence, np.float32).reshape(-1) >= MIN_PRESENCE",
+        "seen = np.asarray(mesh.presence, np.float32).reshape(-1) < MIN_PRESENCE",
+        (f"{E2E}::test_reading_follows_the_rendered_pose[facemesh]", "tests/test_mesh_reading.py"),
+    ),
     # ------------------------------------------------------------------ interaction
     Mutation(
         "interaction: head radius dropped from the score",

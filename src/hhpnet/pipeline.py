@@ -177,7 +177,8 @@ class HeadPoseEstimator:
             meshes.append(("facemesh", *self.mesh(rgb_image, people, photo_rows), False))
             if mirror is not None:
                 a, s = _mirror_mesh(self.mesh, flipped, m_dets, mirror.index)
-                meshes.append(("facemesh_mirror", a, s, True))
+                names = np.where(mirror.index >= 0, "facemesh_mirror", "").astype(object)
+                meshes.append((names, a, s, True))
         # how many readings a head could have: the "auto" detector reads it twice, precise twice
         # more (a head fewer read was missed by a detector: hhpnet.tails widens its σ)
         expected = (2 if getattr(detector, "name", "") == "auto" else 1) * (2 if precise else 1)
@@ -458,15 +459,15 @@ class _Readings:
         self, names: Any, angles: Any, sigma: Any, rows: Any, mirrored: bool = False
     ) -> None:
         """A slot of poses read by another model: ``angles``, ``sigma`` (N, 3) degrees in the
-        frame of the image they were read from, present in ``rows`` where finite."""
+        frame of the image they were read from, present in ``rows`` where finite; ``names``
+        one name or (N,) per person ("": no such reading for that person)."""
         n = len(self.has[0])
         a = np.asarray(angles, np.float32).reshape(n, 3)
         s = np.asarray(sigma, np.float32).reshape(n, 3)
         has = np.asarray(rows, bool).reshape(n) & np.isfinite(a).all(1) & np.isfinite(s).all(1)
-        if has.any():
-            self._slot(
-                np.broadcast_to(np.asarray(names, object), (n,)), None, (a, s), has, mirrored
-            )
+        # kept even when empty: its name tells the fusion which readings a person could have
+        # had (hhpnet.fusion.PAIRED)
+        self._slot(np.broadcast_to(np.asarray(names, object), (n,)), None, (a, s), has, mirrored)
 
     def _slot(
         self,
@@ -495,7 +496,7 @@ class _Readings:
         """Read every present set in one batched ``model.predict`` call, fuse each person's
         readings (:func:`hhpnet.fusion.fuse`), then :func:`hhpnet.tails.honest_sigma` (with
         ``expected`` readings per head possible); also the ``ambiguous`` flags."""
-        from hhpnet.fusion import correlation_matrix, fuse_robust, unmirror
+        from hhpnet.fusion import correlation_matrix, fuse_robust, unmirror, unused_readings
         from hhpnet.tails import ambiguous, honest_sigma
 
         k, n = len(self.has), len(self.has[0])
@@ -525,6 +526,8 @@ class _Readings:
             if self.mirrored[j]:
                 angles[j] = unmirror(angles[j])
         valid_k: NDArray[np.bool_] = np.asarray(np.isfinite(angles).all(axis=-1), bool)  # (K, N)
+        drop = unused_readings(self.names, valid_k)
+        angles[drop], valid_k = np.nan, valid_k & ~drop
         self.valid = valid_k
         out = np.full((n, 3), np.nan, np.float32)
         out_sig = np.full((n, 3), np.inf, np.float32)

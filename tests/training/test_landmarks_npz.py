@@ -162,7 +162,8 @@ def test_eval_cli_scores_readings_and_fusions(
     code = run_cli(["eval", "--landmarks-npz", str(npz_file), "--no-baseline"], monkeypatch)
     out = capsys.readouterr().out
     assert code == 0
-    assert "default (BlazeFace + MoveNet + face mesh)" in out and "precise (+ mirror readings)" in out
+    assert "default (BlazeFace + MoveNet + face mesh)" in out
+    assert "precise (+ mirror readings)" in out
     assert "blazeface_mirror" in out  # every reading scored alone too
     code = run_cli(
         ["eval", "--landmarks-npz", str(npz_file), "--source", "blazeface_mirror",

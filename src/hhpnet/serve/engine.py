@@ -22,9 +22,8 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from hhpnet.errors import InputError
-from hhpnet.serve.settings import ServeSettings
-
 from hhpnet.mesh_reading import MeshReader
+from hhpnet.serve.settings import ServeSettings
 
 __all__ = ["Busy", "Engine", "PoseOptions", "TooLarge", "image_size_from_header"]
 

@@ -25,7 +25,7 @@ per fold); with the shipped model only the fitted fusion constants are out-of-fo
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,7 +33,14 @@ import numpy as np
 from numpy.typing import NDArray
 
 from hhpnet.convention import ANGLE_NAMES
-from hhpnet.fusion import MIRROR_SUFFIX, Fused, correlation_matrix, fuse_robust, unmirror
+from hhpnet.fusion import (
+    MIRROR_SUFFIX,
+    Fused,
+    correlation_matrix,
+    fuse_robust,
+    unmirror,
+    unused_readings,
+)
 from hhpnet.tails import (
     TAIL_COVERAGE,
     TAIL_FEATURES,
@@ -55,6 +62,7 @@ __all__ = [
     "npz_readings",
     "predict_keypoint_set",
     "predict_landmarks",
+    "single_readings",
     "summary",
 ]
 
@@ -127,6 +135,13 @@ def npz_readings(
 MESH_SOURCES: tuple[str, ...] = ("facemesh", "facemesh_mirror")
 
 
+def single_readings(readings: Iterable[str]) -> list[str]:
+    """The readings that can be a head's only one, which the single-reading tail map is fitted
+    on: all but the face mesh's (it reads a face BlazeFace found, so BlazeFace's reading is
+    always there too)."""
+    return [s for s in readings if s not in MESH_SOURCES]
+
+
 def predict_landmarks(mesh: Any, lset: Any, mirror: bool = False) -> Reading:
     """The mesh model's reading of every row of a landmarks file's ``facemesh`` landmarks
     (``mirror``: of the mirror images, in their frame), NaN / inf where not found."""
@@ -197,14 +212,12 @@ def fuse_readings(
     tail_map: tuple[Any, Any] | None = None,
 ) -> tuple[Fused, NDArray[np.float32]]:
     """The estimator's fusion of the readings ``names`` (rows where some are missing use the
-    others) and its σ after the tail maps (``tail_map`` = (fused, single) β; None: the shipped
-    ones)."""
+    others; readings the fusion leaves out dropped, :func:`hhpnet.fusion.unused_readings`) and its
+    σ after the tail maps (``tail_map`` = (fused, single) β; None: the shipped ones)."""
     r = correlation_matrix(list(names), correlations)
-    fused = fuse_robust(
-        np.stack([readings[s].angles for s in names]),
-        np.stack([readings[s].sigma for s in names]),
-        r,
-    )
+    angles = np.stack([readings[s].angles for s in names])
+    angles[unused_readings(list(names), np.isfinite(angles).all(axis=-1))] = np.nan
+    fused = fuse_robust(angles, np.stack([readings[s].sigma for s in names]), r)
     kwargs = {} if tail_map is None else {"tail_map": tail_map[0], "single_map": tail_map[1]}
     sig = honest_sigma(
         fused.angles,
@@ -323,7 +336,8 @@ def cross_validate(
 
     For each fold k: error correlations (:func:`error_correlations`) and the tail maps
     (:func:`fit_tail_map`: the fused one on the configurations ``fit_on``, default all; the
-    single one on each reading alone) from the rows of the other folds, then the held-out rows
+    single one on each reading that can be alone, :func:`single_readings`) from the rows of the
+    other folds, then the held-out rows
     fused with them. ``synthetic``: (angles, σ, labels) of single readings of the generator's
     full-range views, to widen the single map's profile bins (:func:`fit_profile_bins`; the bin
     beyond 90° is the 60–90° one); ``fit_options`` go to
@@ -347,7 +361,7 @@ def cross_validate(
             (fuse_readings(sub, configurations[c], corr)[0], labels[train])
             for c in (fit_on or list(configurations))
         ]
-        alone = [(fuse_readings(sub, [s], corr)[0], labels[train]) for s in sub]
+        alone = [(fuse_readings(sub, [s], corr)[0], labels[train]) for s in single_readings(sub)]
         beta = fit_tail_map(pool, **fit_options)
         beta1 = fit_tail_map(alone, **fit_options)
         last = len(YAW_EDGES)  # beyond 90° (no real photo): as the 60–90° bin

@@ -186,8 +186,9 @@ class LandmarkSet:
         return self.labels(mirror=True)
 
     def folds(self, k: int = 5, seed: int = 0) -> NDArray[np.int64]:
-        """Cross-validation folds stratified by |yaw| (:func:`hhpnet.training.datasets.fold_ids`): the
-        same folds as the keypoints CSV of the same photos in the same order."""
+        """Cross-validation folds stratified by |yaw|
+        (:func:`hhpnet.training.datasets.fold_ids`): the same folds as the keypoints CSV of the
+        same photos in the same order."""
         return fold_ids(len(self), k, seed, yaw=self.angles[:, 0])
 
 
