@@ -77,9 +77,9 @@ TAIL_COVERAGE = 0.73
 #: unchanged), fitted on all 962 dev photos by ``python benchmarks/cv_real.py fit`` (the
 #: cross-validated figures of docs/model.md refit it without the scored fold)
 TAIL_MAP: tuple[tuple[float, ...], ...] = (
-    (0.259, 0.236, 0.197, -0.003, -0.283, -0.283, 0.444, 0.037, 0.482, 0.525),
-    (0.081, 0.018, 0.034, 0.136, 0.430, 0.430, 0.361, 0.353, -0.068, 1.564),
-    (0.402, 0.283, 0.350, 0.213, 0.221, 0.221, 0.306, -0.161, 0.296, 1.130),
+    (0.270, 0.254, 0.190, -0.007, -0.266, -0.266, 0.429, 0.209, 0.489, 0.509),
+    (0.076, 0.029, 0.037, 0.149, 0.481, 0.481, 0.344, 0.635, -0.112, 1.551),
+    (0.377, 0.265, 0.298, 0.209, 0.230, 0.230, 0.296, 0.179, 0.275, 1.092),
 )
 #: the same for a single reading
 TAIL_MAP_SINGLE: tuple[tuple[float, ...], ...] = (
