@@ -53,7 +53,11 @@ class StoredFaceMesh:
     def __call__(self, image: np.ndarray, boxes: Any, keypoints: Any) -> FaceMeshResult:
         self.calls += 1
         table = self._sets[is_photo(image)]
-        rows = [table[tuple(np.asarray(b, np.float32).tolist())] for b in boxes]
+        rows = []
+        for b in boxes:
+            key = tuple(np.asarray(b, np.float32).tolist())
+            assert key in table, f"face mesh asked for a box BlazeFace did not give: {key}"
+            rows.append(table[key])
         n = len(rows)
         landmarks = np.stack(rows) if n else np.zeros((0, 468, 3), np.float32)
         return FaceMeshResult(landmarks, np.ones(n, np.float32), np.zeros((n, 2, 3)))
