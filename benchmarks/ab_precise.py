@@ -11,9 +11,9 @@ process (rounds of ≥ 0.3 s blocks, :func:`hhpnet.bench.measure_interleaved`): 
 default, today's default and today's ``precise=True``, each on the same images — the bundled
 ``pair_640x480.jpg`` and rendered 640×480 scenes of 1 and 3 people
 (:func:`hhpnet.samples.make_scene`; ``--pair-only``: the pair photo alone), and today's
-default without the face mesh (``mesh=False``). Printed: median ms per image with the interquartile range
-and the median of the per-round ratios to the revision's default (ratios are what is
-meaningful on a shared machine; note the load with ``uptime``).
+default without the face mesh (``mesh=False``). Printed: median ms per image with the
+interquartile range and the median of the per-round ratios to the revision's default (ratios
+are what is meaningful on a shared machine; note the load with ``uptime``).
 """
 
 from __future__ import annotations

@@ -50,17 +50,11 @@ def run_fold(k: int, args: argparse.Namespace) -> None:
     from hhpnet.training.landmarks_npz import load_landmarks_npz
     from hhpnet.training.mesh_fit import MeshFit, fit_mesh_generator
     from hhpnet.training.mesh_train import load_mesh_config, real_mesh_rows, train_mesh
+    from hhpnet.training.train import parse_overrides
 
     out = args.out / f"fold{k}"
     out.mkdir(parents=True, exist_ok=True)
-    cfg = load_mesh_config(args.config)
-    for item in args.set or []:
-        key, value = item.split("=", 1)
-        node = cfg
-        parts = key.split(".")
-        for part in parts[:-1]:
-            node = node[part]
-        node[parts[-1]] = json.loads(value)
+    cfg = load_mesh_config(args.config, **parse_overrides(args.set))
     cfg["real_npz"] = str(args.npz)
     cfg["exclude_fold"] = k
     cfg["folds"] = args.num_folds

@@ -39,7 +39,6 @@ readings by ``--model``, the face mesh's from the ``--mesh`` file (or the shippe
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from pathlib import Path
@@ -91,23 +90,16 @@ def _train_and_predict(
     import hhpnet
     from hhpnet.keypoints import drop_implausible_points, validate_keypoints
     from hhpnet.training.datasets import load_keypoints_csv
-    from hhpnet.training.train import load_config, train
+    from hhpnet.training.train import load_config, parse_overrides, train
 
     name = config.stem
     model_path = out / f"{name}.safetensors"
     if not model_path.is_file():
-        cfg = load_config(config)
+        cfg = load_config(config, **parse_overrides(args.set))
         cfg["data"]["synth"] = {**cfg["data"]["synth"], "fit": str(fit_path)}
         cfg["real_csv"] = str(args.csv)
         cfg["real_exclude_fold"] = k
         cfg["real_folds"] = args.num_folds
-        for item in args.set or []:
-            key, value = item.split("=", 1)
-            node = cfg
-            parts = key.split(".")
-            for part in parts[:-1]:
-                node = node[part]
-            node[parts[-1]] = json.loads(value)
         train(cfg, output=model_path, log=lambda m: print(f"[fold {k} {name}] {m}", flush=True))
     model = hhpnet.load_model(model_path)
     preds = {}

@@ -169,7 +169,7 @@ class HeadPoseEstimator:
             m_dets = _as_detections(detector(flipped))
             mirror = merge_mirror_pass(photo, m_dets, int(w))
             dets = mirror.people
-        meshes = []
+        meshes: list[tuple[Any, F32, F32, bool]] = []
         if self.mesh is not None:
             people = _as_detections(dets)
             n = len(people)

@@ -20,7 +20,7 @@ import datetime as _dt
 import json
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,7 +32,14 @@ from hhpnet.errors import InputError
 from hhpnet.keypoints import normalize, validate_keypoints
 from hhpnet.training.evaluate import angle_errors
 
-__all__ = ["DEFAULT_CONFIG", "TrainResult", "load_config", "make_dataset", "train"]
+__all__ = [
+    "DEFAULT_CONFIG",
+    "TrainResult",
+    "load_config",
+    "make_dataset",
+    "parse_overrides",
+    "train",
+]
 
 ONE_SIGMA = 0.6827
 
@@ -86,6 +93,23 @@ def _merge(base: dict[str, Any], over: dict[str, Any], where: str = "") -> dict[
 def load_config(path: str | Path | None = None, **overrides: Any) -> dict[str, Any]:
     """Read a YAML config, fill defaults, apply dotted overrides (``training.epochs=2``)."""
     return load_yaml_config(DEFAULT_CONFIG, path, overrides)
+
+
+def parse_overrides(items: Sequence[str] | None) -> dict[str, Any]:
+    """Dotted config overrides from ``KEY=JSON`` strings (``training.epochs=8``), as the
+    benchmarks' ``--set`` takes them; a malformed one raises :class:`InputError`."""
+    import json
+
+    out: dict[str, Any] = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        try:
+            if not sep:
+                raise ValueError("no '='")
+            out[key.strip()] = json.loads(value)
+        except ValueError as exc:
+            raise InputError(f"--set {item!r}: expected KEY=JSON ({exc})") from None
+    return out
 
 
 def load_yaml_config(
