@@ -58,9 +58,9 @@ class HeadPoseEstimator:
     MoveNet merged, both readings of a head seen by both combined; ``blazeface``, ``movenet``,
     ``blazepose``), a detector object, or None (then only :meth:`from_keypoints` works). Both
     are loaded on first use. ``kpt_thr``: keypoints with a confidence below it are treated as
-    missing (0 keeps all). ``precise``: accuracy first — the detector also runs on the mirrored
-    image and the mirror image's readings of each head are fused with the photo's
-    (:mod:`hhpnet.mirror`; about twice the detector time); a call can override it
+    missing (0 keeps all). ``precise``: accuracy first — the detector and the face mesh also
+    run on the mirrored image and the mirror image's readings of each head are fused with the
+    photo's (:mod:`hhpnet.mirror`; about twice the time); a call can override it
     (``est(image, precise=True)``). ``mesh``: the face-mesh reading of the faces BlazeFace finds
     (:mod:`hhpnet.mesh_reading`: MediaPipe's 468 landmarks read by ``hhpnet-mesh-1.0``, one
     more reading of the head; True by default, False: off, or a
