@@ -38,7 +38,11 @@ x sign flip does) 28° — each several times :data:`MAE_TOL`. Under ``auto`` a 
 either detector gets a huge σ (74° yaw) and the fusion all but ignores it: the mean |yaw error|
 stays 1.6–3.6°, the other detector's answer. What shows the bug there is σ: two sane readings of a
 head always narrow it (the fused σ is below the better reading's, 0.92 of it on average over
-the grid, 0.99 at most), an ignored reading does not.
+the grid, 0.99 at most), an ignored reading does not. The face mesh's own mapping is checked by
+the ``facemesh`` reading (a de-rotation by the eye line turned the wrong way, or the mesh read
+where it sees no face, fail it: ``python tools/mutate.py -k mesh``); a mirror mesh not mapped
+back is dropped as an outlier by ``precise``'s robust fusion here, and caught by the real-data
+test (tests/test_real_accuracy.py, ``precise``).
 """
 
 from __future__ import annotations
