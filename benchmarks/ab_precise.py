@@ -10,9 +10,10 @@ detector objects, so only the estimator's own work differs) and times, interleav
 process (rounds of ≥ 0.3 s blocks, :func:`hhpnet.bench.measure_interleaved`): the revision's
 default, today's default and today's ``precise=True``, each on the same images — the bundled
 ``pair_640x480.jpg`` and rendered 640×480 scenes of 1 and 3 people
-(:func:`hhpnet.samples.make_scene`). Printed: median ms per image with the interquartile range
-and the median of the per-round ratios to the revision's default (ratios are what is
-meaningful on a shared machine; note the load with ``uptime``).
+(:func:`hhpnet.samples.make_scene`; ``--pair-only``: the pair photo alone), and today's
+default without the face mesh (``mesh=False``). Printed: median ms per image with the
+interquartile range and the median of the per-round ratios to the revision's default (ratios
+are what is meaningful on a shared machine; note the load with ``uptime``).
 """
 
 from __future__ import annotations
@@ -33,6 +34,9 @@ def main() -> int:
     ap.add_argument("--rev", default="main")
     ap.add_argument("--repeats", type=int, default=21)
     ap.add_argument("--threads", type=int, default=2, help="detector interpreter threads")
+    ap.add_argument(
+        "--pair-only", action="store_true", help="only the bundled pair photo (2 faces)"
+    )
     args = ap.parse_args()
 
     import hhpnet
@@ -47,8 +51,9 @@ def main() -> int:
     detector = create_detector("auto", num_threads=args.threads)
     before = old.HeadPoseEstimator(model=model, detector=detector)
     now = hhpnet.HeadPoseEstimator(model=model, detector=detector)
+    no_mesh = hhpnet.HeadPoseEstimator(model=model, detector=detector, mesh=False)
     images = [read_image(ROOT / "src" / "hhpnet" / "examples" / "pair_640x480.jpg", rgb=True)]
-    for n in (1, 3):
+    for n in () if args.pair_only else (1, 3):
         images.append(np.ascontiguousarray(make_scene(n)[..., ::-1]))  # BGR → RGB
     for img in images:
         assert img.shape[:2] == (480, 640), img.shape
@@ -59,6 +64,7 @@ def main() -> int:
     fns = {
         f"default @ {args.rev}": run(lambda im: before(im, rgb=True)),
         "default now": run(lambda im: now(im, rgb=True)),
+        "default, no mesh": run(lambda im: no_mesh(im, rgb=True)),
         "precise now": run(lambda im: now(im, rgb=True, precise=True)),
     }
     res = measure_interleaved(fns, repeats=args.repeats, min_time=0.3)

@@ -23,22 +23,22 @@ alone, the default (BlazeFace + MoveNet of the photo) and ``precise`` (+ both mi
 
 **The mesh reading** (issue 20, part 1) plugs in with ``--mesh FILE`` (default
 ``/work/scratch/mesh_oof.npz`` when it exists): an npz with ``files`` (the landmarks file's
-names) and, per reading ``R`` (e.g. ``facemesh``, ``facemesh_mirror``), ``R_angles`` and
+names) and, per reading ``R`` (``facemesh``, ``facemesh_mirror``; ``benchmarks/cv_mesh.py``'s
+``mesh`` and ``mesh_flip`` are renamed so), ``R_angles`` and
 ``R_sigma`` (N, 3) out-of-fold degrees **in the photo's frame** (mirror readings already
 mapped back: yaw and roll negated), NaN where not read. Each such reading joins the tables
-alone and in the fused configurations listed in :data:`MESH_CONFIGURATIONS`.
+alone and in the fused configurations (:data:`CONFIGURATIONS`); without such a file the shipped
+mesh model reads the landmarks (in-sample for its generator fit and σ calibration).
 
 ``fit`` fits the shipped constants on all dev rows (error correlations → ``CORRELATIONS``,
 tail map → ``TAIL_MAP``; its bin beyond 90° on the generator's full-range views) and prints
-them, with the synthetic full-range check of docs/model.md ("Honest σ"); with mesh readings
-(``--mesh`` or the default file) their correlations are fitted too and the tail map on the
-mesh configurations as well.
+them, with the synthetic full-range check of docs/model.md ("Honest σ"): the five-point
+readings by ``--model``, the face mesh's from the ``--mesh`` file (or the shipped mesh model).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from pathlib import Path
@@ -56,22 +56,15 @@ DEFAULT_MESH = Path("/work/scratch/mesh_oof.npz")
 #: fused configurations scored by ``readings`` (name → reading names, the estimator's order)
 CONFIGURATIONS: dict[str, tuple[str, ...]] = {
     **PIPELINE_CONFIGURATIONS,
-    "default + BlazeFace's mirror only": ("movenet", "blazeface", "blazeface_mirror"),
+    "default without the mesh (hhpnet ≤ 1.1)": ("movenet", "blazeface"),
+    "precise without the mesh": ("movenet", "blazeface", "movenet_mirror", "blazeface_mirror"),
+    "BlazeFace + mesh (detector blazeface)": ("blazeface", "facemesh"),
+    "mesh + its mirror": ("facemesh", "facemesh_mirror"),
     "BlazeFace + its mirror": ("blazeface", "blazeface_mirror"),
     "MoveNet + its mirror": ("movenet", "movenet_mirror"),
 }
-#: configurations added when mesh readings are given (--mesh): the place of the face mesh
-MESH_CONFIGURATIONS: dict[str, tuple[str, ...]] = {
-    "default + mesh": ("movenet", "blazeface", "facemesh"),
-    "precise + mesh + mirror mesh": (
-        "movenet",
-        "blazeface",
-        "movenet_mirror",
-        "blazeface_mirror",
-        "facemesh",
-        "facemesh_mirror",
-    ),
-}
+#: reading names of benchmarks/cv_mesh.py's out-of-fold file → the pipeline's reading names
+MESH_NAMES = {"mesh": "facemesh", "mesh_flip": "facemesh_mirror"}
 #: configurations the tail map is fitted on (the two the estimator runs)
 FIT_ON = tuple(PIPELINE_CONFIGURATIONS)
 
@@ -97,23 +90,16 @@ def _train_and_predict(
     import hhpnet
     from hhpnet.keypoints import drop_implausible_points, validate_keypoints
     from hhpnet.training.datasets import load_keypoints_csv
-    from hhpnet.training.train import load_config, train
+    from hhpnet.training.train import load_config, parse_overrides, train
 
     name = config.stem
     model_path = out / f"{name}.safetensors"
     if not model_path.is_file():
-        cfg = load_config(config)
+        cfg = load_config(config, **parse_overrides(args.set))
         cfg["data"]["synth"] = {**cfg["data"]["synth"], "fit": str(fit_path)}
         cfg["real_csv"] = str(args.csv)
         cfg["real_exclude_fold"] = k
         cfg["real_folds"] = args.num_folds
-        for item in args.set or []:
-            key, value = item.split("=", 1)
-            node = cfg
-            parts = key.split(".")
-            for part in parts[:-1]:
-                node = node[part]
-            node[parts[-1]] = json.loads(value)
         train(cfg, output=model_path, log=lambda m: print(f"[fold {k} {name}] {m}", flush=True))
     model = hhpnet.load_model(model_path)
     preds = {}
@@ -297,6 +283,25 @@ def _oof_readings(args: argparse.Namespace) -> tuple[dict, np.ndarray, np.ndarra
     return readings, labels, folds, how
 
 
+def _add_mesh_readings(args: argparse.Namespace, readings: dict, labels: np.ndarray) -> str:
+    """The face mesh's readings (``facemesh``, ``facemesh_mirror``) added to ``readings``: out
+    of fold from the ``--mesh`` file (or the default one), else the shipped mesh model's
+    (in-sample: its generator fit and σ calibration saw every dev row). Returns where from."""
+    from hhpnet.training.landmarks_npz import load_landmarks_npz
+
+    lset = load_landmarks_npz(args.npz)
+    path = _mesh_file(args)
+    if path is not None:
+        readings.update(_mesh_readings(path, lset.files, len(labels)))
+        return f"out of fold from {path}"
+    from hhpnet.mesh_model import load_mesh_model
+    from hhpnet.training.fusion_fit import MESH_SOURCES, npz_readings
+
+    mesh, _, _ = npz_readings(None, lset, load_mesh_model(), MESH_SOURCES)
+    readings.update(mesh)
+    return "the shipped hhpnet-mesh-1.0 (in-sample: no --mesh file)"
+
+
 def _mesh_file(args: argparse.Namespace) -> Path | None:
     """--mesh, else the other engineer's default out-of-fold file when it exists."""
     if args.mesh is not None:
@@ -318,31 +323,26 @@ def _mesh_readings(path: Path, files: list[str], n: int) -> dict:
                 continue
             name = key.removesuffix("_angles")
             ang = np.full((n, 3), np.nan)
+            label = MESH_NAMES.get(name, name)
             sig = np.full((n, 3), np.inf)
             ok = rows >= 0
             ang[ok] = d[key][rows[ok]]
             sig[ok] = d[name + "_sigma"][rows[ok]]
             bad = ~(np.isfinite(ang).all(1) & np.isfinite(sig).all(1))
             ang[bad], sig[bad] = np.nan, np.inf
-            out[name] = Reading(ang, sig)
+            out[label] = Reading(ang, sig)
     return out
 
 
 def _readings_report(args: argparse.Namespace) -> str:
     from hhpnet.training.fusion_fit import cross_validate, summary, summary_table
-    from hhpnet.training.landmarks_npz import load_landmarks_npz
 
     readings, labels, folds, how = _oof_readings(args)
+    mesh = _add_mesh_readings(args, readings, labels)
     configs = dict(CONFIGURATIONS)
-    mesh = _mesh_file(args)
-    if mesh is not None:
-        files = load_landmarks_npz(args.npz, "blazeface").files
-        readings.update(_mesh_readings(mesh, files, len(labels)))
-        configs.update({c: r for c, r in MESH_CONFIGURATIONS.items() if set(r) <= set(readings)})
     alone = {f"{s} alone": (s,) for s in readings}
-    fit_on = [*FIT_ON, *(c for c in MESH_CONFIGURATIONS if c in configs)]
     result, fitted = cross_validate(
-        readings, labels, folds, {**alone, **configs}, fit_on=fit_on, synthetic=_synthetic(args)
+        readings, labels, folds, {**alone, **configs}, fit_on=FIT_ON, synthetic=_synthetic(args)
     )
     rows_raw = [(c, summary(result[c][0].angles, result[c][0].sigma, labels)) for c in alone]
     rows = [(c, summary(result[c][0].angles, result[c][1], labels)) for c in {**alone, **configs}]
@@ -367,7 +367,7 @@ def _readings_report(args: argparse.Namespace) -> str:
     corr = fitted[0]["correlations"]
     text = [
         f"Readings of {args.npz.name} ({n} photos, 5 folds): {how}.",
-        f"Mesh readings: {mesh if mesh is not None else 'none (no --mesh file)'}.",
+        f"Mesh readings: {mesh}.",
         "",
         "Each reading alone, the network's σ:",
         "",
@@ -412,22 +412,17 @@ def _fit_report(args: argparse.Namespace) -> str:
         fit_tail_map,
         fuse_readings,
         npz_readings,
+        single_readings,
     )
     from hhpnet.training.synth import SynthConfig, generate
 
     model = hhpnet.load_model(args.model)
     readings, labels, _folds = npz_readings(model, args.npz)
+    _add_mesh_readings(args, readings, labels)
     configs = {c: CONFIGURATIONS[c] for c in FIT_ON}
-    mesh = _mesh_file(args)
-    if mesh is not None:  # the mesh readings join the fit: their correlations, their configs
-        from hhpnet.training.landmarks_npz import load_landmarks_npz
-
-        files = load_landmarks_npz(args.npz, "blazeface").files
-        readings.update(_mesh_readings(mesh, files, len(labels)))
-        configs.update({c: r for c, r in MESH_CONFIGURATIONS.items() if set(r) <= set(readings)})
     corr = error_correlations(readings, labels, np.ones(len(labels), bool))
     pool = [(fuse_readings(readings, names, corr)[0], labels) for names in configs.values()]
-    alone = [(fuse_readings(readings, [s], corr)[0], labels) for s in readings]
+    alone = [(fuse_readings(readings, [s], corr)[0], labels) for s in single_readings(readings)]
     beta = fit_tail_map(pool)
     last = len(YAW_EDGES)  # beyond 90°: as the 60–90° bin (no fused back view to fit on)
     beta[:, last] = beta[:, last - 1]

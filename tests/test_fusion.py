@@ -276,7 +276,8 @@ def test_robust_fusion_drops_a_reading_that_contradicts_the_others() -> None:
 
 def test_a_reading_from_another_model_is_one_more_slot() -> None:
     """The extension point for a source with its own model (the face mesh of issue 20):
-    pipeline._Readings.add_poses; unmeasured pairs get UNMEASURED_CORRELATION."""
+    pipeline._Readings.add_poses, fused with the pair's measured correlation (an unmeasured
+    pair would get UNMEASURED_CORRELATION)."""
     from hhpnet.pipeline import _Readings
 
     est = HeadPoseEstimator(model=GeometricModel(), detector=None)
@@ -293,6 +294,23 @@ def test_a_reading_from_another_model_is_one_more_slot() -> None:
         np.stack([one.sigma[:1], mesh_sigma[:1]]),
         correlation_matrix(["movenet", "facemesh"]),
     )
-    np.testing.assert_allclose(correlation_matrix(["movenet", "facemesh"])[:, 0, 1], 0.9)
+    np.testing.assert_allclose(
+        correlation_matrix(["movenet", "facemesh"])[:, 0, 1], CORRELATIONS[("movenet", "facemesh")]
+    )
+    np.testing.assert_allclose(correlation_matrix(["movenet", "dlib68"])[:, 0, 1], 0.9)
     np.testing.assert_allclose(out.angles[0], want.angles[0], atol=1e-4)
     np.testing.assert_allclose(out.angles[1], a1[1], atol=1e-4)  # no mesh reading: unchanged
+
+
+def test_a_mesh_reading_without_its_mirror_twin_is_left_out() -> None:
+    """hhpnet.fusion.PAIRED: where a person has both face-mesh slots and one is invalid (a gate
+    passed on one side only), the other is left out too, so a photo and its mirror image are
+    fused from the same set of readings; a person without a mirror slot keeps its mesh."""
+    from hhpnet.fusion import unused_readings
+
+    names = ["movenet", "facemesh", np.array(["facemesh_mirror", "facemesh_mirror", ""], object)]
+    valid = np.array([[True, True, True], [True, True, True], [True, False, False]])
+    out = unused_readings(names, valid)
+    assert out.tolist() == [[False] * 3, [False, True, False], [False] * 3]
+    valid[1, 0] = False  # the photo's mesh gated out: its mirror twin goes too
+    assert unused_readings(names, valid)[2].tolist() == [True, False, False]

@@ -37,6 +37,7 @@ def test_people_of_the_mirror_image_are_matched_one_to_one() -> None:
     # each person gets its match's points in the mirror image's own frame
     np.testing.assert_array_equal(out.keypoints[0], mirrored.keypoints[1])
     np.testing.assert_array_equal(out.keypoints[1], mirrored.keypoints[0])
+    assert out.index.tolist() == [1, 0, 2]  # each match's row among the mirror's detections
     # the mirror-only person is added with its points mirrored back
     np.testing.assert_allclose(out.people.keypoints[2], extra, atol=1e-4)
     np.testing.assert_allclose(out.people.boxes[2], mirror_boxes(mirrored.boxes[2:], W)[0])

@@ -13,10 +13,17 @@ Readings (what the project computes on each photo):
   columns come from the reference TF graph);
 * ``movenet coco17``: the project's own MoveNet, all 17 COCO points (the landmarks file) through
   the ``coco17`` adapter, as a user of another pose tool would feed them;
+* ``facemesh``: the estimator's face-mesh reading alone (``hhpnet.mesh_reading.MeshReader``) on
+  BlazeFace's faces, the landmarks file's stored face-mesh landmarks in place of the face-mesh
+  network (tests/helpers/stored_mesh.py);
 * ``auto``: the default detector's answer: BlazeFace's and the project's MoveNet's readings of the
-  photo (landmarks file) merged by :meth:`FusedDetector.merge` and fused by the estimator;
-* ``auto mirrored``: the same on the mirrored photos, against the mirrored labels (−yaw, pitch,
-  −roll).
+  photo (landmarks file) merged by :meth:`FusedDetector.merge`, the face mesh read in
+  BlazeFace's box (stored landmarks), all fused by the estimator; ``auto (no mesh)``: the same
+  with ``mesh=False``;
+* ``auto mirrored`` (and without the mesh): the same on the mirrored photos, against the
+  mirrored labels (−yaw, pitch, −roll);
+* ``precise``: the estimator with ``precise=True``, photo by photo: its detector answers with
+  the photo's and the mirror image's stored people, its face mesh with their stored landmarks.
 
 Today's figures: ``python -m tests.test_real_accuracy`` prints them in the form of
 :data:`TODAY`; update the table (and say why in the commit) when the model or the detectors
@@ -38,15 +45,24 @@ from tests.helpers.realdata import KEYPOINTS_CSV, LANDMARKS_NPZ, dev_file
 MODEL = "hhpnet-1.0"
 SIZE = (450, 450)  # every photo of the development half
 
-#: in-sample figures of hhpnet-1.0 (python -m tests.test_real_accuracy):
+#: in-sample figures of hhpnet-1.0 and hhpnet-mesh-1.0 (python -m tests.test_real_accuracy):
 #: reading → (n, MAE y/p/r, bias y/p/r, share within 1σ y/p/r)
 TODAY: dict[str, tuple[int, tuple[float, ...], tuple[float, ...], tuple[float, ...]]] = {
-    "blazeface": (940, (6.319, 8.603, 6.134), (-0.429, -1.081, -0.424), (0.733, 0.729, 0.711)),
-    "movenet": (901, (5.108, 6.767, 5.131), (-0.033, -0.226, 0.457), (0.756, 0.725, 0.73)),
-    "blazepose": (887, (11.742, 10.224, 9.711), (0.788, 0.11, 1.712), (0.735, 0.768, 0.638)),
-    "movenet coco17": (782, (4.777, 6.02, 4.31), (-0.088, -0.096, 0.558), (0.758, 0.737, 0.748)),
-    "auto": (950, (5.077, 7.303, 5.466), (-0.068, -0.779, -0.174), (0.737, 0.731, 0.734)),
-    "auto mirrored": (945, (5.049, 7.214, 5.53), (0.022, -0.64, 0.306), (0.731, 0.733, 0.733)),
+    "blazeface": (940, (6.319, 8.603, 6.134), (-0.429, -1.081, -0.424), (0.733, 0.729, 0.712)),
+    "movenet": (901, (5.108, 6.767, 5.131), (-0.033, -0.226, 0.457), (0.756, 0.725, 0.733)),
+    "blazepose": (887, (11.742, 10.224, 9.711), (0.788, 0.11, 1.712), (0.735, 0.768, 0.639)),
+    "movenet coco17": (782, (4.777, 6.02, 4.31), (-0.088, -0.096, 0.558), (0.758, 0.737, 0.751)),
+    "facemesh": (940, (4.395, 6.027, 4.032), (-0.712, 0.578, 0.338), (0.687, 0.69, 0.685)),
+    "auto": (950, (4.005, 6.121, 4.171), (-0.135, 0.16, 0.15), (0.762, 0.751, 0.761)),
+    "auto (no mesh)": (950, (5.077, 7.303, 5.466), (-0.068, -0.779, -0.174), (0.783, 0.727, 0.793)),
+    "auto mirrored": (945, (4.0, 6.119, 4.215), (0.1, 0.155, 0.166), (0.738, 0.724, 0.774)),
+    "auto mirrored (no mesh)": (
+        945,
+        (5.049, 7.214, 5.53),
+        (0.022, -0.64, 0.306),
+        (0.775, 0.728, 0.807),
+    ),
+    "precise": (954, (3.847, 6.269, 4.263), (-0.291, -0.047, -0.088), (0.725, 0.725, 0.712)),
 }
 #: a regression beyond these fails: mean MAE, per-angle MAE, |bias − today's|, |1σ − today's|
 MEAN_MAE_MARGIN = 0.1
@@ -118,10 +134,10 @@ def _csv_readings(est: HeadPoseEstimator) -> dict[str, Reading]:
     return out
 
 
-def _auto_detections(data: dict[str, np.ndarray], suffix: str) -> tuple[object, np.ndarray]:
+def _auto_detections(data: dict[str, np.ndarray], suffix: str) -> dict[int, object]:
     """What ``auto`` returns on each photo, from the two detectors' stored readings: BlazeFace's
     face and MoveNet's person merged by :meth:`FusedDetector.merge` (the person nearest the
-    centre where they do not match). Returns the people (one Detections) and their photo rows."""
+    centre where they do not match). Returns {photo row: its people (Detections)}."""
     from hhpnet.detectors.base import Detections
     from hhpnet.detectors.fused import FusedDetector
     from hhpnet.detectors.movenet import COCO_HEAD, MoveNetPeople
@@ -130,7 +146,7 @@ def _auto_detections(data: dict[str, np.ndarray], suffix: str) -> tuple[object, 
     bf, bf_box = data["blazeface5" + suffix], data["blazeface_box" + suffix]
     bf_score, mn = data["blazeface_score" + suffix], data["movenet17" + suffix]
     mn_score = data["movenet_score" + suffix]
-    people, rows = [], []
+    people = {}
     for i in range(len(bf)):
         faces = Detections.empty()
         if np.isfinite(bf[i]).all():
@@ -147,27 +163,70 @@ def _auto_detections(data: dict[str, np.ndarray], suffix: str) -> tuple[object, 
         kp = merged.keypoints
         present = kp[..., 2] > 0
         centre = (kp[..., :2] * present[..., None]).sum(1) / present.sum(1)[:, None]
-        people.append(merged[int(np.argmin(np.linalg.norm(centre - 224.5, axis=1)))])
-        rows.append(i)
-    return Detections.concatenate(people), np.array(rows)
+        people[i] = merged[int(np.argmin(np.linalg.norm(centre - 224.5, axis=1)))]
+    return people
+
+
+def _stored_mesh(data: dict[str, np.ndarray], suffix: str, mirror: str | None = None) -> object:
+    """The estimator's face-mesh reading on the file's stored landmarks (tests/helpers)."""
+    from hhpnet.mesh_reading import MeshReader
+    from tests.helpers.stored_mesh import StoredFaceMesh
+
+    sets = [
+        (data["facemesh_box" + s], data["facemesh" + s]) for s in (suffix, mirror) if s is not None
+    ]
+    return MeshReader(StoredFaceMesh(*sets))
 
 
 def _npz_readings(est: HeadPoseEstimator) -> dict[str, Reading]:
+    from hhpnet.detectors.base import Detections
+    from tests.helpers.stored_mesh import blank, is_photo
+
     data = dict(np.load(dev_file(LANDMARKS_NPZ)))
     assert (data["size_wh"] == SIZE).all()
     labels = data["labels_ypr"].astype(np.float64)
+    image = blank(*SIZE)
     out = {}
     mn = data["movenet17"]
     rows = np.flatnonzero(np.isfinite(mn).all(axis=(1, 2)))
     p = est.from_keypoints(mn[rows], layout="coco17", image_size=SIZE)
     out["movenet coco17"] = Reading(p.angles, p.sigma, labels[rows])
+    # the face mesh's reading alone, as the estimator reads it on BlazeFace's faces
+    bf = data["blazeface5"]
+    rows = np.flatnonzero(np.isfinite(bf).all(axis=(1, 2)))
+    faces = Detections(data["blazeface_box"][rows], bf[rows], data["blazeface_score"][rows],
+                       "blazeface")  # fmt: skip
+    angles, sigma = _stored_mesh(data, "")(image, faces)
+    out["facemesh"] = Reading(angles, sigma, labels[rows])
     for suffix, name, sign in (("", "auto", 1.0), ("_flip", "auto mirrored", -1.0)):
-        dets, rows = _auto_detections(data, suffix)
-        fused = HeadPoseEstimator(est.model, detector=lambda image, d=dets: d)
-        p = fused(np.zeros((SIZE[1], SIZE[0], 3), np.uint8))
-        assert len(p) == len(rows)
+        people = _auto_detections(data, suffix)
+        dets, rows = Detections.concatenate(list(people.values())), np.array(list(people))
         lab = labels[rows] * np.array([sign, 1.0, sign])
-        out[name] = Reading(p.angles, p.sigma, lab)
+        for mesh, label in ((_stored_mesh(data, suffix), ""), (False, " (no mesh)")):
+            fused = HeadPoseEstimator(est.model, detector=lambda image, d=dets: d, mesh=mesh)
+            p = fused(image)
+            assert len(p) == len(rows)
+            out[name + label] = Reading(p.angles, p.sigma, lab)
+    # precise: per photo, the photo's people and its mirror image's, each with its face mesh
+    photo, flip = _auto_detections(data, ""), _auto_detections(data, "_flip")
+    empty = Detections.empty()
+    row = [0]
+
+    def detector(img: np.ndarray) -> object:
+        return (photo if is_photo(img) else flip).get(row[0], empty)
+
+    precise = HeadPoseEstimator(est.model, detector=detector, precise=True,
+                                mesh=_stored_mesh(data, "", "_flip"))  # fmt: skip
+    angles, sigma, found = [], [], []
+    for row[0] in sorted(set(photo) | set(flip)):
+        p = precise(image)
+        if len(p) == 0:
+            continue
+        best = int(np.argmin(np.linalg.norm(p.centroid - 224.5, axis=1)))
+        angles.append(p.angles[best])
+        sigma.append(p.sigma[best])
+        found.append(row[0])
+    out["precise"] = Reading(np.array(angles), np.array(sigma), labels[found])
     return out
 
 
@@ -185,7 +244,7 @@ def test_the_shipped_model_is_as_accurate_as_today(name):
     assert not violations(name, got), (name, violations(name, got))
 
 
-@pytest.mark.parametrize("name", ["blazeface", "auto"])
+@pytest.mark.parametrize("name", ["blazeface", "auto", "precise"])
 def test_the_margins_catch_a_model_03_worse(name):
     """Today's predictions made worse three ways — errors stretched so that the mean MAE grows by
     0.3°, Gaussian noise that does the same, and a 0.3° bias on one angle — each violate the

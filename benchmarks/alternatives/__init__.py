@@ -4,9 +4,10 @@
   the ``face-recognition-models`` wheel, loaded from the installed package, never copied) +
   OpenCV ``solvePnP`` (SQPnP) of six classic landmarks to the same points of MediaPipe's
   canonical face;
-* :mod:`alternatives.facemesh_pnp`: BlazeFace (hhpnet's detector) + MediaPipe face-mesh
-  ``face_landmark.tflite`` (mediapipe 0.10.14 wheel, Apache-2.0, ``benchmarks/models``) on
-  ai-edge-litert + ``solvePnP`` (SQPnP) of all 468 landmarks to MediaPipe's canonical face;
+* :mod:`alternatives.facemesh_pnp`: BlazeFace (hhpnet's detector) + MediaPipe face mesh
+  (:class:`hhpnet.detectors.facemesh.FaceMesh`, the packaged ``face_landmark.tflite``) +
+  ``solvePnP`` (SQPnP) of all 468 landmarks to MediaPipe's canonical face
+  (:func:`hhpnet.training.mesh_geometry.canonical_face`);
 * :mod:`alternatives.pnp5`: BlazeFace + a geometric 5-point ``solvePnP`` on hhpnet's own five
   keypoints (``hhpnet.training.baseline.solve_pnp`` when present).
 
@@ -22,84 +23,18 @@ Each module has ``make(threads) -> hhpnet.bench.Candidate``. They are benchmark 
 
 from __future__ import annotations
 
-import hashlib
-import struct
-from collections.abc import Iterator
-from functools import lru_cache
-from pathlib import Path
-from typing import Any
-
 import cv2
 import numpy as np
 from numpy.typing import NDArray
 
 from hhpnet.convention import S_FLIP, matrix_to_angles
+from hhpnet.training.mesh_geometry import canonical_face
 
-MODELS = Path(__file__).resolve().parents[1] / "models"
-#: MediaPipe's face-geometry metadata (canonical face mesh), unchanged from the npm package
-#: ``@mediapipe/face_mesh`` 0.4.1657299874 (Apache-2.0; see ``benchmarks/models/NOTICE``)
-CANONICAL_FILE = MODELS / "geometry_pipeline_metadata_landmarks.binarypb"
-CANONICAL_SHA256 = "bdbcda96dfcb7da883da124aaa2c55dee49770d934f0fcc71747f8c21bdc75b4"
+__all__ = ["MESH6", "camera_matrix", "canonical_face", "pnp_angles", "ray_rotation"]
+
 #: face-mesh indices of nose tip, chin, outer eye corners (image left, right), mouth corners
 #: (image left, right) — the points of the classic six-landmark head-pose fit
 MESH6 = [1, 152, 33, 263, 61, 291]
-
-
-def _varint(buf: bytes, i: int) -> tuple[int, int]:
-    value = shift = 0
-    while True:
-        byte = buf[i]
-        i += 1
-        value |= (byte & 0x7F) << shift
-        shift += 7
-        if byte < 0x80:
-            return value, i
-
-
-def _proto_fields(buf: bytes) -> Iterator[tuple[int, int, Any]]:
-    """``(field number, wire type, value)`` of a protobuf message (the wire types it uses)."""
-    i = 0
-    while i < len(buf):
-        key, i = _varint(buf, i)
-        number, wire = key >> 3, key & 7
-        if wire == 0:
-            value, i = _varint(buf, i)
-        elif wire == 2:
-            n, i = _varint(buf, i)
-            value, i = buf[i : i + n], i + n
-        elif wire == 5:
-            value, i = buf[i : i + 4], i + 4
-        elif wire == 1:
-            value, i = buf[i : i + 8], i + 8
-        else:
-            raise ValueError(f"unsupported protobuf wire type {wire}")
-        yield number, wire, value
-
-
-@lru_cache(maxsize=1)
-def canonical_face() -> NDArray[np.float64]:
-    """MediaPipe's canonical face: (468, 3) vertices in cm in the OpenCV-style head frame of
-    :func:`pnp_angles` (x to the image right, y down, z away from the viewer).
-
-    Read from ``GeometryPipelineMetadata.canonical_mesh`` (field 1), a ``Mesh3d`` whose
-    ``vertex_buffer`` (field 3) holds x, y, z, u, v per vertex, x to the image right, y up,
-    z towards the viewer; the face looks along +z at zero pose.
-    """
-    data = CANONICAL_FILE.read_bytes()
-    if hashlib.sha256(data).hexdigest() != CANONICAL_SHA256:
-        raise RuntimeError(f"{CANONICAL_FILE}: unexpected checksum")
-    values: list[float] = []
-    for number, _, mesh in _proto_fields(data):
-        if number != 1:
-            continue
-        for field, wire, value in _proto_fields(mesh):
-            if field == 3:
-                fmt = "<f" if wire == 5 else f"<{len(value) // 4}f"
-                values.extend(struct.unpack(fmt, value))
-    vertices = np.asarray(values, np.float64).reshape(-1, 5)[:, :3]
-    if vertices.shape != (468, 3):
-        raise RuntimeError(f"{CANONICAL_FILE}: expected 468 vertices, got {len(vertices)}")
-    return vertices * np.array([1.0, -1.0, -1.0])
 
 
 def camera_matrix(width: int, height: int) -> NDArray[np.float64]:

@@ -53,6 +53,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -64,6 +65,7 @@ __all__ = [
     "ERROR_CORRELATION",
     "MIN_EIGENVALUE",
     "OUTLIER_CHI2",
+    "PAIRED",
     "UNMEASURED_CORRELATION",
     "Fused",
     "combine",
@@ -72,6 +74,8 @@ __all__ = [
     "fuse",
     "fuse_robust",
     "mirror_name",
+    "unmirror",
+    "unused_readings",
 ]
 
 #: correlation of the errors (in σ units) of the BlazeFace- and MoveNet-based readings of one
@@ -89,6 +93,17 @@ def mirror_name(source: str) -> str:
     return f"{source}{MIRROR_SUFFIX}"
 
 
+def unmirror(angles: ArrayLike) -> NDArray[np.floating]:
+    """The pose (…, 3) of a head in the photo from its pose in the mirror image (or back):
+    (−yaw, pitch, −roll), a yaw of 180° kept at 180° (the range is (−180, 180]); a new array
+    of the same float type."""
+    a = np.array(angles, copy=True)
+    a = a if np.issubdtype(a.dtype, np.floating) else a.astype(np.float64)
+    a[..., 0] = np.where(a[..., 0] == 180.0, 180.0, -a[..., 0])
+    a[..., 2] = -a[..., 2]
+    return a
+
+
 #: per-angle (yaw, pitch, roll) error correlation of two readings, in σ units, keyed by the pair
 #: of reading names (order does not matter). Measured on the 962 real dev photos of the
 #: landmarks file (``python benchmarks/cv_real.py fit``; its cross-validation fits them without
@@ -98,10 +113,46 @@ CORRELATIONS: dict[tuple[str, str], tuple[float, float, float]] = {
     ("blazeface", "movenet"): ERROR_CORRELATION,
     ("blazeface", "blazeface_mirror"): (0.44, 0.64, 0.56),
     ("blazeface", "movenet_mirror"): (0.31, 0.44, 0.45),
+    ("blazeface", "facemesh"): (0.43, 0.55, 0.56),
+    ("blazeface", "facemesh_mirror"): (0.35, 0.52, 0.48),
     ("movenet", "blazeface_mirror"): (0.31, 0.44, 0.45),
     ("movenet", "movenet_mirror"): (0.74, 0.75, 0.62),
+    ("movenet", "facemesh"): (0.34, 0.45, 0.33),
+    ("movenet", "facemesh_mirror"): (0.35, 0.45, 0.39),
     ("blazeface_mirror", "movenet_mirror"): (0.33, 0.41, 0.42),
+    ("blazeface_mirror", "facemesh"): (0.35, 0.52, 0.48),
+    ("blazeface_mirror", "facemesh_mirror"): (0.43, 0.55, 0.56),
+    ("movenet_mirror", "facemesh"): (0.35, 0.45, 0.39),
+    ("movenet_mirror", "facemesh_mirror"): (0.34, 0.45, 0.33),
+    ("facemesh", "facemesh_mirror"): (0.68, 0.82, 0.68),
 }
+
+#: readings used only together where a person has both slots (one missing drops the other): a
+#: photo and its mirror image then get the same set of readings, so ``precise`` reads them alike
+#: even when a gate (the face mesh's presence or face size) passes on one side only
+PAIRED: tuple[tuple[str, str], ...] = (("facemesh", "facemesh_mirror"),)
+
+
+def unused_readings(names: Sequence[Any], valid: ArrayLike) -> NDArray[np.bool_]:
+    """Which of K readings of N people (``names``: K reading names, each a string or (N,)
+    per-person names; ``valid`` (K, N)) are left out of the fusion: a valid reading whose
+    :data:`PAIRED` partner's slot the person has but is invalid. (K, N) booleans."""
+    ok = np.asarray(valid, bool)
+    k, n = ok.shape
+    per = [np.broadcast_to(np.asarray(x, dtype=object), (n,)) for x in names]
+    out = np.zeros((k, n), bool)
+    for a, b in PAIRED:
+        slots = {x: [j for j in range(k) if (per[j] == x).any()] for x in (a, b)}
+        for x, y in ((a, b), (b, a)):
+            has_y = np.zeros(n, bool)
+            ok_y = np.zeros(n, bool)
+            for j in slots[y]:
+                has_y |= per[j] == y
+                ok_y |= (per[j] == y) & ok[j]
+            for j in slots[x]:
+                out[j] |= (per[j] == x) & ok[j] & has_y & ~ok_y
+    return out
+
 
 #: correlation assumed for a pair of readings that was never measured (e.g. a user's own
 #: detector): high, so that an unknown reading adds little and σ stays honest

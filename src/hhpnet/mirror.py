@@ -84,7 +84,8 @@ class MirrorPass:
     :class:`hhpnet.detectors.base.Detections`; ``keypoints`` / ``alt_keypoints`` (N, 5, 3):
     each person's mirror-image points in the mirror image's frame (zeros: no match);
     ``detector`` (N,): the mirror match's detector tag (``""``: no match); ``photo_count``: how
-    many of ``people`` are the photo's.
+    many of ``people`` are the photo's; ``index`` (N,): the mirror match's row in the mirror
+    image's detections (−1: no match), e.g. for the face mesh of the mirror image.
     """
 
     people: Any
@@ -92,6 +93,7 @@ class MirrorPass:
     alt_keypoints: F32
     detector: Any
     photo_count: int
+    index: NDArray[np.intp]
 
 
 def merge_mirror_pass(photo: Any, mirrored: Any, width: int) -> MirrorPass:
@@ -106,6 +108,7 @@ def merge_mirror_pass(photo: Any, mirrored: Any, width: int) -> MirrorPass:
         mirrored.scores,
         mirrored.detector,
         None if mirrored.alt_keypoints is None else flip_keypoints(mirrored.alt_keypoints, width),
+        None if mirrored.alt_boxes is None else mirror_boxes(mirrored.alt_boxes, width),
     )
     photo_boxes = np.asarray(photo.boxes, np.float32)
     pairs = match_heads(
@@ -122,10 +125,12 @@ def merge_mirror_pass(photo: Any, mirrored: Any, width: int) -> MirrorPass:
     kp = np.zeros((total, 5, 3), np.float32)
     alt = np.zeros((total, 5, 3), np.float32)
     tags = np.full(total, "", dtype=object)
+    index = np.full(total, -1, np.intp)
     rows = np.array([i for i, _ in pairs] + list(range(n, total)), np.intp)
     cols = np.array([j for _, j in pairs] + extra.tolist(), np.intp)
     if len(rows):
         kp[rows] = mirrored.keypoints[cols]
         alt[rows] = mirrored.alt_or_zeros()[cols]
         tags[rows] = mirrored.detector[cols]
-    return MirrorPass(people, kp, alt, tags, n)
+        index[rows] = cols
+    return MirrorPass(people, kp, alt, tags, n, index)

@@ -120,6 +120,13 @@ class PoseOutput:
     sigma: NDArray[np.float32]  # (N, 3) yaw, pitch, roll
     valid: NDArray[np.bool_]  # (N,)
 
+    @classmethod
+    def of(
+        cls, angles: NDArray[np.float32], sigma: NDArray[np.float32], valid: NDArray[np.bool_]
+    ) -> PoseOutput:
+        """From ``(N, 3)`` angles (yaw, pitch, roll), ``(N, 3)`` σ and ``(N,)`` validity."""
+        return cls(angles[:, 0].copy(), angles[:, 1].copy(), angles[:, 2].copy(), sigma, valid)
+
     @property
     def angles(self) -> NDArray[np.float32]:
         """``(N, 3)`` yaw, pitch, roll in degrees."""
@@ -359,8 +366,7 @@ class HeadPoseModel:
         out64[:, 0] = yaw - 360.0 * np.ceil((yaw - 180.0) / 360.0)
         out64[:, 1] = raw[:, 2]
         out64[:, 2] = raw[:, 4]
-        half = 0.5 * np.minimum(np.maximum(raw[:, 1::2], S_MIN), S_MAX)
-        np.multiply(self.sigma_calibration64, np.exp(half), out=out64[:, 3:])
+        np.multiply(self.sigma_calibration64, sigma_of(raw[:, 1::2]), out=out64[:, 3:])
         if everyone:
             out = out64.astype(np.float32)
         else:
@@ -384,16 +390,30 @@ class HeadPoseModel:
     # ------------------------------------------------------------------ io
     def save(self, path: str | Path) -> Path:
         """Write the tensors and metadata as a safetensors file."""
-        from safetensors.numpy import save_file
+        return write_weights(path, self.tensors, self.metadata)
 
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        save_file(
-            {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in self.tensors.items()},
-            str(path),
-            metadata={str(k): str(v) for k, v in self.metadata.items()},
-        )
-        return path
+
+def write_weights(
+    path: str | Path, tensors: Mapping[str, ArrayLike], metadata: Mapping[str, Any]
+) -> Path:
+    """Write float32 tensors and string metadata as a safetensors file (folders made)."""
+    from safetensors.numpy import save_file
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_file(
+        {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in tensors.items()},
+        str(path),
+        metadata={str(k): str(v) for k, v in metadata.items()},
+    )
+    return path
+
+
+def sigma_of(s: NDArray[np.float64]) -> NDArray[np.float64]:
+    """σ = exp(s / 2) of raw outputs s = log σ² clipped to [:data:`S_MIN`, :data:`S_MAX`]
+    (float64 ``np.exp``, whose result per element does not depend on the array's length: a
+    face's σ is the same bit for bit alone or in a batch)."""
+    return np.exp(0.5 * np.minimum(np.maximum(s, S_MIN), S_MAX))
 
 
 def resolve_weights(name: str | Path) -> Path:

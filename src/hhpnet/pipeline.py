@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 import os
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from hhpnet.detectors.base import Detector
+    from hhpnet.mesh_reading import MeshReader
     from hhpnet.protocols import PoseModel
 
 __all__ = ["CSV_COLUMNS", "HeadPoseEstimator", "Poses"]
@@ -57,10 +58,13 @@ class HeadPoseEstimator:
     MoveNet merged, both readings of a head seen by both combined; ``blazeface``, ``movenet``,
     ``blazepose``), a detector object, or None (then only :meth:`from_keypoints` works). Both
     are loaded on first use. ``kpt_thr``: keypoints with a confidence below it are treated as
-    missing (0 keeps all). ``precise``: accuracy first — the detector also runs on the mirrored
-    image and the mirror image's readings of each head are fused with the photo's
-    (:mod:`hhpnet.mirror`; about twice the detector time); a call can override it
-    (``est(image, precise=True)``).
+    missing (0 keeps all). ``precise``: accuracy first — the detector and the face mesh also
+    run on the mirrored image and the mirror image's readings of each head are fused with the
+    photo's (:mod:`hhpnet.mirror`; about twice the time); a call can override it
+    (``est(image, precise=True)``). ``mesh``: the face-mesh reading of the faces BlazeFace finds
+    (:mod:`hhpnet.mesh_reading`: MediaPipe's 468 landmarks read by ``hhpnet-mesh-1.0``, one
+    more reading of the head; True by default, False: off, or a
+    :class:`~hhpnet.mesh_reading.MeshReader`).
     Other keyword arguments go to :func:`hhpnet.detectors.create_detector`.
 
     A person's readings (one per detector that saw the head, and their mirror readings) are
@@ -81,6 +85,7 @@ class HeadPoseEstimator:
         *,
         kpt_thr: float = 0.0,
         precise: bool = False,
+        mesh: bool | MeshReader = True,
         **detector_options: Any,
     ) -> None:
         try:
@@ -91,6 +96,7 @@ class HeadPoseEstimator:
             raise InputError(f"kpt_thr must be a number in [0, 1]; got {kpt_thr!r}")
         self.kpt_thr = thr
         self.precise = _check_precise(precise)
+        self.mesh = _mesh_reader(mesh)
         self._model_spec = model
         self._detector_spec = detector
         self._detector_options = detector_options
@@ -154,15 +160,25 @@ class HeadPoseEstimator:
         rgb_image = read_image(image, rgb=rgb)
         h, w = rgb_image.shape[:2]
         dets = detector(rgb_image)
-        mirror = None
+        mirror = flipped = m_dets = None
         if precise:
             from hhpnet.mirror import merge_mirror_pass, mirror_image
 
             photo = _as_detections(dets)
-            mirror = merge_mirror_pass(
-                photo, _as_detections(detector(mirror_image(rgb_image))), int(w)
-            )
+            flipped = mirror_image(rgb_image)
+            m_dets = _as_detections(detector(flipped))
+            mirror = merge_mirror_pass(photo, m_dets, int(w))
             dets = mirror.people
+        meshes: list[tuple[Any, F32, F32, bool]] = []
+        if self.mesh is not None:
+            people = _as_detections(dets)
+            n = len(people)
+            photo_rows = np.arange(n) < (n if mirror is None else mirror.photo_count)
+            meshes.append(("facemesh", *self.mesh(rgb_image, people, photo_rows), False))
+            if mirror is not None:
+                a, s = _mirror_mesh(self.mesh, flipped, m_dets, mirror.index)
+                names = np.where(mirror.index >= 0, "facemesh_mirror", "").astype(object)
+                meshes.append((names, a, s, True))
         # how many readings a head could have: the "auto" detector reads it twice, precise twice
         # more (a head fewer read was missed by a detector: hhpnet.tails widens its σ)
         expected = (2 if getattr(detector, "name", "") == "auto" else 1) * (2 if precise else 1)
@@ -176,6 +192,7 @@ class HeadPoseEstimator:
             getattr(dets, "alt_keypoints", None),
             mirror,
             expected,
+            meshes,
         )
 
     def from_keypoints(
@@ -238,6 +255,7 @@ class HeadPoseEstimator:
         alt_keypoints: Any = None,
         mirror: Any = None,
         expected: int = 1,
+        poses: Any = (),
     ) -> Poses:
         kp = validate_keypoints(keypoints)
         n = len(kp)
@@ -246,7 +264,11 @@ class HeadPoseEstimator:
         kp = self._clean(kp, image_size)
         tags = detector if _has_rows(detector, n) and not isinstance(detector, str) else None
         readings = _Readings.collect(self, kp, tags, alt_keypoints, mirror, image_size)
+        for name, angles, sigma, mirrored in poses:  # readings of other models (the face mesh)
+            readings.add_poses(name, angles, sigma, np.ones(n, bool), mirrored)
         out, amb = readings.fuse(self.model, expected)
+        if tags is not None:
+            tags = _mesh_tags(tags, readings.used(MESH_READINGS))
         if boxes is None or len(boxes) != n:
             from hhpnet.boxes import padded_boxes
 
@@ -269,9 +291,45 @@ class HeadPoseEstimator:
             head_size=head_size(kp),
             image_size=image_size,
             source=source,
-            detector=detector if isinstance(detector, str) or _has_rows(detector, n) else None,
+            detector=tags if tags is not None else detector if isinstance(detector, str) else None,
             ambiguous=amb,
         )
+
+
+#: readings whose use a person's detector tag shows (``+facemesh``)
+MESH_READINGS = ("facemesh", "facemesh_mirror")
+
+
+def _mesh_reader(value: Any) -> MeshReader | None:
+    from hhpnet.mesh_reading import MeshReader
+
+    if isinstance(value, MeshReader):
+        return value
+    if not isinstance(value, (bool, np.bool_)):
+        raise InputError(f"mesh must be True, False or a MeshReader; got {value!r}")
+    return MeshReader() if value else None
+
+
+def _mirror_mesh(
+    reader: MeshReader, flipped: Any, m_dets: Any, index: NDArray[np.intp]
+) -> tuple[F32, F32]:
+    """The face mesh of the mirror image for each person (``index``: its match among the
+    mirror image's detections ``m_dets``, −1: none), poses in the mirror image's frame."""
+    n = len(index)
+    angles = np.full((n, 3), np.nan, np.float32)
+    sigma = np.full((n, 3), np.inf, np.float32)
+    has = index >= 0
+    if has.any():
+        angles[has], sigma[has] = reader(flipped, m_dets[index[has]])
+    return angles, sigma
+
+
+def _mesh_tags(tags: Any, used: NDArray[np.bool_]) -> NDArray[Any]:
+    """Detector tags with ``+facemesh`` where a face-mesh reading entered the person's pose."""
+    out = np.asarray(tags, dtype=object).reshape(-1).copy()
+    for i in np.flatnonzero(used):
+        out[i] = f"{out[i]}+facemesh" if out[i] else "facemesh"
+    return out
 
 
 def _check_precise(value: Any) -> bool:
@@ -292,12 +350,14 @@ def _as_detections(dets: Any) -> Any:
     scores = np.asarray(dets.scores, np.float32).reshape(-1)
     tags = getattr(dets, "detector", None)
     alt = getattr(dets, "alt_keypoints", None)
+    alt_boxes = getattr(dets, "alt_boxes", None)
     return Detections(
         boxes if len(boxes) == n else padded_boxes(kp),
         kp,
         scores if len(scores) == n else np.zeros(n, np.float32),
         tags if isinstance(tags, str) or _has_rows(tags, n) else None,
         None if alt is None or not _has_rows(alt, n) else validate_keypoints(alt),
+        None if alt_boxes is None or not _has_rows(alt_boxes, n) else _rows(alt_boxes, 4, "boxes"),
     )
 
 
@@ -357,6 +417,8 @@ class _Readings:
     poses: list[tuple[F32, F32] | None]
     has: list[NDArray[np.bool_]]
     mirrored: list[bool]
+    #: (K, N) which slot gave a valid pose of which person (set by :meth:`fuse`)
+    valid: NDArray[np.bool_] = field(default_factory=lambda: np.zeros((0, 0), bool))
 
     @classmethod
     def collect(
@@ -397,15 +459,15 @@ class _Readings:
         self, names: Any, angles: Any, sigma: Any, rows: Any, mirrored: bool = False
     ) -> None:
         """A slot of poses read by another model: ``angles``, ``sigma`` (N, 3) degrees in the
-        frame of the image they were read from, present in ``rows`` where finite."""
+        frame of the image they were read from, present in ``rows`` where finite; ``names``
+        one name or (N,) per person ("": no such reading for that person)."""
         n = len(self.has[0])
         a = np.asarray(angles, np.float32).reshape(n, 3)
         s = np.asarray(sigma, np.float32).reshape(n, 3)
         has = np.asarray(rows, bool).reshape(n) & np.isfinite(a).all(1) & np.isfinite(s).all(1)
-        if has.any():
-            self._slot(
-                np.broadcast_to(np.asarray(names, object), (n,)), None, (a, s), has, mirrored
-            )
+        # kept even when empty: its name tells the fusion which readings a person could have
+        # had (hhpnet.fusion.PAIRED)
+        self._slot(np.broadcast_to(np.asarray(names, object), (n,)), None, (a, s), has, mirrored)
 
     def _slot(
         self,
@@ -421,11 +483,20 @@ class _Readings:
         self.has.append(has)
         self.mirrored.append(mirrored)
 
+    def used(self, names: tuple[str, ...]) -> NDArray[np.bool_]:
+        """Per person: a valid reading named in ``names`` was among its readings (after
+        :meth:`fuse`)."""
+        n = len(self.has[0])
+        out = np.zeros(n, bool)
+        for j, slot in enumerate(self.names):
+            out |= self.valid[j] & np.isin(np.asarray(slot, dtype=object), names)
+        return out
+
     def fuse(self, model: Any, expected: int = 1) -> tuple[_Fused, NDArray[np.bool_]]:
         """Read every present set in one batched ``model.predict`` call, fuse each person's
         readings (:func:`hhpnet.fusion.fuse`), then :func:`hhpnet.tails.honest_sigma` (with
         ``expected`` readings per head possible); also the ``ambiguous`` flags."""
-        from hhpnet.fusion import correlation_matrix, fuse_robust
+        from hhpnet.fusion import correlation_matrix, fuse_robust, unmirror, unused_readings
         from hhpnet.tails import ambiguous, honest_sigma
 
         k, n = len(self.has), len(self.has[0])
@@ -453,10 +524,11 @@ class _Readings:
                 angles[j, rows], sigma[j, rows] = given[0][rows], given[1][rows]
         for j in range(k):  # the mirror image's pose → the photo's: (−yaw, pitch, −roll)
             if self.mirrored[j]:
-                a = angles[j]
-                a[:, 0] = np.where(a[:, 0] == 180.0, 180.0, -a[:, 0])
-                a[:, 2] = -a[:, 2]
+                angles[j] = unmirror(angles[j])
         valid_k: NDArray[np.bool_] = np.asarray(np.isfinite(angles).all(axis=-1), bool)  # (K, N)
+        drop = unused_readings(self.names, valid_k)
+        angles[drop], valid_k = np.nan, valid_k & ~drop
+        self.valid = valid_k
         out = np.full((n, 3), np.nan, np.float32)
         out_sig = np.full((n, 3), np.inf, np.float32)
         chi2 = np.zeros((n, 3))

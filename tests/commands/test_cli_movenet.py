@@ -29,7 +29,7 @@ def model_file(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 @pytest.mark.parametrize(
-    ("detector", "tag"), [("movenet", "movenet"), ("auto", "blazeface+movenet")]
+    ("detector", "tag"), [("movenet", "movenet"), ("auto", "blazeface+movenet+facemesh")]
 )
 def test_api(detector: str, tag: str, model_file: str) -> None:
     est = HeadPoseEstimator(model=model_file, detector=detector, num_threads=1)
@@ -59,7 +59,11 @@ def test_predict_and_interact(detector: str, model_file: str, tmp_path: Path) ->
     assert res.exit_code == 0, res.output
     rec = json.loads((tmp_path / "p.jsonl").read_text())
     assert len(rec["people"]) == 2
-    assert {p["detector"] for p in rec["people"]} <= {"movenet", "blazeface", "blazeface+movenet"}
+    assert {p["detector"] for p in rec["people"]} <= {
+        "movenet",
+        "blazeface+facemesh",
+        "blazeface+movenet+facemesh",
+    }
     with open(tmp_path / "p.csv", newline="") as fh:
         rows = list(csv.DictReader(fh))
     assert [r["detector"] for r in rows] == [p["detector"] for p in rec["people"]]
@@ -97,7 +101,7 @@ def test_video_with_auto(model_file: str, tmp_path: Path, monkeypatch: pytest.Mo
         assert not exc.code
     recs = [json.loads(line) for line in out.read_text().splitlines()]
     assert len(recs) == 3 and all(len(r["people"]) == 2 for r in recs)
-    assert all(p["detector"] == "blazeface+movenet" for r in recs for p in r["people"])
+    assert all(p["detector"] == "blazeface+movenet+facemesh" for r in recs for p in r["people"])
 
 
 def test_unknown_detector_is_a_one_line_error(

@@ -122,7 +122,9 @@ def test_iou_nms_and_weighted_nms() -> None:
 def test_model_files_match_recorded_sha256_and_notice() -> None:
     lines = (MODEL_DIR / "SHA256SUMS").read_text().split("\n")
     sums = dict(reversed(line.split()) for line in lines if line.strip())
-    assert len(sums) == 5
+    assert len(sums) == 6 and "face_landmark.tflite" in sums
+    model_files = [*MODEL_DIR.glob("*.tflite"), *MODEL_DIR.glob("*.npz")]
+    assert sorted(sums) == sorted(p.name for p in model_files)
     for name, digest in sums.items():
         assert hashlib.sha256((MODEL_DIR / name).read_bytes()).hexdigest() == digest
     notice = (MODEL_DIR / "NOTICE").read_text()

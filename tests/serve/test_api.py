@@ -85,7 +85,7 @@ def test_keypoints_endpoint_is_the_cli_keypoints_record(
 def test_request_options_reach_the_estimator(client: Any) -> None:
     body = PAIR.read_bytes()
     base = client.post("/v1/poses?detector=blazeface", content=body, headers=JPEG).json()
-    assert {p["detector"] for p in base["people"]} == {"blazeface"}
+    assert {p["detector"] for p in base["people"]} == {"blazeface+facemesh"}
     small = client.post(
         "/v1/poses?detector=blazeface&model=hhpnet-0.2", content=body, headers=JPEG
     ).json()
@@ -98,6 +98,20 @@ def test_request_options_reach_the_estimator(client: Any) -> None:
     ).json()
     assert paper["interaction"]["method"] == "paper"
     assert paper["interaction"]["params"]["sigma_max_deg"] == 12.0
+
+
+def test_precise_is_the_cli_precise_record(
+    client: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """``precise=true`` answers what ``hhpnet predict --precise`` writes, not the default."""
+    body, source = PAIR.read_bytes(), {"source": str(PAIR)}
+    line = cli_records(monkeypatch, tmp_path, ["predict", str(PAIR), "--precise"])[0]
+    r = client.post("/v1/poses", params={**source, "precise": "true"}, content=body, headers=JPEG)
+    assert r.status_code == 200 and r.text == line
+    default = client.post("/v1/poses", params=source, content=body, headers=JPEG).text
+    assert default != line
+    bad = client.post("/v1/poses?precise=maybe", content=body, headers=JPEG)
+    assert bad.status_code == 422 and "precise" in bad.json()["error"]
 
 
 @pytest.mark.parametrize(

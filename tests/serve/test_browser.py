@@ -159,10 +159,14 @@ def test_settings_reach_the_api(page: Any) -> None:
     page.wait_for_function("document.getElementById('opt-detector').options.length > 1")
     page.select_option("#opt-detector", "blazeface")
     page.select_option("#opt-method", "paper")
-    page.set_input_files("#image-input", str(PAIR))
+    page.check("#opt-precise")
+    with page.expect_request(lambda r: "/v1/interaction?" in r.url) as sent:
+        page.set_input_files("#image-input", str(PAIR))
+    assert "precise=true" in sent.value.url and "detector=blazeface" in sent.value.url
     page.wait_for_selector("article.result.done", timeout=30_000)
     detectors = page.locator("table.people tbody td:nth-child(2)").all_inner_texts()
-    assert detectors == ["blazeface", "blazeface"]
+    # the page breaks long tags after "+" (zero-width spaces)
+    assert [d.replace("\u200b", "") for d in detectors] == ["blazeface+facemesh"] * 2
     assert "Method paper" in page.locator("figure.heatmap figcaption").inner_text()
 
 

@@ -73,7 +73,8 @@ def npz_file(tmp_path_factory: Any) -> Path:
 
 def test_each_reading_is_a_keypoint_set(npz_file: Path) -> None:
     data = dict(np.load(npz_file))
-    sets = {s: load_landmarks_npz(npz_file, s) for s in NPZ_SOURCES}
+    lset = load_landmarks_npz(npz_file)
+    sets = {s: lset.keypoint_set(s) for s in NPZ_SOURCES}
     for name, ks in sets.items():
         assert len(ks) == N and ks.keypoints.shape == (N, 5, 3) and ks.source == name
         assert ks.files[3] == "image0003.jpg" and (ks.image_size == SIDE).all()
@@ -105,11 +106,12 @@ def test_the_threshold_is_the_detectors_own() -> None:
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        (lambda d: d.pop("labels_ypr"), "missing array 'labels_ypr'"),
-        (lambda d: d.pop("movenet17_flip"), "missing array 'movenet17_flip'"),
-        (lambda d: d.update(size_wh=d["size_wh"][:5]), "size_wh has shape"),
-        (lambda d: d.update(blazeface5=d["blazeface5"][:, :3]), "points have shape"),
-        (lambda d: d["labels_ypr"].__setitem__((4, 0), np.nan), "must all be finite"),
+        (lambda d: d.pop("labels_ypr"), r"missing array\(s\) labels_ypr"),
+        (lambda d: d.pop("movenet17_flip"), "no reading 'movenet17_flip'"),
+        (lambda d: d.pop("movenet_score_flip"), "no array 'movenet_score_flip'"),
+        (lambda d: d.update(size_wh=d["size_wh"][:5]), r"size_wh must be numeric of shape"),
+        (lambda d: d.update(blazeface5=d["blazeface5"][:, :3]), "blazeface5 must be numeric"),
+        (lambda d: d["labels_ypr"].__setitem__((4, 0), np.nan), "labels_ypr must be finite"),
         (lambda d: d["blazeface5"].__setitem__((4, 0, 2), 1.5), r"confidences must be in \[0, 1\]"),
     ],
 )
@@ -122,7 +124,7 @@ def test_malformed_files_raise_one_line_input_errors(
     np.savez(bad, **data)
     source = "movenet_mirror" if "flip" in message else "blazeface"
     with pytest.raises(InputError, match=message):
-        load_landmarks_npz(bad, source)
+        load_landmarks_npz(bad).keypoint_set(source)
 
 
 def test_unreadable_inputs(tmp_path: Path, npz_file: Path) -> None:
@@ -132,8 +134,10 @@ def test_unreadable_inputs(tmp_path: Path, npz_file: Path) -> None:
         load_landmarks_npz(text)
     with pytest.raises(InputError, match=r"not a readable \.npz"):
         load_landmarks_npz(tmp_path / "missing.npz")
-    with pytest.raises(InputError, match="unknown npz source"):
-        load_landmarks_npz(npz_file, "blazepose")
+    with pytest.raises(InputError, match="unknown landmarks source"):
+        load_landmarks_npz(npz_file).keypoint_set("blazepose")
+    with pytest.raises(InputError, match="not a five-point reading"):
+        load_landmarks_npz(npz_file).keypoint_set("facemesh")
 
 
 def test_mirror_readings_come_back_in_the_photos_frame(npz_file: Path) -> None:
@@ -143,7 +147,7 @@ def test_mirror_readings_come_back_in_the_photos_frame(npz_file: Path) -> None:
     model = hhpnet.load_model("hhpnet-1.0")
     readings, labels, folds = npz_readings(model, npz_file)
     assert set(readings) == set(NPZ_SOURCES) and len(np.unique(folds)) == 5
-    own = predict_keypoint_set(model, load_landmarks_npz(npz_file, "movenet_mirror"))
+    own = predict_keypoint_set(model, load_landmarks_npz(npz_file).keypoint_set("movenet_mirror"))
     ok = own.valid
     np.testing.assert_allclose(readings["movenet_mirror"].angles[ok, 0], -own.angles[ok, 0])
     np.testing.assert_allclose(readings["movenet_mirror"].angles[ok, 2], -own.angles[ok, 2])
@@ -158,7 +162,8 @@ def test_eval_cli_scores_readings_and_fusions(
     code = run_cli(["eval", "--landmarks-npz", str(npz_file), "--no-baseline"], monkeypatch)
     out = capsys.readouterr().out
     assert code == 0
-    assert "default (BlazeFace + MoveNet)" in out and "precise (+ mirror readings)" in out
+    assert "default (BlazeFace + MoveNet + face mesh)" in out
+    assert "precise (+ mirror readings)" in out
     assert "blazeface_mirror" in out  # every reading scored alone too
     code = run_cli(
         ["eval", "--landmarks-npz", str(npz_file), "--source", "blazeface_mirror",
@@ -168,6 +173,7 @@ def test_eval_cli_scores_readings_and_fusions(
     for args, message in (
         (["--source", "blazepose"], "--source must be one of"),
         (["--keypoints-csv", str(npz_file)], "not both"),
+        (["--source", "facemesh"], "no facemesh reading in this file"),
     ):
         assert run_cli(["eval", "--landmarks-npz", str(npz_file), *args], monkeypatch) == 2
         assert message in capsys.readouterr().err

@@ -56,8 +56,9 @@ def register(app: typer.Typer) -> None:
             Path | None,
             typer.Option(
                 "--landmarks-npz",
-                help="Real readings of photos and of their mirror images + labels (.npz): each "
-                "reading and their fusions (default, --precise), cross-validated.",
+                help="Real readings of photos and of their mirror images + labels (.npz: face "
+                "mesh, BlazeFace, MoveNet): each reading and their fusions (default, --precise), "
+                "cross-validated.",
             ),
         ] = None,
         source: Annotated[
@@ -65,9 +66,18 @@ def register(app: typer.Typer) -> None:
             typer.Option(
                 "--source",
                 help="--keypoints-csv: blazeface, blazepose, movenet or all; --landmarks-npz: "
-                "blazeface, movenet, blazeface_mirror, movenet_mirror or all.",
+                "facemesh, blazeface, movenet, the same with _mirror (the mirror images' "
+                "reading), or all (each, then the fusions).",
             ),
         ] = "all",
+        mesh_model: Annotated[
+            str,
+            typer.Option(
+                "--mesh-model",
+                help="--landmarks-npz: the face-mesh model (hhpnet-mesh-1.0 | file) of the "
+                "facemesh readings.",
+            ),
+        ] = "hhpnet-mesh-1.0",
         folds: Annotated[
             str | None,
             typer.Option(
@@ -125,25 +135,31 @@ def register(app: typer.Typer) -> None:
                 raise InputError(f"{flag} cannot be combined with {', '.join(given)}")
             chosen = _parse_folds(folds)
             net = load_model(model)
+            if num_folds < 2:
+                raise InputError(f"--num-folds must be ≥ 2; got {num_folds}")
             if landmarks_npz is not None:
                 _eval_landmarks_npz(
-                    net, landmarks_npz, source, chosen, num_folds, fold_seed, baseline, out
-                )
+                    net, mesh_model, landmarks_npz, source, chosen, num_folds, fold_seed,
+                    baseline, out,
+                )  # fmt: skip
                 return
             from hhpnet.training.datasets import KEYPOINT_SOURCES, load_keypoints_csv
+            from hhpnet.training.evaluate import evaluate_keypoint_set
 
             csv_path = keypoints_csv
             assert csv_path is not None
             _eval_sets(
-                net,
                 csv_path,
                 source,
                 KEYPOINT_SOURCES,
-                lambda s: load_keypoints_csv(csv_path, s, kpt_thr=kpt_thr),
-                chosen,
-                num_folds,
-                fold_seed,
-                baseline,
+                lambda s: evaluate_keypoint_set(
+                    net,
+                    load_keypoints_csv(csv_path, s, kpt_thr=kpt_thr),
+                    folds=chosen,
+                    k=num_folds,
+                    fold_seed=fold_seed,
+                    baseline=baseline,
+                ),
                 out,
             )
             return
@@ -196,22 +212,17 @@ def _parse_folds(text: str | None) -> list[int] | None:
 
 
 def _eval_sets(
-    net: object,
     path: Path,
     source: str,
     known: tuple[str, ...],
-    load: Callable[[str], Any],
-    folds: list[int] | None,
-    num_folds: int,
-    fold_seed: int,
-    baseline: bool,
+    score: Callable[[str], Any],
     out: Path | None,
 ) -> list[str]:
-    """Evaluate ``source`` (one of ``known`` or "all") of a file of real readings, each source
-    read by ``load(name)`` as a :class:`hhpnet.training.datasets.KeypointSet`; with several,
-    a summary table. Returns the sources evaluated."""
+    """Score ``source`` (one of ``known`` or "all") of a file of real readings, each source
+    by ``score(name)`` (an :class:`hhpnet.training.report.EvalResult`); with several, a summary
+    table. Returns the sources evaluated."""
     from hhpnet.errors import InputError
-    from hhpnet.training.evaluate import comparison_table, evaluate_keypoint_set
+    from hhpnet.training.evaluate import comparison_table
 
     if source == "all":
         sources = list(known)
@@ -219,19 +230,15 @@ def _eval_sets(
         sources = [source]
     else:
         raise InputError(f"--source must be one of {', '.join(known)}, all; got {source!r}")
-    if num_folds < 2:
-        raise InputError(f"--num-folds must be ≥ 2; got {num_folds}")
     rows = []
     for src in sources:
-        result = evaluate_keypoint_set(
-            net, load(src), folds=folds, k=num_folds, fold_seed=fold_seed, baseline=baseline
-        )
+        result = score(src)
         typer.echo(result.markdown())
         if out is not None:
             paths = result.write(out / src if len(sources) > 1 else out)
             typer.echo(f"wrote {', '.join(str(p) for p in paths.values())}")
-        rows.append((f"{src}: {getattr(net, 'name', 'model')}", result, False))
-        if baseline:
+        rows.append((f"{src}: {result.info.get('model', 'model')}", result, False))
+        if result.baseline_error is not None:
             rows.append((f"{src}: solvePnP", result, True))
     if len(sources) > 1:
         table = comparison_table(rows)
@@ -244,6 +251,7 @@ def _eval_sets(
 
 def _eval_landmarks_npz(
     net: object,
+    mesh_model: str,
     path: Path,
     source: str,
     folds: list[int] | None,
@@ -252,11 +260,15 @@ def _eval_landmarks_npz(
     baseline: bool,
     out: Path | None,
 ) -> None:
-    """``--landmarks-npz``: each reading as ``--keypoints-csv`` scores a source, then the
-    estimator's fusions of them (:mod:`hhpnet.training.fusion_fit`): error correlations and
-    tail map fitted on the other folds, each held-out row scored (``--folds``: only those)."""
+    """``--landmarks-npz``: each reading as ``--keypoints-csv`` scores a source (the face
+    mesh's by the mesh model), then the estimator's fusions of them
+    (:mod:`hhpnet.training.fusion_fit`): error correlations and tail map fitted on the other
+    folds, each held-out row scored (``--folds``: only those)."""
     import numpy as np
 
+    from hhpnet.errors import InputError
+    from hhpnet.mesh_model import load_mesh_model
+    from hhpnet.training.evaluate import evaluate_landmark_set
     from hhpnet.training.fusion_fit import (
         PIPELINE_CONFIGURATIONS,
         cross_validate,
@@ -264,34 +276,48 @@ def _eval_landmarks_npz(
         summary,
         summary_table,
     )
-    from hhpnet.training.keypoints_csv import fold_ids
-    from hhpnet.training.landmarks_npz import NPZ_SOURCES, load_landmarks_npz
+    from hhpnet.training.landmarks_npz import LANDMARK_SOURCES, load_landmarks_npz
 
+    lset = load_landmarks_npz(path)
+    have = lset.sources()
+    if source in LANDMARK_SOURCES and source not in have:
+        raise InputError(f"{path}: no {source} reading in this file (it has: {', '.join(have)})")
+    mesh = None
+    if source.startswith("facemesh") or (source == "all" and "facemesh" in have):
+        mesh = load_mesh_model(mesh_model)
     sources = _eval_sets(
-        net,
         path,
         source,
-        NPZ_SOURCES,
-        lambda s: load_landmarks_npz(path, s),
-        folds,
-        num_folds,
-        fold_seed,
-        baseline,
+        have,
+        lambda s: evaluate_landmark_set(
+            mesh if s.startswith("facemesh") else net,
+            lset,
+            s,
+            folds=folds,
+            k=num_folds,
+            fold_seed=fold_seed,
+            baseline=baseline,
+        ),
         out,
     )
-    if len(sources) < len(NPZ_SOURCES):
+    if source != "all":
         return
-    readings, labels, _ = npz_readings(net, path)
-    cv = fold_ids(len(labels), num_folds, fold_seed, yaw=labels[:, 0])
+    readings, labels, _ = npz_readings(net, lset, mesh, sources)
+    cv = lset.folds(num_folds, fold_seed)
     keep = np.isin(cv, folds) if folds is not None else np.ones(len(labels), bool)
-    fused, _fitted = cross_validate(readings, labels, cv, PIPELINE_CONFIGURATIONS)
+    # a reading the file lacks is left out, as the estimator fuses a head some reading missed
+    configs = {
+        c: tuple(r for r in names if r in readings) for c, names in PIPELINE_CONFIGURATIONS.items()
+    }
+    fused, _fitted = cross_validate(readings, labels, cv, configs)
     rows = [
         (name, summary(f.angles[keep], sig[keep], labels[keep])) for name, (f, sig) in fused.items()
     ]
     table = summary_table(rows)
     text = (
         f"# {path.name}: the estimator's fusions, cross-validated ({num_folds} folds, seed "
-        f"{fold_seed}; error correlations and tail map fitted without the scored fold)\n\n{table}\n"
+        f"{fold_seed}; error correlations and tail map fitted without the scored fold; readings "
+        f"the file lacks left out)\n\n{table}\n"
     )
     typer.echo(text)
     if out is not None:

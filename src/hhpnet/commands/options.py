@@ -61,8 +61,8 @@ PreciseOpt = Annotated[
     bool,
     typer.Option(
         "--precise",
-        help="Accuracy first: also run the detector on the mirrored image and fuse both "
-        "readings of every head (about twice the detector time).",
+        help="Accuracy first: also run the detector and the face mesh on the mirrored image "
+        "and fuse both images' readings of every head (about twice the time).",
     ),
 ]
 ProgressOpt = Annotated[

@@ -97,3 +97,54 @@ def register(app: typer.Typer) -> None:
         fit = fit_generator(keypoints_csv, rows=rows, note=note, refine=refine)
         path = write_fit(fit, output)
         typer.echo(f"wrote {path} ({fit['fitted_on']['rows_used']} rows; {note})")
+
+    @app.command("train-mesh")
+    def train_mesh_command(
+        config: Annotated[
+            Path, typer.Option("--config", "-c", help="YAML config (configs/hhpnet-mesh-1.0.yaml).")
+        ],
+        output: Annotated[
+            Path | None,
+            typer.Option("--output", "-o", help="Weight file to write (default: from config)."),
+        ] = None,
+        real_npz: Annotated[
+            Path | None,
+            typer.Option(
+                "--landmarks", help="Real readings + labels (.npz; default: from config)."
+            ),
+        ] = None,
+        exclude_fold: Annotated[
+            int | None,
+            typer.Option("--exclude-fold", help="Leave out this cross-validation fold's rows."),
+        ] = None,
+        epochs: Annotated[
+            int | None, typer.Option("--epochs", help="Override training.epochs.")
+        ] = None,
+        samples: Annotated[
+            int | None, typer.Option("--samples", help="Override training.samples.")
+        ] = None,
+    ) -> None:
+        """Train the face-mesh reading: fit its generator on real face-mesh readings, train on
+        synthetic landmarks only, calibrate σ on the real readings (hhpnet.training.mesh_train).
+
+        Needs the training extra (torch). Tens of minutes on one core; set
+        OPENBLAS_NUM_THREADS=1 on a shared machine.
+        """
+        from hhpnet.errors import HhpnetError
+
+        try:
+            import torch  # noqa: F401
+        except ImportError as exc:
+            raise HhpnetError("training needs torch: pip install torch==2.13.0") from exc
+        from hhpnet.training.mesh_train import load_mesh_config, train_mesh
+
+        overrides: dict[str, object] = {}
+        if real_npz is not None:
+            overrides["real_npz"] = str(real_npz)
+        if exclude_fold is not None:
+            overrides["exclude_fold"] = exclude_fold
+        if epochs is not None:
+            overrides["training.epochs"] = epochs
+        if samples is not None:
+            overrides["training.samples"] = samples
+        train_mesh(load_mesh_config(config, **overrides), output=output)

@@ -57,7 +57,8 @@ class Detections:
     (e.g. ``"blazeface"``, ``"movenet"``; a single string is repeated, None gives ``""``);
     ``alt_keypoints`` (N, 5, 3) or None: a second detector's keypoints of the same head (all
     zeros where there is none), read and combined with the first by the estimator
-    (:mod:`hhpnet.fusion`).
+    (:mod:`hhpnet.fusion`); ``alt_boxes`` (N, 4) or None: that detector's box of the head (NaN
+    where there is none; the face mesh is read in BlazeFace's own box).
     """
 
     boxes: F32
@@ -65,6 +66,7 @@ class Detections:
     scores: F32
     detector: Any = None
     alt_keypoints: F32 | None = None
+    alt_boxes: F32 | None = None
 
     def __post_init__(self) -> None:
         self.boxes = np.asarray(self.boxes, dtype=np.float32).reshape(-1, 4)
@@ -88,6 +90,10 @@ class Detections:
                 raise ValueError(
                     f"Detections: {len(self.alt_keypoints)} second keypoint sets for {n}"
                 )
+        if self.alt_boxes is not None:
+            self.alt_boxes = np.asarray(self.alt_boxes, np.float32).reshape(-1, 4)
+            if len(self.alt_boxes) != n:
+                raise ValueError(f"Detections: {len(self.alt_boxes)} second boxes for {n}")
 
     @classmethod
     def empty(cls) -> Detections:
@@ -101,15 +107,18 @@ class Detections:
         """The people of several results, in order."""
         if not parts:
             return cls.empty()
-        alt = None
+        alt = alt_boxes = None
         if any(p.alt_keypoints is not None for p in parts):
             alt = np.concatenate([p.alt_or_zeros() for p in parts])
+        if any(p.alt_boxes is not None for p in parts):
+            alt_boxes = np.concatenate([p.alt_boxes_or_nan() for p in parts])
         return cls(
             np.concatenate([p.boxes for p in parts]),
             np.concatenate([p.keypoints for p in parts]),
             np.concatenate([p.scores for p in parts]),
             np.concatenate([p.detector for p in parts]),
             alt,
+            alt_boxes,
         )
 
     def alt_or_zeros(self) -> F32:
@@ -117,6 +126,12 @@ class Detections:
         if self.alt_keypoints is None:
             return np.zeros_like(self.keypoints)
         return self.alt_keypoints
+
+    def alt_boxes_or_nan(self) -> F32:
+        """``alt_boxes``, or NaN boxes when there are none."""
+        if self.alt_boxes is None:
+            return np.full_like(self.boxes, np.nan)
+        return self.alt_boxes
 
     def __len__(self) -> int:
         return len(self.scores)
@@ -126,8 +141,14 @@ class Detections:
         if isinstance(index, (int, np.integer)):
             index = [int(index)]
         alt = None if self.alt_keypoints is None else self.alt_keypoints[index]
+        alt_boxes = None if self.alt_boxes is None else self.alt_boxes[index]
         return Detections(
-            self.boxes[index], self.keypoints[index], self.scores[index], self.detector[index], alt
+            self.boxes[index],
+            self.keypoints[index],
+            self.scores[index],
+            self.detector[index],
+            alt,
+            alt_boxes,
         )
 
     def is_empty(self) -> bool:
@@ -428,6 +449,29 @@ def load_interpreter(
 
 
 _CREATE_LOCK = threading.Lock()
+_VERIFIED: set[str] = set()
+
+
+def verify_model_file(filename: str) -> Path:
+    """Path of a model file shipped in ``hhpnet/detectors/models`` after checking its sha256
+    against ``SHA256SUMS`` there (once per process); a missing or altered file raises
+    ``RuntimeError`` naming it (a broken installation, not a user error)."""
+    import hashlib
+
+    path = MODEL_DIR / filename
+    if filename in _VERIFIED:
+        return path
+    if not path.is_file():
+        raise RuntimeError(f"missing model file {path} (broken installation?)")
+    sums = {}
+    for line in (MODEL_DIR / "SHA256SUMS").read_text().splitlines():
+        parts = line.split()
+        if len(parts) == 2:
+            sums[parts[1]] = parts[0]
+    if hashlib.sha256(path.read_bytes()).hexdigest() != sums.get(filename):
+        raise RuntimeError(f"model file {path} does not match its SHA256SUMS entry")
+    _VERIFIED.add(filename)
+    return path
 
 
 @contextlib.contextmanager

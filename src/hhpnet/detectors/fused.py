@@ -49,17 +49,20 @@ BOX_IOU_THRESHOLD = 0.2
 def _attach_second(
     faces: Detections, bodies: Detections, pairs: list[tuple[int, int]], primary: str
 ) -> tuple[Detections, Detections]:
-    """Give each matched head of the ``primary`` detector the other one's points as
-    ``alt_keypoints`` and the tag ``"blazeface+movenet"``."""
+    """Give each matched head of the ``primary`` detector the other one's points and box as
+    ``alt_keypoints``, ``alt_boxes`` and the tag ``"blazeface+movenet"``."""
     faces = faces[np.arange(len(faces))]  # copies
     bodies = bodies[np.arange(len(bodies))]
     keep, other = (bodies, faces) if primary == "movenet" else (faces, bodies)
     alt = keep.alt_or_zeros().copy()
+    alt_boxes = keep.alt_boxes_or_nan().copy()
     for i, j in pairs:
         k, o = (j, i) if primary == "movenet" else (i, j)
         alt[k] = other.keypoints[o]
+        alt_boxes[k] = other.boxes[o]
         keep.detector[k] = "blazeface+movenet"
     keep.alt_keypoints = alt
+    keep.alt_boxes = alt_boxes
     return (faces, keep) if primary == "movenet" else (keep, bodies)
 
 

@@ -138,8 +138,10 @@ def pose_options(
             "`hhpnet interact --param`, e.g. tolerance_deg=12.",
         ),
     ] = None,
-    # precise: a `precise: bool = False` query parameter goes here (and into PoseOptions)
-    # once HeadPoseEstimator has the mirror + face-mesh reading.
+    precise: Annotated[
+        bool,
+        Query(description="Accuracy first: the mirrored image is read too (about 2× the time)."),
+    ] = False,
 ) -> PoseOptions:
     """The estimator and interaction options of a request (query parameters)."""
     from hhpnet.commands.interact import parse_params
@@ -150,7 +152,9 @@ def pose_options(
         raise BadParameter(str(exc).removeprefix("--")) from None
     if threshold is not None:
         params["threshold"] = threshold
-    opts = PoseOptions(model, detector, tile, kpt_thr, method, tuple(params.items()))
+    opts = PoseOptions(
+        model, detector, tile, kpt_thr, method, tuple(params.items()), precise=precise
+    )
     return opts
 
 
@@ -442,6 +446,7 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
         kpt_thr: Annotated[float, Query(ge=0.0, le=1.0)] = 0.0,
         method: MethodName = "hhpnet",
         interact: bool = True,
+        precise: bool = False,
     ) -> None:
         offered = ws.scope.get("subprotocols") or []
         await ws.accept(subprotocol="hhpnet" if "hhpnet" in offered else None)
@@ -451,7 +456,7 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
             return
         state["streams"] += 1
         try:
-            opts = PoseOptions(model, detector, tile, kpt_thr, method)
+            opts = PoseOptions(model, detector, tile, kpt_thr, method, precise=precise)
             session = await engine.run(lambda: StreamSession(engine, opts, interact), admit=False)
             await run_stream(ws, session)
         finally:

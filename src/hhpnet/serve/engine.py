@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from hhpnet.errors import InputError
+from hhpnet.mesh_reading import MeshReader
 from hhpnet.serve.settings import ServeSettings
 
 __all__ = ["Busy", "Engine", "PoseOptions", "TooLarge", "image_size_from_header"]
@@ -40,11 +41,9 @@ class TooLarge(InputError):
 @dataclass(frozen=True)
 class PoseOptions:
     """What a request may choose (query parameters ``model``, ``detector``, ``tile``,
-    ``kpt_thr``; interaction: ``method``, ``params``). None = the server's default.
-
-    A ``precise`` reading (mirror image + face mesh, being added to HeadPoseEstimator and the
-    command line) becomes a field here, a ``precise`` query parameter in
-    :func:`hhpnet.serve.app.pose_options` and an argument of :meth:`Engine.estimator`.
+    ``kpt_thr``, ``precise``; interaction: ``method``, ``params``). None = the server's default.
+    ``precise``: the estimator's accuracy-first mode (the mirror image read as well,
+    :class:`hhpnet.HeadPoseEstimator`), as ``--precise`` on the command line.
     """
 
     model: str | None = None
@@ -53,6 +52,7 @@ class PoseOptions:
     kpt_thr: float = 0.0
     method: str = "hhpnet"
     params: tuple[tuple[str, Any], ...] = field(default_factory=tuple)
+    precise: bool = False
 
     def analysis(self) -> Callable[[Any], Any]:
         """``poses -> Interaction`` with this method and these parameters."""
@@ -105,6 +105,8 @@ class Engine:
         self.inflight = 0
         self._models: dict[str, Any] = {}
         self._detectors: dict[tuple[str, bool], Any] = {}
+        # the face-mesh reading of every estimator (hhpnet.mesh_reading), loaded on first use
+        self.mesh = MeshReader()
         self._lock = threading.Lock()
         self._count_lock = threading.Lock()
 
@@ -135,7 +137,13 @@ class Engine:
         from hhpnet.pipeline import HeadPoseEstimator
 
         det = self.detector(opts.detector, opts.tile) if with_detector else None
-        return HeadPoseEstimator(model=self.model(opts.model), detector=det, kpt_thr=opts.kpt_thr)
+        return HeadPoseEstimator(
+            model=self.model(opts.model),
+            detector=det,
+            kpt_thr=opts.kpt_thr,
+            precise=opts.precise,
+            mesh=self.mesh,
+        )
 
     def warm(self) -> None:
         """Load the default model and detector and run them once on a bundled example."""

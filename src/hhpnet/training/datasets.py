@@ -36,6 +36,10 @@ No data set ships with hhpnet (licences); these loaders read the files users hav
   - ``mn_``: MoveNet ``mn_score``, then ``mn_<p>_x, mn_<p>_y, mn_<p>_score``; confidence = the
     keypoint score.
 
+* **Landmarks file** (:func:`load_landmarks_npz`, in :mod:`.landmarks_npz`): one ``.npz`` of
+  face-mesh landmarks, BlazeFace and MoveNet keypoints of labelled photos and of their mirror
+  images (the development file ``aflw2000-dev-landmarks.npz``); no images needed.
+
   A point whose confidence is below ``kpt_thr`` (default 0: keep all, as
   :class:`hhpnet.HeadPoseEstimator`) is missing. :func:`fold_ids` assigns rows to
   cross-validation folds (stratified by |yaw|) for fitting on some rows and scoring the rest.
@@ -68,14 +72,17 @@ from hhpnet.training.keypoints_csv import (
     fold_ids,
     load_keypoints_csv,
 )
+from hhpnet.training.landmarks_npz import LANDMARK_READINGS, LandmarkSet, load_landmarks_npz
 
 __all__ = [
     "BIWI_TO_VIEWER",
     "BLAZEFACE_POINTS",
     "FOLD_YAW_EDGES",
     "KEYPOINT_SOURCES",
+    "LANDMARK_READINGS",
     "SOURCE_PROFILES",
     "KeypointSet",
+    "LandmarkSet",
     "PoseDataset",
     "attach_keypoints",
     "detect_keypoints",
@@ -84,6 +91,7 @@ __all__ = [
     "load_biwi_dir",
     "load_keypoints_csv",
     "load_keypoints_json",
+    "load_landmarks_npz",
     "load_mat_dir",
     "read_biwi_pose",
     "read_mat_pose",

@@ -52,6 +52,7 @@ __all__ = [
     "evaluate",
     "evaluate_dataset",
     "evaluate_keypoint_set",
+    "evaluate_landmark_set",
     "evaluate_synthetic",
     "headline",
     "plot_calibration",
@@ -357,6 +358,19 @@ def evaluate_dataset(
     )
 
 
+def _fold_selection(
+    rows: Any, folds: Sequence[int] | None, k: int, fold_seed: int
+) -> tuple[NDArray[np.bool_], str]:
+    """Rows (of a set with ``folds(k, seed)``) in the chosen folds, and a note for the report."""
+    if folds is None:
+        return np.ones(len(rows), bool), ""
+    wanted = sorted({int(f) for f in folds})
+    if not wanted or wanted[0] < 0 or wanted[-1] >= k:
+        raise InputError(f"folds must be among 0 … {k - 1}; got {list(folds)}")
+    select = np.isin(rows.folds(k, fold_seed), wanted)
+    return select, f", folds {','.join(map(str, wanted))} of {k} (seed {fold_seed})"
+
+
 def evaluate_keypoint_set(
     model: Any,
     kset: Any,
@@ -376,16 +390,7 @@ def evaluate_keypoint_set(
     ``folds``: keep only the rows whose :func:`~.datasets.fold_ids` (``k``, ``fold_seed``,
     stratified by |yaw|, taken on all rows of the set) are in this list.
     """
-    from hhpnet.keypoints import drop_implausible_points
-
-    select = np.ones(len(kset), bool)
-    fold_text = ""
-    if folds is not None:
-        wanted = sorted({int(f) for f in folds})
-        if not wanted or wanted[0] < 0 or wanted[-1] >= k:
-            raise InputError(f"folds must be among 0 … {k - 1}; got {list(folds)}")
-        select = np.isin(kset.folds(k, fold_seed), wanted)
-        fold_text = f", folds {','.join(map(str, wanted))} of {k} (seed {fold_seed})"
+    select, fold_text = _fold_selection(kset, folds, k, fold_seed)
     chosen = kset.subset(select)
     found = np.asarray(chosen.found, bool)
     if not found.any():
@@ -394,12 +399,7 @@ def evaluate_keypoint_set(
     for label, m in _yaw_groups(chosen.angles, REAL_YAW_BINS).items():
         detection[f"|yaw| {label}"] = (int((m & found).sum()), int(m.sum()))
     sub = chosen.subset(found)
-    kp = np.array(sub.keypoints, np.float32)
-    dropped = 0
-    for size in np.unique(sub.image_size, axis=0):
-        rows = (sub.image_size == size).all(axis=1)
-        kp[rows], count = drop_implausible_points(kp[rows], (int(size[0]), int(size[1])))
-        dropped += int(count.sum())
+    kp, dropped = sub.cleaned_keypoints()
     details = {
         "data": f"{kset.name}: {len(kset)} photos{fold_text}; face found in {int(found.sum())} "
         f"of {len(chosen)} ({100 * found.mean():.1f} %)",
@@ -418,6 +418,67 @@ def evaluate_keypoint_set(
         info=details,
         yaw_bins=REAL_YAW_BINS,
         baseline_head=kset.profile,
+    )
+    result.detection = detection
+    return result
+
+
+def evaluate_landmark_set(
+    model: Any,
+    lset: Any,
+    source: str = "facemesh",
+    *,
+    folds: Sequence[int] | None = None,
+    k: int = 5,
+    fold_seed: int = 0,
+    baseline: bool = True,
+) -> EvalResult:
+    """Evaluate one reading of a landmarks file (:class:`hhpnet.training.datasets.LandmarkSet`;
+    sources :data:`hhpnet.training.landmarks_npz.LANDMARK_SOURCES`): ``facemesh`` /
+    ``facemesh_mirror`` (the face-mesh landmarks; ``model`` a
+    :class:`hhpnet.mesh_model.MeshPoseModel`), or a five-point source through
+    :func:`evaluate_keypoint_set` (a 5-point model; solvePnP baseline). A mirror source is
+    scored against the mirror images' labels. ``folds`` as in :func:`evaluate_keypoint_set`.
+    Photos where the reading found nothing are counted in the detection table and left out of
+    the errors."""
+    from hhpnet.fusion import MIRROR_SUFFIX
+    from hhpnet.training.landmarks_npz import LANDMARK_SOURCES
+
+    if source not in LANDMARK_SOURCES:
+        raise InputError(f"source must be one of {', '.join(LANDMARK_SOURCES)}; got {source!r}")
+    if not source.startswith("facemesh"):
+        return evaluate_keypoint_set(
+            model, lset.keypoint_set(source), folds=folds, k=k, fold_seed=fold_seed,
+            baseline=baseline,
+        )  # fmt: skip
+    mirror = source.endswith(MIRROR_SUFFIX)
+    select, fold_text = _fold_selection(lset, folds, k, fold_seed)
+    labels = lset.labels(mirror)
+    found = lset.found("facemesh", mirror)
+    chosen = select & found
+    if not chosen.any():
+        raise InputError(f"{lset.name}: the {source} reading found no face in the chosen rows")
+    detection = {"all": (int(chosen.sum()), int(select.sum()))}
+    for label, m in _yaw_groups(labels[select], REAL_YAW_BINS).items():
+        detection[f"|yaw| {label}"] = (int(m[found[select]].sum()), int(m.sum()))
+    info = {
+        "data": f"{lset.name}: {len(lset)} photos{fold_text}; the {source} reading found in "
+        f"{int(chosen.sum())} of {int(select.sum())}",
+        "model": getattr(model, "name", "?"),
+    }
+    ang = np.asarray(labels[chosen], np.float32)
+    out = model.predict(lset.reading("facemesh", mirror)[chosen])
+    signed = signed_errors(out.angles, ang)
+    signed[~np.asarray(out.valid, bool)] = np.nan
+    result = EvalResult(
+        name=f"{getattr(model, 'name', 'model')} on {lset.name} ({source})",
+        angles=ang,
+        error=np.abs(signed),
+        sigma=np.asarray(out.sigma, np.float32),
+        valid=np.asarray(out.valid, bool),
+        groups={"|yaw|": _yaw_groups(ang, REAL_YAW_BINS)},
+        info=info,
+        signed_error=signed,
     )
     result.detection = detection
     return result

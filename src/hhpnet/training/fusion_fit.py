@@ -25,16 +25,22 @@ per fold); with the shipped model only the fitted fusion constants are out-of-fo
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from hhpnet.convention import ANGLE_NAMES
-from hhpnet.fusion import MIRROR_SUFFIX, Fused, correlation_matrix, fuse_robust
+from hhpnet.fusion import (
+    MIRROR_SUFFIX,
+    Fused,
+    correlation_matrix,
+    fuse_robust,
+    unmirror,
+    unused_readings,
+)
 from hhpnet.tails import (
     TAIL_COVERAGE,
     TAIL_FEATURES,
@@ -54,6 +60,9 @@ __all__ = [
     "fit_tail_map",
     "fuse_readings",
     "npz_readings",
+    "predict_keypoint_set",
+    "predict_landmarks",
+    "single_readings",
     "summary",
 ]
 
@@ -63,11 +72,19 @@ F64 = NDArray[np.float64]
 GROSS_TAIL_SHARE = 0.08
 
 #: the fused configurations the estimator runs (name → reading names, in its order): the default
-#: ``auto`` (MoveNet's and BlazeFace's readings of the photo) and ``precise=True`` (+ the mirror
-#: image's); the tail map is fitted on these two
+#: ``auto`` (MoveNet's, BlazeFace's and the face mesh's readings of the photo) and
+#: ``precise=True`` (+ the mirror image's); the tail map is fitted on these two. A head some
+#: reading missed is fused from the others, as the estimator does.
 PIPELINE_CONFIGURATIONS: dict[str, tuple[str, ...]] = {
-    "default (BlazeFace + MoveNet)": ("movenet", "blazeface"),
-    "precise (+ mirror readings)": ("movenet", "blazeface", "movenet_mirror", "blazeface_mirror"),
+    "default (BlazeFace + MoveNet + face mesh)": ("movenet", "blazeface", "facemesh"),
+    "precise (+ mirror readings)": (
+        "movenet",
+        "blazeface",
+        "movenet_mirror",
+        "blazeface_mirror",
+        "facemesh",
+        "facemesh_mirror",
+    ),
 }
 
 
@@ -85,39 +102,66 @@ class Reading:
 
 
 def npz_readings(
-    model: Any, path: str | Path, sources: Sequence[str] | None = None
+    model: Any,
+    data: Any,
+    mesh: Any = None,
+    sources: Sequence[str] | None = None,
 ) -> tuple[dict[str, Reading], NDArray[np.float32], NDArray[np.int64]]:
-    """The readings of a landmarks file by ``model``: ``({source: Reading}, labels (N, 3),
-    folds (N,))`` — mirror readings mapped back to the photo (yaw and roll negated), folds of
-    :func:`hhpnet.training.keypoints_csv.fold_ids` (5, seed 0) on the photo's labels."""
-    from hhpnet.training.landmarks_npz import NPZ_SOURCES, load_landmarks_npz
+    """The readings of a landmarks file (a path or a loaded
+    :class:`~hhpnet.training.landmarks_npz.LandmarkSet`) by ``model`` (five-point sources) and
+    ``mesh`` (a :class:`hhpnet.mesh_model.MeshPoseModel`: the ``facemesh`` readings; None:
+    none): ``({source: Reading}, labels (N, 3), folds (N,))`` — mirror readings mapped back to
+    the photo (yaw and roll negated), folds of :func:`hhpnet.training.keypoints_csv.fold_ids`
+    (5, seed 0) on the photo's labels. ``sources``: only these (default: every five-point one,
+    and the face mesh's with ``mesh``)."""
+    from hhpnet.training.landmarks_npz import NPZ_SOURCES, LandmarkSet, load_landmarks_npz
 
+    lset = data if isinstance(data, LandmarkSet) else load_landmarks_npz(data)
+    wanted = list(sources or (*NPZ_SOURCES, *(() if mesh is None else MESH_SOURCES)))
     out = {}
-    labels = folds = None
-    for source in sources or NPZ_SOURCES:
-        kset = load_landmarks_npz(path, source)
-        pred = predict_keypoint_set(model, kset)
-        if source.endswith(MIRROR_SUFFIX):
-            pred.angles[:, 0] = np.where(pred.angles[:, 0] == 180.0, 180.0, -pred.angles[:, 0])
-            pred.angles[:, 2] *= -1
+    for source in wanted:
+        mirror = source.endswith(MIRROR_SUFFIX)
+        if source.startswith("facemesh"):
+            pred = predict_landmarks(mesh, lset, mirror)
+        else:
+            pred = predict_keypoint_set(model, lset.keypoint_set(source))
+        if mirror:
+            pred.angles[:] = unmirror(pred.angles)
         out[source] = pred
-        if labels is None:
-            base = load_landmarks_npz(path, "blazeface")
-            labels, folds = base.angles, base.folds(5)
-    assert labels is not None and folds is not None
-    return out, labels, folds
+    return out, lset.angles, lset.folds(5)
+
+
+#: the face mesh's readings of a landmarks file (photo, mirror image)
+MESH_SOURCES: tuple[str, ...] = ("facemesh", "facemesh_mirror")
+
+
+def single_readings(readings: Iterable[str]) -> list[str]:
+    """The readings that can be a head's only one, which the single-reading tail map is fitted
+    on: all but the face mesh's (it reads a face BlazeFace found, so BlazeFace's reading is
+    always there too)."""
+    return [s for s in readings if s not in MESH_SOURCES]
+
+
+def predict_landmarks(mesh: Any, lset: Any, mirror: bool = False) -> Reading:
+    """The mesh model's reading of every row of a landmarks file's ``facemesh`` landmarks
+    (``mirror``: of the mirror images, in their frame), NaN / inf where not found."""
+    n = len(lset)
+    angles = np.full((n, 3), np.nan)
+    sigma = np.full((n, 3), np.inf)
+    rows = np.flatnonzero(lset.found("facemesh", mirror))
+    if len(rows):
+        o = mesh.predict(lset.reading("facemesh", mirror)[rows])
+        ok = np.asarray(o.valid, bool)
+        angles[rows[ok]] = np.asarray(o.angles, np.float64)[ok]
+        sigma[rows[ok]] = np.asarray(o.sigma, np.float64)[ok]
+    return Reading(angles, sigma)
 
 
 def predict_keypoint_set(model: Any, kset: Any) -> Reading:
     """A model's reading of every row of a :class:`KeypointSet` after the pipeline's cleaning
     (:func:`hhpnet.keypoints.drop_implausible_points` with the photo's size)."""
-    from hhpnet.keypoints import drop_implausible_points
-
     n = len(kset)
-    kp = np.array(kset.keypoints, np.float32)
-    for size in np.unique(kset.image_size, axis=0):
-        rows = (kset.image_size == size).all(axis=1)
-        kp[rows] = drop_implausible_points(kp[rows], (int(size[0]), int(size[1])))[0]
+    kp = kset.cleaned_keypoints()[0]
     angles = np.full((n, 3), np.nan)
     sigma = np.full((n, 3), np.inf)
     rows = np.flatnonzero(kset.found)
@@ -168,14 +212,12 @@ def fuse_readings(
     tail_map: tuple[Any, Any] | None = None,
 ) -> tuple[Fused, NDArray[np.float32]]:
     """The estimator's fusion of the readings ``names`` (rows where some are missing use the
-    others) and its σ after the tail maps (``tail_map`` = (fused, single) β; None: the shipped
-    ones)."""
+    others; readings the fusion leaves out dropped, :func:`hhpnet.fusion.unused_readings`) and its
+    σ after the tail maps (``tail_map`` = (fused, single) β; None: the shipped ones)."""
     r = correlation_matrix(list(names), correlations)
-    fused = fuse_robust(
-        np.stack([readings[s].angles for s in names]),
-        np.stack([readings[s].sigma for s in names]),
-        r,
-    )
+    angles = np.stack([readings[s].angles for s in names])
+    angles[unused_readings(list(names), np.isfinite(angles).all(axis=-1))] = np.nan
+    fused = fuse_robust(angles, np.stack([readings[s].sigma for s in names]), r)
     kwargs = {} if tail_map is None else {"tail_map": tail_map[0], "single_map": tail_map[1]}
     sig = honest_sigma(
         fused.angles,
@@ -294,7 +336,8 @@ def cross_validate(
 
     For each fold k: error correlations (:func:`error_correlations`) and the tail maps
     (:func:`fit_tail_map`: the fused one on the configurations ``fit_on``, default all; the
-    single one on each reading alone) from the rows of the other folds, then the held-out rows
+    single one on each reading that can be alone, :func:`single_readings`) from the rows of the
+    other folds, then the held-out rows
     fused with them. ``synthetic``: (angles, σ, labels) of single readings of the generator's
     full-range views, to widen the single map's profile bins (:func:`fit_profile_bins`; the bin
     beyond 90° is the 60–90° one); ``fit_options`` go to
@@ -318,7 +361,7 @@ def cross_validate(
             (fuse_readings(sub, configurations[c], corr)[0], labels[train])
             for c in (fit_on or list(configurations))
         ]
-        alone = [(fuse_readings(sub, [s], corr)[0], labels[train]) for s in sub]
+        alone = [(fuse_readings(sub, [s], corr)[0], labels[train]) for s in single_readings(sub)]
         beta = fit_tail_map(pool, **fit_options)
         beta1 = fit_tail_map(alone, **fit_options)
         last = len(YAW_EDGES)  # beyond 90° (no real photo): as the 60–90° bin

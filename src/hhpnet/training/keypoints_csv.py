@@ -96,6 +96,20 @@ class KeypointSet:
             None if self.mouth is None else self.mouth[idx],
         )
 
+    def cleaned_keypoints(self) -> tuple[NDArray[np.float32], int]:
+        """The keypoints as the pipeline hands them to the model: implausible points dropped
+        (:func:`hhpnet.keypoints.drop_implausible_points` with each photo's size); and how
+        many points were dropped."""
+        from hhpnet.keypoints import drop_implausible_points
+
+        kp = np.array(self.keypoints, np.float32)
+        dropped = 0
+        for size in np.unique(self.image_size, axis=0):
+            rows = (self.image_size == size).all(axis=1)
+            kp[rows], count = drop_implausible_points(kp[rows], (int(size[0]), int(size[1])))
+            dropped += int(count.sum())
+        return kp, dropped
+
     def folds(self, k: int = 5, seed: int = 0) -> NDArray[np.int64]:
         """:func:`fold_ids` of these rows, stratified by their |yaw| labels.
 

@@ -20,6 +20,7 @@ import datetime as _dt
 import json
 import math
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,7 +32,14 @@ from hhpnet.errors import InputError
 from hhpnet.keypoints import normalize, validate_keypoints
 from hhpnet.training.evaluate import angle_errors
 
-__all__ = ["DEFAULT_CONFIG", "TrainResult", "load_config", "make_dataset", "train"]
+__all__ = [
+    "DEFAULT_CONFIG",
+    "TrainResult",
+    "load_config",
+    "make_dataset",
+    "parse_overrides",
+    "train",
+]
 
 ONE_SIGMA = 0.6827
 
@@ -84,7 +92,32 @@ def _merge(base: dict[str, Any], over: dict[str, Any], where: str = "") -> dict[
 
 def load_config(path: str | Path | None = None, **overrides: Any) -> dict[str, Any]:
     """Read a YAML config, fill defaults, apply dotted overrides (``training.epochs=2``)."""
-    cfg = copy.deepcopy(DEFAULT_CONFIG)
+    return load_yaml_config(DEFAULT_CONFIG, path, overrides)
+
+
+def parse_overrides(items: Sequence[str] | None) -> dict[str, Any]:
+    """Dotted config overrides from ``KEY=JSON`` strings (``training.epochs=8``), as the
+    benchmarks' ``--set`` takes them; a malformed one raises :class:`InputError`."""
+    import json
+
+    out: dict[str, Any] = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        try:
+            if not sep:
+                raise ValueError("no '='")
+            out[key.strip()] = json.loads(value)
+        except ValueError as exc:
+            raise InputError(f"--set {item!r}: expected KEY=JSON ({exc})") from None
+    return out
+
+
+def load_yaml_config(
+    defaults: dict[str, Any], path: str | Path | None, overrides: dict[str, Any]
+) -> dict[str, Any]:
+    """``defaults`` updated from a YAML file (unknown keys raise :class:`InputError`), then
+    with dotted overrides (``{"training.epochs": 2}``)."""
+    cfg = copy.deepcopy(defaults)
     if path is not None:
         import yaml
 
@@ -102,6 +135,8 @@ def load_config(path: str | Path | None = None, **overrides: Any) -> dict[str, A
         node = cfg
         parts = key.split(".")
         for part in parts[:-1]:
+            if not isinstance(node.get(part), dict):
+                raise InputError(f"config: unknown key {key!r}")
             node = node[part]
         if parts[-1] not in node:
             raise InputError(f"config: unknown key {key!r}")
@@ -235,6 +270,55 @@ def _real_fit_record(data_cfg: dict[str, Any], config: dict[str, Any]) -> dict[s
     }
 
 
+def lr_schedule(training: dict[str, Any], total_steps: int) -> Callable[[int], float]:
+    """Learning rate by step: linear warm-up over ``warmup_steps`` to ``lr``, then cosine
+    decay to ``lr_final`` at ``total_steps`` (keys of a config's ``training`` block)."""
+    warm, total = int(training["warmup_steps"]), max(1, int(total_steps))
+    lr0, lr1 = float(training["lr"]), float(training["lr_final"])
+
+    def lr_at(step: int) -> float:
+        if step < warm:
+            return lr0 * (step + 1) / warm
+        f = min(1.0, (step - warm) / max(1, total - warm))
+        return lr1 + 0.5 * (lr0 - lr1) * (1.0 + math.cos(math.pi * f))
+
+    return lr_at
+
+
+def train_epoch(
+    net: Any,
+    opt: Any,
+    x: NDArray[np.float32],
+    y: NDArray[np.float32],
+    batch_size: int,
+    gen: Any,
+    lr_at: Callable[[int], float],
+    step: int,
+) -> tuple[float, int]:
+    """One epoch of the heteroscedastic loss over (x, y) in a random order (torch generator
+    ``gen``), learning rate ``lr_at(step)`` per step; returns the mean loss and the next step."""
+    import torch
+
+    from hhpnet.training.nn import heteroscedastic_loss
+
+    xt, yt = torch.from_numpy(x), torch.from_numpy(y)
+    perm = torch.randperm(len(xt), generator=gen)
+    net.train()
+    run, nb = 0.0, 0
+    for i in range(0, len(xt), batch_size):
+        idx = perm[i : i + batch_size]
+        for g in opt.param_groups:
+            g["lr"] = lr_at(step)
+        loss, _ = heteroscedastic_loss(net(xt[idx]), yt[idx], net.scale)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()  # type: ignore[no-untyped-call]
+        opt.step()
+        run += loss.item()
+        nb += 1
+        step += 1
+    return run / max(nb, 1), step
+
+
 def train(
     config: dict[str, Any], output: str | Path | None = None, log: Any = print
 ) -> TrainResult:
@@ -247,7 +331,7 @@ def train(
 
     from hhpnet.model import FORMAT_VERSION, HeadPoseModel
     from hhpnet.training import synth as synth_mod
-    from hhpnet.training.nn import HHPNet, heteroscedastic_loss
+    from hhpnet.training.nn import HHPNet
 
     torch.set_num_threads(1)
     t_start = time.perf_counter()
@@ -277,16 +361,7 @@ def train(
         net.parameters(), lr=float(tr["lr"]), weight_decay=float(tr["weight_decay"])
     )
     epochs, bs = int(tr["epochs"]), int(tr["batch_size"])
-    steps_per_epoch = math.ceil(len(first.x) / bs)
-    total = max(1, epochs * steps_per_epoch)
-    warm = int(tr["warmup_steps"])
-    lr0, lr1 = float(tr["lr"]), float(tr["lr_final"])
-
-    def lr_at(step: int) -> float:
-        if step < warm:
-            return lr0 * (step + 1) / warm
-        f = min(1.0, (step - warm) / max(1, total - warm))
-        return lr1 + 0.5 * (lr0 - lr1) * (1.0 + math.cos(math.pi * f))
+    lr_at = lr_schedule(tr, epochs * math.ceil(len(first.x) / bs))
 
     val_x = val.x
     best: tuple[float, int, dict[str, Any]] | None = None
@@ -294,27 +369,13 @@ def train(
     step = 0
     for epoch in range(epochs):
         data = chunk(epoch)
-        xt, yt = torch.from_numpy(data.x), torch.from_numpy(data.y)
-        perm = torch.randperm(len(xt), generator=gen)
-        net.train()
-        run, nb = 0.0, 0
-        for i in range(0, len(xt), bs):
-            idx = perm[i : i + bs]
-            for g in opt.param_groups:
-                g["lr"] = lr_at(step)
-            loss, _ = heteroscedastic_loss(net(xt[idx]), yt[idx], net.scale)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()  # type: ignore[no-untyped-call]
-            opt.step()
-            run += loss.item()
-            nb += 1
-            step += 1
+        train_loss, step = train_epoch(net, opt, data.x, data.y, bs, gen, lr_at, step)
         net.eval()
         out = _predict_torch(net, val_x)
         mae = angle_errors(out[:, 0::2], val.y).mean(axis=0)
         rec = {
             "epoch": epoch,
-            "train_loss": run / max(nb, 1),
+            "train_loss": train_loss,
             "val_mae_yaw": float(mae[0]),
             "val_mae_pitch": float(mae[1]),
             "val_mae_roll": float(mae[2]),

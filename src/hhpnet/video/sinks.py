@@ -30,8 +30,9 @@ pixels, times in seconds:
 ``*_smooth``           temporally filtered angle (Kalman, :mod:`hhpnet.video.smoothing`)
 ``sigma_*_smooth``     posterior σ of the filtered angle
 ``valid``              1 if the per-frame pose is valid, else 0
-``detector``           whose keypoints the person has: ``blazeface``, ``movenet``,
-                       ``blazeface+movenet`` (both, readings combined), ``blazepose``, or empty
+``detector``           whose readings: ``blazeface``, ``movenet``, ``blazeface+movenet``
+                       (both, combined), ``blazepose``, or empty; ``+facemesh`` where the
+                       face mesh read the face too
 ``ambiguous``          1 if the points do not pin the yaw down (a back view, σ_yaw ≥ 30°;
                        :mod:`hhpnet.tails`), else 0
 =====================  ======================================================================

@@ -45,7 +45,7 @@
   });
 
   // ------------------------------------------------------------------ settings
-  const SETTINGS = ["opt-model", "opt-detector", "opt-tile", "opt-method", "opt-kpt-thr"];
+  const SETTINGS = ["opt-model", "opt-detector", "opt-tile", "opt-precise", "opt-method", "opt-kpt-thr"];
   function saveSettings() {
     const s = {};
     for (const id of SETTINGS) s[id] = $(id).type === "checkbox" ? $(id).checked : $(id).value;
@@ -66,6 +66,7 @@
     if ($("opt-model").value) q.set("model", $("opt-model").value);
     if ($("opt-detector").value) q.set("detector", $("opt-detector").value);
     if ($("opt-tile").checked) q.set("tile", "true");
+    if ($("opt-precise").checked) q.set("precise", "true");
     const thr = Number($("opt-kpt-thr").value);
     if (thr > 0 && thr <= 1) q.set("kpt_thr", String(thr));
     if ($("opt-method").value) q.set("method", $("opt-method").value);

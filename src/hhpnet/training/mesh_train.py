@@ -1,0 +1,364 @@
+"""Training of the face-mesh reading (torch, CPU): fit the generator on real readings → train
+on synthetic landmarks only → calibrate σ on the same real readings → write the weight file.
+
+``hhpnet train-mesh --config configs/hhpnet-mesh-1.0.yaml`` runs :func:`train_mesh`. Steps:
+
+1. the real readings of the training rows: the face-mesh landmarks of the photos and of their
+   mirror images (``real_npz``, rows of fold ``exclude_fold`` of ``folds`` left out:
+   cross-validation) — used only for the generator fit and the σ calibration;
+2. :func:`hhpnet.training.mesh_fit.fit_mesh_generator` on them (``fit`` options);
+3. ``training.samples`` synthetic readings (:func:`hhpnet.training.mesh_synth.generate_mesh`,
+   ``synth`` options; seed ``seed``) and a synthetic validation set (seed ``seed + 1``),
+   normalised exactly as at inference (:func:`hhpnet.mesh_model.mesh_features`; with
+   ``rotate = "eyes"`` the labels are turned like the landmarks);
+4. the network (``network.hidden`` Dense layers, LeakyReLU 0.1, Dense(6)) trained with the
+   heteroscedastic loss of the 5-point model (:func:`hhpnet.training.nn.heteroscedastic_loss`),
+   Adam, warm-up then cosine decay, best epoch by synthetic validation MAE;
+5. σ calibration: per angle, the multipliers that make 68.27 % of the real training readings'
+   errors fall within σ (the numpy model's own predictions), at knots of the predicted |yaw|
+   (0, 30, 60, 90°; interpolated between them): the synthetic world under-states how far real
+   profiles stray, so one multiplier would leave σ too wide on frontal faces and too narrow on
+   profiles;
+6. the weight file (:class:`hhpnet.mesh_model.MeshPoseModel`) with the generator fit's summary,
+   what it was fitted on and the σ calibration in its metadata.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as _dt
+import itertools
+import json
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, cast
+
+import numpy as np
+from numpy.typing import NDArray
+
+from hhpnet.errors import InputError
+from hhpnet.training.mesh_fit import MESH_FIT_OPTIONS
+
+__all__ = [
+    "DEFAULT_MESH_CONFIG",
+    "MeshNet",
+    "MeshTrainResult",
+    "load_mesh_config",
+    "real_mesh_rows",
+    "train_mesh",
+]
+
+DEFAULT_MESH_CONFIG: dict[str, Any] = {
+    "name": "hhpnet-mesh-1.0",
+    "seed": 0,
+    "output": "src/hhpnet/weights/hhpnet-mesh-1.0.safetensors",
+    # real face-mesh readings with labels (aflw2000-dev-landmarks.npz format): generator fit
+    # and σ calibration; rows of fold ``exclude_fold`` (of ``folds``) are left out
+    "real_npz": "../shared/data/aflw2000-dev-landmarks.npz",
+    "exclude_fold": None,
+    "folds": 5,
+    "fit": dict(MESH_FIT_OPTIONS),
+    "synth": {},  # MeshSynthConfig overrides
+    "input": {"points": "stable", "depth": True, "scale": "iso", "rotate": "eyes"},
+    "network": {"hidden": [256, 128]},
+    "training": {
+        "samples": 300_000,
+        "val_samples": 20_000,
+        "epochs": 20,
+        "batch_size": 512,
+        "lr": 2e-3,
+        "lr_final": 2e-5,
+        "warmup_steps": 300,
+        "weight_decay": 0.0,
+        "scale": 90.0,
+        "init_sigma": 10.0,
+        "threads": 1,
+    },
+}
+
+
+def load_mesh_config(path: str | Path | None = None, **overrides: Any) -> dict[str, Any]:
+    """Read a YAML config, fill defaults, apply dotted overrides (``training.epochs=2``)."""
+    from hhpnet.training.train import load_yaml_config
+
+    return load_yaml_config(DEFAULT_MESH_CONFIG, path, overrides)
+
+
+def input_spec(config: dict[str, Any]) -> Any:
+    """The :class:`hhpnet.mesh_model.MeshInput` of a config (``points`` a subset name of
+    :mod:`hhpnet.training.mesh_geometry` or a list of indices)."""
+    from hhpnet.mesh_model import MeshInput
+    from hhpnet.training.mesh_geometry import subset_indices
+
+    inp = config["input"]
+    pts = inp["points"]
+    try:
+        idx = subset_indices(pts) if isinstance(pts, str) else np.asarray(pts, np.intp)
+    except ValueError as exc:
+        raise InputError(f"config input.points: {exc}") from None
+    return MeshInput(tuple(int(i) for i in idx), bool(inp["depth"]), inp["scale"], inp["rotate"])
+
+
+def real_mesh_rows(
+    path: str | Path, exclude_fold: int | None = None, folds: int = 5, only_fold: int | None = None
+) -> tuple[NDArray[np.float32], NDArray[np.float32], NDArray[np.float32]]:
+    """Real readings of a landmarks file: face-mesh landmarks (m, 468, 3) of the photos and
+    of their mirror images where found, their labels (m, 3) (mirror images: yaw and roll
+    negated), and the labels of the photos (one row each, for the pose prior). Rows of fold
+    ``exclude_fold`` left out, or only those of ``only_fold``."""
+    from hhpnet.training.landmarks_npz import load_landmarks_npz
+
+    lset = load_landmarks_npz(path)
+    rows = np.ones(len(lset), bool)
+    if exclude_fold is not None or only_fold is not None:
+        f = lset.folds(folds)
+        rows = f != exclude_fold if only_fold is None else f == only_fold
+    lm, lab = [], []
+    for mirror in (False, True):
+        found = lset.found("facemesh", mirror) & rows
+        lm.append(lset.reading("facemesh", mirror)[found])
+        lab.append((lset.mirrored_angles() if mirror else lset.angles)[found])
+    return np.concatenate(lm), np.concatenate(lab), lset.angles[rows]
+
+
+def synthetic_inputs(
+    fit: Any, n: int, seed: int, spec: Any, synth: dict[str, Any] | None = None
+) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
+    """Normalised network inputs (n, spec.size) and targets (n, 3) of ``n`` synthetic readings
+    (targets turned with the landmarks when ``spec.rotate == "eyes"``)."""
+    from hhpnet.convention import angles_to_matrix, matrix_to_angles
+    from hhpnet.mesh_model import LEFT_EYE, RIGHT_EYE, eye_line_angle, mesh_features
+    from hhpnet.training.mesh_synth import MeshSynthConfig, generate_mesh
+
+    eyes = list(RIGHT_EYE + LEFT_EYE)
+    pts = np.asarray(spec.points)
+    lm, angles = generate_mesh(
+        fit, n, seed, np.concatenate([pts, eyes]), MeshSynthConfig.from_dict(synth)
+    )
+    lm64 = lm.astype(np.float64)
+    target = angles.astype(np.float64)
+    theta = np.zeros(n)
+    if spec.rotate == "eyes":
+        full = np.zeros((n, 468, 2))
+        full[:, eyes] = lm64[:, len(pts) :, :2]
+        theta = eye_line_angle(full)
+        rot = angles_to_matrix(0.0, 0.0, -theta) @ angles_to_matrix(*target.T)
+        target = matrix_to_angles(rot)
+    cols = 3 if spec.depth else 2
+    x, ok = mesh_features(lm64[:, : len(pts), :cols], theta, spec)
+    return x[ok], target[ok].astype(np.float32)
+
+
+def _torch_net(width_in: int, hidden: list[int], scale: float, init_sigma: float) -> Any:
+    import torch
+    from torch import nn
+
+    from hhpnet.model import LEAK
+
+    class _MeshNet(nn.Module):
+        """Dense layers with LeakyReLU, a Dense(6) head trained in units of ``scale``."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.scale = float(scale)
+            sizes = [width_in, *hidden]
+            self.hidden = nn.ModuleList(nn.Linear(a, b) for a, b in itertools.pairwise(sizes))
+            self.head = nn.Linear(sizes[-1], 6)
+            self.act = nn.LeakyReLU(LEAK)
+            with torch.no_grad():  # small outputs and σ ≈ init_sigma degrees at the start
+                self.head.weight.mul_(0.1)
+                self.head.bias.zero_()
+                self.head.bias[1::2] = 2.0 * math.log(init_sigma / self.scale)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            for layer in self.hidden:
+                x = self.act(layer(x))
+            out: torch.Tensor = self.head(x)
+            return out
+
+        def forward_degrees(self, x: torch.Tensor) -> torch.Tensor:
+            out = self.forward(x).clone()
+            out[:, 0::2] *= self.scale
+            out[:, 1::2] += 2.0 * math.log(self.scale)
+            return out
+
+        def export_tensors(self) -> dict[str, NDArray[np.float32]]:
+            """Weight-file tensors (fc1…, head) with the output scale folded into the head."""
+            out: dict[str, NDArray[np.float32]] = {}
+            for i, layer in enumerate(self.hidden):
+                lin = cast(nn.Linear, layer)
+                out[f"fc{i + 1}.weight"] = lin.weight.detach().double().numpy()
+                out[f"fc{i + 1}.bias"] = lin.bias.detach().double().numpy()
+            w = self.head.weight.detach().double().numpy().copy()
+            b = self.head.bias.detach().double().numpy().copy()
+            w[0::2] *= self.scale
+            b[0::2] *= self.scale
+            b[1::2] += 2.0 * math.log(self.scale)
+            out["head.weight"], out["head.bias"] = w, b
+            return {k: v.astype(np.float32) for k, v in out.items()}
+
+    return _MeshNet()
+
+
+#: the torch module class of the mesh network (for tests: ``MeshNet(width, hidden, 90, 10)``)
+MeshNet = _torch_net
+
+
+@dataclass
+class MeshTrainResult:
+    """What :func:`train_mesh` produced."""
+
+    path: Path
+    best_epoch: int
+    val_mae: NDArray[np.float64]
+    sigma_calibration: dict[str, float]
+    fit_summary: dict[str, Any]
+    seconds: float
+
+
+#: predicted |yaw| knots of the σ calibration (degrees)
+CALIBRATION_KNOTS = (0.0, 30.0, 60.0, 90.0)
+
+
+def calibration_by_yaw(
+    abs_yaw: NDArray[Any], ratio: NDArray[Any], knots: tuple[float, ...] = CALIBRATION_KNOTS
+) -> dict[str, list[float]]:
+    """Per-angle σ multipliers at predicted-|yaw| knots: at each knot the weighted 68.27 %
+    quantile of |error| / σ (weights: linear interpolation weights of the readings' predicted
+    |yaw| on the knots), so that σ covers 68 % of the errors at every turn of the head."""
+    from hhpnet.convention import ANGLE_NAMES
+    from hhpnet.training.generator_fit import _weighted_quantiles, hat_weights
+    from hhpnet.training.train import ONE_SIGMA
+
+    k = np.asarray(knots, np.float64)
+    w = hat_weights(np.asarray(abs_yaw, np.float64), k)
+    out: dict[str, list[float]] = {"abs_yaw": [float(v) for v in k]}
+    for i, a in enumerate(ANGLE_NAMES):
+        out[a] = [
+            round(float(_weighted_quantiles(ratio[:, i], w[:, j], np.array([ONE_SIGMA]))[0]), 4)
+            for j in range(len(k))
+        ]
+    return out
+
+
+def train_mesh(
+    config: dict[str, Any],
+    output: str | Path | None = None,
+    log: Any = print,
+    fit: Any = None,
+) -> MeshTrainResult:
+    """Fit, train, calibrate and write one mesh model (see the module docstring). ``fit``: a
+    :class:`hhpnet.training.mesh_fit.MeshFit` already made on the same rows (skips step 2).
+
+    Long: the steps share one run's torch state, data and config.
+    """
+    import torch
+
+    from hhpnet.convention import ANGLE_NAMES
+    from hhpnet.mesh_model import MESH_FORMAT_VERSION, MeshPoseModel
+    from hhpnet.training.evaluate import angle_errors
+    from hhpnet.training.mesh_fit import fit_mesh_generator
+    from hhpnet.training.mesh_geometry import canonical_head
+    from hhpnet.training.mesh_synth import MESH_GENERATOR_VERSION
+    from hhpnet.training.train import ONE_SIGMA, _predict_torch, lr_schedule, train_epoch
+
+    tr = config["training"]
+    torch.set_num_threads(int(tr.get("threads", 1)))
+    t_start = time.perf_counter()
+    seed = int(config["seed"])
+    torch.manual_seed(seed)
+    gen = torch.Generator().manual_seed(seed)
+    out_path = Path(output or config["output"])
+    spec = input_spec(config)
+    real_path = config["real_npz"]
+    if not Path(real_path).is_file():
+        raise InputError(f"real_npz {real_path} not found (the generator is fitted on it)")
+    exclude = config.get("exclude_fold")
+    if exclude is not None and not 0 <= int(exclude) < int(config["folds"]):
+        raise InputError(f"exclude_fold must be in 0 … {int(config['folds']) - 1}, got {exclude}")
+    real_lm, real_lab, photo_lab = real_mesh_rows(real_path, exclude, int(config["folds"]))
+    if fit is None:
+        fit = fit_mesh_generator(real_lm, real_lab, photo_lab, config["fit"], seed=seed)
+        secs = time.perf_counter() - t_start
+        log(f"generator fitted on {len(real_lm)} real readings: {secs:.0f}s")
+    x, y = synthetic_inputs(fit, int(tr["samples"]), seed, spec, config["synth"])
+    vx, vy = synthetic_inputs(fit, int(tr["val_samples"]), seed + 1, spec, config["synth"])
+    log(f"{len(x)} synthetic readings: {time.perf_counter() - t_start:.0f}s")
+    net = _torch_net(spec.size, list(config["network"]["hidden"]), tr["scale"], tr["init_sigma"])
+    opt = torch.optim.Adam(net.parameters(), lr=float(tr["lr"]), weight_decay=tr["weight_decay"])
+    epochs, bs = int(tr["epochs"]), int(tr["batch_size"])
+    lr_at = lr_schedule(tr, epochs * math.ceil(len(x) / bs))
+    best: tuple[float, int, dict[str, Any]] | None = None
+    step = 0
+    for epoch in range(epochs):
+        run, step = train_epoch(net, opt, x, y, bs, gen, lr_at, step)
+        net.eval()
+        mae = angle_errors(_predict_torch(net, vx)[:, 0::2], vy).mean(axis=0)
+        log(
+            f"epoch {epoch + 1}/{epochs}  loss {run:.4f}  val MAE "
+            f"{mae[0]:.2f}/{mae[1]:.2f}/{mae[2]:.2f}  {time.perf_counter() - t_start:.0f}s"
+        )
+        if best is None or mae.mean() < best[0]:
+            best = (float(mae.mean()), epoch, copy.deepcopy(net.state_dict()))
+    assert best is not None
+    net.load_state_dict(best[2])
+    val_mae = angle_errors(_predict_torch(net, vx)[:, 0::2], vy).mean(axis=0)
+    meta = {
+        "format_version": MESH_FORMAT_VERSION,
+        "kind": "mesh",
+        "name": str(config["name"]),
+        **spec.to_metadata(),
+        "hidden": json.dumps(list(config["network"]["hidden"])),
+        "angle_convention": "yaw,pitch,roll degrees; 300W-LP/AFLW2000 (HopeNet draw_axis): "
+        "+yaw nose to image left, +pitch nose up, +roll clockwise; see hhpnet.convention",
+        "generator_version": MESH_GENERATOR_VERSION,
+        "train_config": json.dumps(config, sort_keys=True, default=str),
+        "created": _dt.date.today().isoformat(),
+        "val_mae_synthetic": json.dumps([round(float(v), 4) for v in val_mae]),
+        "best_epoch": str(best[1]),
+    }
+    tensors = {**net.export_tensors(), "reference": canonical_head().astype(np.float32)}
+    model = MeshPoseModel(tensors, meta)
+    pred = model.predict(real_lm)
+    ok = pred.valid
+    err = angle_errors(pred.angles[ok], real_lab[ok])
+    ratio = err / pred.sigma[ok]
+    calib = {a: float(np.quantile(ratio[:, i], ONE_SIGMA)) for i, a in enumerate(ANGLE_NAMES)}
+    by_yaw = calibration_by_yaw(np.abs(pred.yaw[ok]), ratio, CALIBRATION_KNOTS)
+    seconds = time.perf_counter() - t_start
+    real_name = Path(real_path).name
+    meta.update(
+        {
+            "sigma_calibration": json.dumps(calib, sort_keys=True),
+            "sigma_calibration_by_yaw": json.dumps(by_yaw, sort_keys=True),
+            "sigma_calibrated_on": f"real face-mesh readings ({int(ok.sum())} of {real_name}, "
+            "photos and mirror images"
+            + (f", fold {exclude} of {config['folds']} left out)" if exclude is not None else ")"),
+            "real_data_fit": json.dumps(
+                {
+                    "generator_fit": {
+                        "fitted": "pitch offset of the labels' frame, depth scale, per-landmark "
+                        "placement bias by yaw and pitch, residual noise (principal components "
+                        "per yaw knot + Student-t level), pose prior",
+                        "file": real_name,
+                        "exclude_fold": exclude,
+                        "folds": config["folds"],
+                        **fit.summary(),
+                    },
+                    "sigma_calibration": {"file": real_name, "exclude_fold": exclude},
+                    "network": "trained on synthetic landmarks only",
+                },
+                sort_keys=True,
+            ),
+            "train_seconds": f"{seconds:.0f}",
+        }
+    )
+    model = MeshPoseModel(tensors, meta)
+    model.save(out_path)
+    log(
+        f"best epoch {best[1] + 1}: synthetic val MAE {val_mae.mean():.2f}; σ calibration "
+        f"{json.dumps(calib)}; {seconds:.0f}s; wrote {out_path}"
+    )
+    return MeshTrainResult(out_path, best[1], val_mae, calib, fit.summary(), seconds)
