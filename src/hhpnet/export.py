@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from hhpnet._types import FloatArray
 from hhpnet.convention import ANGLE_NAMES, angle_difference
 from hhpnet.errors import InputError
 from hhpnet.headmodel import GENERIC_HEAD_MM
@@ -455,7 +456,7 @@ def onnx_session(path_or_proto: Any, threads: int = 1) -> Any:
     return ort.InferenceSession(src, sess_options=opts, providers=["CPUExecutionProvider"])
 
 
-def run_onnx(session: Any, inputs: NDArray[np.float32]) -> dict[str, NDArray[Any]]:
+def run_onnx(session: Any, inputs: NDArray[np.float32]) -> dict[str, FloatArray]:
     """Run a session made by :func:`onnx_session`: ``{"angles", "sigma", "valid"}``."""
     name = session.get_inputs()[0].name
     outs = session.run(

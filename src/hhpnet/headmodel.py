@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from hhpnet._types import FloatArray
 from hhpnet.keypoints import FLIP_PERMUTATION
 
 __all__ = [
@@ -59,14 +60,14 @@ def load_fit(path: str = "") -> dict[str, Any]:
     return data
 
 
-def smoothstep(x: NDArray[Any], lo: Any, hi: Any) -> NDArray[Any]:
+def smoothstep(x: FloatArray, lo: Any, hi: Any) -> FloatArray:
     """0 below ``lo``, 1 above ``hi``, the cubic ``3t² − 2t³`` between."""
     t = np.clip((x - lo) / (hi - lo), 0.0, 1.0)
-    result: NDArray[Any] = t * t * (3 - 2 * t)
+    result: FloatArray = t * t * (3 - 2 * t)
     return result
 
 
-def yaw_hat(yaw: NDArray[Any], knots: NDArray[Any]) -> NDArray[np.float64]:
+def yaw_hat(yaw: FloatArray, knots: FloatArray) -> NDArray[np.float64]:
     """Linear interpolation weights ``(n, len(knots))`` of yaw (clipped to the knot range)."""
     y = np.clip(np.asarray(yaw, np.float64), knots[0], knots[-1])
     step = knots[1] - knots[0]
@@ -74,14 +75,14 @@ def yaw_hat(yaw: NDArray[Any], knots: NDArray[Any]) -> NDArray[np.float64]:
     return result
 
 
-def _symmetric(points: NDArray[Any]) -> NDArray[np.float64]:
+def _symmetric(points: FloatArray) -> NDArray[np.float64]:
     """Left/right average of a (5, 3) head-frame shape."""
     m = np.asarray(points, np.float64)[FLIP_PERMUTATION] * np.array([-1.0, 1.0, 1.0])
     result: NDArray[np.float64] = 0.5 * (np.asarray(points, np.float64) + m)
     return result
 
 
-def profile_arrays(fit: dict[str, Any], name: str) -> dict[str, NDArray[Any]]:
+def profile_arrays(fit: dict[str, Any], name: str) -> dict[str, FloatArray]:
     """One profile of a fit file as float64 arrays (shape, pitch slope, noise and score models)."""
     prof = fit["profiles"][name]
     return {
@@ -96,7 +97,7 @@ def profile_arrays(fit: dict[str, Any], name: str) -> dict[str, NDArray[Any]]:
 
 
 def detector_shape(
-    profile: str, yaw: NDArray[Any], pitch: NDArray[Any], fit_path: str = ""
+    profile: str, yaw: FloatArray, pitch: FloatArray, fit_path: str = ""
 ) -> NDArray[np.float64]:
     """Where ``profile``'s detector puts the five points on a mean head, ``(n, 5, 3)`` mm.
 

@@ -21,11 +21,12 @@ import io
 import math
 import os
 import warnings
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from numpy.typing import NDArray
 
+from hhpnet._types import Array, FloatArray
 from hhpnet.errors import InputError
 
 __all__ = [
@@ -56,10 +57,10 @@ def check_size(width: int, height: int, name: str = "image") -> None:
         )
 
 
-def to_uint8(arr: NDArray[Any], name: str = "image") -> NDArray[np.uint8]:
+def to_uint8(arr: Array, name: str = "image") -> NDArray[np.uint8]:
     """Convert pixel values of any numeric dtype to ``uint8`` (see the module docstring)."""
     if arr.dtype == np.uint8:
-        return arr
+        return cast("NDArray[np.uint8]", arr)
     if arr.dtype == np.bool_:
         return arr.astype(np.uint8) * 255
     if arr.dtype == np.uint16:
@@ -75,11 +76,12 @@ def to_uint8(arr: NDArray[Any], name: str = "image") -> NDArray[np.uint8]:
         if not np.isfinite(arr).all():
             raise InputError(f"{name}: pixel values contain NaN or infinity")
         scale = 255.0 if arr.size and float(arr.max()) <= 1.0 else 1.0
-        return np.clip(np.rint(arr * scale), 0, 255).astype(np.uint8)
+        scaled: FloatArray = np.clip(np.rint(cast(FloatArray, arr) * scale), 0, 255)
+        return scaled.astype(np.uint8)
     raise InputError(f"{name}: unsupported pixel dtype {arr.dtype}")
 
 
-def _from_array(arr: NDArray[Any], rgb: bool, name: str) -> NDArray[np.uint8]:
+def _from_array(arr: Array, rgb: bool, name: str) -> NDArray[np.uint8]:
     if arr.ndim == 3 and arr.shape[2] == 1:
         arr = arr[..., 0]
     if arr.ndim == 2:
@@ -98,7 +100,7 @@ def _from_array(arr: NDArray[Any], rgb: bool, name: str) -> NDArray[np.uint8]:
     return np.ascontiguousarray(arr)
 
 
-def bgr_to_rgb(arr: NDArray[Any]) -> NDArray[np.uint8]:
+def bgr_to_rgb(arr: Array) -> NDArray[np.uint8]:
     """Swap the channels of an (H, W, 3) uint8 image (BGR ↔ RGB) into a new contiguous array.
 
     ``cv2.cvtColor`` takes 0.4 ms for a 1280×720 frame where ``np.ascontiguousarray(a[..., ::-1])``

@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from hhpnet._types import FloatArray
 from hhpnet.errors import InputError
 from hhpnet.training.metrics import SPARSE_FRACTIONS as SPARSE_FRACTIONS
 from hhpnet.training.metrics import angle_errors, signed_errors, sparsification, uncertainty_metrics
@@ -86,7 +87,7 @@ class EvalResult:
     detection: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     # ------------------------------------------------------------------ numbers
-    def mae(self, mask: NDArray[np.bool_] | None = None, baseline: bool = False) -> NDArray[Any]:
+    def mae(self, mask: NDArray[np.bool_] | None = None, baseline: bool = False) -> FloatArray:
         """MAE (yaw, pitch, roll, mean) over the valid people in ``mask``."""
         err = self.baseline_error if baseline else self.error
         if err is None:
@@ -99,7 +100,7 @@ class EvalResult:
         v = err[m].mean(axis=0)
         return np.append(v, v.mean())
 
-    def bias(self, mask: NDArray[np.bool_] | None = None, baseline: bool = False) -> NDArray[Any]:
+    def bias(self, mask: NDArray[np.bool_] | None = None, baseline: bool = False) -> FloatArray:
         """Mean signed error (yaw, pitch, roll) = prediction − label over the valid people in
         ``mask``; NaN where no signed errors were kept."""
         err = self.baseline_signed_error if baseline else self.signed_error

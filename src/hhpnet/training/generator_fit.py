@@ -41,6 +41,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from hhpnet._types import FloatArray
 from hhpnet.convention import angles_to_matrix
 from hhpnet.headmodel import BREADTH_MM
 from hhpnet.keypoints import FLIP_PERMUTATION
@@ -75,17 +76,17 @@ FIT_OPTIONS: dict[str, float] = {
 SOURCE_PROFILE = {"blazeface": "blazeface", "blazepose": "blazepose", "movenet": "coco"}
 
 
-def hat_weights(yaw: NDArray[np.floating], knots: NDArray[np.floating] = KNOTS) -> NDArray[Any]:
+def hat_weights(yaw: NDArray[np.floating], knots: NDArray[np.floating] = KNOTS) -> FloatArray:
     """Linear interpolation weights ``(n, len(knots))`` of yaw (clipped to the knot range)."""
     y = np.clip(np.asarray(yaw, np.float64), knots[0], knots[-1])
     step = knots[1] - knots[0]
-    result: NDArray[Any] = np.clip(1.0 - np.abs(y[:, None] - knots[None]) / step, 0.0, 1.0)
+    result: FloatArray = np.clip(1.0 - np.abs(y[:, None] - knots[None]) / step, 0.0, 1.0)
     return result
 
 
 def mirror_rows(
-    xy: NDArray[Any], angles: NDArray[Any], weight: NDArray[Any], width: NDArray[Any]
-) -> tuple[NDArray[Any], NDArray[Any], NDArray[Any]]:
+    xy: FloatArray, angles: FloatArray, weight: FloatArray, width: FloatArray
+) -> tuple[FloatArray, FloatArray, FloatArray]:
     """Append the mirrored copy of every row (x flipped in its image, sides swapped)."""
     m = xy[:, FLIP_PERMUTATION].copy()
     m[..., 0] = (np.asarray(width, np.float64)[:, None] - 1) - m[..., 0]
@@ -106,7 +107,7 @@ class ShapeFit:
     shape: NDArray[np.float64]
     pitch_slope: NDArray[np.float64]
 
-    def at(self, yaw: NDArray[Any], pitch: NDArray[Any]) -> NDArray[np.float64]:
+    def at(self, yaw: FloatArray, pitch: FloatArray) -> NDArray[np.float64]:
         """Head-frame points ``(n, 5, 3)`` mm at the given poses (degrees)."""
         h = hat_weights(yaw)
         base = np.einsum("nj,jkd->nkd", h, self.shape)
@@ -128,10 +129,10 @@ def _similarity_residual(q: Any, u: Any, w: Any) -> tuple[Any, Any]:
 
 
 def fit_shape(
-    xy: NDArray[Any],
-    angles: NDArray[Any],
-    weight: NDArray[Any],
-    init: NDArray[Any],
+    xy: FloatArray,
+    angles: FloatArray,
+    weight: FloatArray,
+    init: FloatArray,
     options: dict[str, Any] | None = None,
 ) -> ShapeFit:
     """Fit the pose-dependent detector shape (module docstring) to pixel points ``(n, 5, 2)``."""
@@ -191,8 +192,8 @@ def fit_shape(
 
 
 def shape_residuals(
-    fit: ShapeFit, xy: NDArray[Any], angles: NDArray[Any], weight: NDArray[Any]
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    fit: ShapeFit, xy: FloatArray, angles: FloatArray, weight: FloatArray
+) -> tuple[FloatArray, NDArray[np.float64]]:
     """Residuals ``(n, 5, 2)`` in head millimetres, rotated into the face's roll-aligned frame,
     and the fitted image scale ``(n,)`` in pixels per head millimetre."""
     import torch
@@ -208,7 +209,7 @@ def shape_residuals(
     return _rotate(res, -np.asarray(angles[:, 2], np.float64)), s_t.numpy()
 
 
-def _rotate(v: NDArray[Any], roll_deg: NDArray[Any]) -> NDArray[Any]:
+def _rotate(v: FloatArray, roll_deg: FloatArray) -> FloatArray:
     """Rotate 2-D vectors ``(n, k, 2)`` (image frame, y down) clockwise by ``roll_deg``."""
     a = np.deg2rad(roll_deg)[:, None]
     c, s = np.cos(a), np.sin(a)
@@ -216,7 +217,7 @@ def _rotate(v: NDArray[Any], roll_deg: NDArray[Any]) -> NDArray[Any]:
     return np.stack([c * x - s * y, s * x + c * y], -1)
 
 
-def _kernel(yaw: NDArray[Any], width: float) -> NDArray[np.float64]:
+def _kernel(yaw: FloatArray, width: float) -> NDArray[np.float64]:
     result: NDArray[np.float64] = np.exp(
         -0.5 * ((np.asarray(yaw)[:, None] - KNOTS[None]) / width) ** 2
     )
@@ -224,9 +225,9 @@ def _kernel(yaw: NDArray[Any], width: float) -> NDArray[np.float64]:
 
 
 def fit_noise(
-    res: NDArray[Any],
-    weight: NDArray[Any],
-    yaw: NDArray[Any],
+    res: FloatArray,
+    weight: FloatArray,
+    yaw: FloatArray,
     options: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Per-knot residual covariance square roots ``(knots, 10, 10)`` (head mm) + quality spread."""
@@ -265,16 +266,16 @@ def fit_noise(
     }
 
 
-def _weighted_quantiles(v: NDArray[Any], w: NDArray[Any], levels: NDArray[Any]) -> NDArray[Any]:
+def _weighted_quantiles(v: FloatArray, w: FloatArray, levels: FloatArray) -> FloatArray:
     order = np.argsort(v)
     cw = np.cumsum(w[order])
     cw = (cw - 0.5 * w[order]) / max(cw[-1], 1e-12)
-    result: NDArray[Any] = np.interp(levels, cw, v[order])
+    result: FloatArray = np.interp(levels, cw, v[order])
     return result
 
 
 def fit_scores(
-    scores: NDArray[Any], yaw: NDArray[Any], options: dict[str, Any] | None = None
+    scores: FloatArray, yaw: FloatArray, options: dict[str, Any] | None = None
 ) -> dict[str, Any]:
     """Score quantile tables ``(knots, k, levels)`` and their Gaussian-copula correlation."""
     from scipy.stats import norm, rankdata
@@ -302,7 +303,7 @@ _INIT = np.array(
 )
 
 
-def _source_rows(kset: Any) -> tuple[NDArray[Any], NDArray[Any], NDArray[Any], NDArray[Any]]:
+def _source_rows(kset: Any) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
     """Points, angles, weights and image widths of the rows where the detector found a face."""
     found = kset.found
     kp = kset.keypoints[found].astype(np.float64)
@@ -311,15 +312,15 @@ def _source_rows(kset: Any) -> tuple[NDArray[Any], NDArray[Any], NDArray[Any], N
     return kp, ang, _weights(kp, kset.profile), width
 
 
-def _weights(kp: NDArray[Any], profile: str) -> NDArray[np.float64]:
+def _weights(kp: FloatArray, profile: str) -> NDArray[np.float64]:
     if profile == "coco":  # low-score heat-map points are unreliable: weight by score
         return np.clip((kp[..., 2] - 0.05) / 0.25, 0.0, 1.0)
     return (kp[..., 2] > 0).astype(np.float64)
 
 
 def _knot_rms(
-    res: NDArray[Any], weight: NDArray[Any], yaw: NDArray[Any], width: float, trim: float = 0.95
-) -> NDArray[Any]:
+    res: FloatArray, weight: FloatArray, yaw: FloatArray, width: float, trim: float = 0.95
+) -> FloatArray:
     """Kernel-weighted RMS residual per yaw knot (head mm), without the largest ``1 − trim``."""
     sq = ((res**2).sum(-1) * (weight > 0)).sum(1)
     cnt = (weight > 0).sum(1)
@@ -327,20 +328,20 @@ def _knot_rms(
     keep = per <= np.quantile(per, trim)
     sq, cnt = sq * keep, cnt * keep
     k = _kernel(yaw, width)
-    result: NDArray[Any] = np.sqrt(
+    result: FloatArray = np.sqrt(
         (k * sq[:, None]).sum(0) / np.maximum((k * cnt[:, None]).sum(0), 1e-9)
     )
     return result
 
 
 def _direct_fit(
-    kp: NDArray[Any],
-    ang: NDArray[Any],
-    weight: NDArray[Any],
-    width: NDArray[Any],
+    kp: FloatArray,
+    ang: FloatArray,
+    weight: FloatArray,
+    width: FloatArray,
     profile: str,
     options: dict[str, Any] | None,
-) -> tuple[dict[str, Any], dict[str, NDArray[Any]]]:
+) -> tuple[dict[str, Any], dict[str, FloatArray]]:
     xy, angm, wm = mirror_rows(kp[..., :2], ang, weight, width)
     shape = fit_shape(xy, angm, wm, _INIT, options)
     res, scale = shape_residuals(shape, xy, angm, wm)
@@ -366,12 +367,12 @@ def _direct_fit(
 
 def _simulate(
     profile: str,
-    ang: NDArray[Any],
-    head_px: NDArray[Any],
+    ang: FloatArray,
+    head_px: FloatArray,
     fit: dict[str, Any],
     copies: int,
     seed: int,
-) -> tuple[NDArray[Any], NDArray[Any], NDArray[Any]]:
+) -> tuple[FloatArray, FloatArray, FloatArray]:
     """The generator's keypoints at these labels and head sizes (no outliers, no mirroring)."""
     import tempfile
 
@@ -449,7 +450,7 @@ def _single_profile_fit(
 RIDGE_BINS = ((0.0, 30.0), (30.0, 60.0), (60.0, 75.0), (75.0, 100.0))
 
 
-def fit_pose_prior(angles: NDArray[Any], seed: int = 0) -> dict[str, Any]:
+def fit_pose_prior(angles: FloatArray, seed: int = 0) -> dict[str, Any]:
     """Pitch mean of the labels and the extra label spread along the gimbal ridge by |yaw|.
 
     Near |yaw| = 90° the labels' pitch and roll trade off: ``(pitch + t, roll + sgn(yaw) t)`` is
@@ -464,7 +465,7 @@ def fit_pose_prior(angles: NDArray[Any], seed: int = 0) -> dict[str, Any]:
     prof = np.zeros(200_000, np.int8)
     base = synth._sample_angles(rng, prof, synth.SynthConfig(pitch_mean=0.0), base_fit)
 
-    def ridge(x: NDArray[Any]) -> tuple[NDArray[Any], NDArray[Any]]:
+    def ridge(x: FloatArray) -> tuple[FloatArray, FloatArray]:
         ay = np.abs(x[:, 0])
         u = (x[:, 1] + np.sign(x[:, 0]) * x[:, 2]) / 2
         return ay, u
@@ -477,7 +478,7 @@ def fit_pose_prior(angles: NDArray[Any], seed: int = 0) -> dict[str, Any]:
         if m.sum() < 10:
             continue
         centres.append(float(ay[m].mean()))
-        extra.append(float(np.sqrt(max(np.var(u[m]) - np.var(bu[bm]), 0.0))))
+        extra.append(float(np.sqrt(max(float(np.var(u[m]) - np.var(bu[bm])), 0.0))))
     centres.append(90.0)
     extra.append(extra[-1])
     return {

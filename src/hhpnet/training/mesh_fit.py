@@ -41,6 +41,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from hhpnet._types import FloatArray, IntArray
 from hhpnet.convention import angles_to_matrix
 from hhpnet.training.generator_fit import KNOTS, fit_pose_prior, hat_weights
 from hhpnet.training.mesh_geometry import canonical_head, mirror_permutation
@@ -83,7 +84,7 @@ class MeshFit:
     pose: dict[str, Any]
     info: dict[str, Any] = field(default_factory=dict)
 
-    def bias_at(self, yaw: NDArray[Any], pitch: NDArray[Any]) -> NDArray[np.float64]:
+    def bias_at(self, yaw: FloatArray, pitch: FloatArray) -> NDArray[np.float64]:
         """Mean residual (n, 468, 3) cm at the given poses (degrees)."""
         h = hat_weights(np.asarray(yaw, np.float64))
         u = (np.asarray(pitch, np.float64) - self.pitch_ref) / PITCH_UNIT
@@ -92,7 +93,7 @@ class MeshFit:
         )
         return result
 
-    def to_arrays(self) -> dict[str, NDArray[Any]]:
+    def to_arrays(self) -> dict[str, FloatArray]:
         """The fit as named arrays (``np.savez``); :meth:`from_arrays` reads them back."""
         import json
 
@@ -151,7 +152,7 @@ class MeshFit:
         }
 
 
-def mirror_landmarks(landmarks: NDArray[Any], width: NDArray[Any] | float) -> NDArray[Any]:
+def mirror_landmarks(landmarks: FloatArray, width: FloatArray | float) -> FloatArray:
     """Landmarks of the mirrored image (x' = width − 1 − x, left/right partners swapped);
     ``width`` per face or one number (use 1 for coordinates centred on 0: x' = −x)."""
     m = np.asarray(landmarks)[:, mirror_permutation()].copy()
@@ -161,7 +162,7 @@ def mirror_landmarks(landmarks: NDArray[Any], width: NDArray[Any] | float) -> ND
 
 
 def posed_face(
-    angles: NDArray[Any], pitch_offset: float, points: NDArray[Any] | None = None
+    angles: FloatArray, pitch_offset: float, points: IntArray | None = None
 ) -> NDArray[np.float64]:
     """The canonical face (n, K, 3) in the viewer frame (x right, y down, z towards the viewer)
     at the labels ``angles`` (n, 3), with the fitted pitch offset of the labels' frame."""
@@ -172,7 +173,7 @@ def posed_face(
     return result
 
 
-def _rotate_xy(v: NDArray[Any], deg: NDArray[Any]) -> NDArray[Any]:
+def _rotate_xy(v: FloatArray, deg: FloatArray) -> FloatArray:
     """Turn the x, y columns of (n, k, ≥2) clockwise (image, y down) by ``deg`` (n,)."""
     t = np.radians(np.asarray(deg, np.float64))[:, None]
     c, s = np.cos(t), np.sin(t)
@@ -183,7 +184,7 @@ def _rotate_xy(v: NDArray[Any], deg: NDArray[Any]) -> NDArray[Any]:
 
 
 def pose_residuals(
-    landmarks: NDArray[Any], angles: NDArray[Any], pitch_offset: float, depth_scale: float
+    landmarks: FloatArray, angles: FloatArray, pitch_offset: float, depth_scale: float
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Residuals (n, 468, 3) in canonical cm of readings against the posed canonical face
     (weak perspective, scale and shift fitted per reading on x, y; depth centred), x, y turned
@@ -202,17 +203,17 @@ def pose_residuals(
     return res, s
 
 
-def _rms(res: NDArray[Any]) -> NDArray[np.float64]:
+def _rms(res: FloatArray) -> NDArray[np.float64]:
     result: NDArray[np.float64] = np.sqrt((res[..., :2] ** 2).sum(-1).mean(-1))
     return result
 
 
-def _trimmed(values: NDArray[Any], share: float) -> NDArray[np.bool_]:
+def _trimmed(values: FloatArray, share: float) -> NDArray[np.bool_]:
     result: NDArray[np.bool_] = values <= np.quantile(values, share)
     return result
 
 
-def _trimmed_by_yaw(values: NDArray[Any], yaw: NDArray[Any], share: float) -> NDArray[np.bool_]:
+def _trimmed_by_yaw(values: FloatArray, yaw: FloatArray, share: float) -> NDArray[np.bool_]:
     """:func:`_trimmed` within each 15° band of |yaw| (residuals grow with yaw: a global
     threshold would trim mostly profiles)."""
     band = np.minimum(np.abs(yaw) // 15, 6)
@@ -223,7 +224,7 @@ def _trimmed_by_yaw(values: NDArray[Any], yaw: NDArray[Any], share: float) -> ND
     return keep
 
 
-def _fit_offset(lm: NDArray[Any], angles: NDArray[Any], opts: dict[str, Any]) -> float:
+def _fit_offset(lm: FloatArray, angles: FloatArray, opts: dict[str, Any]) -> float:
     """Pitch offset minimising the trimmed mean x, y residual (grid, then a parabola)."""
     lo, hi = opts["offset_range"]
     grid = np.arange(lo, hi + 1e-9, 2.0)
@@ -241,7 +242,7 @@ def _fit_offset(lm: NDArray[Any], angles: NDArray[Any], opts: dict[str, Any]) ->
 
 
 def _fit_bias(
-    res: NDArray[Any], yaw: NDArray[Any], pitch: NDArray[Any], p_ref: float, opts: dict[str, Any]
+    res: FloatArray, yaw: FloatArray, pitch: FloatArray, p_ref: float, opts: dict[str, Any]
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Per-knot bias D and pitch slopes P (knots, 468, 3) by penalised least squares."""
     h = hat_weights(yaw)
@@ -259,7 +260,7 @@ def _fit_bias(
     return coef[:j].reshape(j, -1, 3), coef[j:].reshape(j, -1, 3)
 
 
-def _leading_axes(m: NDArray[Any], k: int, rng: np.random.Generator) -> NDArray[np.float64]:
+def _leading_axes(m: FloatArray, k: int, rng: np.random.Generator) -> NDArray[np.float64]:
     """The ``k`` leading right singular vectors of ``m`` times their singular values
     (randomised range finder with 3 power iterations: ~100× faster than a full SVD of the
     (n, 1404) matrix, same leading axes to ~1e-3); an exact SVD for small matrices."""
@@ -277,7 +278,7 @@ def _leading_axes(m: NDArray[Any], k: int, rng: np.random.Generator) -> NDArray[
 
 
 def _fit_noise(
-    dev: NDArray[Any], yaw: NDArray[Any], opts: dict[str, Any], seed: int = 0
+    dev: FloatArray, yaw: FloatArray, opts: dict[str, Any], seed: int = 0
 ) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
     """Per-knot principal components (scaled by their sd) and remainder sd of residuals."""
     flat = dev.reshape(len(dev), -1)
@@ -312,7 +313,7 @@ def sample_level(rng: np.random.Generator, dof: float, n: int) -> NDArray[np.flo
 
 
 def _level_dof(
-    dev: NDArray[Any], yaw: NDArray[Any], basis: NDArray[Any], rem: NDArray[Any], seed: int
+    dev: FloatArray, yaw: FloatArray, basis: FloatArray, rem: FloatArray, seed: int
 ) -> float:
     """Tail weight ν of the residual size: the Student-t level whose simulated
     log‖residual‖ quantiles (relative to the Gaussian model's expected size at each reading's
@@ -336,9 +337,9 @@ def _level_dof(
 
 
 def fit_mesh_generator(
-    landmarks: NDArray[Any],
-    angles: NDArray[Any],
-    photo_angles: NDArray[Any] | None = None,
+    landmarks: FloatArray,
+    angles: FloatArray,
+    photo_angles: FloatArray | None = None,
     options: dict[str, Any] | None = None,
     seed: int = 0,
 ) -> MeshFit:

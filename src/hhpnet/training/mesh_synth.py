@@ -21,6 +21,7 @@ from typing import Any, cast
 import numpy as np
 from numpy.typing import NDArray
 
+from hhpnet._types import FloatArray
 from hhpnet.training.generator_fit import KNOTS, hat_weights
 from hhpnet.training.mesh_fit import (
     PITCH_UNIT,
@@ -58,11 +59,11 @@ class MeshSynthConfig:
         return cls(**cast(Any, values))
 
 
-def _angles(rng: np.random.Generator, n: int, fit: MeshFit, cfg: MeshSynthConfig) -> NDArray[Any]:
+def _angles(rng: np.random.Generator, n: int, fit: MeshFit, cfg: MeshSynthConfig) -> FloatArray:
     from hhpnet.training import synth
 
     prior = synth.SynthConfig(blazeface_max_yaw=cfg.max_yaw, yaw_wide=cfg.max_yaw)
-    result: NDArray[Any] = synth._sample_angles(rng, np.zeros(n, np.int8), prior, fit.pose)
+    result: FloatArray = synth._sample_angles(rng, np.zeros(n, np.int8), prior, fit.pose)
     return result
 
 
@@ -70,9 +71,9 @@ def generate_mesh(
     fit: MeshFit,
     n: int,
     seed: int,
-    points: NDArray[Any] | None = None,
+    points: FloatArray | None = None,
     config: MeshSynthConfig | None = None,
-    angles: NDArray[Any] | None = None,
+    angles: FloatArray | None = None,
 ) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
     """``n`` synthetic readings: landmarks (n, K, 3) float32 pixels (x, y, depth) of the
     landmark indices ``points`` (all 468 by default), in that order, and labels (n, 3) float32
@@ -131,7 +132,7 @@ def _chunk(
     n: int,
     rng: np.random.Generator,
     cfg: MeshSynthConfig,
-    given: NDArray[Any] | None = None,
+    given: FloatArray | None = None,
 ) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
     angles = _angles(rng, n, fit, cfg) if given is None else given[:n]
     mirrored = rng.random(n) < cfg.mirror_share

@@ -38,6 +38,7 @@ from typing import Any, cast
 import numpy as np
 from numpy.typing import NDArray
 
+from hhpnet._types import FloatArray
 from hhpnet.errors import InputError
 from hhpnet.training.mesh_fit import MESH_FIT_OPTIONS
 
@@ -223,7 +224,7 @@ CALIBRATION_KNOTS = (0.0, 30.0, 60.0, 90.0)
 
 
 def calibration_by_yaw(
-    abs_yaw: NDArray[Any], ratio: NDArray[Any], knots: tuple[float, ...] = CALIBRATION_KNOTS
+    abs_yaw: FloatArray, ratio: FloatArray, knots: tuple[float, ...] = CALIBRATION_KNOTS
 ) -> dict[str, list[float]]:
     """Per-angle σ multipliers at predicted-|yaw| knots: at each knot the weighted 68.27 %
     quantile of |error| / σ (weights: linear interpolation weights of the readings' predicted

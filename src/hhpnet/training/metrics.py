@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from hhpnet._types import FloatArray
 from hhpnet.convention import ANGLE_NAMES, wrap_degrees
 
 SPARSE_FRACTIONS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
@@ -31,7 +32,7 @@ def angle_errors(pred: NDArray[np.floating], target: NDArray[np.floating]) -> ND
 def sparsification(
     err: NDArray[np.floating],
     sigma: NDArray[np.floating],
-    fractions: Sequence[float] | NDArray[Any],
+    fractions: Sequence[float] | FloatArray,
 ) -> NDArray[np.float64]:
     """MAE of the people left after removing the fraction with the largest ``sigma``."""
     err = np.asarray(err, np.float64)

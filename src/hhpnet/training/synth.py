@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from hhpnet._types import FloatArray
 from hhpnet.convention import S_FLIP, angles_to_matrix
 from hhpnet.headmodel import (
     BREADTH_MM,
@@ -193,7 +194,7 @@ def _rot_to_ray(ray: NDArray[np.float64]) -> NDArray[np.float64]:
 
 def project_head(
     points_mm: NDArray[np.float64],
-    angles: NDArray[np.float64],
+    angles: FloatArray,
     center_px: NDArray[np.float64],
     distance_mm: NDArray[np.float64],
     focal_px: NDArray[np.float64],
@@ -217,7 +218,7 @@ def project_head(
     return result
 
 
-def ridge_sd(abs_yaw: NDArray[Any], pose: dict[str, Any]) -> NDArray[np.float64]:
+def ridge_sd(abs_yaw: FloatArray, pose: dict[str, Any]) -> NDArray[np.float64]:
     """Extra spread (degrees) along the gimbal ridge at |yaw| (fitted; largest at 90°)."""
     a = 90.0 - np.abs(np.abs(np.asarray(abs_yaw, np.float64)) - 90.0)
     result: NDArray[np.float64] = np.interp(a, pose["ridge_abs_yaw"], pose["ridge_sd"], left=0.0)
@@ -226,7 +227,7 @@ def ridge_sd(abs_yaw: NDArray[Any], pose: dict[str, Any]) -> NDArray[np.float64]
 
 def _sample_angles(
     rng: np.random.Generator, profile: NDArray[np.int8], cfg: SynthConfig, pose: dict[str, Any]
-) -> NDArray[Any]:
+) -> FloatArray:
     """Sample labels; ``pose`` = the fitted pose prior of the fit file (pitch mean, ridge)."""
     n = len(profile)
     comp = rng.choice(3, size=n, p=np.asarray(cfg.yaw_mix) / np.sum(cfg.yaw_mix))
@@ -241,7 +242,7 @@ def _sample_angles(
     yaw = np.where(bf & (np.abs(yaw) > lim), rng.uniform(-lim, lim, n), yaw)
     yaw = np.where(yaw > 180, yaw - 360, np.where(yaw <= -180, yaw + 360, yaw))
 
-    def tail(sd: float, share: float, lim_: float) -> NDArray[Any]:
+    def tail(sd: float, share: float, lim_: float) -> FloatArray:
         v = np.where(rng.random(n) < share, rng.uniform(-lim_, lim_, n), rng.normal(0, sd, n))
         return np.clip(v, -lim_, lim_)
 
@@ -273,7 +274,7 @@ def mirror(batch: SynthBatch, mask: NDArray[np.bool_] | None = None) -> SynthBat
 
 
 def _sample_scores(
-    rng: np.random.Generator, h: NDArray[Any], arr: dict[str, NDArray[Any]], n: int
+    rng: np.random.Generator, h: FloatArray, arr: dict[str, FloatArray], n: int
 ) -> NDArray[np.float64]:
     """Scores ``(n, k)`` from the fitted quantile tables (Gaussian copula across points)."""
     from scipy.special import ndtr
@@ -297,7 +298,7 @@ def _sample_scores(
 
 
 def _noise_mm(
-    rng: np.random.Generator, h: NDArray[Any], root: NDArray[Any], roll: NDArray[Any]
+    rng: np.random.Generator, h: FloatArray, root: FloatArray, roll: FloatArray
 ) -> NDArray[np.float64]:
     """Fitted residual noise ``(n, 5, 2)`` in head mm, rotated from the face frame by ``roll``."""
     n = len(h)
@@ -313,8 +314,8 @@ def generate(
     n: int,
     seed: int,
     config: SynthConfig | None = None,
-    angles: NDArray[Any] | None = None,
-    head_px: NDArray[Any] | None = None,
+    angles: FloatArray | None = None,
+    head_px: FloatArray | None = None,
 ) -> SynthBatch:
     """Generate ``n`` synthetic people, deterministically from ``seed`` (see module docstring).
 

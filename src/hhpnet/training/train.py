@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from hhpnet._types import FloatArray
 from hhpnet.errors import InputError
 from hhpnet.keypoints import normalize, validate_keypoints
 from hhpnet.training.evaluate import angle_errors
@@ -196,7 +197,7 @@ def _predict_torch(net: Any, x: NDArray[np.float32], batch: int = 65_536) -> NDA
 REAL_SOURCES = ("blazeface", "blazepose", "movenet")
 
 
-def real_calibration_rows(config: dict[str, Any]) -> tuple[NDArray[Any], NDArray[Any]] | None:
+def real_calibration_rows(config: dict[str, Any]) -> tuple[FloatArray, FloatArray] | None:
     """Network inputs and labels of the real rows used for σ calibration (None: not configured).
 
     Every detector source of ``config["real_csv"]`` where the face was found, pooled, without
