@@ -17,12 +17,11 @@ from __future__ import annotations
 import functools
 import json
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from hhpnet._types import FloatArray
+from hhpnet._types import FloatArray, JSONObject
 from hhpnet.keypoints import FLIP_PERMUTATION
 
 __all__ = [
@@ -47,20 +46,20 @@ BREADTH_MM = 143.0
 
 
 @functools.lru_cache(maxsize=8)
-def load_fit(path: str = "") -> dict[str, Any]:
+def load_fit(path: str = "") -> JSONObject:
     """Fitted detector models (:mod:`hhpnet.training.generator_fit`) from ``path`` or
     :data:`FIT_FILE`."""
     p = Path(path) if path else FIT_FILE
     if not p.is_file():
         raise FileNotFoundError(f"generator fit file not found: {p}")
-    data: dict[str, Any] = json.loads(p.read_text())
+    data: JSONObject = json.loads(p.read_text())
     missing = set(DETECTOR_PROFILES) - set(data.get("profiles", {}))
     if missing:
         raise ValueError(f"generator fit {p}: no model for profile(s) {sorted(missing)}")
     return data
 
 
-def smoothstep(x: FloatArray, lo: Any, hi: Any) -> FloatArray:
+def smoothstep(x: FloatArray, lo: float | FloatArray, hi: float | FloatArray) -> FloatArray:
     """0 below ``lo``, 1 above ``hi``, the cubic ``3t² − 2t³`` between."""
     t = np.clip((x - lo) / (hi - lo), 0.0, 1.0)
     result: FloatArray = t * t * (3 - 2 * t)
@@ -82,7 +81,7 @@ def _symmetric(points: FloatArray) -> NDArray[np.float64]:
     return result
 
 
-def profile_arrays(fit: dict[str, Any], name: str) -> dict[str, FloatArray]:
+def profile_arrays(fit: JSONObject, name: str) -> dict[str, FloatArray]:
     """One profile of a fit file as float64 arrays (shape, pitch slope, noise and score models)."""
     prof = fit["profiles"][name]
     return {

@@ -34,17 +34,23 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from hhpnet._types import FloatArray
+from hhpnet._types import FloatArray, JSONObject
 from hhpnet.convention import angles_to_matrix
 from hhpnet.headmodel import BREADTH_MM
 from hhpnet.keypoints import FLIP_PERMUTATION
+
+if TYPE_CHECKING:
+    from torch import Tensor
+
+    from hhpnet.training.keypoints_csv import KeypointSet
 
 __all__ = [
     "FIT_OPTIONS",
@@ -118,7 +124,7 @@ class ShapeFit:
         return result
 
 
-def _similarity_residual(q: Any, u: Any, w: Any) -> tuple[Any, Any]:
+def _similarity_residual(q: Tensor, u: Tensor, w: Tensor) -> tuple[Tensor, Tensor]:
     """Residual of the best scale + translation of projections ``q`` onto points ``u`` (torch)."""
     wk = w[..., None]
     ws = wk.sum(1, keepdim=True).clamp(min=1e-9)
@@ -133,7 +139,7 @@ def fit_shape(
     angles: FloatArray,
     weight: FloatArray,
     init: FloatArray,
-    options: dict[str, Any] | None = None,
+    options: Mapping[str, float] | None = None,
 ) -> ShapeFit:
     """Fit the pose-dependent detector shape (module docstring) to pixel points ``(n, 5, 2)``."""
     import torch
@@ -228,8 +234,8 @@ def fit_noise(
     res: FloatArray,
     weight: FloatArray,
     yaw: FloatArray,
-    options: dict[str, Any] | None = None,
-) -> dict[str, Any]:
+    options: Mapping[str, float] | None = None,
+) -> JSONObject:
     """Per-knot residual covariance square roots ``(knots, 10, 10)`` (head mm) + quality spread."""
     opt_ = {**FIT_OPTIONS, **(options or {})}
     n = len(res)
@@ -275,8 +281,8 @@ def _weighted_quantiles(v: FloatArray, w: FloatArray, levels: FloatArray) -> Flo
 
 
 def fit_scores(
-    scores: FloatArray, yaw: FloatArray, options: dict[str, Any] | None = None
-) -> dict[str, Any]:
+    scores: FloatArray, yaw: FloatArray, options: Mapping[str, float] | None = None
+) -> JSONObject:
     """Score quantile tables ``(knots, k, levels)`` and their Gaussian-copula correlation."""
     from scipy.stats import norm, rankdata
 
@@ -303,7 +309,7 @@ _INIT = np.array(
 )
 
 
-def _source_rows(kset: Any) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+def _source_rows(kset: KeypointSet) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
     """Points, angles, weights and image widths of the rows where the detector found a face."""
     found = kset.found
     kp = kset.keypoints[found].astype(np.float64)
@@ -340,8 +346,8 @@ def _direct_fit(
     weight: FloatArray,
     width: FloatArray,
     profile: str,
-    options: dict[str, Any] | None,
-) -> tuple[dict[str, Any], dict[str, FloatArray]]:
+    options: Mapping[str, float] | None,
+) -> tuple[JSONObject, dict[str, FloatArray]]:
     xy, angm, wm = mirror_rows(kp[..., :2], ang, weight, width)
     shape = fit_shape(xy, angm, wm, _INIT, options)
     res, scale = shape_residuals(shape, xy, angm, wm)
@@ -369,7 +375,7 @@ def _simulate(
     profile: str,
     ang: FloatArray,
     head_px: FloatArray,
-    fit: dict[str, Any],
+    fit: JSONObject,
     copies: int,
     seed: int,
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
@@ -401,8 +407,12 @@ def _simulate(
 
 
 def _fit_source(
-    kset: Any, options: dict[str, Any] | None, refine: int, copies: int, pose: dict[str, Any]
-) -> dict[str, Any]:
+    kset: KeypointSet,
+    options: Mapping[str, float] | None,
+    refine: int,
+    copies: int,
+    pose: JSONObject,
+) -> JSONObject:
     """Direct fit, then ``refine`` rounds of indirect inference (module docstring)."""
     kp, ang, weight, width = _source_rows(kset)
     profile = kset.profile
@@ -431,9 +441,7 @@ def _fit_source(
     return symmetrize(out)
 
 
-def _single_profile_fit(
-    profile: str, params: dict[str, Any], pose: dict[str, Any]
-) -> dict[str, Any]:
+def _single_profile_fit(profile: str, params: JSONObject, pose: JSONObject) -> JSONObject:
     """A complete fit file where every profile uses ``params`` (for simulating one profile)."""
     from hhpnet.training import synth
 
@@ -450,7 +458,7 @@ def _single_profile_fit(
 RIDGE_BINS = ((0.0, 30.0), (30.0, 60.0), (60.0, 75.0), (75.0, 100.0))
 
 
-def fit_pose_prior(angles: FloatArray, seed: int = 0) -> dict[str, Any]:
+def fit_pose_prior(angles: FloatArray, seed: int = 0) -> JSONObject:
     """Pitch mean of the labels and the extra label spread along the gimbal ridge by |yaw|.
 
     Near |yaw| = 90° the labels' pitch and roll trade off: ``(pitch + t, roll + sgn(yaw) t)`` is
@@ -491,11 +499,11 @@ def fit_pose_prior(angles: FloatArray, seed: int = 0) -> dict[str, Any]:
 def fit_generator(
     csv_path: str | Path,
     rows: NDArray[np.bool_] | None = None,
-    options: dict[str, Any] | None = None,
+    options: Mapping[str, float] | None = None,
     note: str = "",
     refine: int = 2,
     copies: int = 2,
-) -> dict[str, Any]:
+) -> JSONObject:
     """Fit every profile on the rows of the dev file selected by ``rows`` (default: all)."""
     from hhpnet.training.datasets import load_keypoints_csv
 
@@ -529,7 +537,7 @@ def fit_generator(
     }
 
 
-def symmetrize(profile_fit: dict[str, Any]) -> dict[str, Any]:
+def symmetrize(profile_fit: JSONObject) -> JSONObject:
     """Make one profile's fitted models exactly left/right symmetric (the fit is only nearly so).
 
     Knot j (yaw y) and knot −j (yaw −y) are averaged after mirroring: shapes with x negated and
@@ -563,7 +571,7 @@ def symmetrize(profile_fit: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def write_fit(fit: dict[str, Any], path: str | Path) -> Path:
+def write_fit(fit: JSONObject, path: str | Path) -> Path:
     """Write a fit as compact JSON."""
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)

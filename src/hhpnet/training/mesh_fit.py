@@ -35,13 +35,14 @@ numbers (:class:`MeshFit`); it is kept next to the weights it trained, never in 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 from numpy.typing import NDArray
 
-from hhpnet._types import FloatArray, IntArray
+from hhpnet._types import Array, FloatArray, IntArray
 from hhpnet.convention import angles_to_matrix
 from hhpnet.training.generator_fit import KNOTS, fit_pose_prior, hat_weights
 from hhpnet.training.mesh_geometry import canonical_head, mirror_permutation
@@ -55,8 +56,21 @@ __all__ = [
     "posed_face",
 ]
 
+
 #: fitting options (defaults; configs may override them)
-MESH_FIT_OPTIONS: dict[str, Any] = {
+class MeshFitOptions(TypedDict, total=False):
+    """Options of :func:`fit_mesh_generator` (see :data:`MESH_FIT_OPTIONS`)."""
+
+    lam_bias: float
+    lam_smooth: float
+    lam_pitch: float
+    kernel_deg: float
+    components: int
+    trim: float
+    offset_range: tuple[float, float]
+
+
+MESH_FIT_OPTIONS: MeshFitOptions = {
     "lam_bias": 0.05,  # pull of the per-knot bias towards 0 (in units of the knot's weight sum)
     "lam_smooth": 2.0,  # smoothness of the bias and pitch slopes across knots
     "lam_pitch": 0.5,  # pull of the pitch slopes towards 0
@@ -112,7 +126,7 @@ class MeshFit:
         }
 
     @classmethod
-    def from_arrays(cls, arrays: Any) -> MeshFit:
+    def from_arrays(cls, arrays: Mapping[str, Array]) -> MeshFit:
         import json
 
         meta = json.loads(str(arrays["meta"]))
@@ -129,7 +143,7 @@ class MeshFit:
             info=meta.get("info", {}),
         )
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self) -> dict[str, object]:
         """What was fitted, in a few numbers (for a weight file's metadata)."""
         return {
             "pitch_offset_deg": round(self.pitch_offset, 3),
@@ -224,7 +238,7 @@ def _trimmed_by_yaw(values: FloatArray, yaw: FloatArray, share: float) -> NDArra
     return keep
 
 
-def _fit_offset(lm: FloatArray, angles: FloatArray, opts: dict[str, Any]) -> float:
+def _fit_offset(lm: FloatArray, angles: FloatArray, opts: MeshFitOptions) -> float:
     """Pitch offset minimising the trimmed mean x, y residual (grid, then a parabola)."""
     lo, hi = opts["offset_range"]
     grid = np.arange(lo, hi + 1e-9, 2.0)
@@ -242,7 +256,7 @@ def _fit_offset(lm: FloatArray, angles: FloatArray, opts: dict[str, Any]) -> flo
 
 
 def _fit_bias(
-    res: FloatArray, yaw: FloatArray, pitch: FloatArray, p_ref: float, opts: dict[str, Any]
+    res: FloatArray, yaw: FloatArray, pitch: FloatArray, p_ref: float, opts: MeshFitOptions
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Per-knot bias D and pitch slopes P (knots, 468, 3) by penalised least squares."""
     h = hat_weights(yaw)
@@ -278,7 +292,7 @@ def _leading_axes(m: FloatArray, k: int, rng: np.random.Generator) -> NDArray[np
 
 
 def _fit_noise(
-    dev: FloatArray, yaw: FloatArray, opts: dict[str, Any], seed: int = 0
+    dev: FloatArray, yaw: FloatArray, opts: MeshFitOptions, seed: int = 0
 ) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
     """Per-knot principal components (scaled by their sd) and remainder sd of residuals."""
     flat = dev.reshape(len(dev), -1)
@@ -340,7 +354,7 @@ def fit_mesh_generator(
     landmarks: FloatArray,
     angles: FloatArray,
     photo_angles: FloatArray | None = None,
-    options: dict[str, Any] | None = None,
+    options: MeshFitOptions | None = None,
     seed: int = 0,
 ) -> MeshFit:
     """Fit the generator to real readings (see the module docstring).
@@ -349,7 +363,7 @@ def fit_mesh_generator(
     ``angles`` (n, 3) their labels (mirror images: yaw and roll negated); ``photo_angles``: the
     labels of the photos once each, for the pose prior (default: ``angles``).
     """
-    opts = {**MESH_FIT_OPTIONS, **(options or {})}
+    opts: MeshFitOptions = {**MESH_FIT_OPTIONS, **(options or {})}
     lm = np.asarray(landmarks, np.float64)
     ang = np.asarray(angles, np.float64)
     if lm.ndim != 3 or lm.shape[1:] != (468, 3) or len(ang) != len(lm) or len(lm) < 20:

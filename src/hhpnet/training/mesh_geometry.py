@@ -17,7 +17,6 @@ import struct
 from collections.abc import Iterator
 from functools import cache, lru_cache
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -63,13 +62,13 @@ def _varint(buf: bytes, i: int) -> tuple[int, int]:
             return value, i
 
 
-def _proto_fields(buf: bytes) -> Iterator[tuple[int, int, Any]]:
+def _proto_fields(buf: bytes) -> Iterator[tuple[int, int, int | bytes]]:
     """``(field number, wire type, value)`` of a protobuf message (the wire types it uses)."""
     i = 0
     while i < len(buf):
         key, i = _varint(buf, i)
         number, wire = key >> 3, key & 7
-        value: Any
+        value: int | bytes
         if wire == 0:
             value, i = _varint(buf, i)
         elif wire == 2:
@@ -106,10 +105,10 @@ def canonical_face() -> NDArray[np.float64]:
         raise RuntimeError(f"{CANONICAL_FILE}: unexpected checksum")
     values: list[float] = []
     for number, _, mesh in _proto_fields(data):
-        if number != 1:
+        if number != 1 or not isinstance(mesh, bytes):
             continue
         for field, wire, value in _proto_fields(mesh):
-            if field == 3:
+            if field == 3 and isinstance(value, bytes):
                 fmt = "<f" if wire == 5 else f"<{len(value) // 4}f"
                 values.extend(struct.unpack(fmt, value))
     vertices = np.asarray(values, np.float64).reshape(-1, 5)[:, :3]

@@ -15,6 +15,7 @@ the face is placed anywhere in a 2000-pixel frame. Vectorised; deterministic fro
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -54,7 +55,7 @@ class MeshSynthConfig:
     mirror_share: float = 0.5
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any] | None) -> MeshSynthConfig:
+    def from_dict(cls, data: Mapping[str, object] | None) -> MeshSynthConfig:
         values = {k: tuple(v) if isinstance(v, list) else v for k, v in (data or {}).items()}
         return cls(**cast(Any, values))
 
