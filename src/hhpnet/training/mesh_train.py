@@ -27,20 +27,25 @@ from __future__ import annotations
 
 import copy
 import datetime as _dt
-import itertools
 import json
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from hhpnet._types import FloatArray
+from hhpnet._types import FloatArray, JSONObject
 from hhpnet.errors import InputError
 from hhpnet.training.mesh_fit import MESH_FIT_OPTIONS
+
+if TYPE_CHECKING:
+    from hhpnet.mesh_model import MeshInput
+    from hhpnet.training import nn as _nn
+    from hhpnet.training.mesh_fit import MeshFit
 
 __all__ = [
     "DEFAULT_MESH_CONFIG",
@@ -80,14 +85,14 @@ DEFAULT_MESH_CONFIG: dict[str, Any] = {
 }
 
 
-def load_mesh_config(path: str | Path | None = None, **overrides: Any) -> dict[str, Any]:
+def load_mesh_config(path: str | Path | None = None, **overrides: object) -> JSONObject:
     """Read a YAML config, fill defaults, apply dotted overrides (``training.epochs=2``)."""
     from hhpnet.training.train import load_yaml_config
 
     return load_yaml_config(DEFAULT_MESH_CONFIG, path, overrides)
 
 
-def input_spec(config: dict[str, Any]) -> Any:
+def input_spec(config: JSONObject) -> MeshInput:
     """The :class:`hhpnet.mesh_model.MeshInput` of a config (``points`` a subset name of
     :mod:`hhpnet.training.mesh_geometry` or a list of indices)."""
     from hhpnet.mesh_model import MeshInput
@@ -125,7 +130,7 @@ def real_mesh_rows(
 
 
 def synthetic_inputs(
-    fit: Any, n: int, seed: int, spec: Any, synth: dict[str, Any] | None = None
+    fit: MeshFit, n: int, seed: int, spec: MeshInput, synth: JSONObject | None = None
 ) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
     """Normalised network inputs (n, spec.size) and targets (n, 3) of ``n`` synthetic readings
     (targets turned with the landmarks when ``spec.rotate == "eyes"``)."""
@@ -152,55 +157,10 @@ def synthetic_inputs(
     return x[ok], target[ok].astype(np.float32)
 
 
-def _torch_net(width_in: int, hidden: list[int], scale: float, init_sigma: float) -> Any:
-    import torch
-    from torch import nn
+def _torch_net(width_in: int, hidden: list[int], scale: float, init_sigma: float) -> _nn.MeshNet:
+    from hhpnet.training.nn import MeshNet
 
-    from hhpnet.model import LEAK
-
-    class _MeshNet(nn.Module):
-        """Dense layers with LeakyReLU, a Dense(6) head trained in units of ``scale``."""
-
-        def __init__(self) -> None:
-            super().__init__()
-            self.scale = float(scale)
-            sizes = [width_in, *hidden]
-            self.hidden = nn.ModuleList(nn.Linear(a, b) for a, b in itertools.pairwise(sizes))
-            self.head = nn.Linear(sizes[-1], 6)
-            self.act = nn.LeakyReLU(LEAK)
-            with torch.no_grad():  # small outputs and σ ≈ init_sigma degrees at the start
-                self.head.weight.mul_(0.1)
-                self.head.bias.zero_()
-                self.head.bias[1::2] = 2.0 * math.log(init_sigma / self.scale)
-
-        def forward(self, x: torch.Tensor) -> torch.Tensor:
-            for layer in self.hidden:
-                x = self.act(layer(x))
-            out: torch.Tensor = self.head(x)
-            return out
-
-        def forward_degrees(self, x: torch.Tensor) -> torch.Tensor:
-            out = self.forward(x).clone()
-            out[:, 0::2] *= self.scale
-            out[:, 1::2] += 2.0 * math.log(self.scale)
-            return out
-
-        def export_tensors(self) -> dict[str, NDArray[np.float32]]:
-            """Weight-file tensors (fc1…, head) with the output scale folded into the head."""
-            out: dict[str, NDArray[np.float32]] = {}
-            for i, layer in enumerate(self.hidden):
-                lin = cast(nn.Linear, layer)
-                out[f"fc{i + 1}.weight"] = lin.weight.detach().double().numpy()
-                out[f"fc{i + 1}.bias"] = lin.bias.detach().double().numpy()
-            w = self.head.weight.detach().double().numpy().copy()
-            b = self.head.bias.detach().double().numpy().copy()
-            w[0::2] *= self.scale
-            b[0::2] *= self.scale
-            b[1::2] += 2.0 * math.log(self.scale)
-            out["head.weight"], out["head.bias"] = w, b
-            return {k: v.astype(np.float32) for k, v in out.items()}
-
-    return _MeshNet()
+    return MeshNet(width_in, hidden, scale, init_sigma)
 
 
 #: the torch module class of the mesh network (for tests: ``MeshNet(width, hidden, 90, 10)``)
@@ -245,10 +205,10 @@ def calibration_by_yaw(
 
 
 def train_mesh(
-    config: dict[str, Any],
+    config: JSONObject,
     output: str | Path | None = None,
-    log: Any = print,
-    fit: Any = None,
+    log: Callable[[str], object] = print,
+    fit: MeshFit | None = None,
 ) -> MeshTrainResult:
     """Fit, train, calibrate and write one mesh model (see the module docstring). ``fit``: a
     :class:`hhpnet.training.mesh_fit.MeshFit` already made on the same rows (skips step 2).

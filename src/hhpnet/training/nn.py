@@ -11,7 +11,9 @@ exported weights (and :meth:`HHPNet.forward_degrees`) produce degrees and s = lo
 
 from __future__ import annotations
 
+import itertools
 import math
+from typing import cast
 
 import numpy as np
 import torch
@@ -20,7 +22,7 @@ from torch import nn
 
 from hhpnet.model import C_MEAN, C_STD, LEAK, S_MAX, S_MIN, HeadPoseModel, hidden_sizes
 
-__all__ = ["HHPNet", "heteroscedastic_loss", "wrap_residual"]
+__all__ = ["HHPNet", "MeshNet", "TrainableNet", "heteroscedastic_loss", "wrap_residual"]
 
 
 class _Branch(nn.Module):
@@ -106,6 +108,50 @@ class HHPNet(nn.Module):
         return HeadPoseModel(self.export_tensors(), meta)
 
 
+class MeshNet(nn.Module):
+    """The face-mesh network (:mod:`hhpnet.training.mesh_train`): dense layers of ``hidden``
+    widths with LeakyReLU, a Dense(6) head trained in units of ``scale``."""
+
+    def __init__(self, width_in: int, hidden: list[int], scale: float, init_sigma: float) -> None:
+        super().__init__()
+        self.scale = float(scale)
+        sizes = [width_in, *hidden]
+        self.hidden = nn.ModuleList(nn.Linear(a, b) for a, b in itertools.pairwise(sizes))
+        self.head = nn.Linear(sizes[-1], 6)
+        self.act = nn.LeakyReLU(LEAK)
+        with torch.no_grad():  # small outputs and σ ≈ init_sigma degrees at the start
+            self.head.weight.mul_(0.1)
+            self.head.bias.zero_()
+            self.head.bias[1::2] = 2.0 * math.log(init_sigma / self.scale)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for layer in self.hidden:
+            x = self.act(layer(x))
+        out: torch.Tensor = self.head(x)
+        return out
+
+    def forward_degrees(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.forward(x).clone()
+        out[:, 0::2] *= self.scale
+        out[:, 1::2] += 2.0 * math.log(self.scale)
+        return out
+
+    def export_tensors(self) -> dict[str, NDArray[np.float32]]:
+        """Weight-file tensors (fc1…, head) with the output scale folded into the head."""
+        out: dict[str, NDArray[np.float32]] = {}
+        for i, layer in enumerate(self.hidden):
+            lin = cast(nn.Linear, layer)
+            out[f"fc{i + 1}.weight"] = lin.weight.detach().double().numpy()
+            out[f"fc{i + 1}.bias"] = lin.bias.detach().double().numpy()
+        w = self.head.weight.detach().double().numpy().copy()
+        b = self.head.bias.detach().double().numpy().copy()
+        w[0::2] *= self.scale
+        b[0::2] *= self.scale
+        b[1::2] += 2.0 * math.log(self.scale)
+        out["head.weight"], out["head.bias"] = w, b
+        return {k: v.astype(np.float32) for k, v in out.items()}
+
+
 def wrap_residual(r: torch.Tensor, period: float) -> torch.Tensor:
     """Wrap a residual into [−period/2, period/2)."""
     half = period / 2.0
@@ -135,3 +181,7 @@ def heteroscedastic_loss(
     else:
         per_angle = (per * weights[:, None]).sum(dim=0) / weights.sum().clamp_min(1e-9)
     return per_angle.sum(), per_angle
+
+
+#: the networks the training loop (:func:`hhpnet.training.train.train_epoch`) trains
+TrainableNet = HHPNet | MeshNet

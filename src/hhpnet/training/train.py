@@ -20,18 +20,23 @@ import datetime as _dt
 import json
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from hhpnet._types import FloatArray
+from hhpnet._types import FloatArray, JSONObject
 from hhpnet.errors import InputError
 from hhpnet.keypoints import normalize, validate_keypoints
 from hhpnet.training.evaluate import angle_errors
+
+if TYPE_CHECKING:
+    import torch
+
+    from hhpnet.training.nn import TrainableNet
 
 __all__ = [
     "DEFAULT_CONFIG",
@@ -77,7 +82,7 @@ DEFAULT_CONFIG: dict[str, Any] = {
 }
 
 
-def _merge(base: dict[str, Any], over: dict[str, Any], where: str = "") -> dict[str, Any]:
+def _merge(base: JSONObject, over: JSONObject, where: str = "") -> JSONObject:
     out = copy.deepcopy(base)
     for k, v in over.items():
         if k not in base:
@@ -91,17 +96,17 @@ def _merge(base: dict[str, Any], over: dict[str, Any], where: str = "") -> dict[
     return out
 
 
-def load_config(path: str | Path | None = None, **overrides: Any) -> dict[str, Any]:
+def load_config(path: str | Path | None = None, **overrides: object) -> JSONObject:
     """Read a YAML config, fill defaults, apply dotted overrides (``training.epochs=2``)."""
     return load_yaml_config(DEFAULT_CONFIG, path, overrides)
 
 
-def parse_overrides(items: Sequence[str] | None) -> dict[str, Any]:
+def parse_overrides(items: Sequence[str] | None) -> dict[str, object]:
     """Dotted config overrides from ``KEY=JSON`` strings (``training.epochs=8``), as the
     benchmarks' ``--set`` takes them; a malformed one raises :class:`InputError`."""
     import json
 
-    out: dict[str, Any] = {}
+    out: dict[str, object] = {}
     for item in items or []:
         key, sep, value = item.partition("=")
         try:
@@ -114,8 +119,8 @@ def parse_overrides(items: Sequence[str] | None) -> dict[str, Any]:
 
 
 def load_yaml_config(
-    defaults: dict[str, Any], path: str | Path | None, overrides: dict[str, Any]
-) -> dict[str, Any]:
+    defaults: JSONObject, path: str | Path | None, overrides: Mapping[str, object]
+) -> JSONObject:
     """``defaults`` updated from a YAML file (unknown keys raise :class:`InputError`), then
     with dotted overrides (``{"training.epochs": 2}``)."""
     cfg = copy.deepcopy(defaults)
@@ -154,7 +159,7 @@ class Dataset:
     detector: NDArray[np.int8]  # (n,)
 
 
-def make_dataset(n: int, seed: int, synth: dict[str, Any] | None = None) -> Dataset:
+def make_dataset(n: int, seed: int, synth: JSONObject | None = None) -> Dataset:
     """Generate ``n`` synthetic people with :func:`~.synth.generate`, keep the valid ones."""
     from hhpnet.training import synth as synth_mod
 
@@ -184,7 +189,9 @@ class TrainResult:
     history: list[dict[str, float]] = field(default_factory=list)
 
 
-def _predict_torch(net: Any, x: NDArray[np.float32], batch: int = 65_536) -> NDArray[np.float32]:
+def _predict_torch(
+    net: TrainableNet, x: NDArray[np.float32], batch: int = 65_536
+) -> NDArray[np.float32]:
     import torch
 
     outs = []
@@ -197,7 +204,7 @@ def _predict_torch(net: Any, x: NDArray[np.float32], batch: int = 65_536) -> NDA
 REAL_SOURCES = ("blazeface", "blazepose", "movenet")
 
 
-def real_calibration_rows(config: dict[str, Any]) -> tuple[FloatArray, FloatArray] | None:
+def real_calibration_rows(config: JSONObject) -> tuple[FloatArray, FloatArray] | None:
     """Network inputs and labels of the real rows used for σ calibration (None: not configured).
 
     Every detector source of ``config["real_csv"]`` where the face was found, pooled, without
@@ -251,7 +258,7 @@ def calibrate_sigma(out: NDArray[np.float32], target: NDArray[np.float32]) -> di
     return {a: float(np.quantile(ratio[:, i], ONE_SIGMA)) for i, a in enumerate(ANGLE_NAMES)}
 
 
-def _real_fit_record(data_cfg: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
+def _real_fit_record(data_cfg: JSONObject, config: JSONObject) -> dict[str, object]:
     """What of this model was fitted on real data: the generator fit and the σ calibration."""
     from hhpnet.training import synth as synth_mod
 
@@ -271,7 +278,7 @@ def _real_fit_record(data_cfg: dict[str, Any], config: dict[str, Any]) -> dict[s
     }
 
 
-def lr_schedule(training: dict[str, Any], total_steps: int) -> Callable[[int], float]:
+def lr_schedule(training: Mapping[str, float], total_steps: int) -> Callable[[int], float]:
     """Learning rate by step: linear warm-up over ``warmup_steps`` to ``lr``, then cosine
     decay to ``lr_final`` at ``total_steps`` (keys of a config's ``training`` block)."""
     warm, total = int(training["warmup_steps"]), max(1, int(total_steps))
@@ -287,12 +294,12 @@ def lr_schedule(training: dict[str, Any], total_steps: int) -> Callable[[int], f
 
 
 def train_epoch(
-    net: Any,
-    opt: Any,
+    net: TrainableNet,
+    opt: torch.optim.Optimizer,
     x: NDArray[np.float32],
     y: NDArray[np.float32],
     batch_size: int,
-    gen: Any,
+    gen: torch.Generator,
     lr_at: Callable[[int], float],
     step: int,
 ) -> tuple[float, int]:
@@ -321,7 +328,7 @@ def train_epoch(
 
 
 def train(
-    config: dict[str, Any], output: str | Path | None = None, log: Any = print
+    config: JSONObject, output: str | Path | None = None, log: Callable[[str], object] = print
 ) -> TrainResult:
     """Train one model from a config (see :data:`DEFAULT_CONFIG`) and write its weight file.
 
