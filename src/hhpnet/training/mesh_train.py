@@ -43,7 +43,9 @@ from hhpnet.errors import InputError
 from hhpnet.training.mesh_fit import MESH_FIT_OPTIONS
 
 if TYPE_CHECKING:
-    from hhpnet.mesh_model import MeshInput
+    import torch
+
+    from hhpnet.mesh_model import MeshInput, MeshPoseModel
     from hhpnet.training import nn as _nn
     from hhpnet.training.mesh_fit import MeshFit
 
@@ -211,19 +213,14 @@ def train_mesh(
     fit: MeshFit | None = None,
 ) -> MeshTrainResult:
     """Fit, train, calibrate and write one mesh model (see the module docstring). ``fit``: a
-    :class:`hhpnet.training.mesh_fit.MeshFit` already made on the same rows (skips step 2).
-
-    Long: the steps share one run's torch state, data and config.
-    """
+    :class:`hhpnet.training.mesh_fit.MeshFit` already made on the same rows (skips step 2)."""
     import torch
 
-    from hhpnet.convention import ANGLE_NAMES
-    from hhpnet.mesh_model import MESH_FORMAT_VERSION, MeshPoseModel
+    from hhpnet.mesh_model import MeshPoseModel
     from hhpnet.training.evaluate import angle_errors
     from hhpnet.training.mesh_fit import fit_mesh_generator
     from hhpnet.training.mesh_geometry import canonical_head
-    from hhpnet.training.mesh_synth import MESH_GENERATOR_VERSION
-    from hhpnet.training.train import ONE_SIGMA, _predict_torch, lr_schedule, train_epoch
+    from hhpnet.training.train import _predict_torch
 
     tr = config["training"]
     torch.set_num_threads(int(tr.get("threads", 1)))
@@ -233,12 +230,7 @@ def train_mesh(
     gen = torch.Generator().manual_seed(seed)
     out_path = Path(output or config["output"])
     spec = input_spec(config)
-    real_path = config["real_npz"]
-    if not Path(real_path).is_file():
-        raise InputError(f"real_npz {real_path} not found (the generator is fitted on it)")
-    exclude = config.get("exclude_fold")
-    if exclude is not None and not 0 <= int(exclude) < int(config["folds"]):
-        raise InputError(f"exclude_fold must be in 0 … {int(config['folds']) - 1}, got {exclude}")
+    real_path, exclude = _real_data(config)
     real_lm, real_lab, photo_lab = real_mesh_rows(real_path, exclude, int(config["folds"]))
     if fit is None:
         fit = fit_mesh_generator(real_lm, real_lab, photo_lab, config["fit"], seed=seed)
@@ -248,6 +240,63 @@ def train_mesh(
     vx, vy = synthetic_inputs(fit, int(tr["val_samples"]), seed + 1, spec, config["synth"])
     log(f"{len(x)} synthetic readings: {time.perf_counter() - t_start:.0f}s")
     net = _torch_net(spec.size, list(config["network"]["hidden"]), tr["scale"], tr["init_sigma"])
+    best_epoch = _fit_mesh_epochs(net, (x, y), (vx, vy), tr, gen, log, t_start)
+    val_mae = angle_errors(_predict_torch(net, vx)[:, 0::2], vy).mean(axis=0)
+    meta = _mesh_metadata(config, spec, val_mae, best_epoch)
+    tensors = {**net.export_tensors(), "reference": canonical_head().astype(np.float32)}
+    calib, by_yaw, n_calib = _real_calibration(MeshPoseModel(tensors, meta), real_lm, real_lab)
+    seconds = time.perf_counter() - t_start
+    real_name = Path(real_path).name
+    meta.update(
+        {
+            "sigma_calibration": json.dumps(calib, sort_keys=True),
+            "sigma_calibration_by_yaw": json.dumps(by_yaw, sort_keys=True),
+            "sigma_calibrated_on": f"real face-mesh readings ({n_calib} of {real_name}, "
+            "photos and mirror images"
+            + (f", fold {exclude} of {config['folds']} left out)" if exclude is not None else ")"),
+            "real_data_fit": json.dumps(
+                _real_data_fit(real_name, exclude, config["folds"], fit), sort_keys=True
+            ),
+            "train_seconds": f"{seconds:.0f}",
+        }
+    )
+    model = MeshPoseModel(tensors, meta)
+    model.save(out_path)
+    log(
+        f"best epoch {best_epoch + 1}: synthetic val MAE {val_mae.mean():.2f}; σ calibration "
+        f"{json.dumps(calib)}; {seconds:.0f}s; wrote {out_path}"
+    )
+    return MeshTrainResult(out_path, best_epoch, val_mae, calib, fit.summary(), seconds)
+
+
+def _real_data(config: JSONObject) -> tuple[str, int | None]:
+    """The config's real landmarks file and the fold left out of it, checked."""
+    real_path = config["real_npz"]
+    if not Path(real_path).is_file():
+        raise InputError(f"real_npz {real_path} not found (the generator is fitted on it)")
+    exclude = config.get("exclude_fold")
+    if exclude is not None and not 0 <= int(exclude) < int(config["folds"]):
+        raise InputError(f"exclude_fold must be in 0 … {int(config['folds']) - 1}, got {exclude}")
+    return real_path, exclude
+
+
+def _fit_mesh_epochs(
+    net: _nn.MeshNet,
+    train_xy: tuple[NDArray[np.float32], NDArray[np.float32]],
+    val_xy: tuple[NDArray[np.float32], NDArray[np.float32]],
+    tr: JSONObject,
+    gen: torch.Generator,
+    log: Callable[[str], object],
+    t_start: float,
+) -> int:
+    """The epoch loop on fixed synthetic data; the network ends with the weights of the epoch
+    of lowest mean validation MAE, which is returned."""
+    import torch
+
+    from hhpnet.training.evaluate import angle_errors
+    from hhpnet.training.train import _predict_torch, lr_schedule, train_epoch
+
+    (x, y), (vx, vy) = train_xy, val_xy
     opt = torch.optim.Adam(net.parameters(), lr=float(tr["lr"]), weight_decay=tr["weight_decay"])
     epochs, bs = int(tr["epochs"]), int(tr["batch_size"])
     lr_at = lr_schedule(tr, epochs * math.ceil(len(x) / bs))
@@ -265,61 +314,61 @@ def train_mesh(
             best = (float(mae.mean()), epoch, copy.deepcopy(net.state_dict()))
     assert best is not None
     net.load_state_dict(best[2])
-    val_mae = angle_errors(_predict_torch(net, vx)[:, 0::2], vy).mean(axis=0)
-    meta = {
+    return best[1]
+
+
+def _mesh_metadata(
+    config: JSONObject, spec: MeshInput, val_mae: FloatArray, best_epoch: int
+) -> dict[str, str]:
+    """The weight file's metadata known after training (calibration is added later)."""
+    from hhpnet.mesh_model import MESH_FORMAT_VERSION
+    from hhpnet.training.mesh_synth import MESH_GENERATOR_VERSION
+    from hhpnet.training.train import ANGLE_CONVENTION
+
+    return {
         "format_version": MESH_FORMAT_VERSION,
         "kind": "mesh",
         "name": str(config["name"]),
         **spec.to_metadata(),
         "hidden": json.dumps(list(config["network"]["hidden"])),
-        "angle_convention": "yaw,pitch,roll degrees; 300W-LP/AFLW2000 (HopeNet draw_axis): "
-        "+yaw nose to image left, +pitch nose up, +roll clockwise; see hhpnet.convention",
+        "angle_convention": ANGLE_CONVENTION,
         "generator_version": MESH_GENERATOR_VERSION,
         "train_config": json.dumps(config, sort_keys=True, default=str),
         "created": _dt.date.today().isoformat(),
         "val_mae_synthetic": json.dumps([round(float(v), 4) for v in val_mae]),
-        "best_epoch": str(best[1]),
+        "best_epoch": str(best_epoch),
     }
-    tensors = {**net.export_tensors(), "reference": canonical_head().astype(np.float32)}
-    model = MeshPoseModel(tensors, meta)
+
+
+def _real_calibration(
+    model: MeshPoseModel, real_lm: NDArray[np.float32], real_lab: NDArray[np.float32]
+) -> tuple[dict[str, float], dict[str, list[float]], int]:
+    """σ multipliers on the real readings (overall and by |yaw|) and how many were read."""
+    from hhpnet.convention import ANGLE_NAMES
+    from hhpnet.training.evaluate import angle_errors
+    from hhpnet.training.train import ONE_SIGMA
+
     pred = model.predict(real_lm)
     ok = pred.valid
     err = angle_errors(pred.angles[ok], real_lab[ok])
     ratio = err / pred.sigma[ok]
     calib = {a: float(np.quantile(ratio[:, i], ONE_SIGMA)) for i, a in enumerate(ANGLE_NAMES)}
     by_yaw = calibration_by_yaw(np.abs(pred.yaw[ok]), ratio, CALIBRATION_KNOTS)
-    seconds = time.perf_counter() - t_start
-    real_name = Path(real_path).name
-    meta.update(
-        {
-            "sigma_calibration": json.dumps(calib, sort_keys=True),
-            "sigma_calibration_by_yaw": json.dumps(by_yaw, sort_keys=True),
-            "sigma_calibrated_on": f"real face-mesh readings ({int(ok.sum())} of {real_name}, "
-            "photos and mirror images"
-            + (f", fold {exclude} of {config['folds']} left out)" if exclude is not None else ")"),
-            "real_data_fit": json.dumps(
-                {
-                    "generator_fit": {
-                        "fitted": "pitch offset of the labels' frame, depth scale, per-landmark "
-                        "placement bias by yaw and pitch, residual noise (principal components "
-                        "per yaw knot + Student-t level), pose prior",
-                        "file": real_name,
-                        "exclude_fold": exclude,
-                        "folds": config["folds"],
-                        **fit.summary(),
-                    },
-                    "sigma_calibration": {"file": real_name, "exclude_fold": exclude},
-                    "network": "trained on synthetic landmarks only",
-                },
-                sort_keys=True,
-            ),
-            "train_seconds": f"{seconds:.0f}",
-        }
-    )
-    model = MeshPoseModel(tensors, meta)
-    model.save(out_path)
-    log(
-        f"best epoch {best[1] + 1}: synthetic val MAE {val_mae.mean():.2f}; σ calibration "
-        f"{json.dumps(calib)}; {seconds:.0f}s; wrote {out_path}"
-    )
-    return MeshTrainResult(out_path, best[1], val_mae, calib, fit.summary(), seconds)
+    return calib, by_yaw, int(ok.sum())
+
+
+def _real_data_fit(real_name: str, exclude: int | None, folds: int, fit: MeshFit) -> JSONObject:
+    """What of the model was fitted on real data (the ``real_data_fit`` metadata)."""
+    return {
+        "generator_fit": {
+            "fitted": "pitch offset of the labels' frame, depth scale, per-landmark "
+            "placement bias by yaw and pitch, residual noise (principal components "
+            "per yaw knot + Student-t level), pose prior",
+            "file": real_name,
+            "exclude_fold": exclude,
+            "folds": folds,
+            **fit.summary(),
+        },
+        "sigma_calibration": {"file": real_name, "exclude_fold": exclude},
+        "network": "trained on synthetic landmarks only",
+    }

@@ -82,6 +82,13 @@ DEFAULT_CONFIG: dict[str, Any] = {
 }
 
 
+#: the angle convention recorded in a weight file's metadata
+ANGLE_CONVENTION = (
+    "yaw,pitch,roll degrees; 300W-LP/AFLW2000 (HopeNet draw_axis): "
+    "+yaw nose to image left, +pitch nose up, +roll clockwise; see hhpnet.convention"
+)
+
+
 def _merge(base: JSONObject, over: JSONObject, where: str = "") -> JSONObject:
     out = copy.deepcopy(base)
     for k, v in over.items():
@@ -330,15 +337,10 @@ def train_epoch(
 def train(
     config: JSONObject, output: str | Path | None = None, log: Callable[[str], object] = print
 ) -> TrainResult:
-    """Train one model from a config (see :data:`DEFAULT_CONFIG`) and write its weight file.
-
-    Long: the epoch loop, learning-rate schedule, best-checkpoint keeping, σ calibration and the
-    weight file's metadata share the torch state and the config of one run.
-    """
+    """Train one model from a config (see :data:`DEFAULT_CONFIG`) and write its weight file."""
     import torch
 
-    from hhpnet.model import FORMAT_VERSION, HeadPoseModel
-    from hhpnet.training import synth as synth_mod
+    from hhpnet.model import HeadPoseModel
     from hhpnet.training.nn import HHPNet
 
     torch.set_num_threads(1)
@@ -349,6 +351,42 @@ def train(
     gen = torch.Generator().manual_seed(int(config["seed"]))
 
     val = make_dataset(data_cfg["val_samples"], data_cfg["val_seed"], data_cfg["synth"])
+    chunk = _chunk_loader(data_cfg)
+    first = chunk(0)
+    c_all = first.x[:, 2::3].astype(np.float64)
+    c_mean, c_std = float(c_all.mean()), float(c_all.std())
+    net = HHPNet(float(config["alpha"]), c_mean, c_std, float(tr["scale"]), float(tr["init_sigma"]))
+    opt = torch.optim.Adam(
+        net.parameters(), lr=float(tr["lr"]), weight_decay=float(tr["weight_decay"])
+    )
+    lr_at = lr_schedule(tr, int(tr["epochs"]) * math.ceil(len(first.x) / int(tr["batch_size"])))
+    best_epoch, history = _fit_epochs(net, opt, chunk, val, tr, gen, lr_at, log, t_start)
+    out = _predict_torch(net, val.x)
+    calib, calib_on = _sigma_calibration(config, net, out, val.y, log)
+    seconds = time.perf_counter() - t_start
+    best_mae = angle_errors(out[:, 0::2], val.y).mean(axis=0)
+    meta = {
+        **_model_metadata(config, c_mean, c_std),
+        "sigma_calibration": json.dumps(calib, sort_keys=True),
+        "sigma_calibrated_on": calib_on,
+        "real_data_fit": json.dumps(_real_fit_record(data_cfg, config), sort_keys=True),
+        "created": _dt.date.today().isoformat(),
+        "val_mae": json.dumps([round(float(v), 4) for v in best_mae]),
+        "best_epoch": str(best_epoch),
+        "train_seconds": f"{seconds:.0f}",
+    }
+    model = HeadPoseModel(net.export_tensors(), meta)
+    model.save(out_path)
+    log(
+        f"best epoch {best_epoch + 1}: val MAE {best_mae.mean():.2f}; σ calibration "
+        f"{json.dumps(calib)}; {seconds:.0f}s; wrote {out_path}"
+    )
+    return TrainResult(out_path, best_epoch, best_mae, calib, seconds, history)
+
+
+def _chunk_loader(data_cfg: JSONObject) -> Callable[[int], Dataset]:
+    """The training data of an epoch: a new synthetic chunk (seed ``train_seed`` + chunk number)
+    every ``reuse`` epochs, generated when first asked for."""
     chunk_id = -1
     train_set: Dataset | None = None
 
@@ -361,17 +399,23 @@ def train(
             chunk_id = cid
         return train_set
 
-    first = chunk(0)
-    c_all = first.x[:, 2::3].astype(np.float64)
-    c_mean, c_std = float(c_all.mean()), float(c_all.std())
-    net = HHPNet(float(config["alpha"]), c_mean, c_std, float(tr["scale"]), float(tr["init_sigma"]))
-    opt = torch.optim.Adam(
-        net.parameters(), lr=float(tr["lr"]), weight_decay=float(tr["weight_decay"])
-    )
-    epochs, bs = int(tr["epochs"]), int(tr["batch_size"])
-    lr_at = lr_schedule(tr, epochs * math.ceil(len(first.x) / bs))
+    return chunk
 
-    val_x = val.x
+
+def _fit_epochs(
+    net: TrainableNet,
+    opt: torch.optim.Optimizer,
+    chunk: Callable[[int], Dataset],
+    val: Dataset,
+    tr: JSONObject,
+    gen: torch.Generator,
+    lr_at: Callable[[int], float],
+    log: Callable[[str], object],
+    t_start: float,
+) -> tuple[int, list[dict[str, float]]]:
+    """The epoch loop: train, validate, log; the network ends with the weights of the epoch of
+    lowest mean validation MAE. Returns that epoch and the per-epoch history."""
+    epochs, bs = int(tr["epochs"]), int(tr["batch_size"])
     best: tuple[float, int, dict[str, Any]] | None = None
     history: list[dict[str, float]] = []
     step = 0
@@ -379,7 +423,7 @@ def train(
         data = chunk(epoch)
         train_loss, step = train_epoch(net, opt, data.x, data.y, bs, gen, lr_at, step)
         net.eval()
-        out = _predict_torch(net, val_x)
+        out = _predict_torch(net, val.x)
         mae = angle_errors(out[:, 0::2], val.y).mean(axis=0)
         rec = {
             "epoch": epoch,
@@ -400,9 +444,20 @@ def train(
             best = (rec["val_mae"], epoch, copy.deepcopy(net.state_dict()))
     assert best is not None
     net.load_state_dict(best[2])
-    out = _predict_torch(net, val_x)
+    return best[1], history
+
+
+def _sigma_calibration(
+    config: JSONObject,
+    net: TrainableNet,
+    out: NDArray[np.float32],
+    val_y: NDArray[np.float32],
+    log: Callable[[str], object],
+) -> tuple[dict[str, float], str]:
+    """σ multipliers and what they were calibrated on: the real rows of ``real_csv`` when
+    configured, else the synthetic validation outputs ``out``; 1 when calibration is off."""
     calib = (
-        calibrate_sigma(out, val.y)
+        calibrate_sigma(out, val_y)
         if config.get("calibrate_sigma", True)
         else {"yaw": 1.0, "pitch": 1.0, "roll": 1.0}
     )
@@ -412,30 +467,21 @@ def train(
         calib = calibrate_sigma(_predict_torch(net, real[0]), real[1])
         calib_on = f"real keypoints ({len(real[1])} rows of {Path(config['real_csv']).name})"
         log(f"σ calibrated on {calib_on}: {json.dumps(calib)}")
-    seconds = time.perf_counter() - t_start
-    best_mae = angle_errors(out[:, 0::2], val.y).mean(axis=0)
-    meta = {
+    return calib, calib_on
+
+
+def _model_metadata(config: JSONObject, c_mean: float, c_std: float) -> dict[str, str]:
+    """The weight file's metadata fixed before training: format, name, network, conventions."""
+    from hhpnet.model import FORMAT_VERSION
+    from hhpnet.training import synth as synth_mod
+
+    return {
         "format_version": FORMAT_VERSION,
         "name": str(config["name"]),
         "alpha": f"{float(config['alpha']):g}",
         "c_mean": repr(c_mean),
         "c_std": repr(c_std),
-        "angle_convention": "yaw,pitch,roll degrees; 300W-LP/AFLW2000 (HopeNet draw_axis): "
-        "+yaw nose to image left, +pitch nose up, +roll clockwise; see hhpnet.convention",
+        "angle_convention": ANGLE_CONVENTION,
         "generator_version": str(getattr(synth_mod, "GENERATOR_VERSION", "unknown")),
         "train_config": json.dumps(config, sort_keys=True),
-        "sigma_calibration": json.dumps(calib, sort_keys=True),
-        "sigma_calibrated_on": calib_on,
-        "real_data_fit": json.dumps(_real_fit_record(data_cfg, config), sort_keys=True),
-        "created": _dt.date.today().isoformat(),
-        "val_mae": json.dumps([round(float(v), 4) for v in best_mae]),
-        "best_epoch": str(best[1]),
-        "train_seconds": f"{seconds:.0f}",
     }
-    model = HeadPoseModel(net.export_tensors(), meta)
-    model.save(out_path)
-    log(
-        f"best epoch {best[1] + 1}: val MAE {best_mae.mean():.2f}; σ calibration "
-        f"{json.dumps(calib)}; {seconds:.0f}s; wrote {out_path}"
-    )
-    return TrainResult(out_path, best[1], best_mae, calib, seconds, history)
