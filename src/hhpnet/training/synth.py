@@ -323,10 +323,8 @@ def generate(
     sampling them (to simulate a labelled data set; mirroring then negates yaw and roll of the
     mirrored half as usual).
 
-    Long: a vectorised generator whose steps (pose, head, camera, projection, visibility, noise,
-    per-profile confidences, outliers, mirroring) share many (n, …) arrays and one random
-    stream; the order of the draws fixes the data set of a seed, so it is kept as one visible
-    pass.
+    The steps below draw from one random stream in a fixed order (the order fixes the data set
+    of a seed): profile, pose, head scale, camera, noise, confidences, outliers, mirroring.
     """
     cfg = config or SynthConfig()
     fit = load_fit(cfg.fit)
@@ -339,41 +337,11 @@ def generate(
         if angles is None
         else np.asarray(angles, np.float64).reshape(n, 3).copy()
     )
-    yaw, pitch, roll = angles.T
+    yaw = angles[:, 0]
     h = yaw_hat(yaw, knots)
     arrs = [profile_arrays(fit, name) for name in DETECTOR_PROFILES]
-
-    # the detector's points on a head of this pose (fitted shapes), a global head scale
-    head = np.zeros((n, 5, 3))
-    for i, name in enumerate(DETECTOR_PROFILES):
-        m = profile == i
-        if m.any():
-            head[m] = detector_shape(name, yaw[m], pitch[m], cfg.fit)
-    scale = np.clip(rng.normal(1.0, 0.05, n), 0.85, 1.15)
-    head *= scale[:, None, None]
-
-    # camera and placement
-    width = rng.choice(np.array([320, 480, 640, 960, 1280, 1920]), size=n).astype(float)
-    height = np.round(width * np.where(rng.random(n) < 0.5, 0.75, 0.5625))
-    lo, hi = np.log(cfg.head_px[0]), np.log(cfg.head_px[1])
-    if head_px is None:
-        head_px = np.exp(rng.uniform(lo, hi, n))
-    else:
-        head_px = np.asarray(head_px, np.float64).reshape(n).copy()
-    head_px = np.minimum(head_px, 0.95 * height)
-    breadth = BREADTH_MM * scale
-    dist = np.exp(rng.uniform(np.log(cfg.distance_mm[0]), np.log(cfg.distance_mm[1]), n))
-    focal = head_px * dist / breadth
-    # a field of view wider than max_fov_deg: the camera moves back (longer focal length)
-    min_focal = width / (2 * np.tan(np.deg2rad(cfg.max_fov_deg) / 2))
-    wide = focal < min_focal
-    focal = np.where(wide, min_focal, focal)
-    dist = focal * breadth / head_px
-    margin = np.minimum(head_px / 2, 0.45 * width)[:, None]
-    size = np.stack([width, height], -1)
-    center = rng.uniform(0, 1, (n, 2)) * np.maximum(size - 2 * margin, 1) + margin
-    principal = size / 2
-    xy = project_head(head, angles, center, dist, focal, principal)
+    head, scale = _detector_heads(rng, profile, angles, cfg)
+    size, head_px, xy = _photograph(rng, cfg, head, angles, scale, head_px)
 
     # visibility from the surface normals: used beyond the fitted yaw range (back views)
     rot = angles_to_matrix(*angles.T)
@@ -381,8 +349,101 @@ def generate(
     vis = smoothstep(facing, _VIS_LO, _VIS_HI)
     back = smoothstep(np.abs(yaw), knots[-1], knots[-1] + 30.0)  # 0 inside the fitted range
 
-    # noise: the fitted residual model (head mm → px), a per-sample level, small-head and pixel
-    # floors; hidden points of back views noisier
+    xy = _add_noise(rng, cfg, xy, profile, arrs, h, angles[:, 2], head_px, back, vis)
+    # scores beyond the fitted yaw range (back views): the frontal tables, hidden points lowered
+    mid = len(knots) // 2
+    h = (1 - back[:, None]) * h + back[:, None] * (np.arange(len(knots)) == mid)
+    conf, score = _confidences(rng, cfg, profile, arrs, h, back, vis)
+    _outliers_and_ear_swaps(rng, cfg, xy, conf, head_px, yaw, profile == _COCO)
+
+    # BlazeFace confidences from the final (noisy, possibly outlying) points, as at inference
+    # (computed on the float32 coordinates that are returned, so inference reproduces them exactly)
+    bf = profile == _BF
+    xy = xy.astype(np.float32)
+    if bf.any():
+        conf[bf] = blazeface_confidence(xy[bf], score[bf])
+    kp = np.concatenate([xy, conf[..., None]], -1).astype(np.float32)
+    kp[conf <= 0] = 0.0
+    batch = SynthBatch(
+        kp,
+        angles.astype(np.float32),
+        size.astype(np.int32),
+        profile,
+        head_px.astype(np.float32),
+    )
+    batch = mirror(batch, rng.random(n) < cfg.mirror_share)
+    if bf.any():  # again on the mirrored float32 coordinates, bit-exact with inference
+        batch.keypoints[bf, :, 2] = blazeface_confidence(batch.keypoints[bf, :, :2], score[bf])
+    return batch
+
+
+def _detector_heads(
+    rng: np.random.Generator, profile: NDArray[np.int8], angles: FloatArray, cfg: SynthConfig
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """The detector's points ``(n, 5, 3)`` mm on a head of each pose (fitted shapes), scaled by
+    a per-sample head scale (returned too)."""
+    n = len(profile)
+    yaw, pitch = angles[:, 0], angles[:, 1]
+    head = np.zeros((n, 5, 3))
+    for i, name in enumerate(DETECTOR_PROFILES):
+        m = profile == i
+        if m.any():
+            head[m] = detector_shape(name, yaw[m], pitch[m], cfg.fit)
+    scale = np.clip(rng.normal(1.0, 0.05, n), 0.85, 1.15)
+    head *= scale[:, None, None]
+    return head, scale
+
+
+def _photograph(
+    rng: np.random.Generator,
+    cfg: SynthConfig,
+    head: NDArray[np.float64],
+    angles: FloatArray,
+    scale: NDArray[np.float64],
+    head_px: FloatArray | None,
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """Image sizes ``(n, 2)``, apparent head breadths ``(n,)`` px (drawn unless given) and the
+    points ``(n, 5, 2)`` px: a camera at a random distance and placement in the image."""
+    n = len(head)
+    width = rng.choice(np.array([320, 480, 640, 960, 1280, 1920]), size=n).astype(float)
+    height = np.round(width * np.where(rng.random(n) < 0.5, 0.75, 0.5625))
+    lo, hi = np.log(cfg.head_px[0]), np.log(cfg.head_px[1])
+    if head_px is None:
+        px = np.exp(rng.uniform(lo, hi, n))
+    else:
+        px = np.asarray(head_px, np.float64).reshape(n).copy()
+    px = np.minimum(px, 0.95 * height)
+    breadth = BREADTH_MM * scale
+    dist = np.exp(rng.uniform(np.log(cfg.distance_mm[0]), np.log(cfg.distance_mm[1]), n))
+    focal = px * dist / breadth
+    # a field of view wider than max_fov_deg: the camera moves back (longer focal length)
+    min_focal = width / (2 * np.tan(np.deg2rad(cfg.max_fov_deg) / 2))
+    wide = focal < min_focal
+    focal = np.where(wide, min_focal, focal)
+    dist = focal * breadth / px
+    margin = np.minimum(px / 2, 0.45 * width)[:, None]
+    size = np.stack([width, height], -1)
+    center = rng.uniform(0, 1, (n, 2)) * np.maximum(size - 2 * margin, 1) + margin
+    principal = size / 2
+    return size, px, project_head(head, angles, center, dist, focal, principal)
+
+
+def _add_noise(
+    rng: np.random.Generator,
+    cfg: SynthConfig,
+    xy: NDArray[np.float64],
+    profile: NDArray[np.int8],
+    arrs: list[dict[str, FloatArray]],
+    h: NDArray[np.float64],
+    roll: FloatArray,
+    head_px: NDArray[np.float64],
+    back: FloatArray,
+    vis: FloatArray,
+) -> NDArray[np.float64]:
+    """``xy`` plus noise: the fitted residual model (head mm → px) at a per-sample level, small-
+    head and pixel floors; hidden points (visibility ``vis``) of back views (weight ``back``)
+    noisier."""
+    n = len(xy)
     px_per_mm = head_px / BREADTH_MM
     spread = np.array(
         [a["spread"] if cfg.noise_spread is None else cfg.noise_spread for a in arrs]
@@ -400,13 +461,24 @@ def generate(
         * head_px
         * np.clip((cfg.small_head_px - head_px) / (cfg.small_head_px - 15.0), 0, 1)
     )
-    xy = xy + rng.normal(size=xy.shape) * (small[:, None, None] + cfg.noise_px)
+    return xy + rng.normal(size=xy.shape) * (small[:, None, None] + cfg.noise_px)
 
+
+def _confidences(
+    rng: np.random.Generator,
+    cfg: SynthConfig,
+    profile: NDArray[np.int8],
+    arrs: list[dict[str, FloatArray]],
+    h: FloatArray,
+    back: FloatArray,
+    vis: FloatArray,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Per-point confidences ``(n, 5)`` (0 = missing) of the BlazePose and COCO-style samples
+    and the face score ``(n,)`` of the BlazeFace samples (its per-point confidences are
+    derived from the final points)."""
+    n = len(profile)
     conf = np.zeros((n, 5))
     score = np.ones(n)
-    # scores beyond the fitted yaw range (back views): the frontal tables, hidden points lowered
-    mid = len(knots) // 2
-    h = (1 - back[:, None]) * h + back[:, None] * (np.arange(len(knots)) == mid)
     # --- BlazeFace: all points, one face score; per-point confidences derived below
     bf = profile == _BF
     if bf.any():
@@ -417,57 +489,61 @@ def generate(
         v = _sample_scores(rng, h[bp], arrs[_BP], int(bp.sum()))
         v[:, :3] *= 1 - back[bp, None] * 0.3 * (1 - vis[bp, :3])
         conf[bp] = np.clip(v, 0.05, 1.0)
-    # --- COCO-style heat-map detector (fitted on MoveNet): scores raised to a random power,
-    # hidden face points of back views score lower (MoveNet still reports them, docs/detectors.md),
-    # random threshold and drop-outs
     co = profile == _COCO
     if co.any():
-        m = int(co.sum())
-        sc = np.clip(_sample_scores(rng, h[co], arrs[_COCO], m), 1e-3, 1.0)
-        g = np.exp(rng.uniform(np.log(cfg.score_gamma[0]), np.log(cfg.score_gamma[1]), m))
-        sc = sc ** g[:, None]
-        # other COCO detectors score differently: a share of samples gets generic scores,
-        # half following visibility (hidden points lower), half flat (every point 0.6–1)
-        share = cfg.generic_score_share
-        if share > 0:  # (no draws otherwise: simulations of the fit stay reproducible)
-            kind = rng.random(m)
-            peak = np.clip(rng.normal(0.85, 0.1, (m, 5)), 0.3, 1.0)
-            noise = rng.normal(0, 0.05, (m, 5))
-            follow = np.clip(peak * (0.2 + 0.8 * vis[co]) + noise, 0.01, 1.0)
-            flat = rng.uniform(0.6, 1.0, (m, 5))
-            sc = np.where((kind < share / 2)[:, None], follow, sc)
-            sc = np.where(((kind >= share / 2) & (kind < share))[:, None], flat, sc)
-        sc[:, :3] *= 1 - back[co, None] * 0.5 * (1 - vis[co, :3])  # ears stay visible
-        thr = rng.choice(np.asarray(cfg.coco_thresholds, float), size=m)
-        drop = rng.random((m, 5)) < cfg.dropout
-        conf[co] = np.where((sc > thr[:, None]) & (sc > 0) & ~drop, sc, 0.0)
+        conf[co] = _coco_confidences(rng, cfg, h[co], arrs[_COCO], back[co], vis[co])
+    return conf, score
 
-    # confident outliers: one point of the sample displaced by 20-60 % of the head breadth
+
+def _coco_confidences(
+    rng: np.random.Generator,
+    cfg: SynthConfig,
+    h: FloatArray,
+    arr: dict[str, FloatArray],
+    back: FloatArray,
+    vis: FloatArray,
+) -> NDArray[np.float64]:
+    """COCO-style heat-map detector (fitted on MoveNet): scores raised to a random power,
+    hidden face points of back views score lower (MoveNet still reports them,
+    docs/detectors.md), random threshold and drop-outs."""
+    m = len(h)
+    sc = np.clip(_sample_scores(rng, h, arr, m), 1e-3, 1.0)
+    g = np.exp(rng.uniform(np.log(cfg.score_gamma[0]), np.log(cfg.score_gamma[1]), m))
+    sc = sc ** g[:, None]
+    # other COCO detectors score differently: a share of samples gets generic scores,
+    # half following visibility (hidden points lower), half flat (every point 0.6–1)
+    share = cfg.generic_score_share
+    if share > 0:  # (no draws otherwise: simulations of the fit stay reproducible)
+        kind = rng.random(m)
+        peak = np.clip(rng.normal(0.85, 0.1, (m, 5)), 0.3, 1.0)
+        noise = rng.normal(0, 0.05, (m, 5))
+        follow = np.clip(peak * (0.2 + 0.8 * vis) + noise, 0.01, 1.0)
+        flat = rng.uniform(0.6, 1.0, (m, 5))
+        sc = np.where((kind < share / 2)[:, None], follow, sc)
+        sc = np.where(((kind >= share / 2) & (kind < share))[:, None], flat, sc)
+    sc[:, :3] *= 1 - back[:, None] * 0.5 * (1 - vis[:, :3])  # ears stay visible
+    thr = rng.choice(np.asarray(cfg.coco_thresholds, float), size=m)
+    drop = rng.random((m, 5)) < cfg.dropout
+    return np.where((sc > thr[:, None]) & (sc > 0) & ~drop, sc, 0.0)
+
+
+def _outliers_and_ear_swaps(
+    rng: np.random.Generator,
+    cfg: SynthConfig,
+    xy: NDArray[np.float64],
+    conf: NDArray[np.float64],
+    head_px: NDArray[np.float64],
+    yaw: FloatArray,
+    coco: NDArray[np.bool_],
+) -> None:
+    """In place: confident outliers (one point of a sample displaced by 20–60 % of the head
+    breadth) and left/right ear swaps of COCO-style samples on profiles."""
+    n = len(xy)
     out = rng.random(n) < cfg.outlier
     which = rng.integers(0, 5, n)
     disp = rng.normal(size=(n, 2))
     disp *= (rng.uniform(0.2, 0.6, n) * head_px / np.linalg.norm(disp, axis=1))[:, None]
     xy[np.arange(n)[out], which[out]] += disp[out]
-    # left/right ear swap on profiles (COCO-style)
-    swap = co & (np.abs(yaw) > 60) & (rng.random(n) < cfg.ear_swap)
+    swap = coco & (np.abs(yaw) > 60) & (rng.random(n) < cfg.ear_swap)
     xy[swap, 3:5] = xy[swap, 4:2:-1]
     conf[swap, 3:5] = conf[swap, 4:2:-1]
-
-    # BlazeFace confidences from the final (noisy, possibly outlying) points, as at inference
-    # (computed on the float32 coordinates that are returned, so inference reproduces them exactly)
-    xy = xy.astype(np.float32)
-    if bf.any():
-        conf[bf] = blazeface_confidence(xy[bf], score[bf])
-    kp = np.concatenate([xy, conf[..., None]], -1).astype(np.float32)
-    kp[conf <= 0] = 0.0
-    batch = SynthBatch(
-        kp,
-        angles.astype(np.float32),
-        size.astype(np.int32),
-        profile,
-        head_px.astype(np.float32),
-    )
-    batch = mirror(batch, rng.random(n) < cfg.mirror_share)
-    if bf.any():  # again on the mirrored float32 coordinates, bit-exact with inference
-        batch.keypoints[bf, :, 2] = blazeface_confidence(batch.keypoints[bf, :, :2], score[bf])
-    return batch
