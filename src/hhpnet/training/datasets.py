@@ -55,11 +55,12 @@ import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, SupportsFloat
 
 import numpy as np
 from numpy.typing import NDArray
 
+from hhpnet._types import F64, JSONObject
 from hhpnet.convention import matrix_to_angles
 from hhpnet.errors import InputError
 from hhpnet.keypoints import validate_keypoints
@@ -228,7 +229,9 @@ def load_biwi_dir(directory: str | Path) -> PoseDataset:
 
 
 # ---------------------------------------------------------------------------- keypoints
-def _nearest_to_centre(people: Sequence[Mapping[str, Any]], record: Mapping[str, Any]) -> Any:
+def _nearest_to_centre(
+    people: Sequence[JSONObject], record: Mapping[str, SupportsFloat | None]
+) -> F64:
     kps = [np.asarray(p.get("keypoints"), np.float64).reshape(5, 3) for p in people]
     w, h = record.get("width"), record.get("height")
     if w is None or h is None:
@@ -349,10 +352,19 @@ def keypoints_from_landmarks(landmarks: NDArray[np.floating]) -> NDArray[np.floa
     return out
 
 
+class FoundFaces(Protocol):
+    """What :func:`detect_keypoints` needs of a detector's result: the number of faces and
+    their ``(N, 5, 3)`` keypoints."""
+
+    def __len__(self) -> int: ...
+    @property
+    def keypoints(self) -> NDArray[np.float32]: ...
+
+
 def detect_keypoints(
     images: Iterable[str],
-    detector: str | Callable[[NDArray[np.uint8]], Any] = "blazeface",
-    **options: Any,
+    detector: str | Callable[[NDArray[np.uint8]], FoundFaces] = "blazeface",
+    **options: object,
 ) -> dict[str, NDArray[np.float32]]:
     """Run a detector (contract 3) on image files; keep the face nearest to the image centre.
 
@@ -364,7 +376,7 @@ def detect_keypoints(
     if isinstance(detector, str):
         from hhpnet.detectors import create_detector
 
-        det: Callable[[NDArray[np.uint8]], Any] = create_detector(detector, **options)
+        det: Callable[[NDArray[np.uint8]], FoundFaces] = create_detector(detector, **options)
     else:
         det = detector
     out: dict[str, NDArray[np.float32]] = {}

@@ -28,19 +28,35 @@ results (sources, models, solvePnP) in one compact table.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
 
-from hhpnet._types import FloatArray
+from hhpnet._types import FloatArray, JSONObject
 from hhpnet.errors import InputError
 from hhpnet.training.metrics import SPARSE_FRACTIONS as SPARSE_FRACTIONS
 from hhpnet.training.metrics import angle_errors, signed_errors, sparsification, uncertainty_metrics
 from hhpnet.training.report import comparison_table, headline, markdown_report, plot_calibration
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
+    from hhpnet.model import PoseOutput
+    from hhpnet.training.datasets import PoseDataset
+    from hhpnet.training.keypoints_csv import KeypointSet
+    from hhpnet.training.landmarks_npz import LandmarkSet
+
+
+class AngleModel(Protocol):
+    """A model evaluated here: :class:`hhpnet.model.HeadPoseModel` (five keypoints) or
+    :class:`hhpnet.mesh_model.MeshPoseModel` (face-mesh landmarks)."""
+
+    def predict(self, inputs: ArrayLike, /) -> PoseOutput: ...
+
 
 __all__ = [
     "REAL_YAW_BINS",
@@ -111,7 +127,7 @@ class EvalResult:
             m &= mask
         return err[m].mean(axis=0) if m.any() else np.full(3, np.nan)
 
-    def _figures(self, mask: NDArray[np.bool_] | None, ok: NDArray[np.bool_]) -> dict[str, Any]:
+    def _figures(self, mask: NDArray[np.bool_] | None, ok: NDArray[np.bool_]) -> JSONObject:
         out: dict[str, Any] = {
             "n": int(ok.sum() if mask is None else (mask & ok).sum()),
             "mae": self.mae(mask).tolist(),
@@ -124,7 +140,7 @@ class EvalResult:
                 out["baseline_bias"] = self.bias(mask, baseline=True).tolist()
         return out
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self) -> JSONObject:
         """All figures as a JSON-ready dict."""
         ok = self.valid & np.isfinite(self.error).all(axis=1)
         res: dict[str, Any] = {"name": self.name, "n": len(self.valid), "valid": int(ok.sum())}
@@ -222,7 +238,7 @@ def run_baseline(
 
 
 def evaluate(
-    model: Any,
+    model: AngleModel,
     keypoints: NDArray[np.float32],
     angles: NDArray[np.floating],
     *,
@@ -231,7 +247,7 @@ def evaluate(
     detector: NDArray[np.integer] | None = None,
     detector_names: Sequence[str] = (),
     baseline: bool = True,
-    info: dict[str, Any] | None = None,
+    info: Mapping[str, object] | None = None,
     yaw_bins: Sequence[tuple[float, float]] = YAW_BINS,
     baseline_head: str = "blazeface",
 ) -> EvalResult:
@@ -279,7 +295,7 @@ def evaluate(
 
 
 def evaluate_synthetic(
-    model: Any,
+    model: AngleModel,
     *,
     samples: int = TEST_SAMPLES,
     seed: int = TEST_SEED,
@@ -331,7 +347,11 @@ def _image_sizes(images: Sequence[str]) -> NDArray[np.int32] | None:
 
 
 def evaluate_dataset(
-    model: Any, dataset: Any, *, baseline: bool = True, info: dict[str, Any] | None = None
+    model: AngleModel,
+    dataset: PoseDataset,
+    *,
+    baseline: bool = True,
+    info: Mapping[str, object] | None = None,
 ) -> EvalResult:
     """Evaluate on a :class:`hhpnet.training.datasets.PoseDataset` whose keypoints are attached.
 
@@ -360,7 +380,7 @@ def evaluate_dataset(
 
 
 def _fold_selection(
-    rows: Any, folds: Sequence[int] | None, k: int, fold_seed: int
+    rows: KeypointSet | LandmarkSet, folds: Sequence[int] | None, k: int, fold_seed: int
 ) -> tuple[NDArray[np.bool_], str]:
     """Rows (of a set with ``folds(k, seed)``) in the chosen folds, and a note for the report."""
     if folds is None:
@@ -373,14 +393,14 @@ def _fold_selection(
 
 
 def evaluate_keypoint_set(
-    model: Any,
-    kset: Any,
+    model: AngleModel,
+    kset: KeypointSet,
     *,
     folds: Sequence[int] | None = None,
     k: int = 5,
     fold_seed: int = 0,
     baseline: bool = True,
-    info: dict[str, Any] | None = None,
+    info: Mapping[str, object] | None = None,
 ) -> EvalResult:
     """Evaluate on real detector keypoints with labels (:class:`~.datasets.KeypointSet`).
 
@@ -426,7 +446,7 @@ def evaluate_keypoint_set(
 
 def evaluate_landmark_set(
     model: Any,
-    lset: Any,
+    lset: LandmarkSet,
     source: str = "facemesh",
     *,
     folds: Sequence[int] | None = None,

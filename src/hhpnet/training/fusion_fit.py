@@ -27,12 +27,14 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import numpy as np
 from numpy.typing import NDArray
 
 from hhpnet.convention import ANGLE_NAMES
+from hhpnet.errors import InputError
 from hhpnet.fusion import (
     MIRROR_SUFFIX,
     Fused,
@@ -50,6 +52,12 @@ from hhpnet.tails import (
     tail_features,
 )
 from hhpnet.training.evaluate import REAL_YAW_BINS, signed_errors
+
+if TYPE_CHECKING:
+    from hhpnet.mesh_model import MeshPoseModel
+    from hhpnet.model import HeadPoseModel
+    from hhpnet.training.keypoints_csv import KeypointSet
+    from hhpnet.training.landmarks_npz import LandmarkSet
 
 __all__ = [
     "PIPELINE_CONFIGURATIONS",
@@ -103,8 +111,8 @@ class Reading:
 
 def npz_readings(
     model: Any,
-    data: Any,
-    mesh: Any = None,
+    data: str | Path | LandmarkSet,
+    mesh: MeshPoseModel | None = None,
     sources: Sequence[str] | None = None,
 ) -> tuple[dict[str, Reading], NDArray[np.float32], NDArray[np.int64]]:
     """The readings of a landmarks file (a path or a loaded
@@ -122,6 +130,8 @@ def npz_readings(
     for source in wanted:
         mirror = source.endswith(MIRROR_SUFFIX)
         if source.startswith("facemesh"):
+            if mesh is None:
+                raise InputError(f"{source}: reading it needs a face-mesh model")
             pred = predict_landmarks(mesh, lset, mirror)
         else:
             pred = predict_keypoint_set(model, lset.keypoint_set(source))
@@ -142,7 +152,7 @@ def single_readings(readings: Iterable[str]) -> list[str]:
     return [s for s in readings if s not in MESH_SOURCES]
 
 
-def predict_landmarks(mesh: Any, lset: Any, mirror: bool = False) -> Reading:
+def predict_landmarks(mesh: MeshPoseModel, lset: LandmarkSet, mirror: bool = False) -> Reading:
     """The mesh model's reading of every row of a landmarks file's ``facemesh`` landmarks
     (``mirror``: of the mirror images, in their frame), NaN / inf where not found."""
     n = len(lset)
@@ -157,7 +167,7 @@ def predict_landmarks(mesh: Any, lset: Any, mirror: bool = False) -> Reading:
     return Reading(angles, sigma)
 
 
-def predict_keypoint_set(model: Any, kset: Any) -> Reading:
+def predict_keypoint_set(model: HeadPoseModel, kset: KeypointSet) -> Reading:
     """A model's reading of every row of a :class:`KeypointSet` after the pipeline's cleaning
     (:func:`hhpnet.keypoints.drop_implausible_points` with the photo's size)."""
     n = len(kset)
@@ -209,7 +219,7 @@ def fuse_readings(
     readings: Mapping[str, Reading],
     names: Sequence[str],
     correlations: Mapping[tuple[str, str], Sequence[float]],
-    tail_map: tuple[Any, Any] | None = None,
+    tail_map: tuple[F64, F64] | None = None,
 ) -> tuple[Fused, NDArray[np.float32]]:
     """The estimator's fusion of the readings ``names`` (rows where some are missing use the
     others; readings the fusion leaves out dropped, :func:`hhpnet.fusion.unused_readings`) and its
@@ -330,8 +340,8 @@ def cross_validate(
     fit_on: Sequence[str] | None = None,
     synthetic: tuple[NDArray[np.floating], NDArray[np.floating], NDArray[np.floating]]
     | None = None,
-    **fit_options: Any,
-) -> tuple[dict[str, tuple[Fused, NDArray[np.float32]]], list[dict[str, Any]]]:
+    **fit_options: float,
+) -> tuple[dict[str, tuple[Fused, NDArray[np.float32]]], list[dict[str, object]]]:
     """Out-of-fold fusion of each configuration (name → reading names) for every row.
 
     For each fold k: error correlations (:func:`error_correlations`) and the tail maps
@@ -387,9 +397,24 @@ def cross_validate(
     return result, fitted
 
 
+class FusionSummary(TypedDict):
+    """Figures of :func:`summary` (degrees; shares in [0, 1]; per-angle lists yaw, pitch, roll)."""
+
+    n: int
+    found: float
+    mae: float
+    per_angle: list[float]
+    bins: list[float]
+    bias: list[float]
+    cover: list[float]
+    spearman: list[float]
+    tail: list[float]
+    tail_all: float
+
+
 def summary(
     angles: NDArray[np.floating], sigma: NDArray[np.floating], labels: NDArray[np.floating]
-) -> dict[str, Any]:
+) -> FusionSummary:
     """Figures of the rows with a valid pose: ``n``, ``mae`` (mean of the three angles),
     ``per_angle`` MAE, ``bins`` MAE by |label yaw| (:data:`REAL_YAW_BINS`), ``bias``,
     ``cover`` (share within 1σ), ``spearman`` (σ vs |error|), ``tail`` (share > 3σ per angle)
@@ -417,7 +442,7 @@ def summary(
     }
 
 
-def summary_table(rows: Sequence[tuple[str, Mapping[str, Any]]]) -> str:
+def summary_table(rows: Sequence[tuple[str, FusionSummary]]) -> str:
     """A markdown table of :func:`summary` results, one line per ``(name, summary)``."""
     head = (
         "| readings | n | **mean** | yaw / pitch / roll | |yaw| 0–30 / 30–60 / 60–99 "

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from hhpnet._types import FloatArray
+from hhpnet._types import FloatArray, JSONObject
 from hhpnet.convention import ANGLE_NAMES, wrap_degrees
 
 SPARSE_FRACTIONS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
@@ -46,7 +46,7 @@ def sparsification(
     return np.asarray(out)
 
 
-def uncertainty_metrics(err: NDArray[np.floating], sigma: NDArray[np.floating]) -> dict[str, Any]:
+def uncertainty_metrics(err: NDArray[np.floating], sigma: NDArray[np.floating]) -> JSONObject:
     """Spearman(σ, |e|), shares within 1σ / 2σ and sparsification per angle (``(n, 3)`` inputs).
 
     ``spearman_ideal``: Spearman(σ, |N(0, σ)|) on the same σ (seed 0), what an exactly right σ

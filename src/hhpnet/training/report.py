@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from hhpnet._types import JSONObject
 from hhpnet.convention import ANGLE_NAMES
 from hhpnet.errors import InputError
 from hhpnet.training.metrics import sparsification, uncertainty_metrics
@@ -66,7 +67,7 @@ def markdown_report(result: EvalResult) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _bias_lines(s: dict[str, Any]) -> list[str]:
+def _bias_lines(s: JSONObject) -> list[str]:
     """The signed-bias section of :func:`markdown_report` (``s``: the summary)."""
     lines: list[str] = []
     bhead = "| group | n | yaw | pitch | roll |"
@@ -82,7 +83,7 @@ def _bias_lines(s: dict[str, Any]) -> list[str]:
         bsep,
     ]
 
-    def brow(label: str, g: dict[str, Any]) -> str:
+    def brow(label: str, g: JSONObject) -> str:
         text = f"| {label} | {g['n']} | " + " | ".join(f"{v:+.2f}" for v in g["bias"])
         if "baseline_bias" in g:
             text += " | " + " | ".join(f"{v:+.2f}" for v in g["baseline_bias"])
@@ -95,7 +96,7 @@ def _bias_lines(s: dict[str, Any]) -> list[str]:
     return lines
 
 
-def _uncertainty_lines(u: dict[str, Any]) -> list[str]:
+def _uncertainty_lines(u: JSONObject) -> list[str]:
     """The uncertainty section of :func:`markdown_report` (``u``: the summary's
     ``uncertainty``)."""
     lines: list[str] = []
@@ -178,7 +179,7 @@ def plot_calibration(result: EvalResult, path: str | Path, bins: int = 12) -> Pa
     return p
 
 
-def headline(result: EvalResult, baseline: bool = False) -> dict[str, Any]:
+def headline(result: EvalResult, baseline: bool = False) -> JSONObject:
     """The compact figures of one result: n, MAE (yaw, pitch, roll, mean), mean MAE per |yaw|
     bin, signed bias, and (model only) 1σ coverage and Spearman(σ, |error|) per angle."""
     err = result.baseline_error if baseline else result.error

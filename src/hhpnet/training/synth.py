@@ -33,13 +33,14 @@ Pipeline per sample (details and sources of the numbers in ``docs/synthetic-data
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from numpy.typing import NDArray
 
-from hhpnet._types import FloatArray
+from hhpnet._types import BoolArray, FloatArray, IntArray, JSONObject
 from hhpnet.convention import S_FLIP, angles_to_matrix
 from hhpnet.headmodel import (
     BREADTH_MM,
@@ -142,21 +143,19 @@ class SynthConfig:
     #: share of samples mirrored
     mirror_share: float = 0.5
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, object]:
         """Plain JSON-ready dict (tuples become lists)."""
         return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> SynthConfig:
+    def from_dict(cls, data: Mapping[str, object]) -> SynthConfig:
         """Inverse of :meth:`to_dict`; unknown keys raise ``ValueError``."""
         names = {f.name for f in fields(cls)}
         unknown = set(data) - names
         if unknown:
             raise ValueError(f"unknown SynthConfig keys: {sorted(unknown)}")
-        values: dict[str, Any] = {
-            k: tuple(v) if isinstance(v, list) else v for k, v in data.items()
-        }
-        return cls(**values)
+        values = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+        return cls(**cast(Any, values))
 
 
 @dataclass
@@ -172,7 +171,7 @@ class SynthBatch:
     def __len__(self) -> int:
         return len(self.angles)
 
-    def __getitem__(self, idx: Any) -> SynthBatch:
+    def __getitem__(self, idx: int | slice | BoolArray | IntArray) -> SynthBatch:
         return SynthBatch(*(np.asarray(getattr(self, f.name))[idx] for f in fields(self)))
 
 
@@ -218,7 +217,7 @@ def project_head(
     return result
 
 
-def ridge_sd(abs_yaw: FloatArray, pose: dict[str, Any]) -> NDArray[np.float64]:
+def ridge_sd(abs_yaw: FloatArray, pose: JSONObject) -> NDArray[np.float64]:
     """Extra spread (degrees) along the gimbal ridge at |yaw| (fitted; largest at 90°)."""
     a = 90.0 - np.abs(np.abs(np.asarray(abs_yaw, np.float64)) - 90.0)
     result: NDArray[np.float64] = np.interp(a, pose["ridge_abs_yaw"], pose["ridge_sd"], left=0.0)
@@ -226,7 +225,7 @@ def ridge_sd(abs_yaw: FloatArray, pose: dict[str, Any]) -> NDArray[np.float64]:
 
 
 def _sample_angles(
-    rng: np.random.Generator, profile: NDArray[np.int8], cfg: SynthConfig, pose: dict[str, Any]
+    rng: np.random.Generator, profile: NDArray[np.int8], cfg: SynthConfig, pose: JSONObject
 ) -> FloatArray:
     """Sample labels; ``pose`` = the fitted pose prior of the fit file (pitch mean, ridge)."""
     n = len(profile)
