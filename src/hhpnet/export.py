@@ -30,15 +30,22 @@ import hashlib
 import json
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, DTypeLike, NDArray
 
 from hhpnet._types import FloatArray
 from hhpnet.convention import ANGLE_NAMES, angle_difference
 from hhpnet.errors import InputError
 from hhpnet.headmodel import GENERIC_HEAD_MM
+
+if TYPE_CHECKING:
+    from onnx import GraphProto, ModelProto, NodeProto, TensorProto
+    from onnxruntime import InferenceSession
+
+    from hhpnet.model import HeadPoseModel
 
 __all__ = [
     "OPSET",
@@ -57,7 +64,7 @@ OPSET = 17
 INPUTS = ("keypoints", "normalized")
 
 
-def _require_onnx() -> Any:
+def _require_onnx() -> ModuleType:
     try:
         import onnx
     except ImportError as exc:  # pragma: no cover - depends on the environment
@@ -65,17 +72,46 @@ def _require_onnx() -> Any:
     return onnx
 
 
-def build_onnx(model: Any, *, input: str = "keypoints", opset: int = OPSET) -> Any:
-    """``onnx.ModelProto`` for a :class:`hhpnet.model.HeadPoseModel` (or a model name/path).
+class _Graph:
+    """ONNX operators and initialisers in the order they are written: :meth:`const` adds an
+    initialiser, :meth:`node` an operator named after its one output. A :meth:`branch` (the
+    body of an ``If``) has its own operators and adds its constants to the outer graph."""
 
-    Long: it writes the graph one operator per line in the order the network computes (input,
-    gated first layer, three dense layers, angle wrap, σ, outputs, metadata), through the local
-    ``const`` / ``node`` helpers.
-    """
+    def __init__(self, inits: list[TensorProto] | None = None) -> None:
+        self.nodes: list[NodeProto] = []
+        self.inits: list[TensorProto] = [] if inits is None else inits
+
+    def const(self, name: str, value: ArrayLike, dtype: DTypeLike = np.float32) -> str:
+        from onnx import numpy_helper
+
+        self.inits.append(numpy_helper.from_array(np.asarray(value, dtype=dtype), name))
+        return name
+
+    def node(self, op: str, ins: list[str], out: str, **attrs: object) -> str:
+        from onnx import helper
+
+        # (onnx types its attributes as Any; ours are ints, floats, int lists and graphs)
+        self.nodes.append(helper.make_node(op, ins, [out], name=out, **cast(Any, attrs)))
+        return out
+
+    def branch(self) -> _Graph:
+        return _Graph(self.inits)
+
+    def any_over(self, flags: str, axis: int, out: str) -> str:
+        """(bool) ``flags`` reduced with "any" over ``axis``, as float 0 / 1."""
+        as_f = self.node("Cast", [flags], f"{out}_f", to=1)
+        return self.node("ReduceMax", [as_f], out, axes=[axis], keepdims=0)
+
+
+def build_onnx(
+    model: HeadPoseModel | str | Path, *, input: str = "keypoints", opset: int = OPSET
+) -> ModelProto:
+    """``onnx.ModelProto`` for a :class:`hhpnet.model.HeadPoseModel` (or a model name/path):
+    the input layer, the network, the outputs and the file's metadata."""
     onnx = _require_onnx()
-    from onnx import TensorProto, helper, numpy_helper
+    from onnx import TensorProto, helper
 
-    from hhpnet.model import LEAK, S_MAX, S_MIN, load_model
+    from hhpnet.model import load_model
 
     if input not in INPUTS:
         raise InputError(f"input must be one of {', '.join(INPUTS)}; got {input!r}")
@@ -84,29 +120,46 @@ def build_onnx(model: Any, *, input: str = "keypoints", opset: int = OPSET) -> A
             f"opset must be ≥ 17 (LayerNorm-free graph, Clip with inputs); got {opset}"
         )
     m = load_model(model) if isinstance(model, (str, Path)) else model
-    t = {k: np.asarray(v, np.float64) for k, v in m.tensors.items()}
-    nodes: list[Any] = []
-    inits: list[Any] = []
-
-    def const(name: str, value: Any, dtype: Any = np.float32) -> str:
-        inits.append(numpy_helper.from_array(np.asarray(value, dtype=dtype), name))
-        return name
-
-    def node(op: str, ins: list[str], out: str, **attrs: Any) -> str:
-        nodes.append(helper.make_node(op, ins, [out], name=out, **attrs))
-        return out
-
+    g = _Graph()
     f32 = TensorProto.FLOAT
     if input == "keypoints":
         graph_in = helper.make_tensor_value_info("keypoints", f32, ["N", 5, 3])
-        x15, valid = _normalize_nodes(node, const)
+        x15, valid = _normalize_nodes(g)
     else:
         graph_in = helper.make_tensor_value_info("x", f32, ["N", 15])
         x15 = "x"
         # normalize() returns all-zero rows for invalid people; valid rows have some c > 0
-        absmax = node("ReduceMax", [node("Abs", ["x"], "x_abs")], "x_absmax", axes=[1], keepdims=0)
-        valid = node("Greater", [absmax, const("zero", 0.0)], "valid_x")
+        absmax = g.node(
+            "ReduceMax", [g.node("Abs", ["x"], "x_abs")], "x_absmax", axes=[1], keepdims=0
+        )
+        valid = g.node("Greater", [absmax, g.const("zero", 0.0)], "valid_x")
+    _output_nodes(g, m, _network_nodes(g, m, x15), valid)
+    outputs = [
+        helper.make_tensor_value_info("angles", f32, ["N", 3]),
+        helper.make_tensor_value_info("sigma", f32, ["N", 3]),
+        helper.make_tensor_value_info("valid", TensorProto.BOOL, ["N"]),
+    ]
+    graph = helper.make_graph(g.nodes, f"hhpnet_{m.name}", [graph_in], outputs, g.inits)
+    proto = helper.make_model(
+        graph,
+        opset_imports=[helper.make_opsetid("", opset)],
+        producer_name="hhpnet",
+        doc_string=f"HHP-Net head pose ({m.name}): keypoints → yaw, pitch, roll, sigma (degrees)",
+    )
+    proto.ir_version = min(proto.ir_version, 8)  # readable by onnxruntime ≥ 1.14
+    helper.set_model_props(proto, _model_properties(m, input))
+    onnx.checker.check_model(proto, full_check=True)
+    return proto
 
+
+def _network_nodes(g: _Graph, m: HeadPoseModel, x15: str) -> str:
+    """The network from its (N, 15) input to the raw (N, 6) head output; returns its name."""
+    from onnx import helper
+
+    from hhpnet.model import LEAK
+
+    t = {k: np.asarray(v, np.float64) for k, v in m.tensors.items()}
+    node, const = g.node, g.const
     # Layer 0: the three 1×1 branches as one (15, 75) matrix: x-branch (k*5+f), y-branch, and the
     # standardised c-branch pre-activation u = w_c (c − c_mean) / c_std (no bias in the network;
     # the constant −w_c c_mean / c_std becomes a bias here).
@@ -122,7 +175,7 @@ def build_onnx(model: Any, *, input: str = "keypoints", opset: int = OPSET) -> A
         b0[50 + 5 * k : 55 + 5 * k] = -m.c_mean * wc
     z = node("Gemm", [x15, const("w0", w0), const("b0", b0)], "z0")
     split = const("split_50_25", [50, 25], np.int64)
-    nodes.append(helper.make_node("Split", [z, split], ["pre", "u"], name="split0", axis=1))
+    g.nodes.append(helper.make_node("Split", [z, split], ["pre", "u"], name="split0", axis=1))
     act = node("LeakyRelu", ["pre"], "pre_act", alpha=LEAK)
     gate = node("Sigmoid", ["u"], "gate")
     act3 = node("Reshape", [act, const("shape_n_2_25", [-1, 2, 25], np.int64)], "pre_act3")
@@ -144,12 +197,20 @@ def build_onnx(model: Any, *, input: str = "keypoints", opset: int = OPSET) -> A
             transB=1,
         )
         h = node("LeakyRelu", [h], f"h{i}", alpha=LEAK)
-    out = node(
+    return node(
         "Gemm",
         [h, const("head.weight", t["head.weight"]), const("head.bias", t["head.bias"])],
         "head_out",
         transB=1,
     )
+
+
+def _output_nodes(g: _Graph, m: HeadPoseModel, out: str, valid: str) -> None:
+    """The graph outputs ``angles``, ``sigma`` and ``valid`` from the raw head output ``out``
+    (N, 6) and the (N,) validity flags ``valid``."""
+    from hhpnet.model import S_MAX, S_MIN
+
+    node, const = g.node, g.const
     # Rows [yaw, s_yaw, pitch, s_pitch, roll, s_roll] → angles (N, 3) and s (N, 3).
     ang = node("Gather", [out, const("idx_angles", [0, 2, 4], np.int64)], "angles_raw", axis=1)
     s = node("Gather", [out, const("idx_s", [1, 3, 5], np.int64)], "s_raw", axis=1)
@@ -176,19 +237,10 @@ def build_onnx(model: Any, *, input: str = "keypoints", opset: int = OPSET) -> A
     node("Where", [valid2, ang, const("nan", np.nan)], "angles")
     node("Where", [valid2, sig, const("inf", np.inf)], "sigma")
     node("Identity", [valid], "valid")
-    outputs = [
-        helper.make_tensor_value_info("angles", f32, ["N", 3]),
-        helper.make_tensor_value_info("sigma", f32, ["N", 3]),
-        helper.make_tensor_value_info("valid", TensorProto.BOOL, ["N"]),
-    ]
-    graph = helper.make_graph(nodes, f"hhpnet_{m.name}", [graph_in], outputs, inits)
-    proto = helper.make_model(
-        graph,
-        opset_imports=[helper.make_opsetid("", opset)],
-        producer_name="hhpnet",
-        doc_string=f"HHP-Net head pose ({m.name}): keypoints → yaw, pitch, roll, sigma (degrees)",
-    )
-    proto.ir_version = min(proto.ir_version, 8)  # readable by onnxruntime ≥ 1.14
+
+
+def _model_properties(m: HeadPoseModel, input: str) -> dict[str, str]:
+    """The ONNX file's metadata: the model, its input layout, conventions and weights."""
     meta = {
         "name": m.name,
         "alpha": f"{m.alpha:g}",
@@ -205,19 +257,16 @@ def build_onnx(model: Any, *, input: str = "keypoints", opset: int = OPSET) -> A
     for key in ("generator_version", "created", "format_version"):
         if key in m.metadata:
             meta[f"weights_{key}"] = m.metadata[key]
-    helper.set_model_props(proto, meta)
-    onnx.checker.check_model(proto, full_check=True)
-    return proto
+    return meta
 
 
-def _normalize_nodes(node: Any, const: Any) -> tuple[str, str]:
-    """Nodes computing :func:`hhpnet.keypoints.normalize` from ``keypoints`` (N, 5, 3).
+def _normalize_nodes(g: _Graph) -> tuple[str, str]:
+    """Nodes computing :func:`hhpnet.keypoints.normalize` from ``keypoints`` (N, 5, 3), one
+    ONNX operator per line, step by step parallel to it.
 
     Returns the names of the (N, 15) network input and of the (N,) validity flags.
-
-    Long: one ONNX operator per line, step by step parallel to
-    :func:`hhpnet.keypoints.normalize`.
     """
+    node, const = g.node, g.const
     i64 = np.int64
     c = node("Gather", ["keypoints", const("idx2", 2, i64)], "conf", axis=2)  # (N, 5)
     present = node("Greater", [c, const("zero_f", 0.0)], "present")  # NaN > 0 is False
@@ -230,26 +279,7 @@ def _normalize_nodes(node: Any, const: Any) -> tuple[str, str]:
     )
     xy = node("Where", [present3, xy, const("zero_xy", 0.0)], "xy")  # ignore missing coords
     count = node("ReduceSum", [w, const("ax1_sum", [1], i64)], "count", keepdims=1)  # (N, 1)
-    # Same arithmetic as numpy in normalize(): float64 from the float32 coordinates, a sum over
-    # the points in order 0..4 starting from 0, then the centroid, offsets and extents, and one
-    # float64 division rounded to float32. Bit-exact inputs matter: a trained network amplifies
-    # last-bit differences of the normalised coordinates (up to 1e-3° seen with float32 here).
-    f64 = np.float64
-    xy64 = node("Cast", [xy], "xy64", to=11)
-    total = const("zero_sum", [0.0, 0.0], f64)
-    for k in range(5):
-        pt = node("Gather", [xy64, const(f"idx_pt{k}", k, i64)], f"xy_pt{k}", axis=1)
-        total = node("Add", [total, pt], f"xy_sum{k}")  # (N, 2)
-    count64 = node("Cast", [count], "count64", to=11)  # (N, 1) double
-    denom = node("Max", [count64, const("one_d", 1.0, f64)], "count1")
-    centroid = node("Div", [total, denom], "centroid")
-    centroid3 = node("Unsqueeze", [centroid, const("ax1c", [1], i64)], "centroid3")  # (N, 1, 2)
-    w3 = node("Unsqueeze", [node("Cast", [present], "w64", to=11), const("ax2w", [2], i64)], "w3")
-    d = node("Mul", [node("Sub", [xy64, centroid3], "xy_c"), w3], "d")
-    extent = node("ReduceMax", [node("Abs", [d], "d_abs")], "extent", axes=[1], keepdims=1)
-    ext_pos = node("Greater", [extent, const("zero_e", 0.0, f64)], "ext_pos")  # (N, 1, 2)
-    scale = node("Where", [ext_pos, extent, const("one_s", 1.0, f64)], "scale")
-    nxy = node("Cast", [node("Div", [d, scale], "nxy64")], "nxy", to=1)
+    xy64, nxy, ext_pos = _centred_scaled_nodes(g, xy, count, present)
     cw = node(
         "Unsqueeze",
         [node("Where", [present, c, const("zero_c", 0.0)], "c_w"), const("ax2c", [2], i64)],
@@ -276,7 +306,7 @@ def _normalize_nodes(node: Any, const: Any) -> tuple[str, str]:
         to=9,
     )
     valid_kp = node("And", [enough, any_ext], "valid_kp")
-    valid = node("And", [valid_kp, _plausible_nodes(node, const, xy64, present)], "valid_all")
+    valid = node("And", [valid_kp, _plausible_nodes(g, xy64, present)], "valid_all")
     x15 = node("Reshape", [trip, const("shape15", [-1, 15], i64)], "x15_raw")
     vmask = node(
         "Unsqueeze",
@@ -286,35 +316,52 @@ def _normalize_nodes(node: Any, const: Any) -> tuple[str, str]:
     return node("Mul", [x15, vmask], "x15"), valid
 
 
-def _plausible_nodes(node: Any, const: Any, xy64: str, present: str) -> str:
+def _centred_scaled_nodes(g: _Graph, xy: str, count: str, present: str) -> tuple[str, str, str]:
+    """The float64 coordinates ``xy64`` (N, 5, 2), the centred coordinates divided by their
+    extent as float32 and the (N, 1, 2) flags of a positive extent, as in normalize()."""
+    node, const = g.node, g.const
+    i64, f64 = np.int64, np.float64
+    # Same arithmetic as numpy in normalize(): float64 from the float32 coordinates, a sum over
+    # the points in order 0..4 starting from 0, then the centroid, offsets and extents, and one
+    # float64 division rounded to float32. Bit-exact inputs matter: a trained network amplifies
+    # last-bit differences of the normalised coordinates (up to 1e-3° seen with float32 here).
+    xy64 = node("Cast", [xy], "xy64", to=11)
+    total = const("zero_sum", [0.0, 0.0], f64)
+    for k in range(5):
+        pt = node("Gather", [xy64, const(f"idx_pt{k}", k, i64)], f"xy_pt{k}", axis=1)
+        total = node("Add", [total, pt], f"xy_sum{k}")  # (N, 2)
+    count64 = node("Cast", [count], "count64", to=11)  # (N, 1) double
+    denom = node("Max", [count64, const("one_d", 1.0, f64)], "count1")
+    centroid = node("Div", [total, denom], "centroid")
+    centroid3 = node("Unsqueeze", [centroid, const("ax1c", [1], i64)], "centroid3")  # (N, 1, 2)
+    w3 = node("Unsqueeze", [node("Cast", [present], "w64", to=11), const("ax2w", [2], i64)], "w3")
+    d = node("Mul", [node("Sub", [xy64, centroid3], "xy_c"), w3], "d")
+    extent = node("ReduceMax", [node("Abs", [d], "d_abs")], "extent", axes=[1], keepdims=1)
+    ext_pos = node("Greater", [extent, const("zero_e", 0.0, f64)], "ext_pos")  # (N, 1, 2)
+    scale = node("Where", [ext_pos, extent, const("one_s", 1.0, f64)], "scale")
+    nxy = node("Cast", [node("Div", [d, scale], "nxy64")], "nxy", to=1)
+    return xy64, nxy, ext_pos
+
+
+def _plausible_nodes(g: _Graph, xy64: str, present: str) -> str:
     """Nodes computing :func:`hhpnet.keypoints.plausible` (rules 1 and 3, no image size) from
     the float64 coordinates ``xy64`` (N, 5, 2) (missing points zeroed) and ``present`` (N, 5);
     returns the name of the (N,) bool flags. Same float64 arithmetic as numpy, and the same cheap
     screen: rule 3 (about 40 nodes over (M, 50, 6) tensors) runs in an ``If`` branch only when
     some person's largest point distance exceeds FAR_POINT_FACTOR × their smallest one, and only
-    on those M people.
-
-    Long: one ONNX operator per line, step by step parallel to
-    :func:`hhpnet.keypoints.plausible` so the two can be read side by side.
+    on those M people. One ONNX operator per line, parallel to :func:`~hhpnet.keypoints.plausible`.
     """
-    from onnx import TensorProto, helper
-
     from hhpnet import keypoints as kpt
 
+    node, const = g.node, g.const
     i64, f64 = np.int64, np.float64
-
-    def any_over(flags: str, axis: int, out: str, make: Any = node) -> str:
-        as_f = make("Cast", [flags], f"{out}_f", to=1)
-        result: str = make("ReduceMax", [as_f], out, axes=[axis], keepdims=0)
-        return result
-
     # rule 1: a coordinate beyond ±MAX_COORD
     too_far = node(
         "Greater",
         [node("Abs", [xy64], "xy_abs"), const("max_coord", kpt.MAX_COORD, f64)],
         "xy_too_far",
     )
-    abs_pt = node("Cast", [any_over(too_far, 2, "too_far_any")], "too_far_pt", to=9)
+    abs_pt = node("Cast", [g.any_over(too_far, 2, "too_far_any")], "too_far_pt", to=9)
     abs_bad = node("And", [present, abs_pt], "abs_bad")  # (N, 5)
     use = node("And", [present, node("Not", [abs_bad], "abs_ok")], "use")
     # squared distances of the 10 point pairs, as numpy: dx·dx + dy·dy
@@ -324,7 +371,20 @@ def _plausible_nodes(node: Any, const: Any, xy64: str, present: str) -> str:
     sq = node("Mul", [diff, diff], "pair_sq")
     d2 = node("ReduceSum", [sq, const("ax2_d2", [2], i64)], "pair_d2", keepdims=0)  # (N, 10)
     f2 = const("far2", kpt.FAR_POINT_FACTOR * kpt.FAR_POINT_FACTOR, f64)
-    # cheap screen over the pairs of used points: largest > f2 · smallest
+    need, need_f, need_any = _screen_nodes(g, d2, use, f2)
+    then_graph, else_graph = _rule3_branches(g, d2, use, need, need_f, f2)
+    far_any = node("If", [need_any], "rule3_flags", then_branch=then_graph, else_branch=else_graph)
+    bad = node("Max", [far_any, g.any_over(abs_bad, 1, "any_abs")], "bad")
+    return node("Not", [node("Cast", [bad], "implausible", to=9)], "plausible")
+
+
+def _screen_nodes(g: _Graph, d2: str, use: str, f2: str) -> tuple[str, str, str]:
+    """The cheap screen of rule 3 over the pairs of used points (largest squared distance >
+    ``f2`` = FAR_POINT_FACTOR² × smallest): per person as bool and float, and for the batch."""
+    from hhpnet import keypoints as kpt
+
+    node, const = g.node, g.const
+    i64, f64 = np.int64, np.float64
     use_i = node("Gather", [use, const("use_pair_i", kpt._PAIR_I, i64)], "use_i", axis=1)
     use_j = node("Gather", [use, const("use_pair_j", kpt._PAIR_J, i64)], "use_j", axis=1)
     pair_ok = node("And", [use_i, use_j], "pair_ok")
@@ -359,15 +419,21 @@ def _plausible_nodes(node: Any, const: Any, xy64: str, present: str) -> str:
         "need_any",
         to=9,
     )
+    return need, need_f, need_any
 
-    # rule 3, in the "then" branch, for the people the screen did not clear (rows gathered,
-    # flags scattered back)
-    sub: list[Any] = []
 
-    def snode(op: str, ins: list[str], out: str, **attrs: Any) -> str:
-        sub.append(helper.make_node(op, ins, [out], name=out, **attrs))
-        return out
+def _rule3_branches(
+    g: _Graph, d2: str, use: str, need: str, need_f: str, f2: str
+) -> tuple[GraphProto, GraphProto]:
+    """The ``If`` branches of rule 3: "then" for the people the screen did not clear (rows
+    gathered, flags scattered back), "else" all zeros."""
+    from onnx import TensorProto, helper
 
+    from hhpnet import keypoints as kpt
+
+    i64, f64 = np.int64, np.float64
+    b = g.branch()
+    snode, const = b.node, g.const
     rows = snode(
         "Squeeze", [snode("NonZero", [need], "need_nz"), const("ax0_nz", [0], i64)], "need_rows"
     )
@@ -384,9 +450,9 @@ def _plausible_nodes(node: Any, const: Any, xy64: str, present: str) -> str:
     d2_zero = snode("Concat", [d2_rows, zero_col], "d2_zero", axis=1)
     d2_inf = snode("Concat", [d2_rows, inf_col], "d2_inf", axis=1)
 
-    def per_split(src: str, idx: Any, op: str, out: str) -> str:
-        g = snode("Gather", [src, const(f"{out}_idx", idx, i64)], f"{out}_pairs", axis=1)
-        return snode(op, [g], out, axes=[2], keepdims=0)  # (N, S)
+    def per_split(src: str, idx: ArrayLike, op: str, out: str) -> str:
+        pairs = snode("Gather", [src, const(f"{out}_idx", idx, i64)], f"{out}_pairs", axis=1)
+        return snode(op, [pairs], out, axes=[2], keepdims=0)  # (N, S)
 
     spread_a = per_split(d2_zero, kpt._WITHIN_A, "ReduceMax", "spread_a")
     spread_b = per_split(d2_zero, kpt._WITHIN_B, "ReduceMax", "spread_b")
@@ -400,22 +466,18 @@ def _plausible_nodes(node: Any, const: Any, xy64: str, present: str) -> str:
     code = snode("ReduceSum", [use_bits, const("ax1_code", [1], i64)], "use_code", keepdims=1)
     used = const("split_used", kpt._SPLIT_USED.astype(np.float32))
     hit = snode("And", [snode("Equal", [code, used], "split_applies"), far], "split_hit")
-    hit_rows = any_over(hit, 1, "rule3_hit_rows", make=snode)  # (M,)
+    hit_rows = b.any_over(hit, 1, "rule3_hit_rows")  # (M,)
     none = snode("Mul", [need_f, const("zero_f0", 0.0)], "rule3_none")  # (N,) zeros
     snode("ScatterElements", [none, rows, hit_rows], "rule3_hit", axis=0)
     out_info = [helper.make_tensor_value_info("rule3_hit", TensorProto.FLOAT, ["N"])]
-    then_graph = helper.make_graph(sub, "rule3", [], out_info)
-    sub = []
-    snode("Mul", [need_f, const("zero_f1", 0.0)], "rule3_skip")
+    then_graph = helper.make_graph(b.nodes, "rule3", [], out_info)
+    skip = g.branch()
+    skip.node("Mul", [need_f, const("zero_f1", 0.0)], "rule3_skip")
     skip_info = [helper.make_tensor_value_info("rule3_skip", TensorProto.FLOAT, ["N"])]
-    else_graph = helper.make_graph(sub, "rule3_skipped", [], skip_info)
-    far_any = node("If", [need_any], "rule3_flags", then_branch=then_graph, else_branch=else_graph)
-    bad = node("Max", [far_any, any_over(abs_bad, 1, "any_abs")], "bad")
-    result: str = node("Not", [node("Cast", [bad], "implausible", to=9)], "plausible")
-    return result
+    return then_graph, helper.make_graph(skip.nodes, "rule3_skipped", [], skip_info)
 
 
-def _tensors_digest(tensors: Mapping[str, Any]) -> str:
+def _tensors_digest(tensors: Mapping[str, ArrayLike]) -> str:
     h = hashlib.sha256()
     for k in sorted(tensors):
         h.update(k.encode())
@@ -424,7 +486,11 @@ def _tensors_digest(tensors: Mapping[str, Any]) -> str:
 
 
 def export_onnx(
-    model: Any, path: str | Path, *, input: str = "keypoints", opset: int = OPSET
+    model: HeadPoseModel | str | Path,
+    path: str | Path,
+    *,
+    input: str = "keypoints",
+    opset: int = OPSET,
 ) -> Path:
     """Write the ONNX file for ``model`` (name, weight path or loaded model); returns the path."""
     onnx = _require_onnx()
@@ -437,7 +503,7 @@ def export_onnx(
     return path
 
 
-def onnx_session(path_or_proto: Any, threads: int = 1) -> Any:
+def onnx_session(path_or_proto: str | Path | ModelProto, threads: int = 1) -> InferenceSession:
     """An onnxruntime CPU session with ``threads`` intra-op threads (1 = one core)."""
     try:
         import onnxruntime as ort
@@ -456,7 +522,7 @@ def onnx_session(path_or_proto: Any, threads: int = 1) -> Any:
     return ort.InferenceSession(src, sess_options=opts, providers=["CPUExecutionProvider"])
 
 
-def run_onnx(session: Any, inputs: NDArray[np.float32]) -> dict[str, FloatArray]:
+def run_onnx(session: InferenceSession, inputs: NDArray[np.float32]) -> dict[str, FloatArray]:
     """Run a session made by :func:`onnx_session`: ``{"angles", "sigma", "valid"}``."""
     name = session.get_inputs()[0].name
     outs = session.run(
@@ -513,7 +579,9 @@ def angles_close(got: NDArray[np.floating], ref: NDArray[np.floating]) -> NDArra
     return np.asarray(d <= 3e-4 + 1e-6 * np.abs(np.asarray(ref, np.float64)))
 
 
-def verify_onnx(model: Any, path_or_proto: Any, n: int = 4000, seed: int = 0) -> dict[str, float]:
+def verify_onnx(
+    model: HeadPoseModel, path_or_proto: str | Path | ModelProto, n: int = 4000, seed: int = 0
+) -> dict[str, float]:
     """Compare an exported file with the numpy model on :func:`sample_inputs`.
 
     Returns the largest absolute angle difference (degrees), the largest relative σ difference
