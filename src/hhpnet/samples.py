@@ -9,15 +9,19 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from hhpnet._types import U8
+    from hhpnet.model import HeadPoseModel
 
 __all__ = ["face_crops", "face_tiles", "make_scene", "synthetic_model"]
 
 
 # --------------------------------------------------------------------------- pose network
-def synthetic_model(alpha: float, seed: int = 0) -> Any:
+def synthetic_model(alpha: float, seed: int = 0) -> HeadPoseModel:
     """A :class:`hhpnet.model.HeadPoseModel` with random weights of the contract's shapes
     (timings do not depend on the weight values; used when no trained file is shipped)."""
     import numpy as np
@@ -38,7 +42,7 @@ def face_crops(
     size: int = 110,
     names: Sequence[str] = ("astronaut.jpg", "grace_hopper.jpg"),
     mirrored: bool = True,
-) -> list[Any]:
+) -> list[U8]:
     """Square BGR crops (``size`` px) around the most confident BlazeFace face of each bundled
     example photo in ``names`` (side 1.8 × the face box, cut at the image border; a photo without
     a face is skipped), each followed by its mirror image when ``mirrored`` (a different person
@@ -49,7 +53,7 @@ def face_crops(
     from hhpnet.io import read_image
 
     det = create_detector("blazeface")
-    crops: list[Any] = []
+    crops: list[U8] = []
     for name in names:
         rgb = read_image(Path(__file__).parent / "examples" / name)
         d = det(rgb)
@@ -59,12 +63,12 @@ def face_crops(
         cx, cy, half = (x1 + x2) / 2, (y1 + y2) / 2, 0.9 * max(x2 - x1, y2 - y1)
         a, b = int(max(cx - half, 0)), int(max(cy - half, 0))
         crop = np.ascontiguousarray(rgb[b : int(cy + half), a : int(cx + half), ::-1])
-        square = cv2.resize(crop, (size, size))
+        square = cast("U8", cv2.resize(crop, (size, size)))  # (OpenCV types any depth)
         crops += [square, square[:, ::-1].copy()] if mirrored else [square]
     return crops
 
 
-def face_tiles() -> list[Any]:
+def face_tiles() -> list[U8]:
     """Square BGR head crops from the bundled example photos (public domain / CC0), found with
     BlazeFace: the faces of ``astronaut``, ``grace_hopper`` and ``pair_640x480``, plus mirrors."""
     import cv2
@@ -74,7 +78,7 @@ def face_tiles() -> list[Any]:
 
     root = Path(__file__).parent / "examples"
     det = create_detector("blazeface", num_threads=1)
-    tiles = []
+    tiles: list[U8] = []
     for fname in ("astronaut.jpg", "grace_hopper.jpg", "pair_640x480.jpg"):
         bgr = cv2.imread(str(root / fname))
         if bgr is None:
@@ -85,12 +89,13 @@ def face_tiles() -> list[Any]:
             cx, cy = (x1 + x2) / 2, (y1 + y2) / 2 - 0.05 * side
             m = np.array([[1, 0, side / 2 - cx], [0, 1, side / 2 - cy]], np.float32)
             s = round(side)
-            tiles.append(cv2.warpAffine(bgr, m, (s, s), borderMode=cv2.BORDER_REPLICATE))
+            tile = cv2.warpAffine(bgr, m, (s, s), borderMode=cv2.BORDER_REPLICATE)
+            tiles.append(cast("U8", tile))
     tiles += [t[:, ::-1].copy() for t in tiles[:2]]
     return tiles
 
 
-def make_scene(n_people: int, width: int = 640, height: int = 480) -> Any:
+def make_scene(n_people: int, width: int = 640, height: int = 480) -> U8:
     """A BGR test image with ``n_people`` heads from :func:`face_tiles` on a textured background."""
     import cv2
 

@@ -84,8 +84,6 @@ def run(
     ``threads``: threads of the pose-network backends (1 = per-core figures);
     ``pipeline_threads``: detector (TFLite) and OpenCV threads of the whole-pipeline section.
     ``extra_candidates`` are timed next to ours in the pipeline section (benchmarks/run_all.py).
-
-    Long: a list of optional report sections, each a few lines calling its suite.
     """
     info = machine_info()
     report = Report(title)
@@ -110,36 +108,11 @@ def run(
             min_time=0.02 if quick else 0.05,
         )
     if "pipeline" in sections:
-        import cv2
-
-        cv2.setNumThreads(pipeline_threads)
-        ours, est = hhpnet_candidate("blazeface", threads=pipeline_threads)
-        # the default pipeline next to BlazeFace alone (its "× time" column is the ratio)
-        cands = [ours, hhpnet_candidate("auto", threads=pipeline_threads)[0]]
-        if not quick:
-            cands.append(hhpnet_candidate("blazepose", threads=pipeline_threads)[0])
-        cands += list(extra_candidates)
-        scenes = {1: make_scene(1), 6: make_scene(6)}
-        report.text(
-            f"Detector (TFLite) and OpenCV threads: {pipeline_threads}; numpy single-threaded."
-        )
-        pipeline_suite(
-            report,
-            cands,
-            scenes,
-            estimator=est,
-            repeats=repeats,
-            min_time=0.05 if quick else 0.1,
-            out_dir=output.parent if output is not None else None,
-        )
+        _pipeline_section(report, quick, pipeline_threads, extra_candidates, repeats, output)
     if "cli" in sections:
         cli_suite(report, repeats=2 if quick else 3)
     if "startup" in sections:
-        report.heading("Start-up")
-        st = startup_times(repeats=3 if quick else 7)
-        report.text("Wall time of a fresh process, median [IQR].")
-        report.table(["command", "time"], [[k, v.fmt()] for k, v in st.items()])
-        report.data["startup"] = [v.to_dict() for v in st.values()]
+        _startup_section(report, quick)
     report.text(
         f"Total benchmark time {time.perf_counter() - t0:.0f} s; load average at the end "
         f"{tuple(round(x, 2) for x in os.getloadavg())}."
@@ -147,6 +120,46 @@ def run(
     if output is not None:
         report.write(output)
     return report
+
+
+def _pipeline_section(
+    report: Report,
+    quick: bool,
+    pipeline_threads: int,
+    extra_candidates: Sequence[Candidate],
+    repeats: int,
+    output: Path | None,
+) -> None:
+    """Ours with BlazeFace, with the default (auto) detector and (full run) BlazePose, and the
+    extra candidates, on a 1-person and a 6-person scene."""
+    import cv2
+
+    cv2.setNumThreads(pipeline_threads)
+    ours, est = hhpnet_candidate("blazeface", threads=pipeline_threads)
+    # the default pipeline next to BlazeFace alone (its "× time" column is the ratio)
+    cands = [ours, hhpnet_candidate("auto", threads=pipeline_threads)[0]]
+    if not quick:
+        cands.append(hhpnet_candidate("blazepose", threads=pipeline_threads)[0])
+    cands += list(extra_candidates)
+    scenes = {1: make_scene(1), 6: make_scene(6)}
+    report.text(f"Detector (TFLite) and OpenCV threads: {pipeline_threads}; numpy single-threaded.")
+    pipeline_suite(
+        report,
+        cands,
+        scenes,
+        estimator=est,
+        repeats=repeats,
+        min_time=0.05 if quick else 0.1,
+        out_dir=output.parent if output is not None else None,
+    )
+
+
+def _startup_section(report: Report, quick: bool) -> None:
+    report.heading("Start-up")
+    st = startup_times(repeats=3 if quick else 7)
+    report.text("Wall time of a fresh process, median [IQR].")
+    report.table(["command", "time"], [[k, v.fmt()] for k, v in st.items()])
+    report.data["startup"] = [v.to_dict() for v in st.values()]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

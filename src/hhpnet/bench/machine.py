@@ -35,7 +35,7 @@ class MachineInfo:
     load_average: tuple[float, float, float] | None
     extra: dict[str, Any] = field(default_factory=dict)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, object]:
         return dict(self.__dict__)
 
     def markdown(self) -> str:

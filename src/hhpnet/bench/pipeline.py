@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -29,6 +29,11 @@ from hhpnet.bench.timing import (
 from hhpnet.samples import (
     make_scene,
 )
+
+if TYPE_CHECKING:
+    from hhpnet._types import U8
+    from hhpnet.pipeline import HeadPoseEstimator
+    from hhpnet.poses import Poses
 
 
 # --------------------------------------------------------------------------- sections
@@ -64,31 +69,31 @@ class Candidate:
     """
 
     name: str
-    analyze: Callable[[Any], int]
-    stages: Callable[[Any], dict[str, Callable[[], Any]]] | None = None
+    analyze: Callable[[U8], int]
+    stages: Callable[[U8], dict[str, Callable[[], object]]] | None = None
     note: str = ""
 
 
 def hhpnet_candidate(
     detector: str = "blazeface", model: str = "hhpnet-1.0", threads: int = 2
-) -> tuple[Candidate, Any]:
+) -> tuple[Candidate, HeadPoseEstimator]:
     """Our pipeline (``HeadPoseEstimator``) as a :class:`Candidate`, and the estimator."""
     from hhpnet.pipeline import HeadPoseEstimator
 
     m, _ = get_model(model)
     est = HeadPoseEstimator(m, detector, num_threads=threads)
 
-    def analyze(rgb: Any) -> int:
+    def analyze(rgb: U8) -> int:
         return int(est(rgb, rgb=True).valid.sum())
 
-    def stages(rgb: Any) -> dict[str, Callable[[], Any]]:
+    def stages(rgb: U8) -> dict[str, Callable[[], object]]:
         from hhpnet.detectors.fused import FusedDetector
         from hhpnet.detectors.movenet import COCO_HEAD
 
         det = est.detector
         dets = det(rgb)
         size = (rgb.shape[1], rgb.shape[0])
-        out: dict[str, Callable[[], Any]] = {"detect": lambda: det(rgb)}
+        out: dict[str, Callable[[], object]] = {"detect": lambda: det(rgb)}
         if isinstance(det, FusedDetector):  # auto: each detector and the fusion apart
             faces = det.face(rgb)
             people = det.body.detect_coco(rgb)
@@ -110,32 +115,28 @@ def _people(n: int) -> str:
     return "1 person" if n == 1 else f"{n} people"
 
 
-def _decode_and_run(analyze: Callable[[Any], int], jpeg: bytes) -> int:
+def _decode_and_run(analyze: Callable[[U8], int], jpeg: bytes) -> int:
     from hhpnet.io import read_image
 
     return analyze(read_image(jpeg))
 
 
-def _draw_copy(annotate: Callable[..., Any], bgr: Any, poses: Any) -> Any:
+def _draw_copy(annotate: Callable[[U8, Poses], U8], bgr: U8, poses: Poses) -> U8:
     return annotate(bgr.copy(), poses)
 
 
 def pipeline_suite(
     report: Report,
     candidates: Sequence[Candidate],
-    scenes: dict[int, Any],
+    scenes: dict[int, U8],
     *,
-    estimator: Any = None,
+    estimator: HeadPoseEstimator | None = None,
     repeats: int = 7,
     min_time: float = 0.1,
     out_dir: Path | None = None,
 ) -> None:
     """Per-image time of each candidate on each scene (interleaved), per stage, and the ratio to
-    the first candidate; ``estimator`` (ours) also gets a row with drawing and JPEG writing.
-
-    Long: one interleaved timing loop over scenes × candidates × stages, and the two report
-    tables built from its rows.
-    """
+    the first candidate; ``estimator`` (ours) also gets a row with drawing and JPEG writing."""
     import cv2
 
     from hhpnet.io import read_image
@@ -152,25 +153,15 @@ def pipeline_suite(
             out_dir.mkdir(parents=True, exist_ok=True)
             cv2.imwrite(str(out_dir / f"scene_{n}_people.jpg"), bgr)
         found = {c.name: c.analyze(rgb) for c in candidates}
-        fns: dict[str, Callable[[], Any]] = {
+        fns: dict[str, Callable[[], object]] = {
             c.name: partial(_decode_and_run, c.analyze, jpeg) for c in candidates
         }
         if estimator is not None:
-            from hhpnet.draw import annotate
-
-            def full(est: Any = estimator, j: bytes = jpeg) -> Any:
-                img = cv2.imdecode(np.frombuffer(j, np.uint8), cv2.IMREAD_COLOR)
-                poses = est(img)
-                return cv2.imencode(".jpg", annotate(img, poses))[1]
-
             full_name = f"{base}, + draw + write JPEG"
-            fns[full_name] = full
+            fns[full_name] = partial(_decode_pose_draw_encode, estimator, jpeg)
             found[full_name] = found[base]
             if out_dir is not None:
-                img = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
-                cv2.imwrite(
-                    str(out_dir / f"scene_{n}_people_hhpnet.jpg"), annotate(img, estimator(img))
-                )
+                _write_drawn(out_dir / f"scene_{n}_people_hhpnet.jpg", estimator, jpeg)
         res = measure_interleaved(fns, repeats=repeats, min_time=min_time)
         t_base = res[base].median
         for name, tm in res.items():
@@ -190,27 +181,75 @@ def pipeline_suite(
                 {"people": n, "found": found[name], **tm.to_dict()}
             )
         # per stage (not interleaved; same machine state roughly)
-        dec = measure(partial(read_image, jpeg), repeats=repeats, min_time=min_time / 2)
-        stage_rows.append([_people(n), "(all)", "decode JPEG → RGB", dec.fmt()])
-        for c in candidates:
-            if c.stages is None:
-                continue
-            for sname, fn in c.stages(rgb).items():
-                tm = measure(fn, repeats=repeats, min_time=min_time / 2)
-                stage_rows.append([_people(n), c.name, sname, tm.fmt()])
+        stage_rows += _stage_rows(candidates, n, jpeg, rgb, repeats, min_time / 2)
         if estimator is not None:
-            from hhpnet.draw import annotate
+            stage_rows += _drawing_rows(estimator, base, n, rgb, bgr, repeats, min_time / 2)
+    _pipeline_tables(report, base, rows, stage_rows)
 
-            poses = estimator(rgb, rgb=True)
-            drawn = annotate(bgr.copy(), poses)
-            tm = measure(
-                partial(_draw_copy, annotate, bgr, poses), repeats=repeats, min_time=min_time / 2
-            )
-            stage_rows.append([_people(n), base, "draw (annotate)", tm.fmt()])
-            tm = measure(
-                partial(cv2.imencode, ".jpg", drawn), repeats=repeats, min_time=min_time / 2
-            )
-            stage_rows.append([_people(n), base, "write (JPEG encode)", tm.fmt()])
+
+def _decode_pose_draw_encode(est: HeadPoseEstimator, jpeg: bytes) -> object:
+    """The whole job on one JPEG: decode, poses, draw, encode."""
+    import cv2
+
+    from hhpnet.draw import annotate
+
+    img = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
+    poses = est(img)
+    return cv2.imencode(".jpg", annotate(img, poses))[1]
+
+
+def _write_drawn(path: Path, est: HeadPoseEstimator, jpeg: bytes) -> None:
+    import cv2
+
+    from hhpnet.draw import annotate
+
+    img = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
+    cv2.imwrite(str(path), annotate(img, est(img)))
+
+
+def _stage_rows(
+    candidates: Sequence[Candidate], n: int, jpeg: bytes, rgb: U8, repeats: int, min_time: float
+) -> list[list[str]]:
+    """Decoding and each candidate's stages, each re-run alone on the scene (``rgb``)."""
+    from hhpnet.io import read_image
+
+    dec = measure(partial(read_image, jpeg), repeats=repeats, min_time=min_time)
+    rows = [[_people(n), "(all)", "decode JPEG → RGB", dec.fmt()]]
+    for c in candidates:
+        if c.stages is None:
+            continue
+        for sname, fn in c.stages(rgb).items():
+            tm = measure(fn, repeats=repeats, min_time=min_time)
+            rows.append([_people(n), c.name, sname, tm.fmt()])
+    return rows
+
+
+def _drawing_rows(
+    estimator: HeadPoseEstimator,
+    base: str,
+    n: int,
+    rgb: U8,
+    bgr: U8,
+    repeats: int,
+    min_time: float,
+) -> list[list[str]]:
+    """Drawing the poses on the scene and encoding the drawing as JPEG."""
+    import cv2
+
+    from hhpnet.draw import annotate
+
+    poses = estimator(rgb, rgb=True)
+    drawn = annotate(bgr.copy(), poses)
+    tm = measure(partial(_draw_copy, annotate, bgr, poses), repeats=repeats, min_time=min_time)
+    rows = [[_people(n), base, "draw (annotate)", tm.fmt()]]
+    tm = measure(partial(cv2.imencode, ".jpg", drawn), repeats=repeats, min_time=min_time)
+    rows.append([_people(n), base, "write (JPEG encode)", tm.fmt()])
+    return rows
+
+
+def _pipeline_tables(
+    report: Report, base: str, rows: list[list[str]], stage_rows: list[list[str]]
+) -> None:
     report.text(
         "Decode (JPEG bytes in memory → RGB) + detection + landmarks/pose, per image; every "
         "pipeline timed interleaved in the same run. *faces* = faces given a pose / people in "

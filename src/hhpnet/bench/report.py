@@ -24,7 +24,7 @@ class Report:
     def text(self, text: str) -> None:
         self.parts.append(text.rstrip() + "\n")
 
-    def table(self, headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    def table(self, headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
         lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
         lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
         self.parts.append("\n".join(lines) + "\n")

@@ -10,7 +10,6 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 THREAD_VARS = (
     "OMP_NUM_THREADS",
@@ -69,7 +68,7 @@ class Timing:
             f"{fmt_time(self.q3 / k, unit=False, scale=scale)}]"
         )
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, object]:
         return {
             "label": self.label,
             "median_s": self.median,
@@ -114,7 +113,7 @@ def fmt_time(seconds: float, unit: bool = True, scale: float | None = None) -> s
     return f"{text} {name}" if unit else text
 
 
-def _calibrate(fn: Callable[[], Any], min_time: float) -> int:
+def _calibrate(fn: Callable[[], object], min_time: float) -> int:
     """Number of calls so that one timed block lasts at least ``min_time`` seconds."""
     n = 1
     while True:
@@ -127,7 +126,7 @@ def _calibrate(fn: Callable[[], Any], min_time: float) -> int:
         n = max(n * 2, int(n * min_time / max(dt, 1e-9) * 1.2)) if dt > min_time / 20 else n * 8
 
 
-def _block(fn: Callable[[], Any], n: int) -> float:
+def _block(fn: Callable[[], object], n: int) -> float:
     t0 = time.perf_counter()
     for _ in range(n):
         fn()
@@ -135,7 +134,7 @@ def _block(fn: Callable[[], Any], n: int) -> float:
 
 
 def measure(
-    fn: Callable[[], Any],
+    fn: Callable[[], object],
     *,
     label: str = "",
     items: int = 1,
@@ -151,7 +150,7 @@ def measure(
 
 
 def measure_interleaved(
-    fns: dict[str, Callable[[], Any]],
+    fns: dict[str, Callable[[], object]],
     *,
     items: int | dict[str, int] = 1,
     repeats: int = 7,
