@@ -220,10 +220,6 @@ def load_keypoints_csv(
     score; a point whose confidence is below ``kpt_thr`` is missing. Malformed files (missing
     columns, non-numbers, labels not finite, a detector block partly empty, confidences outside
     [0, 1]) raise :class:`hhpnet.errors.InputError` naming the line.
-
-    Long: one pass over the rows that checks each column group (labels, image size, detector
-    block, confidences) with an error naming the line; the per-source column layout is spelled
-    out here.
     """
     if source not in KEYPOINT_SOURCES:
         raise InputError(
@@ -233,6 +229,28 @@ def load_keypoints_csv(
         raise InputError(f"kpt_thr must be in [0, 1]; got {kpt_thr}")
     p = Path(path)
     header, rows = _read_csv_table(p)
+    files, labels, lines = _files_and_labels(p, header, rows)
+    block, found = _detector_block(p, header, rows, lines, source)
+    kp, mouth = _source_keypoints(p, source, block, found, lines, kpt_thr)
+    score = np.where(found, block[:, 0], np.nan)
+    return KeypointSet(
+        name=f"{p.name} ({source})",
+        source=source,
+        files=files,
+        angles=labels[:, 2:].astype(np.float32),
+        keypoints=kp,
+        found=found,
+        image_size=labels[:, :2].astype(np.int32),
+        score=score.astype(np.float32),
+        mouth=mouth,
+    )
+
+
+def _files_and_labels(
+    p: Path, header: list[str], rows: list[tuple[int, list[str]]]
+) -> tuple[list[str], NDArray[np.float64], list[int]]:
+    """The ``file`` column, the labels (width, height, yaw, pitch, roll) checked, and the
+    line number of each row."""
     if not rows:
         raise InputError(f"{p}: no data rows")
     if "file" not in header:
@@ -254,6 +272,14 @@ def load_keypoints_csv(
         raise InputError(
             f"{p} line {lines[int(np.argmax(bad))]}: width and height must be positive whole pixels"
         )
+    return files, labels, lines
+
+
+def _detector_block(
+    p: Path, header: list[str], rows: list[tuple[int, list[str]]], lines: list[int], source: str
+) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
+    """The source's columns (score, then its points; :func:`_source_columns`) and the rows
+    where they are given (the detector found a face); a partly empty block is an error."""
     cols = _source_columns(source)
     block = _numbers(p, header, rows, cols)
     given = np.isfinite(block)
@@ -266,8 +292,20 @@ def load_keypoints_csv(
             f"{p} line {lines[i]}: {source} columns partly empty ({empty[0]} …); "
             "a detector block is either complete or empty"
         )
-    n = len(rows)
-    score = np.where(found, block[:, 0], np.nan)
+    return block, found
+
+
+def _source_keypoints(
+    p: Path,
+    source: str,
+    block: NDArray[np.float64],
+    found: NDArray[np.bool_],
+    lines: list[int],
+    kpt_thr: float,
+) -> tuple[NDArray[np.float32], NDArray[np.float32] | None]:
+    """The (n, 5, 3) keypoints with hhpnet's confidences (missing rows and points zero) and,
+    for BlazeFace, its mouth point (n, 2) (NaN where not found)."""
+    n = len(block)
     if source == "blazeface":
         pts = block[:, 1:].reshape(n, 6, 2)
         xy = pts[:, [BLAZEFACE_POINTS.index(k) for k in KEYPOINT_NAMES]]
@@ -291,18 +329,7 @@ def load_keypoints_csv(
         k = np.concatenate([xy[found], conf[..., None]], axis=-1)
         k[k[..., 2] < float(kpt_thr), 2] = 0.0
         kp[found] = validate_keypoints(k, name=f"{p}: {source} keypoints")
-    mouth = None
-    if source == "blazeface":
-        at = BLAZEFACE_POINTS.index("mouth")
-        mouth = np.asarray(np.where(found[:, None], pts[:, at], np.nan), np.float32)
-    return KeypointSet(
-        name=f"{p.name} ({source})",
-        source=source,
-        files=files,
-        angles=labels[:, 2:].astype(np.float32),
-        keypoints=kp,
-        found=found,
-        image_size=labels[:, :2].astype(np.int32),
-        score=score.astype(np.float32),
-        mouth=mouth,
-    )
+    if source != "blazeface":
+        return kp, None
+    at = BLAZEFACE_POINTS.index("mouth")
+    return kp, np.asarray(np.where(found[:, None], pts[:, at], np.nan), np.float32)
