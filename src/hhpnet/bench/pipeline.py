@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
@@ -187,13 +187,23 @@ def pipeline_suite(
     _pipeline_tables(report, base, rows, stage_rows)
 
 
+def _imdecode(jpeg: bytes) -> U8:
+    """The BGR image of JPEG bytes (OpenCV, as a user of the library would decode it)."""
+    import cv2
+
+    img = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
+    if img is None:
+        raise ValueError("not a decodable image")
+    return cast("U8", img)
+
+
 def _decode_pose_draw_encode(est: HeadPoseEstimator, jpeg: bytes) -> object:
     """The whole job on one JPEG: decode, poses, draw, encode."""
     import cv2
 
     from hhpnet.draw import annotate
 
-    img = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
+    img = _imdecode(jpeg)
     poses = est(img)
     return cv2.imencode(".jpg", annotate(img, poses))[1]
 
@@ -203,7 +213,7 @@ def _write_drawn(path: Path, est: HeadPoseEstimator, jpeg: bytes) -> None:
 
     from hhpnet.draw import annotate
 
-    img = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
+    img = _imdecode(jpeg)
     cv2.imwrite(str(path), annotate(img, est(img)))
 
 

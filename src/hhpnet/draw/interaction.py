@@ -24,12 +24,13 @@
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, overload
 
 import cv2
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
+from hhpnet._types import F64, BoolArray
 from hhpnet.convention import facing_direction
 from hhpnet.draw.style import AXIS_COLORS, GREY, RGB, U8, outlined_text
 from hhpnet.draw.style import FONT as _FONT
@@ -37,6 +38,10 @@ from hhpnet.draw.style import colour as _col
 from hhpnet.draw.style import point as _pt
 
 if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+    from matplotlib.image import AxesImage
+
     from hhpnet.interaction import Interaction
     from hhpnet.protocols import PoseLike
 
@@ -82,7 +87,7 @@ class InteractionAnnotator:
         self.caption = caption
 
     def annotate(
-        self, scene: Any, poses: PoseLike, interaction: Interaction, *, rgb: bool = False
+        self, scene: ArrayLike, poses: PoseLike, interaction: Interaction, *, rgb: bool = False
     ) -> U8:
         img = np.asarray(scene)
         if img.dtype != np.uint8 or img.ndim != 3 or img.shape[2] != 3:
@@ -148,7 +153,7 @@ class InteractionAnnotator:
 
     # ----------------------------------------------------------------- parts
     def _groups(
-        self, img: U8, cen: Any, hs: Any, ok: Any, groups: list[list[int]], rgb: bool
+        self, img: U8, cen: F64, hs: F64, ok: BoolArray, groups: list[list[int]], rgb: bool
     ) -> None:
         overlay = img.copy()
         for g, members in enumerate(groups):
@@ -165,7 +170,7 @@ class InteractionAnnotator:
         cv2.addWeighted(overlay, 0.28, img, 0.72, 0, dst=img)
 
     @staticmethod
-    def _arrow(img: U8, a: Any, b: Any, hs_b: float, colour: RGB, t: int, rgb: bool) -> None:
+    def _arrow(img: U8, a: F64, b: F64, hs_b: float, colour: RGB, t: int, rgb: bool) -> None:
         d = np.asarray(b, float) - np.asarray(a, float)
         dist = float(np.hypot(*d))
         if dist < 1:
@@ -189,9 +194,9 @@ class InteractionAnnotator:
         self,
         img: U8,
         poses: PoseLike,
-        cen: Any,
-        hs: Any,
-        ok: Any,
+        cen: F64,
+        hs: F64,
+        ok: BoolArray,
         excluded: set[int],
         t: int,
         rgb: bool,
@@ -258,7 +263,7 @@ class InteractionAnnotator:
 
 
 def annotate_interaction(
-    scene: Any,
+    scene: ArrayLike,
     poses: PoseLike,
     interaction: Interaction,
     *,
@@ -277,6 +282,24 @@ def annotate_interaction(
     return InteractionAnnotator().annotate(img, poses, interaction, rgb=rgb)
 
 
+@overload
+def heatmap(
+    interaction: Interaction,
+    path: None = None,
+    *,
+    labels: list[str] | None = None,
+    title: str | None = None,
+    dpi: int = 120,
+) -> Figure: ...
+@overload
+def heatmap(
+    interaction: Interaction,
+    path: str | os.PathLike[str],
+    *,
+    labels: list[str] | None = None,
+    title: str | None = None,
+    dpi: int = 120,
+) -> str: ...
 def heatmap(
     interaction: Interaction,
     path: str | os.PathLike[str] | None = None,
@@ -284,17 +307,13 @@ def heatmap(
     labels: list[str] | None = None,
     title: str | None = None,
     dpi: int = 120,
-) -> Any:
+) -> Figure | str:
     """Heat-maps of ``attention`` (row i looks at column j) and the symmetric ``matrix``.
 
     Cells show values for up to 12 people; mutual pairs are framed; excluded people are hatched
     grey. Returns the matplotlib Figure, or saves it as PNG at ``path`` and returns the path.
-
-    Long: matplotlib drawing of two annotated panels (cell values, mutual frames, hatched
-    exclusions, ticks, colour bar), one call per element.
     """
     from matplotlib.figure import Figure  # no pyplot: no window, no global backend change
-    from matplotlib.patches import Rectangle
 
     n = len(interaction.matrix)
     names = labels if labels is not None else [str(i) for i in range(n)]
@@ -317,44 +336,10 @@ def heatmap(
             ax.set_axis_off()
             continue
         a = np.array(values, np.float64).reshape(n, n)
-        shown = np.ma.masked_array(a, mask=np.eye(n, dtype=bool))
-        image = ax.imshow(shown, vmin=0.0, vmax=1.0, cmap="magma_r")
-        ax.set_title(name, fontsize=10)
-        ax.set_xticks(range(n), names)
-        ax.set_yticks(range(n), names)
-        ax.set_xlabel("j")
-        ax.set_ylabel("i")
-        for k in excluded:
-            for rect in ((-0.5, k - 0.5, n, 1), (k - 0.5, -0.5, 1, n)):
-                ax.add_patch(
-                    Rectangle(
-                        rect[:2],
-                        rect[2],
-                        rect[3],
-                        facecolor="0.85",
-                        hatch="//",
-                        edgecolor="0.6",
-                        lw=0,
-                    )
-                )
-        for i, j in mutual:
-            ax.add_patch(
-                Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor="tab:cyan", lw=2.5)
-            )
+        image = _heatmap_panel(ax, a, name, names)
+        _mark_people(ax, n, excluded, mutual)
         if n <= 12:
-            for i in range(n):
-                for j in range(n):
-                    if i != j and i not in excluded and j not in excluded:
-                        colour = "white" if a[i, j] > 0.55 else "black"
-                        ax.text(
-                            j,
-                            i,
-                            f"{a[i, j]:.2f}",
-                            ha="center",
-                            va="center",
-                            fontsize=8,
-                            color=colour,
-                        )
+            _cell_values(ax, a, excluded)
     if image is not None:
         fig.colorbar(image, ax=list(axes), shrink=0.8)
     caption = title or (
@@ -366,3 +351,55 @@ def heatmap(
         return fig
     fig.savefig(os.fspath(path), dpi=dpi)
     return os.fspath(path)
+
+
+def _heatmap_panel(ax: Axes, a: F64, name: str, names: list[str]) -> AxesImage:
+    """One panel: the (n, n) values ``a`` (diagonal blank), title, people on both axes."""
+    n = len(a)
+    shown = np.ma.masked_array(a, mask=np.eye(n, dtype=bool))
+    image = ax.imshow(shown, vmin=0.0, vmax=1.0, cmap="magma_r")
+    ax.set_title(name, fontsize=10)
+    ax.set_xticks(range(n), names)
+    ax.set_yticks(range(n), names)
+    ax.set_xlabel("j")
+    ax.set_ylabel("i")
+    return image
+
+
+def _mark_people(ax: Axes, n: int, excluded: set[int], mutual: set[tuple[int, int]]) -> None:
+    """Hatch the rows and columns of excluded people; frame the cells of mutual pairs."""
+    from matplotlib.patches import Rectangle
+
+    for k in excluded:
+        for rect in ((-0.5, k - 0.5, n, 1), (k - 0.5, -0.5, 1, n)):
+            ax.add_patch(
+                Rectangle(
+                    rect[:2],
+                    rect[2],
+                    rect[3],
+                    facecolor="0.85",
+                    hatch="//",
+                    edgecolor="0.6",
+                    lw=0,
+                )
+            )
+    for i, j in mutual:
+        ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor="tab:cyan", lw=2.5))
+
+
+def _cell_values(ax: Axes, a: F64, excluded: set[int]) -> None:
+    """The value of each cell between two people who are not excluded."""
+    n = len(a)
+    for i in range(n):
+        for j in range(n):
+            if i != j and i not in excluded and j not in excluded:
+                colour = "white" if a[i, j] > 0.55 else "black"
+                ax.text(
+                    j,
+                    i,
+                    f"{a[i, j]:.2f}",
+                    ha="center",
+                    va="center",
+                    fontsize=8,
+                    color=colour,
+                )

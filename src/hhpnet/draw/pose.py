@@ -20,11 +20,11 @@ axes or fan. :func:`annotate` applies all four.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 from hhpnet.convention import axes_2d
 from hhpnet.draw.style import AXIS_COLORS, GREY, RGB, U8, outlined_text
@@ -45,7 +45,7 @@ __all__ = [
 ]
 
 
-def _prepare(scene: Any) -> U8:
+def _prepare(scene: ArrayLike) -> U8:
     img = np.asarray(scene)
     if img.dtype != np.uint8 or img.ndim != 3 or img.shape[2] != 3:
         raise ValueError(f"scene must be a uint8 (H, W, 3) image; got {img.dtype} {img.shape}")
@@ -77,7 +77,7 @@ class AxisAnnotator:
         self.thickness = thickness
         self.colors = colors
 
-    def annotate(self, scene: Any, poses: PoseLike, *, rgb: bool = False) -> U8:
+    def annotate(self, scene: ArrayLike, poses: PoseLike, *, rgb: bool = False) -> U8:
         img = _prepare(scene)
         ok = np.asarray(poses.valid, bool) & np.isfinite(poses.centroid).all(axis=1)
         if not ok.any():
@@ -108,7 +108,7 @@ class KeypointAnnotator:
         self.colors = colors
         self.invalid_color = invalid_color
 
-    def annotate(self, scene: Any, poses: PoseLike, *, rgb: bool = False) -> U8:
+    def annotate(self, scene: ArrayLike, poses: PoseLike, *, rgb: bool = False) -> U8:
         img = _prepare(scene)
         kp = np.asarray(poses.keypoints, np.float64)
         lengths = _lengths(poses, 1.0)
@@ -153,7 +153,7 @@ class UncertaintyAnnotator:
         )
         return result
 
-    def annotate(self, scene: Any, poses: PoseLike, *, rgb: bool = False) -> U8:
+    def annotate(self, scene: ArrayLike, poses: PoseLike, *, rgb: bool = False) -> U8:
         img = _prepare(scene)
         ok = np.asarray(poses.valid, bool) & np.isfinite(poses.centroid).all(axis=1)
         if not ok.any():
@@ -213,7 +213,7 @@ class LabelAnnotator:
             parts.append(t)
         return "  ".join(parts)
 
-    def annotate(self, scene: Any, poses: PoseLike, *, rgb: bool = False) -> U8:
+    def annotate(self, scene: ArrayLike, poses: PoseLike, *, rgb: bool = False) -> U8:
         img = _prepare(scene)
         h, w = img.shape[:2]
         image_scale = self.font_scale or float(np.clip(min(h, w) / 900.0, 0.4, 3.0))
@@ -269,7 +269,7 @@ def _put_text(
             x += cv2.getTextSize(part, _FONT, scale, thick)[0][0]
 
 
-def annotate(scene: Any, poses: PoseLike, *, rgb: bool = False, labels: bool = True) -> U8:
+def annotate(scene: ArrayLike, poses: PoseLike, *, rgb: bool = False, labels: bool = True) -> U8:
     """Fan, axes, keypoints and (optionally) labels in one call; returns an annotated copy."""
     img = UncertaintyAnnotator().annotate(scene, poses, rgb=rgb)
     img = AxisAnnotator().annotate(img, poses, rgb=rgb)

@@ -8,11 +8,14 @@ order (BGR for OpenCV images unless ``rgb=True``).
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import SupportsFloat
 
 import cv2
 import numpy as np
 from numpy.typing import NDArray
+
+from hhpnet._types import FloatArray
 
 __all__ = ["AXIS_COLORS", "FONT", "GREY", "RGB", "U8", "colour", "outlined_text", "point"]
 
@@ -31,13 +34,13 @@ def colour(rgb_colour: RGB, rgb: bool) -> tuple[int, int, int]:
     return (r, g, b) if rgb else (b, g, r)
 
 
-def point(p: Any) -> tuple[int, int]:
+def point(p: Sequence[SupportsFloat] | FloatArray) -> tuple[int, int]:
     """Integer pixel of an (x, y) point (rounded)."""
     return round(float(p[0])), round(float(p[1]))
 
 
 def outlined_text(
-    img: U8, text: str, org: tuple[int, int], scale: float, colour: Any, thick: int
+    img: U8, text: str, org: tuple[int, int], scale: float, colour: RGB, thick: int
 ) -> None:
     """``cv2.putText`` with a black outline (readable on any background), in place."""
     cv2.putText(img, text, org, FONT, scale, (0, 0, 0), thick + 2, cv2.LINE_AA)
