@@ -197,9 +197,52 @@ def _hhpnet(
     image_size: tuple[int, int] | None,
     p: HhpnetParams,
 ) -> Scores:
-    """Scores of the ``"hhpnet"`` method for the m kept people (module docstring, steps 1–6).
-    Long: a vectorised computation whose steps (camera, depth, gaze frames, σ, attention,
-    converging rays) share many (m, m) arrays."""
+    """Scores of the ``"hhpnet"`` method for the m kept people (module docstring, steps 1–6):
+    positions in the camera frame, gaze frames, σ, attention, converging rays."""
+    m = len(yaw)
+    depth, pos, rot = _positions(yaw, pitch, cen, hs, present, image_size, p)
+    psi, a = np.deg2rad(-yaw), np.deg2rad(pitch)
+    gaze_v = facing_direction(yaw, pitch)
+    e_yaw_v = np.stack([np.cos(psi), np.sin(a) * np.sin(psi), -np.cos(a) * np.sin(psi)], axis=1)
+    e_pitch_v = np.stack([np.zeros(m), -np.cos(a), -np.sin(a)], axis=1)
+    frame = _Frames(
+        np.einsum("nij,nj->ni", rot, gaze_v),
+        np.einsum("nij,nj->ni", rot, e_yaw_v),
+        np.einsum("nij,nj->ni", rot, e_pitch_v),
+    )
+    floor = p.sigma_floor_deg
+    sy = np.where(np.isnan(sigma[:, 0]), np.inf, sigma[:, 0])
+    sp = np.where(np.isnan(sigma[:, 1]), np.inf, sigma[:, 1]) * np.abs(np.cos(psi))
+    s_yaw = np.maximum(np.sqrt(sy**2 + floor**2), 1e-9)
+    s_pitch = np.maximum(np.sqrt(sp**2 + floor**2), 1e-9)
+    att, dist = _attention(pos, frame, s_yaw, s_pitch, p)
+    matrix = np.sqrt(att * att.T)
+    conv = _converging(pos, frame, s_yaw, s_pitch, att, dist, p)
+    return Scores(att, matrix, conv, depth)
+
+
+@dataclass(frozen=True)
+class _Frames:
+    """Per person, in the camera frame: the facing direction and the unit directions in which
+    yaw and pitch errors move it, each (m, 3)."""
+
+    gaze: F64
+    e_yaw: F64
+    e_pitch: F64
+
+
+def _positions(
+    yaw: F64,
+    pitch: F64,
+    cen: F64,
+    hs: F64,
+    present: NDArray[np.bool_],
+    image_size: tuple[int, int] | None,
+    p: HhpnetParams,
+) -> tuple[F64, F64, F64]:
+    """Depths (m,) mm, head positions (m, 3) mm in the OpenCV camera frame (x right, y down,
+    z away from the camera) and the rotations (m, 3, 3) from the viewer frame to the camera
+    frame turned onto each head's ray (``ray_relative``)."""
     m = len(yaw)
     f, pp = _camera(cen, hs, image_size, p)
     span = _nominal_span(yaw, pitch, present, p.head_model)
@@ -211,24 +254,17 @@ def _hhpnet(
             m, f * float(np.median(span)) / (float(np.median(known)) if len(known) else 100.0)
         )
     ray = np.concatenate([(cen - pp) / f, np.ones((m, 1))], axis=1)
-    pos = ray * depth[:, None]  # OpenCV camera frame, mm: x right, y down, z away from camera
+    pos = ray * depth[:, None]
     ray_u, _ = _unit(ray)
     rot = _rot_optical_to(ray_u) if p.ray_relative else np.broadcast_to(np.eye(3), (m, 3, 3))
-    rot = rot @ S_FLIP  # viewer frame (z towards the viewer) → camera frame, then onto the ray
-    psi, a = np.deg2rad(-yaw), np.deg2rad(pitch)
-    gaze_v = facing_direction(yaw, pitch)
-    e_yaw_v = np.stack([np.cos(psi), np.sin(a) * np.sin(psi), -np.cos(a) * np.sin(psi)], axis=1)
-    e_pitch_v = np.stack([np.zeros(m), -np.cos(a), -np.sin(a)], axis=1)
-    gaze = np.einsum("nij,nj->ni", rot, gaze_v)
-    e_yaw = np.einsum("nij,nj->ni", rot, e_yaw_v)
-    e_pitch = np.einsum("nij,nj->ni", rot, e_pitch_v)
+    return depth, pos, rot @ S_FLIP  # viewer frame (z towards the viewer) → camera frame
 
-    floor = p.sigma_floor_deg
-    sy = np.where(np.isnan(sigma[:, 0]), np.inf, sigma[:, 0])
-    sp = np.where(np.isnan(sigma[:, 1]), np.inf, sigma[:, 1]) * np.abs(np.cos(psi))
-    s_yaw = np.maximum(np.sqrt(sy**2 + floor**2), 1e-9)
-    s_pitch = np.maximum(np.sqrt(sp**2 + floor**2), 1e-9)
 
+def _attention(
+    pos: F64, frame: _Frames, s_yaw: F64, s_pitch: F64, p: HhpnetParams
+) -> tuple[F64, F64]:
+    """P(i looks at j) (m, m), zero on the diagonal, and the distances (m, m) mm."""
+    m = len(pos)
     d_ij, dist = _unit(pos[None, :, :] - pos[:, None, :])  # direction i → j
     radius = np.rad2deg(np.arctan2(p.head_radius_mm, dist))
     tol = p.tolerance_deg + radius
@@ -238,36 +274,42 @@ def _hhpnet(
     if p.depth_noise > 0:
         for end in (pos[None, :, :], pos[:, None, :]):
             perp = end - np.sum(end * d_ij, axis=-1, keepdims=True) * d_ij
-            var_y += np.sum(perp * e_yaw[:, None, :], axis=-1) ** 2
-            var_p += np.sum(perp * e_pitch[:, None, :], axis=-1) ** 2
+            var_y += np.sum(perp * frame.e_yaw[:, None, :], axis=-1) ** 2
+            var_p += np.sum(perp * frame.e_pitch[:, None, :], axis=-1) ** 2
         with np.errstate(invalid="ignore", divide="ignore"):
             scale = np.where(dist > 0, (np.rad2deg(p.depth_noise) / dist) ** 2, 0.0)
         var_y, var_p = var_y * scale, var_p * scale
     sy_ij = np.sqrt(s_yaw[:, None] ** 2 + var_y)
     sp_ij = np.sqrt(s_pitch[:, None] ** 2 + var_p)
-    att = _gaze_probability(d_ij, gaze, e_yaw, e_pitch, tol, sy_ij, sp_ij)
+    att = _gaze_probability(d_ij, frame.gaze, frame.e_yaw, frame.e_pitch, tol, sy_ij, sp_ij)
     att = np.where(dist > 0, att, 0.0)
     np.fill_diagonal(att, 0.0)
-    matrix = np.sqrt(att * att.T)
+    return att, dist
 
+
+def _converging(
+    pos: F64, frame: _Frames, s_yaw: F64, s_pitch: F64, att: F64, dist: F64, p: HhpnetParams
+) -> F64:
+    """P(i and j both look at the point X[i, j] where their rays nearly meet) (m, m)."""
+    m = len(pos)
     reach = _reach(att, dist, p.threshold, np.full_like(dist, 2.0 * p.head_radius_mm))
-    x, ok = _ray_closest(pos, gaze, dist, *p.converge_range, reach)
+    x, ok = _ray_closest(pos, frame.gaze, dist, *p.converge_range, reach)
     conv = np.zeros((m, m))
     if ok.any():
         to_x, _ = _unit(x - pos[:, None, :])  # i → X[i, j]
         tol_x = np.full((m, m), p.tolerance_deg)
         p_i = _gaze_probability(
             to_x,
-            gaze,
-            e_yaw,
-            e_pitch,
+            frame.gaze,
+            frame.e_yaw,
+            frame.e_pitch,
             tol_x,
             np.repeat(s_yaw[:, None], m, 1),
             np.repeat(s_pitch[:, None], m, 1),
         )
         conv = np.where(ok, p_i * p_i.T, 0.0)  # X is symmetric: X[i, j] = X[j, i]
     np.fill_diagonal(conv, 0.0)
-    return Scores(att, matrix, conv, depth)
+    return conv
 
 
 def hhpnet_scores(people: People, p: HhpnetParams) -> Scores:
