@@ -21,13 +21,16 @@ import io
 import math
 import os
 import warnings
-from typing import Any, cast
+from typing import TYPE_CHECKING, BinaryIO, SupportsFloat, cast
 
 import numpy as np
 from numpy.typing import NDArray
 
 from hhpnet._types import Array, FloatArray
 from hhpnet.errors import InputError
+
+if TYPE_CHECKING:
+    from PIL.Image import Image as PILImage
 
 __all__ = [
     "MAX_PIXELS",
@@ -110,7 +113,7 @@ def bgr_to_rgb(arr: Array) -> NDArray[np.uint8]:
     return np.asarray(cv2.cvtColor(np.ascontiguousarray(arr), cv2.COLOR_BGR2RGB), np.uint8)
 
 
-def _from_pil(img: Any, name: str) -> NDArray[np.uint8]:
+def _from_pil(img: PILImage, name: str) -> NDArray[np.uint8]:
     check_size(img.width, img.height, name)
     mode = img.mode
     if mode in ("RGB", "L"):
@@ -127,7 +130,7 @@ def _from_pil(img: Any, name: str) -> NDArray[np.uint8]:
     return _from_array(np.asarray(arr), rgb=True, name=name)
 
 
-def _open_encoded(fp: Any, name: str) -> NDArray[np.uint8]:
+def _open_encoded(fp: BinaryIO, name: str) -> NDArray[np.uint8]:
     from PIL import Image, ImageOps, UnidentifiedImageError
 
     try:
@@ -140,7 +143,7 @@ def _open_encoded(fp: Any, name: str) -> NDArray[np.uint8]:
             img = Image.open(fp)
             check_size(img.width, img.height, name)  # header only: nothing decoded yet
             img.load()
-            out: Any = img
+            out: PILImage = img
             try:
                 # exif_transpose copies the whole image even when there is nothing to turn
                 if img.getexif().get(_ORIENTATION, 1) != 1:
@@ -159,7 +162,7 @@ def _open_encoded(fp: Any, name: str) -> NDArray[np.uint8]:
         raise InputError(f"{name}: unreadable or truncated image ({msg})") from exc
 
 
-def read_image(src: Any, *, rgb: bool = False) -> NDArray[np.uint8]:
+def read_image(src: object, *, rgb: bool = False) -> NDArray[np.uint8]:
     """Read ``src`` (path, bytes, numpy array or PIL image) as an RGB ``uint8 (H, W, 3)`` array.
 
     ``rgb`` only concerns numpy arrays: they are taken as BGR (OpenCV order) unless
@@ -189,14 +192,14 @@ def read_image(src: Any, *, rgb: bool = False) -> NDArray[np.uint8]:
             raise InputError("image bytes are empty")
         return _open_encoded(io.BytesIO(bytes(src)), "image bytes")
     if hasattr(src, "mode") and hasattr(src, "convert") and hasattr(src, "width"):
-        return _from_pil(src, "PIL image")
+        return _from_pil(cast("PILImage", src), "PIL image")  # (duck-typed: any PIL.Image)
     raise InputError(
         f"unsupported image input of type {type(src).__name__} "
         "(expected a path, bytes, a numpy array or a PIL image)"
     )
 
 
-def json_number(value: Any, ndigits: int = 3) -> float | None:
+def json_number(value: SupportsFloat, ndigits: int = 3) -> float | None:
     """A number for a JSON record: rounded to ``ndigits`` decimals, None for NaN / ±inf (JSON
     has neither). Used by every ``to_dict`` / JSON line of the package."""
     v = float(value)

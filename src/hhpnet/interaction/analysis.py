@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 F64 = NDArray[np.float64]
 
 
-def analyze(poses: PoseFields, method: str = "hhpnet", **params: Any) -> Interaction:
+def analyze(poses: PoseFields, method: str = "hhpnet", **params: object) -> Interaction:
     """Who looks at whom among the people of one frame (module docstring for the outputs).
 
     ``poses``: a :class:`hhpnet.poses.Poses` or :class:`~hhpnet.interaction.PoseArrays`
@@ -104,7 +104,7 @@ def analyze(poses: PoseFields, method: str = "hhpnet", **params: Any) -> Interac
 
 
 # --------------------------------------------------------------------------- input
-def _field(poses: Any, name: str, n: int, shape: tuple[int, ...]) -> F64:
+def _field(poses: object, name: str, n: int, shape: tuple[int, ...]) -> F64:
     if not hasattr(poses, name):
         raise InputError(
             f"poses has no {name!r} (need yaw, pitch, sigma, centroid, head_size, valid)"

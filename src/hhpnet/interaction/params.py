@@ -6,8 +6,9 @@ checks (:func:`make_params`): every value typed and range-checked once, a one-li
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeGuard
 
 import numpy as np
 
@@ -15,6 +16,9 @@ from hhpnet.errors import InputError
 
 if TYPE_CHECKING:
     from hhpnet.interaction.registry import Method
+
+#: a checked parameter value: a flag, a word, a number, a tuple of numbers or None
+ParamValue: TypeAlias = bool | str | float | tuple[float, ...] | None
 
 
 # --------------------------------------------------------------------------- parameters
@@ -65,11 +69,11 @@ class PaperParams:
     converge_range: tuple[float, float] = (0.25, 1.5)
 
 
-def _is_number(v: Any) -> bool:
+def _is_number(v: object) -> TypeGuard[float | np.integer[Any] | np.floating[Any]]:
     return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
 
 
-def _typed_param(name: str, value: Any, default: Any) -> Any:
+def _typed_param(name: str, value: object, default: object) -> ParamValue:
     """``value`` of the type of the parameter's default (one-line InputError otherwise)."""
     if isinstance(default, bool):
         if not isinstance(value, (bool, np.bool_)):
@@ -96,7 +100,7 @@ def _typed_param(name: str, value: Any, default: Any) -> Any:
     return float(value)
 
 
-def make_params(method: Method, params: dict[str, Any]) -> HhpnetParams | PaperParams:
+def make_params(method: Method, params: Mapping[str, object]) -> HhpnetParams | PaperParams:
     """``method``'s parameter object from keyword ``params`` (lists become tuples; a missing or
     None parameter takes the method's default, a None threshold the class's)."""
     cls = method.params_class()
