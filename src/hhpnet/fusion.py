@@ -53,7 +53,6 @@ from __future__ import annotations
 import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -133,7 +132,7 @@ CORRELATIONS: dict[tuple[str, str], tuple[float, float, float]] = {
 PAIRED: tuple[tuple[str, str], ...] = (("facemesh", "facemesh_mirror"),)
 
 
-def unused_readings(names: Sequence[Any], valid: ArrayLike) -> NDArray[np.bool_]:
+def unused_readings(names: Sequence[str | ArrayLike], valid: ArrayLike) -> NDArray[np.bool_]:
     """Which of K readings of N people (``names``: K reading names, each a string or (N,)
     per-person names; ``valid`` (K, N)) are left out of the fusion: a valid reading whose
     :data:`PAIRED` partner's slot the person has but is invalid. (K, N) booleans."""

@@ -11,12 +11,15 @@ coordinates are then ignored. Everything that turns keypoints into network input
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from hhpnet.errors import InputError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 __all__ = [
     "FLIP_PERMUTATION",
@@ -284,7 +287,7 @@ def drop_implausible_points(
 _NUMBER = (int, float, np.integer, np.floating)
 
 
-def check_image_size(image_size: Any, name: str = "image_size") -> tuple[int, int] | None:
+def check_image_size(image_size: object, name: str = "image_size") -> tuple[int, int] | None:
     """``image_size`` as ``(width, height)`` whole pixels, or None if None.
 
     Accepts two finite positive numbers (ints, floats, numpy scalars; rounded to whole pixels,
@@ -297,7 +300,7 @@ def check_image_size(image_size: Any, name: str = "image_size") -> tuple[int, in
     if isinstance(image_size, (str, bytes)) or not hasattr(image_size, "__len__"):
         raise InputError(f"{want}; got {image_size!r}"[:200])
     try:
-        values = list(image_size)
+        values = list(cast("Iterable[object]", image_size))  # a TypeError is caught
     except TypeError:
         raise InputError(f"{want}; got {image_size!r}"[:200]) from None
     if len(values) != 2:

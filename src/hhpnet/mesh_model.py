@@ -34,11 +34,11 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from hhpnet._types import FloatArray
 from hhpnet.convention import ANGLE_NAMES, angles_to_matrix, matrix_to_angles
 from hhpnet.errors import InputError
 from hhpnet.keypoints import MAX_COORD
@@ -328,7 +328,7 @@ class MeshPoseModel:
 
     __call__ = predict
 
-    def calibration(self, yaw: NDArray[Any]) -> NDArray[np.float64]:
+    def calibration(self, yaw: FloatArray) -> NDArray[np.float64]:
         """σ multipliers (N, 3) at the predicted yaws (degrees): the file's per-angle
         ``sigma_calibration``, or with ``sigma_calibration_by_yaw`` per-angle multipliers
         interpolated linearly in |yaw| between its knots (constant beyond them)."""

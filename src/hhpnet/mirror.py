@@ -24,13 +24,18 @@ second, partly independent look at the same heads. :func:`merge_mirror_pass`:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
 
 from hhpnet.boxes import box_iou
 from hhpnet.keypoints import flip_keypoints
+
+if TYPE_CHECKING:
+    from hhpnet.detectors.base import Detections
+
+ScalarT = TypeVar("ScalarT", bound=np.generic)
 
 __all__ = ["MirrorPass", "merge_mirror_pass", "mirror_boxes", "mirror_image"]
 
@@ -40,7 +45,7 @@ F32 = NDArray[np.float32]
 SAME_HEAD_OVERLAP = 0.5
 
 
-def mirror_image(image: NDArray[Any]) -> NDArray[Any]:
+def mirror_image(image: NDArray[ScalarT]) -> NDArray[ScalarT]:
     """The image mirrored left to right (a contiguous copy)."""
     return np.ascontiguousarray(np.asarray(image)[:, ::-1])
 
@@ -96,7 +101,7 @@ class MirrorPass:
     index: NDArray[np.intp]
 
 
-def merge_mirror_pass(photo: Any, mirrored: Any, width: int) -> MirrorPass:
+def merge_mirror_pass(photo: Detections, mirrored: Detections, width: int) -> MirrorPass:
     """Match the people of the mirror image ``mirrored`` (detections in its own frame) to those
     of ``photo`` (both :class:`hhpnet.detectors.base.Detections`; module docstring)."""
     from hhpnet.detectors.base import Detections
