@@ -17,11 +17,12 @@ from __future__ import annotations
 import functools
 import json
 from pathlib import Path
+from typing import TypedDict
 
 import numpy as np
 from numpy.typing import NDArray
 
-from hhpnet._types import FloatArray, JSONObject
+from hhpnet._types import FloatArray
 from hhpnet.keypoints import FLIP_PERMUTATION
 
 __all__ = [
@@ -30,6 +31,9 @@ __all__ = [
     "FIT_FILE",
     "GENERIC_HEAD_MM",
     "MEAN_HEAD_MM",
+    "GeneratorFit",
+    "PosePrior",
+    "ProfileFit",
     "detector_shape",
     "load_fit",
     "profile_arrays",
@@ -45,14 +49,65 @@ FIT_FILE = Path(__file__).with_name("synth_fit.json")
 BREADTH_MM = 143.0
 
 
+# --------------------------------------------------------------------------- fit file
+# The JSON of :mod:`hhpnet.training.generator_fit` (numbers as JSON lists; ``knots`` = the yaw
+# knots of ``knots_yaw``, ``k`` = points scored: 1 for BlazeFace's face score, else 5).
+class NoiseFit(TypedDict):
+    """Residual noise: covariance square roots (knots, 10, 10) head mm, quality spread."""
+
+    root: list[list[list[float]]]
+    quality_spread: float
+    outlier_share: float
+
+
+class ScoreFit(TypedDict):
+    """Score quantiles (knots, k, levels) at ``levels`` and their copula correlation."""
+
+    levels: list[float]
+    table: list[list[list[float]]]
+    rho: float
+
+
+class ProfileFit(TypedDict, total=False):
+    """One detector profile: shape and pitch slope (knots, 5, 3) mm, noise and scores."""
+
+    rows: int
+    shape: list[list[list[float]]]
+    pitch_slope: list[list[list[float]]]
+    noise: NoiseFit
+    scores: ScoreFit
+    refined: int
+    refine_log: list[dict[str, object]]
+
+
+class PosePrior(TypedDict):
+    """Pitch mean of the labels and extra spread along the gimbal ridge by |yaw| (degrees)."""
+
+    pitch_mean: float
+    ridge_abs_yaw: list[float]
+    ridge_sd: list[float]
+
+
+class GeneratorFit(TypedDict, total=False):
+    """A fit file: format, yaw knots, head breadth, options, provenance, pose prior, profiles."""
+
+    format: str
+    knots_yaw: list[float]
+    breadth_mm: float
+    options: dict[str, float]
+    fitted_on: dict[str, object]
+    pose: PosePrior
+    profiles: dict[str, ProfileFit]
+
+
 @functools.lru_cache(maxsize=8)
-def load_fit(path: str = "") -> JSONObject:
+def load_fit(path: str = "") -> GeneratorFit:
     """Fitted detector models (:mod:`hhpnet.training.generator_fit`) from ``path`` or
     :data:`FIT_FILE`."""
     p = Path(path) if path else FIT_FILE
     if not p.is_file():
         raise FileNotFoundError(f"generator fit file not found: {p}")
-    data: JSONObject = json.loads(p.read_text())
+    data: GeneratorFit = json.loads(p.read_text())
     missing = set(DETECTOR_PROFILES) - set(data.get("profiles", {}))
     if missing:
         raise ValueError(f"generator fit {p}: no model for profile(s) {sorted(missing)}")
@@ -81,7 +136,7 @@ def _symmetric(points: FloatArray) -> NDArray[np.float64]:
     return result
 
 
-def profile_arrays(fit: JSONObject, name: str) -> dict[str, FloatArray]:
+def profile_arrays(fit: GeneratorFit, name: str) -> dict[str, FloatArray]:
     """One profile of a fit file as float64 arrays (shape, pitch slope, noise and score models)."""
     prof = fit["profiles"][name]
     return {

@@ -37,14 +37,21 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
 
-from hhpnet._types import FloatArray, JSONObject
+from hhpnet._types import FloatArray
 from hhpnet.convention import angles_to_matrix
-from hhpnet.headmodel import BREADTH_MM
+from hhpnet.headmodel import (
+    BREADTH_MM,
+    GeneratorFit,
+    NoiseFit,
+    PosePrior,
+    ProfileFit,
+    ScoreFit,
+)
 from hhpnet.keypoints import FLIP_PERMUTATION
 
 if TYPE_CHECKING:
@@ -235,7 +242,7 @@ def fit_noise(
     weight: FloatArray,
     yaw: FloatArray,
     options: Mapping[str, float] | None = None,
-) -> JSONObject:
+) -> NoiseFit:
     """Per-knot residual covariance square roots ``(knots, 10, 10)`` (head mm) + quality spread."""
     opt_ = {**FIT_OPTIONS, **(options or {})}
     n = len(res)
@@ -282,7 +289,7 @@ def _weighted_quantiles(v: FloatArray, w: FloatArray, levels: FloatArray) -> Flo
 
 def fit_scores(
     scores: FloatArray, yaw: FloatArray, options: Mapping[str, float] | None = None
-) -> JSONObject:
+) -> ScoreFit:
     """Score quantile tables ``(knots, k, levels)`` and their Gaussian-copula correlation."""
     from scipy.stats import norm, rankdata
 
@@ -347,11 +354,11 @@ def _direct_fit(
     width: FloatArray,
     profile: str,
     options: Mapping[str, float] | None,
-) -> tuple[JSONObject, dict[str, FloatArray]]:
+) -> tuple[ProfileFit, dict[str, FloatArray]]:
     xy, angm, wm = mirror_rows(kp[..., :2], ang, weight, width)
     shape = fit_shape(xy, angm, wm, _INIT, options)
     res, scale = shape_residuals(shape, xy, angm, wm)
-    out: dict[str, Any] = {
+    out: ProfileFit = {
         "rows": len(kp),
         "shape": shape.shape.tolist(),
         "pitch_slope": shape.pitch_slope.tolist(),
@@ -375,7 +382,7 @@ def _simulate(
     profile: str,
     ang: FloatArray,
     head_px: FloatArray,
-    fit: JSONObject,
+    fit: GeneratorFit,
     copies: int,
     seed: int,
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
@@ -411,8 +418,8 @@ def _fit_source(
     options: Mapping[str, float] | None,
     refine: int,
     copies: int,
-    pose: JSONObject,
-) -> JSONObject:
+    pose: PosePrior,
+) -> ProfileFit:
     """Direct fit, then ``refine`` rounds of indirect inference (module docstring)."""
     kp, ang, weight, width = _source_rows(kset)
     profile = kset.profile
@@ -441,7 +448,7 @@ def _fit_source(
     return symmetrize(out)
 
 
-def _single_profile_fit(profile: str, params: JSONObject, pose: JSONObject) -> JSONObject:
+def _single_profile_fit(profile: str, params: ProfileFit, pose: PosePrior) -> GeneratorFit:
     """A complete fit file where every profile uses ``params`` (for simulating one profile)."""
     from hhpnet.training import synth
 
@@ -458,7 +465,7 @@ def _single_profile_fit(profile: str, params: JSONObject, pose: JSONObject) -> J
 RIDGE_BINS = ((0.0, 30.0), (30.0, 60.0), (60.0, 75.0), (75.0, 100.0))
 
 
-def fit_pose_prior(angles: FloatArray, seed: int = 0) -> JSONObject:
+def fit_pose_prior(angles: FloatArray, seed: int = 0) -> PosePrior:
     """Pitch mean of the labels and the extra label spread along the gimbal ridge by |yaw|.
 
     Near |yaw| = 90° the labels' pitch and roll trade off: ``(pitch + t, roll + sgn(yaw) t)`` is
@@ -468,7 +475,7 @@ def fit_pose_prior(angles: FloatArray, seed: int = 0) -> JSONObject:
     from hhpnet.training import synth
 
     a = np.asarray(angles, np.float64)
-    base_fit = {"pitch_mean": 0.0, "ridge_abs_yaw": [0.0, 90.0], "ridge_sd": [0.0, 0.0]}
+    base_fit: PosePrior = {"pitch_mean": 0.0, "ridge_abs_yaw": [0.0, 90.0], "ridge_sd": [0.0, 0.0]}
     rng = np.random.default_rng(seed)
     prof = np.zeros(200_000, np.int8)
     base = synth._sample_angles(rng, prof, synth.SynthConfig(pitch_mean=0.0), base_fit)
@@ -503,13 +510,13 @@ def fit_generator(
     note: str = "",
     refine: int = 2,
     copies: int = 2,
-) -> JSONObject:
+) -> GeneratorFit:
     """Fit every profile on the rows of the dev file selected by ``rows`` (default: all)."""
     from hhpnet.training.datasets import load_keypoints_csv
 
     path = Path(csv_path)
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    profiles: dict[str, Any] = {}
+    profiles: dict[str, ProfileFit] = {}
     n_rows = 0
     labels = load_keypoints_csv(path, "blazeface").angles
     pose = fit_pose_prior(labels if rows is None else labels[np.asarray(rows, bool)])
@@ -537,14 +544,14 @@ def fit_generator(
     }
 
 
-def symmetrize(profile_fit: JSONObject) -> JSONObject:
+def symmetrize(profile_fit: ProfileFit) -> ProfileFit:
     """Make one profile's fitted models exactly left/right symmetric (the fit is only nearly so).
 
     Knot j (yaw y) and knot −j (yaw −y) are averaged after mirroring: shapes with x negated and
     sides swapped, noise covariances with the same flip of the residual coordinates, score
     tables with the sides swapped.
     """
-    out = dict(profile_fit)
+    out = profile_fit.copy()
     perm = FLIP_PERMUTATION
     flip = np.array([-1.0, 1.0, 1.0])
     for key in ("shape", "pitch_slope"):
@@ -571,7 +578,7 @@ def symmetrize(profile_fit: JSONObject) -> JSONObject:
     return out
 
 
-def write_fit(fit: JSONObject, path: str | Path) -> Path:
+def write_fit(fit: GeneratorFit, path: str | Path) -> Path:
     """Write a fit as compact JSON."""
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)

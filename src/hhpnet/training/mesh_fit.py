@@ -44,6 +44,7 @@ from numpy.typing import NDArray
 
 from hhpnet._types import Array, FloatArray, IntArray
 from hhpnet.convention import angles_to_matrix
+from hhpnet.headmodel import PosePrior
 from hhpnet.training.generator_fit import KNOTS, fit_pose_prior, hat_weights
 from hhpnet.training.mesh_geometry import canonical_head, mirror_permutation
 
@@ -95,7 +96,7 @@ class MeshFit:
     basis: NDArray[np.float32]  # (knots, components, 1404): principal axes × their sd (cm)
     remainder_sd: NDArray[np.float32]  # (knots, 1404) cm
     level_dof: float
-    pose: dict[str, Any]
+    pose: PosePrior
     info: dict[str, Any] = field(default_factory=dict)
 
     def bias_at(self, yaw: FloatArray, pitch: FloatArray) -> NDArray[np.float64]:

@@ -30,17 +30,18 @@ import datetime as _dt
 import json
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 import numpy as np
 from numpy.typing import NDArray
 
-from hhpnet._types import FloatArray, JSONObject
+from hhpnet._types import FloatArray
 from hhpnet.errors import InputError
-from hhpnet.training.mesh_fit import MESH_FIT_OPTIONS
+from hhpnet.training.mesh_fit import MESH_FIT_OPTIONS, MeshFitOptions
+from hhpnet.training.train import TrainingConfig
 
 if TYPE_CHECKING:
     import torch
@@ -58,7 +59,47 @@ __all__ = [
     "train_mesh",
 ]
 
-DEFAULT_MESH_CONFIG: dict[str, Any] = {
+
+class MeshInputConfig(TypedDict):
+    """The ``input`` block: landmark subset (a name of :mod:`~.mesh_geometry` or indices),
+    depth, scaling and rotation of :class:`hhpnet.mesh_model.MeshInput`."""
+
+    points: str | list[int]
+    depth: bool
+    scale: str
+    rotate: str
+
+
+class MeshNetworkConfig(TypedDict):
+    hidden: list[int]
+
+
+class MeshTrainingConfig(TrainingConfig):
+    """The ``training`` block of the mesh model: :class:`~.train.TrainingConfig` plus the
+    numbers of synthetic readings and torch threads."""
+
+    samples: int
+    val_samples: int
+    threads: int
+
+
+class MeshTrainConfig(TypedDict):
+    """A run configuration of :func:`train_mesh` (defaults :data:`DEFAULT_MESH_CONFIG`)."""
+
+    name: str
+    seed: int
+    output: str
+    real_npz: str
+    exclude_fold: int | None
+    folds: int
+    fit: MeshFitOptions
+    synth: dict[str, object]
+    input: MeshInputConfig
+    network: MeshNetworkConfig
+    training: MeshTrainingConfig
+
+
+DEFAULT_MESH_CONFIG: MeshTrainConfig = {
     "name": "hhpnet-mesh-1.0",
     "seed": 0,
     "output": "src/hhpnet/weights/hhpnet-mesh-1.0.safetensors",
@@ -67,7 +108,7 @@ DEFAULT_MESH_CONFIG: dict[str, Any] = {
     "real_npz": "../shared/data/aflw2000-dev-landmarks.npz",
     "exclude_fold": None,
     "folds": 5,
-    "fit": dict(MESH_FIT_OPTIONS),
+    "fit": MESH_FIT_OPTIONS.copy(),
     "synth": {},  # MeshSynthConfig overrides
     "input": {"points": "stable", "depth": True, "scale": "iso", "rotate": "eyes"},
     "network": {"hidden": [256, 128]},
@@ -87,14 +128,14 @@ DEFAULT_MESH_CONFIG: dict[str, Any] = {
 }
 
 
-def load_mesh_config(path: str | Path | None = None, **overrides: object) -> JSONObject:
+def load_mesh_config(path: str | Path | None = None, **overrides: object) -> MeshTrainConfig:
     """Read a YAML config, fill defaults, apply dotted overrides (``training.epochs=2``)."""
     from hhpnet.training.train import load_yaml_config
 
-    return load_yaml_config(DEFAULT_MESH_CONFIG, path, overrides)
+    return cast(MeshTrainConfig, load_yaml_config(DEFAULT_MESH_CONFIG, path, overrides))
 
 
-def input_spec(config: JSONObject) -> MeshInput:
+def input_spec(config: MeshTrainConfig) -> MeshInput:
     """The :class:`hhpnet.mesh_model.MeshInput` of a config (``points`` a subset name of
     :mod:`hhpnet.training.mesh_geometry` or a list of indices)."""
     from hhpnet.mesh_model import MeshInput
@@ -132,7 +173,7 @@ def real_mesh_rows(
 
 
 def synthetic_inputs(
-    fit: MeshFit, n: int, seed: int, spec: MeshInput, synth: JSONObject | None = None
+    fit: MeshFit, n: int, seed: int, spec: MeshInput, synth: Mapping[str, object] | None = None
 ) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
     """Normalised network inputs (n, spec.size) and targets (n, 3) of ``n`` synthetic readings
     (targets turned with the landmarks when ``spec.rotate == "eyes"``)."""
@@ -207,7 +248,7 @@ def calibration_by_yaw(
 
 
 def train_mesh(
-    config: JSONObject,
+    config: MeshTrainConfig,
     output: str | Path | None = None,
     log: Callable[[str], object] = print,
     fit: MeshFit | None = None,
@@ -269,7 +310,7 @@ def train_mesh(
     return MeshTrainResult(out_path, best_epoch, val_mae, calib, fit.summary(), seconds)
 
 
-def _real_data(config: JSONObject) -> tuple[str, int | None]:
+def _real_data(config: MeshTrainConfig) -> tuple[str, int | None]:
     """The config's real landmarks file and the fold left out of it, checked."""
     real_path = config["real_npz"]
     if not Path(real_path).is_file():
@@ -284,7 +325,7 @@ def _fit_mesh_epochs(
     net: _nn.MeshNet,
     train_xy: tuple[NDArray[np.float32], NDArray[np.float32]],
     val_xy: tuple[NDArray[np.float32], NDArray[np.float32]],
-    tr: JSONObject,
+    tr: MeshTrainingConfig,
     gen: torch.Generator,
     log: Callable[[str], object],
     t_start: float,
@@ -318,7 +359,7 @@ def _fit_mesh_epochs(
 
 
 def _mesh_metadata(
-    config: JSONObject, spec: MeshInput, val_mae: FloatArray, best_epoch: int
+    config: MeshTrainConfig, spec: MeshInput, val_mae: FloatArray, best_epoch: int
 ) -> dict[str, str]:
     """The weight file's metadata known after training (calibration is added later)."""
     from hhpnet.mesh_model import MESH_FORMAT_VERSION
@@ -357,7 +398,9 @@ def _real_calibration(
     return calib, by_yaw, int(ok.sum())
 
 
-def _real_data_fit(real_name: str, exclude: int | None, folds: int, fit: MeshFit) -> JSONObject:
+def _real_data_fit(
+    real_name: str, exclude: int | None, folds: int, fit: MeshFit
+) -> dict[str, object]:
     """What of the model was fitted on real data (the ``real_data_fit`` metadata)."""
     return {
         "generator_fit": {

@@ -40,13 +40,14 @@ from typing import Any, cast
 import numpy as np
 from numpy.typing import NDArray
 
-from hhpnet._types import BoolArray, FloatArray, IntArray, JSONObject
+from hhpnet._types import BoolArray, FloatArray, IntArray
 from hhpnet.convention import S_FLIP, angles_to_matrix
 from hhpnet.headmodel import (
     BREADTH_MM,
     DETECTOR_PROFILES,
     FIT_FILE,
     MEAN_HEAD_MM,
+    PosePrior,
     detector_shape,
     load_fit,
     profile_arrays,
@@ -217,7 +218,7 @@ def project_head(
     return result
 
 
-def ridge_sd(abs_yaw: FloatArray, pose: JSONObject) -> NDArray[np.float64]:
+def ridge_sd(abs_yaw: FloatArray, pose: PosePrior) -> NDArray[np.float64]:
     """Extra spread (degrees) along the gimbal ridge at |yaw| (fitted; largest at 90°)."""
     a = 90.0 - np.abs(np.abs(np.asarray(abs_yaw, np.float64)) - 90.0)
     result: NDArray[np.float64] = np.interp(a, pose["ridge_abs_yaw"], pose["ridge_sd"], left=0.0)
@@ -225,7 +226,7 @@ def ridge_sd(abs_yaw: FloatArray, pose: JSONObject) -> NDArray[np.float64]:
 
 
 def _sample_angles(
-    rng: np.random.Generator, profile: NDArray[np.int8], cfg: SynthConfig, pose: JSONObject
+    rng: np.random.Generator, profile: NDArray[np.int8], cfg: SynthConfig, pose: PosePrior
 ) -> FloatArray:
     """Sample labels; ``pose`` = the fitted pose prior of the fit file (pitch mean, ridge)."""
     n = len(profile)

@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -49,7 +49,49 @@ __all__ = [
 
 ONE_SIGMA = 0.6827
 
-DEFAULT_CONFIG: dict[str, Any] = {
+
+class DataConfig(TypedDict):
+    """The ``data`` block: synthetic chunks (seed ``train_seed`` + chunk, a new one every
+    ``reuse`` epochs), the validation set, and :class:`~.synth.SynthConfig` overrides."""
+
+    train_seed: int
+    samples_per_epoch: int
+    reuse: int
+    val_seed: int
+    val_samples: int
+    synth: dict[str, object]
+
+
+class TrainingConfig(TypedDict):
+    """The ``training`` block: epochs, batches, learning-rate schedule, output scaling."""
+
+    epochs: int
+    batch_size: int
+    lr: float
+    lr_final: float
+    warmup_steps: int
+    weight_decay: float
+    scale: float
+    init_sigma: float
+
+
+class TrainConfig(TypedDict):
+    """A run configuration of :func:`train` (defaults :data:`DEFAULT_CONFIG`). Read from YAML
+    and overrides, with unknown keys refused; numbers are converted where they are used."""
+
+    name: str
+    alpha: float
+    seed: int
+    output: str
+    data: DataConfig
+    training: TrainingConfig
+    calibrate_sigma: bool
+    real_csv: str | None
+    real_exclude_fold: int | None
+    real_folds: int
+
+
+DEFAULT_CONFIG: TrainConfig = {
     "name": "hhpnet-1.0",
     "alpha": 1.0,
     "seed": 0,
@@ -103,9 +145,9 @@ def _merge(base: JSONObject, over: JSONObject, where: str = "") -> JSONObject:
     return out
 
 
-def load_config(path: str | Path | None = None, **overrides: object) -> JSONObject:
+def load_config(path: str | Path | None = None, **overrides: object) -> TrainConfig:
     """Read a YAML config, fill defaults, apply dotted overrides (``training.epochs=2``)."""
-    return load_yaml_config(DEFAULT_CONFIG, path, overrides)
+    return cast(TrainConfig, load_yaml_config(DEFAULT_CONFIG, path, overrides))
 
 
 def parse_overrides(items: Sequence[str] | None) -> dict[str, object]:
@@ -126,11 +168,11 @@ def parse_overrides(items: Sequence[str] | None) -> dict[str, object]:
 
 
 def load_yaml_config(
-    defaults: JSONObject, path: str | Path | None, overrides: Mapping[str, object]
+    defaults: Mapping[str, object], path: str | Path | None, overrides: Mapping[str, object]
 ) -> JSONObject:
     """``defaults`` updated from a YAML file (unknown keys raise :class:`InputError`), then
     with dotted overrides (``{"training.epochs": 2}``)."""
-    cfg = copy.deepcopy(defaults)
+    cfg: JSONObject = copy.deepcopy(dict(defaults))
     if path is not None:
         import yaml
 
@@ -166,7 +208,7 @@ class Dataset:
     detector: NDArray[np.int8]  # (n,)
 
 
-def make_dataset(n: int, seed: int, synth: JSONObject | None = None) -> Dataset:
+def make_dataset(n: int, seed: int, synth: Mapping[str, object] | None = None) -> Dataset:
     """Generate ``n`` synthetic people with :func:`~.synth.generate`, keep the valid ones."""
     from hhpnet.training import synth as synth_mod
 
@@ -211,7 +253,7 @@ def _predict_torch(
 REAL_SOURCES = ("blazeface", "blazepose", "movenet")
 
 
-def real_calibration_rows(config: JSONObject) -> tuple[FloatArray, FloatArray] | None:
+def real_calibration_rows(config: TrainConfig) -> tuple[FloatArray, FloatArray] | None:
     """Network inputs and labels of the real rows used for σ calibration (None: not configured).
 
     Every detector source of ``config["real_csv"]`` where the face was found, pooled, without
@@ -265,7 +307,7 @@ def calibrate_sigma(out: NDArray[np.float32], target: NDArray[np.float32]) -> di
     return {a: float(np.quantile(ratio[:, i], ONE_SIGMA)) for i, a in enumerate(ANGLE_NAMES)}
 
 
-def _real_fit_record(data_cfg: JSONObject, config: JSONObject) -> dict[str, object]:
+def _real_fit_record(data_cfg: DataConfig, config: TrainConfig) -> dict[str, object]:
     """What of this model was fitted on real data: the generator fit and the σ calibration."""
     from hhpnet.training import synth as synth_mod
 
@@ -277,7 +319,7 @@ def _real_fit_record(data_cfg: JSONObject, config: JSONObject) -> dict[str, obje
             "options": fit.get("options", {}),
         },
         "sigma_calibration": {
-            "real_csv": Path(config["real_csv"]).name if config.get("real_csv") else None,
+            "real_csv": Path(real_csv).name if (real_csv := config.get("real_csv")) else None,
             "exclude_fold": config.get("real_exclude_fold"),
             "folds": config.get("real_folds"),
         },
@@ -285,7 +327,7 @@ def _real_fit_record(data_cfg: JSONObject, config: JSONObject) -> dict[str, obje
     }
 
 
-def lr_schedule(training: Mapping[str, float], total_steps: int) -> Callable[[int], float]:
+def lr_schedule(training: TrainingConfig, total_steps: int) -> Callable[[int], float]:
     """Learning rate by step: linear warm-up over ``warmup_steps`` to ``lr``, then cosine
     decay to ``lr_final`` at ``total_steps`` (keys of a config's ``training`` block)."""
     warm, total = int(training["warmup_steps"]), max(1, int(total_steps))
@@ -335,7 +377,7 @@ def train_epoch(
 
 
 def train(
-    config: JSONObject, output: str | Path | None = None, log: Callable[[str], object] = print
+    config: TrainConfig, output: str | Path | None = None, log: Callable[[str], object] = print
 ) -> TrainResult:
     """Train one model from a config (see :data:`DEFAULT_CONFIG`) and write its weight file."""
     import torch
@@ -384,7 +426,7 @@ def train(
     return TrainResult(out_path, best_epoch, best_mae, calib, seconds, history)
 
 
-def _chunk_loader(data_cfg: JSONObject) -> Callable[[int], Dataset]:
+def _chunk_loader(data_cfg: DataConfig) -> Callable[[int], Dataset]:
     """The training data of an epoch: a new synthetic chunk (seed ``train_seed`` + chunk number)
     every ``reuse`` epochs, generated when first asked for."""
     chunk_id = -1
@@ -407,7 +449,7 @@ def _fit_epochs(
     opt: torch.optim.Optimizer,
     chunk: Callable[[int], Dataset],
     val: Dataset,
-    tr: JSONObject,
+    tr: TrainingConfig,
     gen: torch.Generator,
     lr_at: Callable[[int], float],
     log: Callable[[str], object],
@@ -448,7 +490,7 @@ def _fit_epochs(
 
 
 def _sigma_calibration(
-    config: JSONObject,
+    config: TrainConfig,
     net: TrainableNet,
     out: NDArray[np.float32],
     val_y: NDArray[np.float32],
@@ -465,12 +507,13 @@ def _sigma_calibration(
     calib_on = "synthetic validation set"
     if real is not None:
         calib = calibrate_sigma(_predict_torch(net, real[0]), real[1])
-        calib_on = f"real keypoints ({len(real[1])} rows of {Path(config['real_csv']).name})"
+        csv_name = Path(str(config["real_csv"])).name  # (set: real rows were read from it)
+        calib_on = f"real keypoints ({len(real[1])} rows of {csv_name})"
         log(f"σ calibrated on {calib_on}: {json.dumps(calib)}")
     return calib, calib_on
 
 
-def _model_metadata(config: JSONObject, c_mean: float, c_std: float) -> dict[str, str]:
+def _model_metadata(config: TrainConfig, c_mean: float, c_std: float) -> dict[str, str]:
     """The weight file's metadata fixed before training: format, name, network, conventions."""
     from hhpnet.model import FORMAT_VERSION
     from hhpnet.training import synth as synth_mod
