@@ -69,7 +69,7 @@ class PaperParams:
     converge_range: tuple[float, float] = (0.25, 1.5)
 
 
-def _is_number(v: object) -> TypeGuard[float | np.integer[Any] | np.floating[Any]]:
+def _is_number(v: object) -> TypeGuard[float | np.integer | np.floating]:
     return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
 
 
