@@ -28,6 +28,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from hhpnet.fusion import reading_names
+
 __all__ = ["MIN_FACE_PX", "MIN_PRESENCE", "MeshReader", "blazeface_faces"]
 
 F32 = NDArray[np.float32]
@@ -43,10 +45,8 @@ def blazeface_faces(dets: Any) -> tuple[NDArray[np.bool_], F32, F32]:
     head, and its box (N, 4) and five points (N, 5, 3) there (the person's own where its tag is
     ``blazeface``, the second detector's where ``blazeface`` is the second part of a merged
     tag). Rows without them: False, NaN box, zero points."""
-    from hhpnet.pipeline import _reading_names
-
     n = len(dets.boxes)
-    first, second = _reading_names(dets.detector, n)
+    first, second = reading_names(dets.detector, n)
     own = first == "blazeface"
     boxes = np.full((n, 4), np.nan, np.float32)
     points = np.zeros((n, 5, 3), np.float32)

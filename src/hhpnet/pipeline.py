@@ -370,26 +370,6 @@ def _rows(values: Any, width: int, name: str) -> F32:
         raise InputError(f"{name}: not a numeric array of {width} column(s) ({msg})") from None
 
 
-def _reading_names(tags: Any, n: int) -> tuple[NDArray[Any], NDArray[Any]]:
-    """Per person, the names of the readings of its keypoints and of its second keypoints
-    (``alt_keypoints``) from the detector tags: ``"blazeface+movenet"`` → the ``"auto"``
-    detector's primary (MoveNet) and the other one; a single name → itself and ``""``."""
-    first = np.full(n, "", dtype=object)
-    second = np.full(n, "", dtype=object)
-    if tags is None:
-        return first, second
-    for i, tag in enumerate(np.asarray(tags, dtype=object).reshape(-1)[:n]):
-        parts = str(tag or "").split("+")
-        if len(parts) == 2:
-            from hhpnet.detectors.fused import PRIMARY
-
-            main = PRIMARY if PRIMARY in parts else parts[0]
-            first[i], second[i] = main, parts[1 - parts.index(main)]
-        else:
-            first[i] = parts[0]
-    return first, second
-
-
 @dataclass
 class _Fused:
     """The estimator's result per person: angles (N, 3), sigma (N, 3) degrees, valid (N,)."""
@@ -431,17 +411,17 @@ class _Readings:
         image_size: tuple[int, int] | None,
     ) -> _Readings:
         """The photo's keypoints, a second detector's (``alt``) and the mirror pass's."""
-        from hhpnet.fusion import mirror_name
+        from hhpnet.fusion import mirror_name, reading_names
 
         n = len(kp)
-        first, second = _reading_names(tags, n)
+        first, second = reading_names(tags, n)
         photo = np.ones(n, bool) if mirror is None else np.arange(n) < mirror.photo_count
         out = cls([], [], [], [], [])
         out.add(first, kp, photo, False)
         if alt is not None and _has_rows(alt, n):
             out.add(second, est._clean(validate_keypoints(alt), image_size), photo, False)
         if mirror is not None:
-            m_first, m_second = _reading_names(mirror.detector, n)
+            m_first, m_second = reading_names(mirror.detector, n)
             for names, points in ((m_first, mirror.keypoints), (m_second, mirror.alt_keypoints)):
                 cleaned = est._clean(validate_keypoints(points), image_size)
                 mirrored = np.array([mirror_name(s) for s in names], object)

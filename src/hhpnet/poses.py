@@ -16,38 +16,13 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from hhpnet.columns import CSV_COLUMNS
 from hhpnet.convention import ANGLE_NAMES
 from hhpnet.keypoints import KEYPOINT_NAMES, head_size
 
 __all__ = ["CSV_COLUMNS", "Poses", "centroids"]
 
 F32 = NDArray[np.float32]
-
-#: columns of :meth:`Poses.to_rows` / the CSV file (one row per person)
-CSV_COLUMNS: tuple[str, ...] = (
-    "source",
-    "width",
-    "height",
-    "person",
-    "valid",
-    "yaw",
-    "pitch",
-    "roll",
-    "sigma_yaw",
-    "sigma_pitch",
-    "sigma_roll",
-    "score",
-    "detector",
-    "x1",
-    "y1",
-    "x2",
-    "y2",
-    "centroid_x",
-    "centroid_y",
-    "head_size",
-    *(f"{k}_{c}" for k in KEYPOINT_NAMES for c in ("x", "y", "c")),
-    "ambiguous",
-)
 
 
 def centroids(kp: F32) -> F32:

@@ -27,18 +27,6 @@ def _rows_by_frame(rows: dict[str, NDArray[Any]]) -> dict[int, NDArray[np.int64]
     return {int(f): order[bounds[k] : bounds[k + 1]] for k, f in enumerate(uniq)}
 
 
-_POSE_COLUMNS = (
-    "x1",
-    "y1",
-    "x2",
-    "y2",
-    "score",
-    *(f"{k}_{c}" for k in KEYPOINT_NAMES for c in ("x", "y", "c")),
-    *ANGLE_NAMES,
-    *(f"sigma_{a}" for a in ANGLE_NAMES),
-)
-
-
 def _poses_from_rows(
     rows: dict[str, NDArray[Any]], idx: Any, image_size: tuple[int, int] | None
 ) -> Any:

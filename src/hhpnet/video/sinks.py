@@ -49,9 +49,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from hhpnet.convention import ANGLE_NAMES
+from hhpnet.columns import BOOL_COLUMNS, INT_COLUMNS, TEXT_COLUMNS, VIDEO_COLUMNS, digits
 from hhpnet.errors import HhpnetError, InputError
-from hhpnet.keypoints import KEYPOINT_NAMES
 
 __all__ = [
     "TEXT_COLUMNS",
@@ -65,32 +64,6 @@ __all__ = [
     "read_csv_rows",
     "text_values",
 ]
-
-#: columns of the per-person-per-frame CSV/Parquet (see the module docstring)
-VIDEO_COLUMNS: tuple[str, ...] = (
-    "frame",
-    "time_s",
-    "track_id",
-    "x1",
-    "y1",
-    "x2",
-    "y2",
-    "score",
-    *(f"{k}_{c}" for k in KEYPOINT_NAMES for c in ("x", "y", "c")),
-    *ANGLE_NAMES,
-    *(f"sigma_{a}" for a in ANGLE_NAMES),
-    *(f"{a}_smooth" for a in ANGLE_NAMES),
-    *(f"sigma_{a}_smooth" for a in ANGLE_NAMES),
-    "valid",
-    "detector",
-    "ambiguous",
-)
-#: 0/1 columns (bool in Parquet)
-_BOOL_COLUMNS = frozenset({"valid", "ambiguous"})
-_INT_COLUMNS = frozenset({"frame", "track_id", *_BOOL_COLUMNS})
-#: columns of text (written as is, commas and line breaks replaced; read back as str)
-TEXT_COLUMNS = frozenset({"detector"})
-_DIGITS = {"time_s": 4, "score": 4, **{f"{k}_c": 4 for k in KEYPOINT_NAMES}}
 
 
 def _fmt_float(v: float, digits: int) -> str:
@@ -107,9 +80,9 @@ def format_cells(name: str, values: Any) -> list[str]:
     a = np.asarray(values).reshape(-1)
     if name in TEXT_COLUMNS:
         return [_text_cell(v) for v in a]
-    if name in _INT_COLUMNS:
+    if name in INT_COLUMNS:
         return [str(int(v)) for v in a]
-    d = _DIGITS.get(name, 3)
+    d = digits(name)
     return [_fmt_float(float(v), d) for v in a]
 
 
@@ -139,9 +112,9 @@ def journal_values(name: str, values: Any) -> np.ndarray:
     tests/test_video_resume.py checks 20,000 and the edge cases)."""
     a = np.asarray(values)
     if a.dtype.kind in "iub" or a.dtype == np.float32 or a.dtype == np.float16:
-        if name in _INT_COLUMNS:
+        if name in INT_COLUMNS:
             return a.astype(np.float64)
-        scale = 10.0 ** _DIGITS.get(name, 3)
+        scale = 10.0 ** digits(name)
         with np.errstate(invalid="ignore"):
             return np.rint(a.astype(np.float64) * scale) / scale
     return np.array([_parse_cell(c) for c in format_cells(name, a)], dtype=np.float64)
@@ -250,7 +223,7 @@ def read_csv_rows(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
         except ValueError:
             msg = f"{path}: column {name!r} holds a value that is not a number"
             raise InputError(msg) from None
-        if name in _INT_COLUMNS:
+        if name in INT_COLUMNS:
             if not np.isfinite(vals).all():
                 raise InputError(f"{path}: column {name!r} has empty or non-finite cells")
             vals = vals.astype(np.int64)
@@ -370,9 +343,9 @@ class ParquetSink(_Sink):
         self.rows_written = 0
         fields = []
         for c in self.columns:
-            if c in _BOOL_COLUMNS:
+            if c in BOOL_COLUMNS:
                 t = pa.bool_()
-            elif c in _INT_COLUMNS:
+            elif c in INT_COLUMNS:
                 t = pa.int64()
             elif c == "time_s":
                 t = pa.float64()
@@ -423,9 +396,9 @@ class ParquetSink(_Sink):
         arrays = []
         for f in self.schema:
             v = np.concatenate([b[f.name] for b in self._buffer])
-            if f.name in _BOOL_COLUMNS:
+            if f.name in BOOL_COLUMNS:
                 v = v.astype(bool)
-            elif f.name in _INT_COLUMNS:
+            elif f.name in INT_COLUMNS:
                 v = v.astype(np.int64)
             elif f.name in TEXT_COLUMNS:
                 v = text_values(v).astype(object)
