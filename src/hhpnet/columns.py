@@ -14,6 +14,9 @@ bool in Parquet), :data:`TEXT_COLUMNS` as text, every other column as a float ro
 
 from __future__ import annotations
 
+import numpy as np
+from numpy.typing import NDArray
+
 from hhpnet.convention import ANGLE_NAMES
 from hhpnet.keypoints import KEYPOINT_NAMES
 
@@ -28,6 +31,8 @@ __all__ = [
     "TEXT_COLUMNS",
     "VIDEO_COLUMNS",
     "digits",
+    "text_cell",
+    "text_values",
 ]
 
 #: a person's box: x1, y1, x2, y2 (pixels)
@@ -101,3 +106,14 @@ def digits(name: str) -> int:
     """Decimals of a float column of the video table's CSV (4 for times, scores and keypoint
     confidences, 3 for everything else)."""
     return _DIGITS.get(name, 3)
+
+
+def text_cell(value: object) -> str:
+    """A text cell: None → empty; commas and line breaks (which would break the row) → ';'/' '."""
+    text = "" if value is None else str(value)
+    return text.replace(",", ";").replace("\r", " ").replace("\n", " ")
+
+
+def text_values(values: object) -> NDArray[np.str_]:
+    """Text column values exactly as they read back from the CSV (``str`` array)."""
+    return np.array([text_cell(v) for v in np.asarray(values, dtype=object).reshape(-1)], str)

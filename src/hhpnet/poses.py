@@ -10,17 +10,18 @@ the README) or :meth:`Poses.empty`.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from hhpnet.columns import CSV_COLUMNS
+from hhpnet.columns import BOX_COLUMNS, CSV_COLUMNS, SIGMA_COLUMNS, text_values
 from hhpnet.convention import ANGLE_NAMES
 from hhpnet.keypoints import KEYPOINT_NAMES, head_size
 
-__all__ = ["CSV_COLUMNS", "Poses", "centroids"]
+__all__ = ["CSV_COLUMNS", "POSE_FIELDS", "Poses", "centroids"]
 
 F32 = NDArray[np.float32]
 
@@ -35,6 +36,33 @@ def centroids(kp: F32) -> F32:
     return np.where(count[:, None] > 0, c, np.nan).astype(np.float32)
 
 
+#: a column of a table (:mod:`hhpnet.columns`): float32/float64, int64, bool or str values
+Column = NDArray[Any]
+
+#: the default of a pose field: "not known yet" (:meth:`Poses.unknown_field` fills it in)
+_UNKNOWN: NDArray[Any] = np.empty(0, np.float32)
+#: the fields a detection does not know yet (a detector finds people, not their poses)
+POSE_FIELDS = (
+    "yaw",
+    "pitch",
+    "roll",
+    "sigma",
+    "valid",
+    "centroid",
+    "head_size",
+    "ambiguous",
+    "track_id",
+)
+
+
+#: what selects people: an int, a slice, an index array or a boolean mask
+Index = int | np.integer[Any] | slice | Sequence[int] | NDArray[np.integer[Any]] | NDArray[np.bool_]
+
+
+def _unknown() -> NDArray[Any]:
+    return _UNKNOWN
+
+
 @dataclass
 class Poses:
     """Head poses of the N people of one image (all arrays have N rows).
@@ -47,23 +75,30 @@ class Poses:
     ``image_size`` (width, height) pixels or None; ``source``: file name or None;
     ``detector`` (N,) str: the detector whose keypoints each person has (``"blazeface"``,
     ``"movenet"``, ...; ``""`` for keypoints given by the caller); ``ambiguous`` (N,) bool: the
-    points do not pin the yaw down (a back view, or σ_yaw ≥ 30°; :mod:`hhpnet.tails`).
+    points do not pin the yaw down (a back view, or σ_yaw ≥ 30°; :mod:`hhpnet.tails`);
+    ``track_id`` (N,) int64: the person's track in a video (−1: not tracked, and in an image).
+
+    The same record carries people along the whole path: a detector's people
+    (:class:`hhpnet.detectors.base.Detections`) are poses whose angles are not known yet —
+    a pose field left out (:data:`POSE_FIELDS`) is "not known": NaN angles, inf σ, not valid,
+    centroid and head size from the keypoints, not ambiguous, not tracked.
     """
 
     boxes: F32
     scores: F32
     keypoints: F32
-    yaw: F32
-    pitch: F32
-    roll: F32
-    sigma: F32
-    valid: NDArray[np.bool_]
-    centroid: F32
-    head_size: F32
+    yaw: F32 = field(default_factory=_unknown)
+    pitch: F32 = field(default_factory=_unknown)
+    roll: F32 = field(default_factory=_unknown)
+    sigma: F32 = field(default_factory=_unknown)
+    valid: NDArray[np.bool_] = field(default_factory=_unknown)
+    centroid: F32 = field(default_factory=_unknown)
+    head_size: F32 = field(default_factory=_unknown)
     image_size: tuple[int, int] | None = None
     source: str | None = None
     detector: Any = None
     ambiguous: Any = None
+    track_id: NDArray[np.int64] = field(default_factory=_unknown)
 
     def __post_init__(self) -> None:
         n = len(self.keypoints)
@@ -71,25 +106,38 @@ class Poses:
             self.detector = np.full(n, self.detector or "", dtype=object)
         else:
             self.detector = np.asarray(self.detector, dtype=object).reshape(-1)
-        if self.ambiguous is None:
-            self.ambiguous = np.zeros(n, bool)
-        else:
+        if self.ambiguous is not None:
             self.ambiguous = np.asarray(self.ambiguous, bool).reshape(-1)
+        for name in POSE_FIELDS:
+            value = getattr(self, name)
+            if value is _UNKNOWN or value is None:
+                setattr(self, name, self.unknown_field(name))
         names = (
             "boxes",
             "scores",
-            "yaw",
-            "pitch",
-            "roll",
-            "sigma",
-            "valid",
-            "centroid",
+            *POSE_FIELDS,
             "detector",
-            "ambiguous",
         )
         for name in names:
             if len(getattr(self, name)) != n:
                 raise ValueError(f"Poses: {name} has {len(getattr(self, name))} rows, expected {n}")
+
+    def unknown_field(self, name: str) -> Column:
+        """The value of pose field ``name`` (:data:`POSE_FIELDS`) before it is known."""
+        n = len(self.keypoints)
+        if name in ANGLE_NAMES:
+            return np.full(n, np.nan, np.float32)
+        if name == "sigma":
+            return np.full((n, 3), np.inf, np.float32)
+        if name in ("valid", "ambiguous"):
+            return np.zeros(n, bool)
+        if name == "centroid":
+            return centroids(self.keypoints)
+        if name == "head_size":
+            return head_size(self.keypoints)
+        if name == "track_id":
+            return np.full(n, -1, np.int64)
+        raise AttributeError(name)
 
     # ----------------------------------------------------------------- construction
     @classmethod
@@ -150,7 +198,7 @@ class Poses:
     def __len__(self) -> int:
         return len(self.keypoints)
 
-    def __getitem__(self, index: Any) -> Poses:
+    def __getitem__(self, index: Index) -> Poses:
         """Select people with an int, a slice, an index array or a boolean mask."""
         if isinstance(index, (int, np.integer)):
             n = len(self)
@@ -172,12 +220,13 @@ class Poses:
             source=self.source,
             detector=self.detector[index],
             ambiguous=self.ambiguous[index],
+            track_id=self.track_id[index],
         )
 
     def __repr__(self) -> str:
         return (
-            f"Poses(n={len(self)}, valid={int(self.valid.sum())}, image_size={self.image_size}, "
-            f"source={self.source!r})"
+            f"{type(self).__name__}(n={len(self)}, valid={int(self.valid.sum())}, "
+            f"image_size={self.image_size}, source={self.source!r})"
         )
 
     @property
@@ -250,6 +299,61 @@ class Poses:
             row["ambiguous"] = bool(self.ambiguous[i])
             rows.append(row)
         return rows
+
+    def to_columns(self) -> dict[str, Column]:
+        """The people as the columns :data:`hhpnet.columns.POSE_COLUMNS` of the video table
+        (float32 values; ``valid``, ``ambiguous`` and ``track_id`` int64; ``detector`` str)."""
+        n = len(self)
+        box = np.asarray(self.boxes, np.float32).reshape(n, 4)
+        kp = np.asarray(self.keypoints, np.float32).reshape(n, 5, 3)
+        sig = np.asarray(self.sigma, np.float32).reshape(n, 3)
+        cols: dict[str, Column] = {"track_id": self.track_id}
+        for k, name in enumerate(BOX_COLUMNS):
+            cols[name] = box[:, k]
+        cols["score"] = np.asarray(self.scores, np.float32).reshape(n)
+        for j, point in enumerate(KEYPOINT_NAMES):
+            for c, comp in enumerate(("x", "y", "c")):
+                cols[f"{point}_{comp}"] = kp[:, j, c]
+        for a, angle in enumerate(ANGLE_NAMES):
+            cols[angle] = np.asarray(getattr(self, angle), np.float32).reshape(n)
+            cols[f"sigma_{angle}"] = sig[:, a]
+        cols["valid"] = self.valid.astype(np.int64)
+        cols["detector"] = text_values(self.detector)
+        cols["ambiguous"] = self.ambiguous.reshape(n).astype(np.int64)
+        return cols
+
+    @classmethod
+    def from_columns(
+        cls,
+        cols: Mapping[str, Column],
+        rows: NDArray[np.intp] | slice = slice(None),
+        image_size: tuple[int, int] | None = None,
+    ) -> Poses:
+        """The people of the rows ``rows`` of a table with the columns
+        :data:`hhpnet.columns.POSE_COLUMNS` (:meth:`to_columns`, a video CSV read back);
+        missing keypoints (NaN) become 0; ``detector`` and ``ambiguous`` may be absent. The
+        track ids are not read: a video run assigns its own."""
+
+        def stack(names: Sequence[str]) -> F32:
+            return np.stack([cols[c][rows] for c in names], -1).astype(np.float32)
+
+        kp = np.stack([stack([f"{k}_{c}" for c in ("x", "y", "c")]) for k in KEYPOINT_NAMES], 1)
+        kp = np.nan_to_num(kp, nan=0.0)
+        return cls(
+            boxes=stack(BOX_COLUMNS),
+            scores=np.asarray(cols["score"][rows], np.float32),
+            keypoints=kp,
+            yaw=np.asarray(cols["yaw"][rows], np.float32),
+            pitch=np.asarray(cols["pitch"][rows], np.float32),
+            roll=np.asarray(cols["roll"][rows], np.float32),
+            sigma=stack(SIGMA_COLUMNS),
+            valid=np.asarray(cols["valid"][rows]).astype(bool),
+            image_size=image_size,
+            detector=cols["detector"][rows] if "detector" in cols else None,
+            ambiguous=np.asarray(cols["ambiguous"][rows]).astype(bool)
+            if "ambiguous" in cols
+            else None,
+        )
 
     def to_pandas(self) -> Any:
         """A ``pandas.DataFrame``, one row per person, columns :data:`CSV_COLUMNS`."""

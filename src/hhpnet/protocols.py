@@ -48,6 +48,8 @@ class PoseLike(PoseFields, Protocol):
     @property
     def boxes(self) -> NDArray[Any]: ...  # (N, 4) x1, y1, x2, y2
     @property
+    def scores(self) -> NDArray[Any]: ...  # (N,)
+    @property
     def keypoints(self) -> NDArray[Any]: ...  # (N, 5, 3)
     @property
     def image_size(self) -> tuple[int, int] | None: ...

@@ -47,9 +47,16 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
 
-from hhpnet.columns import BOOL_COLUMNS, INT_COLUMNS, TEXT_COLUMNS, VIDEO_COLUMNS, digits
+from hhpnet.columns import (
+    BOOL_COLUMNS,
+    INT_COLUMNS,
+    TEXT_COLUMNS,
+    VIDEO_COLUMNS,
+    digits,
+    text_cell,
+    text_values,
+)
 from hhpnet.errors import HhpnetError, InputError
 
 __all__ = [
@@ -79,22 +86,11 @@ def format_cells(name: str, values: Any) -> list[str]:
     column's decimals; NaN → empty; ±inf → ``inf``/``-inf``)."""
     a = np.asarray(values).reshape(-1)
     if name in TEXT_COLUMNS:
-        return [_text_cell(v) for v in a]
+        return [text_cell(v) for v in a]
     if name in INT_COLUMNS:
         return [str(int(v)) for v in a]
     d = digits(name)
     return [_fmt_float(float(v), d) for v in a]
-
-
-def _text_cell(value: Any) -> str:
-    """A text cell: None → empty; commas and line breaks (which would break the row) → ';'/' '."""
-    text = "" if value is None else str(value)
-    return text.replace(",", ";").replace("\r", " ").replace("\n", " ")
-
-
-def text_values(values: Any) -> NDArray[np.str_]:
-    """Text column values exactly as they read back from the CSV (``str`` array)."""
-    return np.array([_text_cell(v) for v in np.asarray(values, dtype=object).reshape(-1)], str)
 
 
 def _parse_cell(text: str) -> float:
