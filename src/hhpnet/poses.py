@@ -97,7 +97,7 @@ class Poses:
     image_size: tuple[int, int] | None = None
     source: str | None = None
     detector: Any = None
-    ambiguous: Any = None
+    ambiguous: Any = field(default_factory=_unknown)
     track_id: NDArray[np.int64] = field(default_factory=_unknown)
 
     def __post_init__(self) -> None:
@@ -106,7 +106,7 @@ class Poses:
             self.detector = np.full(n, self.detector or "", dtype=object)
         else:
             self.detector = np.asarray(self.detector, dtype=object).reshape(-1)
-        if self.ambiguous is not None:
+        if self.ambiguous is not None and self.ambiguous is not _UNKNOWN:
             self.ambiguous = np.asarray(self.ambiguous, bool).reshape(-1)
         for name in POSE_FIELDS:
             value = getattr(self, name)

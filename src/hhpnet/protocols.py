@@ -8,6 +8,9 @@ runs at import beyond the class definitions).
 * :class:`PoseReadings` / :class:`PoseModel` — a model's ``predict`` and its output
   (:class:`hhpnet.model.HeadPoseModel` / :class:`hhpnet.model.PoseOutput`).
 * :class:`Estimator` — ``estimator(image) -> poses`` (:class:`hhpnet.pipeline.HeadPoseEstimator`).
+* :class:`Detector` / :class:`PeopleLike` — ``detector(rgb_image) -> people`` (the detectors of
+  :mod:`hhpnet.detectors`, which return :class:`hhpnet.detectors.base.Detections`, or any
+  callable returning boxes, keypoints and scores).
 
 Runtime checks stay where they are (bad input → :class:`hhpnet.errors.InputError`): these types
 say what is expected, they do not replace the checks.
@@ -20,7 +23,15 @@ from typing import Any, Protocol
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["Estimator", "PoseFields", "PoseLike", "PoseModel", "PoseReadings"]
+__all__ = [
+    "Detector",
+    "Estimator",
+    "PeopleLike",
+    "PoseFields",
+    "PoseLike",
+    "PoseModel",
+    "PoseReadings",
+]
 
 
 class PoseFields(Protocol):
@@ -81,3 +92,20 @@ class Estimator(Protocol):
     """``estimator(image) -> poses`` of every person in the image."""
 
     def __call__(self, image: Any) -> PoseLike: ...
+
+
+class PeopleLike(Protocol):
+    """A detector's people: N boxes, five-point keypoints and scores (pixels)."""
+
+    @property
+    def boxes(self) -> NDArray[Any]: ...  # (N, 4) x1, y1, x2, y2
+    @property
+    def keypoints(self) -> NDArray[Any]: ...  # (N, 5, 3) x, y, confidence
+    @property
+    def scores(self) -> NDArray[Any]: ...  # (N,)
+
+
+class Detector(Protocol):
+    """``detector(rgb_image) -> people``: ``rgb_image`` RGB uint8 (H, W, 3)."""
+
+    def __call__(self, image: NDArray[np.uint8]) -> PeopleLike: ...
