@@ -136,7 +136,7 @@ def _get_layout(layout: str) -> Layout:
     return LAYOUTS[key]
 
 
-def _as_numpy(value: Any) -> NDArray[Any]:
+def _as_numpy(value: Any) -> NDArray[np.float64]:
     """numpy view of arrays, lists and tensor-like objects (torch: .detach().cpu().numpy())."""
     if hasattr(value, "detach"):
         value = value.detach()
@@ -151,7 +151,7 @@ def _as_numpy(value: Any) -> NDArray[Any]:
     return arr
 
 
-def _image_wh(image_size: Any) -> tuple[float, float]:
+def _image_wh(image_size: object) -> tuple[float, float]:
     size = check_image_size(image_size)
     if size is None:
         raise InputError(
@@ -387,7 +387,7 @@ def _from_mediapipe(obj: Any, image_size: Any) -> HeadKeypoints:
     return HeadKeypoints(kp, None, np.asarray(sc, np.float32), _int_size(image_size))
 
 
-def _int_size(image_size: Any) -> tuple[int, int] | None:
+def _int_size(image_size: object) -> tuple[int, int] | None:
     return check_image_size(image_size)
 
 
@@ -426,7 +426,7 @@ def _malformed(what: str, exc: BaseException) -> str:
 def _convert(
     obj: Any,
     layout: str | None,
-    image_size: Any,
+    image_size: tuple[float, float] | None,
     size: tuple[int, int] | None,
     normalized: bool | None,
 ) -> HeadKeypoints:
@@ -443,16 +443,7 @@ def _convert(
             )
         return frames[0]
     if isinstance(obj, Mapping):
-        if "people" in obj:
-            return _from_openpose(obj, size, layout)
-        if "annotations" in obj:
-            return _from_instances(obj["annotations"], size, layout)
-        if "keypoints" in obj:
-            return _from_instances([obj], size, layout)
-        raise InputError(
-            "keypoints dict: expected OpenPose ('people'), COCO ('annotations' or 'keypoints') "
-            f"or MMPose ('keypoints' + 'keypoint_scores'); got keys {sorted(obj)[:6]}"
-        )
+        return _from_mapping(obj, size, layout)
     if isinstance(obj, (list, tuple)) and obj and isinstance(obj[0], Mapping):
         return _from_instances(list(obj), size, layout)
     if hasattr(obj, "pose_landmarks") or hasattr(obj, "detections"):
@@ -471,17 +462,7 @@ def _convert(
         )
         return HeadKeypoints(kp, boxes, scores, size)
     if hasattr(obj, "keypoints") and hasattr(obj, "boxes"):  # ultralytics Results
-        if obj.keypoints is None:
-            return HeadKeypoints(np.zeros((0, 5, 3), np.float32), image_size=size)
-        inner = convert(obj.keypoints, layout, image_size=image_size)
-        boxes = scores = None
-        if obj.boxes is not None:
-            boxes = _as_numpy(obj.boxes.xyxy).astype(np.float32).reshape(-1, 4)
-            scores = _as_numpy(obj.boxes.conf).astype(np.float32).ravel()
-        if size is None and getattr(obj, "orig_shape", None) is not None:
-            h, w = obj.orig_shape[:2]
-            size = (int(w), int(h))
-        return HeadKeypoints(inner.keypoints, boxes, scores, size)
+        return _from_ultralytics(obj, layout, image_size, size)
     if hasattr(obj, "data") and hasattr(obj, "xy") and not hasattr(obj, "confidence"):
         arr = _as_numpy(obj.data)  # ultralytics Keypoints: raw (N, 17, 3), no zeroed xy
         lay = layout or layout_for_count(arr.shape[-2])
@@ -497,6 +478,42 @@ def _convert(
     arr = _as_numpy(obj)
     kp = to_hhpnet(arr, layout or "coco17", image_size=image_size, normalized=normalized)
     return HeadKeypoints(kp, image_size=size)
+
+
+def _from_mapping(
+    obj: Mapping[str, Any], size: tuple[int, int] | None, layout: str | None
+) -> HeadKeypoints:
+    """An OpenPose frame, a COCO file or annotation, or an MMPose instance."""
+    if "people" in obj:
+        return _from_openpose(obj, size, layout)
+    if "annotations" in obj:
+        return _from_instances(obj["annotations"], size, layout)
+    if "keypoints" in obj:
+        return _from_instances([obj], size, layout)
+    raise InputError(
+        "keypoints dict: expected OpenPose ('people'), COCO ('annotations' or 'keypoints') "
+        f"or MMPose ('keypoints' + 'keypoint_scores'); got keys {sorted(obj)[:6]}"
+    )
+
+
+def _from_ultralytics(
+    obj: Any,
+    layout: str | None,
+    image_size: tuple[float, float] | None,
+    size: tuple[int, int] | None,
+) -> HeadKeypoints:
+    """An ultralytics ``Results``: its keypoints, boxes, box scores and image size."""
+    if obj.keypoints is None:
+        return HeadKeypoints(np.zeros((0, 5, 3), np.float32), image_size=size)
+    inner = convert(obj.keypoints, layout, image_size=image_size)
+    boxes = scores = None
+    if obj.boxes is not None:
+        boxes = _as_numpy(obj.boxes.xyxy).astype(np.float32).reshape(-1, 4)
+        scores = _as_numpy(obj.boxes.conf).astype(np.float32).ravel()
+    if size is None and getattr(obj, "orig_shape", None) is not None:
+        h, w = obj.orig_shape[:2]
+        size = (int(w), int(h))
+    return HeadKeypoints(inner.keypoints, boxes, scores, size)
 
 
 # --------------------------------------------------------------------------- files
@@ -576,7 +593,11 @@ def keypoints_from_json(
 
 
 def _records_from_json(
-    data: Any, p: Path, layout: str | None, size: tuple[int, int] | None, image_size: Any
+    data: Any,
+    p: Path,
+    layout: str | None,
+    size: tuple[int, int] | None,
+    image_size: tuple[float, float] | None,
 ) -> list[HeadKeypoints]:
     if isinstance(data, Mapping) and "people" in data:
         rec = _from_openpose(data, size, layout)

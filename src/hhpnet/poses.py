@@ -59,7 +59,7 @@ POSE_FIELDS = (
 Index = int | np.integer[Any] | slice | Sequence[int] | NDArray[np.integer[Any]] | NDArray[np.bool_]
 
 
-def _unknown() -> NDArray[Any]:
+def _unknown() -> Column:
     return _UNKNOWN
 
 
@@ -168,7 +168,7 @@ class Poses:
             size = (record["width"], record["height"]) if record.get("width") else None
             return cls.empty(size, record.get("source"))
 
-        def arr(values: Any, fill: float = np.nan) -> F32:
+        def arr(values: object, fill: float = np.nan) -> F32:
             a = np.array(values, dtype=object)
             a[a == None] = fill  # noqa: E711 - element-wise comparison on an object array
             return a.astype(np.float32)

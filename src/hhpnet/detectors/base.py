@@ -251,7 +251,7 @@ class TiledDetector(Detector):
         return ~cut
 
 
-def check_image(image: Any) -> NDArray[np.uint8]:
+def check_image(image: object) -> NDArray[np.uint8]:
     """Return ``image`` as a C-contiguous RGB uint8 (H, W, 3) array or raise :class:`InputError`."""
     if not isinstance(image, np.ndarray):
         raise InputError(f"detector input must be a numpy array, got {type(image).__name__}")
@@ -529,7 +529,7 @@ class _Slot:
         self.shape = tuple(int(s) for s in self.input["shape"])
         self.dtype = self.input["dtype"]  # float32 for BlazeFace/BlazePose, int32 for MoveNet
 
-    def run(self, x: NDArray[Any]) -> list[NDArray[np.float32]]:
+    def run(self, x: NDArray[np.number[Any]]) -> list[NDArray[np.float32]]:
         b = len(x)
         if x.shape != self.shape:  # another batch size (or input size, for MoveNet)
             self.interpreter.resize_tensor_input(self.input["index"], list(x.shape))

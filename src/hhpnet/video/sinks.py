@@ -47,6 +47,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from hhpnet.columns import (
     BOOL_COLUMNS,
@@ -81,7 +82,7 @@ def _fmt_float(v: float, digits: int) -> str:
     return f"{v:.{digits}f}"
 
 
-def format_cells(name: str, values: Any) -> list[str]:
+def format_cells(name: str, values: ArrayLike) -> list[str]:
     """The CSV cells of column ``name`` for ``values`` (integers; floats rounded to the
     column's decimals; NaN → empty; ±inf → ``inf``/``-inf``)."""
     a = np.asarray(values).reshape(-1)
@@ -97,7 +98,7 @@ def _parse_cell(text: str) -> float:
     return float(text) if text else math.nan
 
 
-def journal_values(name: str, values: Any) -> np.ndarray:
+def journal_values(name: str, values: ArrayLike) -> NDArray[np.float64]:
     """``values`` exactly as they read back from the CSV (float64): what a resumed run replays.
 
     The video pipeline tracks, smooths and analyses these quantised values, so a resumed run
@@ -116,7 +117,7 @@ def journal_values(name: str, values: Any) -> np.ndarray:
     return np.array([_parse_cell(c) for c in format_cells(name, a)], dtype=np.float64)
 
 
-def _columns_len(cols: Mapping[str, Any], names: Sequence[str]) -> int:
+def _columns_len(cols: Mapping[str, ArrayLike], names: Sequence[str]) -> int:
     lengths = {len(np.atleast_1d(cols[c])) for c in names}
     if len(lengths) > 1:
         raise ValueError(f"columns have different lengths: {sorted(lengths)}")
@@ -275,7 +276,7 @@ class CsvSink(_LineSink):
             self.rows_before = 0
             self._open(None, header, flush_every)
 
-    def write(self, cols: Mapping[str, Any]) -> None:
+    def write(self, cols: Mapping[str, ArrayLike]) -> None:
         """Write one frame's rows: ``cols`` maps every column name to an (n,) array."""
         n = _columns_len(cols, self.columns)
         if n:
@@ -377,7 +378,7 @@ class ParquetSink(_Sink):
         keep = cols["frame"] < frame
         return {c: v[keep] for c, v in cols.items()}
 
-    def write(self, cols: Mapping[str, Any]) -> None:
+    def write(self, cols: Mapping[str, ArrayLike]) -> None:
         """Buffer one frame's rows; a row group is written every ``flush_every`` frames."""
         n = _columns_len(cols, self.columns)
         self._buffer.append({c: np.asarray(cols[c]).reshape(n) for c in self.columns})
