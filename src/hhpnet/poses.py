@@ -314,9 +314,10 @@ class Poses:
         for j, point in enumerate(KEYPOINT_NAMES):
             for c, comp in enumerate(("x", "y", "c")):
                 cols[f"{point}_{comp}"] = kp[:, j, c]
-        for a, angle in enumerate(ANGLE_NAMES):
+        for angle in ANGLE_NAMES:
             cols[angle] = np.asarray(getattr(self, angle), np.float32).reshape(n)
-            cols[f"sigma_{angle}"] = sig[:, a]
+        for a, name in enumerate(SIGMA_COLUMNS):
+            cols[name] = sig[:, a]
         cols["valid"] = self.valid.astype(np.int64)
         cols["detector"] = text_values(self.detector)
         cols["ambiguous"] = self.ambiguous.reshape(n).astype(np.int64)
