@@ -264,14 +264,14 @@ class Poses:
         """:meth:`to_dict` as a JSON string (one line unless ``indent``)."""
         return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
 
-    def to_rows(self) -> list[dict[str, Any]]:
+    def to_rows(self) -> list[dict[str, object]]:
         """One flat dict per person with the keys of :data:`CSV_COLUMNS` (NaN/inf → None)."""
         from hhpnet.io import json_number as _num
 
         width, height = self.image_size if self.image_size is not None else (None, None)
         rows = []
         for i in range(len(self)):
-            row: dict[str, Any] = {
+            row: dict[str, object] = {
                 "source": self.source,
                 "width": width,
                 "height": height,
