@@ -96,6 +96,9 @@ LAYOUTS: dict[str, Layout] = {
     )
 }
 
+#: an image size (width, height) in pixels, possibly fractional (normalised coordinates)
+SizeWH = tuple[float, float]
+
 _BY_COUNT = {17: "coco17", 25: "openpose25", 18: "openpose18", 33: "blazepose33", 5: "hhpnet5"}
 
 
@@ -497,10 +500,7 @@ def _from_mapping(
 
 
 def _from_ultralytics(
-    obj: Any,
-    layout: str | None,
-    image_size: tuple[float, float] | None,
-    size: tuple[int, int] | None,
+    obj: Any, layout: str | None, image_size: SizeWH | None, size: tuple[int, int] | None
 ) -> HeadKeypoints:
     """An ultralytics ``Results``: its keypoints, boxes, box scores and image size."""
     if obj.keypoints is None:
@@ -593,11 +593,7 @@ def keypoints_from_json(
 
 
 def _records_from_json(
-    data: Any,
-    p: Path,
-    layout: str | None,
-    size: tuple[int, int] | None,
-    image_size: tuple[float, float] | None,
+    data: Any, p: Path, layout: str | None, size: tuple[int, int] | None, image_size: SizeWH | None
 ) -> list[HeadKeypoints]:
     if isinstance(data, Mapping) and "people" in data:
         rec = _from_openpose(data, size, layout)
