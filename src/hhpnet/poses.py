@@ -1,10 +1,13 @@
-"""The record of head poses that every path returns: :class:`Poses`, the N people of one image.
+"""The record of head poses that every path carries: :class:`Poses`, the N people of one image.
 
 ``Poses`` holds per person the box, score and five keypoints (pixels), yaw / pitch / roll and
-their σ (degrees), validity, centroid and head size (pixels), the detector whose points it has
-and whether the pose is ambiguous; :data:`CSV_COLUMNS` names its flat columns (CSV, pandas).
+their σ (degrees), validity, centroid and head size (pixels), the detector whose points it has,
+whether the pose is ambiguous and its track in a video; :mod:`hhpnet.columns` names its flat
+columns (:data:`CSV_COLUMNS` for images, ``POSE_COLUMNS`` in the video table).
 Built by :class:`hhpnet.pipeline.HeadPoseEstimator`, :meth:`Poses.from_dict` (the JSON record of
-the README) or :meth:`Poses.empty`.
+the README), :meth:`Poses.from_columns` (a video table) or :meth:`Poses.empty`.
+
+:class:`Detections` — what a detector returns — is a ``Poses`` whose poses are not known yet.
 """
 
 from __future__ import annotations
@@ -12,16 +15,16 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 from hhpnet.columns import BOX_COLUMNS, CSV_COLUMNS, SIGMA_COLUMNS, text_values
 from hhpnet.convention import ANGLE_NAMES
 from hhpnet.keypoints import KEYPOINT_NAMES, head_size
 
-__all__ = ["CSV_COLUMNS", "POSE_FIELDS", "Poses", "centroids"]
+__all__ = ["CSV_COLUMNS", "POSE_FIELDS", "Detections", "Poses", "centroids"]
 
 F32 = NDArray[np.float32]
 
@@ -79,7 +82,7 @@ class Poses:
     ``track_id`` (N,) int64: the person's track in a video (−1: not tracked, and in an image).
 
     The same record carries people along the whole path: a detector's people
-    (:class:`hhpnet.detectors.base.Detections`) are poses whose angles are not known yet —
+    (:class:`Detections`) are poses whose angles are not known yet —
     a pose field left out (:data:`POSE_FIELDS`) is "not known": NaN angles, inf σ, not valid,
     centroid and head size from the keypoints, not ambiguous, not tracked.
     """
@@ -365,3 +368,136 @@ class Poses:
                 "Poses.to_pandas() needs pandas: pip install 'hhpnet[parquet]' (or pandas)"
             ) from exc
         return pd.DataFrame(self.to_rows(), columns=list(CSV_COLUMNS))
+
+
+class Detections(Poses):
+    """People found in one image: :class:`hhpnet.poses.Poses` whose poses are not known yet.
+
+    ``boxes`` (N, 4) float32 x1, y1, x2, y2 in pixels; ``keypoints`` (N, 5, 3) float32 x, y in
+    pixels and a confidence in [0, 1] (0 = missing, then x = y = 0), order nose, left eye, right
+    eye, left ear, right ear; ``scores`` (N,) float32 detection scores in [0, 1];
+    ``detector`` (N,) str: the name of the detector whose keypoints each person carries
+    (e.g. ``"blazeface"``, ``"movenet"``; a single string is repeated, None gives ``""``);
+    ``alt_keypoints`` (N, 5, 3) or None: a second detector's keypoints of the same head (all
+    zeros where there is none), read and combined with the first by the estimator
+    (:mod:`hhpnet.fusion`); ``alt_boxes`` (N, 4) or None: that detector's box of the head (NaN
+    where there is none; the face mesh is read in BlazeFace's own box).
+
+    The pose fields (:data:`hhpnet.poses.POSE_FIELDS`: angles, σ, validity, centroid, ...) are
+    made on first access only — a detector builds, cuts and joins many of these per image.
+    """
+
+    alt_keypoints: F32 | None
+    alt_boxes: F32 | None
+
+    def __init__(
+        self,
+        boxes: ArrayLike,
+        keypoints: ArrayLike,
+        scores: ArrayLike,
+        detector: str | Sequence[str | None] | NDArray[np.object_] | None = None,
+        alt_keypoints: ArrayLike | None = None,
+        alt_boxes: ArrayLike | None = None,
+    ) -> None:
+        self.boxes = np.asarray(boxes, dtype=np.float32).reshape(-1, 4)
+        self.keypoints = np.asarray(keypoints, dtype=np.float32).reshape(-1, 5, 3)
+        self.scores = np.asarray(scores, dtype=np.float32).reshape(-1)
+        self.image_size = None
+        self.source = None
+        n = len(self.boxes)
+        if len(self.keypoints) != n or len(self.scores) != n:
+            raise ValueError(
+                f"Detections: {n} boxes, {len(self.keypoints)} keypoint sets and "
+                f"{len(self.scores)} scores; expected the same count"
+            )
+        if detector is None or isinstance(detector, str):
+            self.detector = np.full(n, detector or "", dtype=object)
+        else:
+            self.detector = np.asarray(detector, dtype=object).reshape(-1)
+            if len(self.detector) != n:
+                raise ValueError(f"Detections: {len(self.detector)} detector names for {n} people")
+        self.alt_keypoints = None
+        if alt_keypoints is not None:
+            self.alt_keypoints = np.asarray(alt_keypoints, np.float32).reshape(-1, 5, 3)
+            if len(self.alt_keypoints) != n:
+                raise ValueError(
+                    f"Detections: {len(self.alt_keypoints)} second keypoint sets for {n}"
+                )
+        self.alt_boxes = None
+        if alt_boxes is not None:
+            self.alt_boxes = np.asarray(alt_boxes, np.float32).reshape(-1, 4)
+            if len(self.alt_boxes) != n:
+                raise ValueError(f"Detections: {len(self.alt_boxes)} second boxes for {n}")
+
+    if not TYPE_CHECKING:  # (type checkers know the pose fields from Poses)
+
+        def __getattr__(self, name: str) -> Column:
+            """A pose field on first access (not known yet: :meth:`Poses.unknown_field`)."""
+            if name not in POSE_FIELDS or "keypoints" not in self.__dict__:
+                raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+            value = self.unknown_field(name)
+            setattr(self, name, value)
+            return value
+
+    @classmethod
+    def empty(
+        cls, image_size: tuple[int, int] | None = None, source: str | None = None
+    ) -> Detections:
+        """No detection."""
+        out = cls(
+            np.zeros((0, 4), np.float32), np.zeros((0, 5, 3), np.float32), np.zeros(0, np.float32)
+        )
+        out.image_size, out.source = image_size, source
+        return out
+
+    @classmethod
+    def concatenate(cls, parts: Sequence[Detections]) -> Detections:
+        """The people of several results, in order."""
+        if not parts:
+            return cls.empty()
+        alt = alt_boxes = None
+        if any(p.alt_keypoints is not None for p in parts):
+            alt = np.concatenate([p.alt_or_zeros() for p in parts])
+        if any(p.alt_boxes is not None for p in parts):
+            alt_boxes = np.concatenate([p.alt_boxes_or_nan() for p in parts])
+        return cls(
+            np.concatenate([p.boxes for p in parts]),
+            np.concatenate([p.keypoints for p in parts]),
+            np.concatenate([p.scores for p in parts]),
+            np.concatenate([p.detector for p in parts]),
+            alt,
+            alt_boxes,
+        )
+
+    def alt_or_zeros(self) -> F32:
+        """``alt_keypoints``, or all-zero (missing) points when there are none."""
+        if self.alt_keypoints is None:
+            return np.zeros_like(self.keypoints)
+        return self.alt_keypoints
+
+    def alt_boxes_or_nan(self) -> F32:
+        """``alt_boxes``, or NaN boxes when there are none."""
+        if self.alt_boxes is None:
+            return np.full_like(self.boxes, np.nan)
+        return self.alt_boxes
+
+    def __len__(self) -> int:
+        return len(self.scores)
+
+    def __getitem__(self, index: Index) -> Detections:
+        """Select people with an int, a slice, an index array or a boolean mask."""
+        if isinstance(index, (int, np.integer)):
+            index = [int(index)]
+        alt = None if self.alt_keypoints is None else self.alt_keypoints[index]
+        alt_boxes = None if self.alt_boxes is None else self.alt_boxes[index]
+        return Detections(
+            self.boxes[index],
+            self.keypoints[index],
+            self.scores[index],
+            self.detector[index],
+            alt,
+            alt_boxes,
+        )
+
+    def is_empty(self) -> bool:
+        return len(self) == 0

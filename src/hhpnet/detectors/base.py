@@ -1,4 +1,5 @@
-"""Shared pieces of the embedded detectors: the ``Detections`` result, image checks, square crops
+"""Shared pieces of the embedded detectors: their result ``Detections`` (defined in
+:mod:`hhpnet.poses`, with the record it derives from), image checks, square crops
 (letterbox, padded canvas, tiles), SSD anchors, box/keypoint decoding and non-maximum suppression.
 
 Coordinates are pixels of the original image (x right, y down). Keypoints follow hhpnet's order:
@@ -14,14 +15,14 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import NDArray
 
 from hhpnet.boxes import box_iou
 from hhpnet.errors import InputError
-from hhpnet.poses import POSE_FIELDS, Column, Index, Poses
+from hhpnet.poses import Detections
 
 __all__ = [
     "MODEL_DIR",
@@ -45,139 +46,6 @@ MODEL_DIR = Path(__file__).parent / "models"
 MAX_SIDE = 20000
 
 F32 = NDArray[np.float32]
-
-
-class Detections(Poses):
-    """People found in one image: :class:`hhpnet.poses.Poses` whose poses are not known yet.
-
-    ``boxes`` (N, 4) float32 x1, y1, x2, y2 in pixels; ``keypoints`` (N, 5, 3) float32 x, y in
-    pixels and a confidence in [0, 1] (0 = missing, then x = y = 0), order nose, left eye, right
-    eye, left ear, right ear; ``scores`` (N,) float32 detection scores in [0, 1];
-    ``detector`` (N,) str: the name of the detector whose keypoints each person carries
-    (e.g. ``"blazeface"``, ``"movenet"``; a single string is repeated, None gives ``""``);
-    ``alt_keypoints`` (N, 5, 3) or None: a second detector's keypoints of the same head (all
-    zeros where there is none), read and combined with the first by the estimator
-    (:mod:`hhpnet.fusion`); ``alt_boxes`` (N, 4) or None: that detector's box of the head (NaN
-    where there is none; the face mesh is read in BlazeFace's own box).
-
-    The pose fields (:data:`hhpnet.poses.POSE_FIELDS`: angles, σ, validity, centroid, ...) are
-    made on first access only — a detector builds, cuts and joins many of these per image.
-    """
-
-    alt_keypoints: F32 | None
-    alt_boxes: F32 | None
-
-    def __init__(
-        self,
-        boxes: ArrayLike,
-        keypoints: ArrayLike,
-        scores: ArrayLike,
-        detector: str | Sequence[str | None] | NDArray[np.object_] | None = None,
-        alt_keypoints: ArrayLike | None = None,
-        alt_boxes: ArrayLike | None = None,
-    ) -> None:
-        self.boxes = np.asarray(boxes, dtype=np.float32).reshape(-1, 4)
-        self.keypoints = np.asarray(keypoints, dtype=np.float32).reshape(-1, 5, 3)
-        self.scores = np.asarray(scores, dtype=np.float32).reshape(-1)
-        self.image_size = None
-        self.source = None
-        n = len(self.boxes)
-        if len(self.keypoints) != n or len(self.scores) != n:
-            raise ValueError(
-                f"Detections: {n} boxes, {len(self.keypoints)} keypoint sets and "
-                f"{len(self.scores)} scores; expected the same count"
-            )
-        if detector is None or isinstance(detector, str):
-            self.detector = np.full(n, detector or "", dtype=object)
-        else:
-            self.detector = np.asarray(detector, dtype=object).reshape(-1)
-            if len(self.detector) != n:
-                raise ValueError(f"Detections: {len(self.detector)} detector names for {n} people")
-        self.alt_keypoints = None
-        if alt_keypoints is not None:
-            self.alt_keypoints = np.asarray(alt_keypoints, np.float32).reshape(-1, 5, 3)
-            if len(self.alt_keypoints) != n:
-                raise ValueError(
-                    f"Detections: {len(self.alt_keypoints)} second keypoint sets for {n}"
-                )
-        self.alt_boxes = None
-        if alt_boxes is not None:
-            self.alt_boxes = np.asarray(alt_boxes, np.float32).reshape(-1, 4)
-            if len(self.alt_boxes) != n:
-                raise ValueError(f"Detections: {len(self.alt_boxes)} second boxes for {n}")
-
-    if not TYPE_CHECKING:  # (type checkers know the pose fields from Poses)
-
-        def __getattr__(self, name: str) -> Column:
-            """A pose field on first access (not known yet: :meth:`Poses.unknown_field`)."""
-            if name not in POSE_FIELDS or "keypoints" not in self.__dict__:
-                raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
-            value = self.unknown_field(name)
-            setattr(self, name, value)
-            return value
-
-    @classmethod
-    def empty(
-        cls, image_size: tuple[int, int] | None = None, source: str | None = None
-    ) -> Detections:
-        """No detection."""
-        out = cls(
-            np.zeros((0, 4), np.float32), np.zeros((0, 5, 3), np.float32), np.zeros(0, np.float32)
-        )
-        out.image_size, out.source = image_size, source
-        return out
-
-    @classmethod
-    def concatenate(cls, parts: Sequence[Detections]) -> Detections:
-        """The people of several results, in order."""
-        if not parts:
-            return cls.empty()
-        alt = alt_boxes = None
-        if any(p.alt_keypoints is not None for p in parts):
-            alt = np.concatenate([p.alt_or_zeros() for p in parts])
-        if any(p.alt_boxes is not None for p in parts):
-            alt_boxes = np.concatenate([p.alt_boxes_or_nan() for p in parts])
-        return cls(
-            np.concatenate([p.boxes for p in parts]),
-            np.concatenate([p.keypoints for p in parts]),
-            np.concatenate([p.scores for p in parts]),
-            np.concatenate([p.detector for p in parts]),
-            alt,
-            alt_boxes,
-        )
-
-    def alt_or_zeros(self) -> F32:
-        """``alt_keypoints``, or all-zero (missing) points when there are none."""
-        if self.alt_keypoints is None:
-            return np.zeros_like(self.keypoints)
-        return self.alt_keypoints
-
-    def alt_boxes_or_nan(self) -> F32:
-        """``alt_boxes``, or NaN boxes when there are none."""
-        if self.alt_boxes is None:
-            return np.full_like(self.boxes, np.nan)
-        return self.alt_boxes
-
-    def __len__(self) -> int:
-        return len(self.scores)
-
-    def __getitem__(self, index: Index) -> Detections:
-        """Select people with an int, a slice, an index array or a boolean mask."""
-        if isinstance(index, (int, np.integer)):
-            index = [int(index)]
-        alt = None if self.alt_keypoints is None else self.alt_keypoints[index]
-        alt_boxes = None if self.alt_boxes is None else self.alt_boxes[index]
-        return Detections(
-            self.boxes[index],
-            self.keypoints[index],
-            self.scores[index],
-            self.detector[index],
-            alt,
-            alt_boxes,
-        )
-
-    def is_empty(self) -> bool:
-        return len(self) == 0
 
 
 class Detector:
