@@ -8,8 +8,9 @@ import pytest
 
 from hhpnet.columns import CSV_COLUMNS, POSE_COLUMNS, VIDEO_COLUMNS
 from hhpnet.detectors.base import Detections
+from hhpnet.errors import InputError
 from hhpnet.keypoints import head_size
-from hhpnet.poses import POSE_FIELDS, Poses, centroids
+from hhpnet.poses import POSE_FIELDS, HeadKeypoints, Poses, centroids
 from hhpnet.video.processor import FrameResult, VideoProcessor
 from hhpnet.video.sinks import CsvSink, read_csv_rows
 from tests.helpers.fakes import face
@@ -95,3 +96,25 @@ def test_a_frame_holds_poses_with_their_track_ids(tmp_path) -> None:
     assert path.read_text().splitlines()[0] == ",".join(VIDEO_COLUMNS)
     assert rows["track_id"].tolist() == [0, 1] and rows["frame"].tolist() == [1, 1]
     assert [person["track_id"] for person in second.record()["people"]] == [0, 1]
+
+
+def test_foreign_keypoints_are_detections_with_boxes_and_scores_maybe_missing() -> None:
+    from hhpnet.adapters import convert
+    from hhpnet.boxes import padded_boxes
+    from hhpnet.pipeline import HeadPoseEstimator
+    from tests.helpers.fakes import GeometricModel
+
+    kp, boxes = _people()
+    bare = convert(kp, "hhpnet5", image_size=(320, 240))
+    assert isinstance(bare, Detections) and isinstance(bare, Poses)
+    assert not bare.boxes_given and not bare.scores_given and np.isnan(bare.boxes).all()
+    given = HeadKeypoints(kp, boxes, [0.7, 0.6], (320, 240), "a.jpg")
+    assert given.boxes_given and given.scores_given and given.source == "a.jpg"
+    assert not HeadKeypoints(kp, boxes[:1]).boxes_given  # a wrong count counts as none
+    with pytest.raises(InputError, match="boxes: not a numeric array of 4 column"):
+        HeadKeypoints(kp, [1.0, 2.0, 3.0])
+    est = HeadPoseEstimator(model=GeometricModel(), detector=None)
+    np.testing.assert_array_equal(est.from_keypoints(bare).boxes, padded_boxes(kp))
+    out = est.from_keypoints(given)
+    np.testing.assert_array_equal(out.boxes, boxes)
+    assert out.scores.tolist() == pytest.approx([0.7, 0.6]) and out.source == "a.jpg"

@@ -45,6 +45,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from hhpnet.errors import InputError
 from hhpnet.keypoints import blazeface_confidence, check_image_size, validate_keypoints
+from hhpnet.poses import HeadKeypoints
 
 __all__ = [
     "LAYOUTS",
@@ -100,25 +101,6 @@ LAYOUTS: dict[str, Layout] = {
 SizeWH = tuple[float, float]
 
 _BY_COUNT = {17: "coco17", 25: "openpose25", 18: "openpose18", 33: "blazepose33", 5: "hhpnet5"}
-
-
-@dataclass
-class HeadKeypoints:
-    """Five head keypoints per person plus what the source format carried along.
-
-    ``keypoints`` (N, 5, 3) float32 pixels + confidence; ``boxes`` (N, 4) float32 x1, y1, x2, y2
-    pixels or None; ``scores`` (N,) float32 person scores or None; ``image_size`` (width, height)
-    in pixels or None; ``source``: image name or id the keypoints belong to, if known.
-    """
-
-    keypoints: NDArray[np.float32]
-    boxes: NDArray[np.float32] | None = None
-    scores: NDArray[np.float32] | None = None
-    image_size: tuple[int, int] | None = None
-    source: str | None = None
-
-    def __len__(self) -> int:
-        return len(self.keypoints)
 
 
 def layout_for_count(num_points: int) -> str:

@@ -35,12 +35,11 @@ from hhpnet.keypoints import (
     head_size,
     validate_keypoints,
 )
-from hhpnet.poses import CSV_COLUMNS, Poses, centroids
+from hhpnet.poses import CSV_COLUMNS, Detections, Poses, as_rows, centroids
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from hhpnet.detectors.base import Detections
     from hhpnet.mesh_reading import MeshReader
     from hhpnet.mirror import MirrorPass
     from hhpnet.protocols import Detector, PeopleLike, PoseModel
@@ -225,8 +224,8 @@ class HeadPoseEstimator:
         elif _is_detections_like(keypoints):
             hk = HeadKeypoints(
                 validate_keypoints(keypoints.keypoints),
-                _rows(keypoints.boxes, 4, "boxes"),
-                _rows(keypoints.scores, 1, "scores").reshape(-1),
+                as_rows(keypoints.boxes, 4, "boxes"),
+                as_rows(keypoints.scores, 1, "scores").reshape(-1),
                 image_size,
             )
         else:
@@ -235,8 +234,8 @@ class HeadPoseEstimator:
         size = check_image_size(hk.image_size) if hk.image_size is not None else image_size
         return self._estimate(
             kp,
-            None if hk.boxes is None else _rows(hk.boxes, 4, "boxes"),
-            None if hk.scores is None else _rows(hk.scores, 1, "scores").reshape(-1),
+            hk.boxes if hk.boxes_given else None,
+            hk.scores if hk.scores_given else None,
             size,
             source if source is not None else hk.source,
         )
@@ -343,10 +342,9 @@ def _check_precise(value: object) -> bool:
 
 
 def _as_detections(dets: PeopleLike) -> Detections:
-    """A detector's output as :class:`hhpnet.detectors.base.Detections` (for the mirror pass):
+    """A detector's output as :class:`hhpnet.poses.Detections` (for the mirror pass):
     boxes around the points and mean confidences where the detector gave none."""
     from hhpnet.boxes import padded_boxes
-    from hhpnet.detectors.base import Detections
 
     kp = validate_keypoints(np.asarray(dets.keypoints, np.float32).reshape(-1, 5, 3))
     n = len(kp)
@@ -361,17 +359,10 @@ def _as_detections(dets: PeopleLike) -> Detections:
         scores if len(scores) == n else np.zeros(n, np.float32),
         tags if isinstance(tags, str) or _has_rows(tags, n) else None,
         None if alt is None or not _has_rows(alt, n) else validate_keypoints(alt),
-        None if alt_boxes is None or not _has_rows(alt_boxes, n) else _rows(alt_boxes, 4, "boxes"),
+        None
+        if alt_boxes is None or not _has_rows(alt_boxes, n)
+        else as_rows(alt_boxes, 4, "boxes"),
     )
-
-
-def _rows(values: ArrayLike, width: int, name: str) -> F32:
-    """``values`` as a float32 ``(N, width)`` array, or a one-line :class:`InputError`."""
-    try:
-        return np.asarray(values, np.float32).reshape(-1, width)
-    except (ValueError, TypeError) as exc:
-        msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise InputError(f"{name}: not a numeric array of {width} column(s) ({msg})") from None
 
 
 @dataclass

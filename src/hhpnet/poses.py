@@ -22,9 +22,18 @@ from numpy.typing import ArrayLike, NDArray
 
 from hhpnet.columns import BOX_COLUMNS, CSV_COLUMNS, SIGMA_COLUMNS, text_values
 from hhpnet.convention import ANGLE_NAMES
-from hhpnet.keypoints import KEYPOINT_NAMES, head_size
+from hhpnet.errors import InputError
+from hhpnet.keypoints import KEYPOINT_NAMES, head_size, validate_keypoints
 
-__all__ = ["CSV_COLUMNS", "POSE_FIELDS", "Detections", "Poses", "centroids"]
+__all__ = [
+    "CSV_COLUMNS",
+    "POSE_FIELDS",
+    "Detections",
+    "HeadKeypoints",
+    "Poses",
+    "as_rows",
+    "centroids",
+]
 
 F32 = NDArray[np.float32]
 
@@ -501,3 +510,51 @@ class Detections(Poses):
 
     def is_empty(self) -> bool:
         return len(self) == 0
+
+
+class HeadKeypoints(Detections):
+    """The people of one image as another tool gives them (:mod:`hhpnet.adapters`): five head
+    keypoints each, plus what the source format carried along — :class:`Detections` made from
+    foreign keypoints.
+
+    ``keypoints`` (N, 5, 3) float32 pixels + confidence; ``boxes`` (N, 4) float32 x1, y1, x2, y2
+    pixels, NaN where the source gives none (``boxes_given`` False: the estimator then puts a box
+    around the points); ``scores`` (N,) float32 person scores, NaN where the source gives none
+    (``scores_given`` False: the estimator then uses the points' mean confidence); ``image_size``
+    (width, height) in pixels or None; ``source``: the image name or id, if known.
+    """
+
+    def __init__(
+        self,
+        keypoints: ArrayLike,
+        boxes: ArrayLike | None = None,
+        scores: ArrayLike | None = None,
+        image_size: tuple[int, int] | None = None,
+        source: str | None = None,
+    ) -> None:
+        kp = np.asarray(keypoints, np.float32)
+        if kp.ndim != 3 or kp.shape[1:] != (5, 3):
+            kp = validate_keypoints(kp)  # the one-line error of a wrong shape
+        n = len(kp)
+        box = np.full((n, 4), np.nan, np.float32) if boxes is None else as_rows(boxes, 4, "boxes")
+        score = np.full(n, np.nan, np.float32)
+        if scores is not None:
+            score = as_rows(scores, 1, "scores").reshape(-1)
+        #: the source gave a box / a score per person (a wrong count counts as none)
+        self.boxes_given = boxes is not None and len(box) == n
+        self.scores_given = scores is not None and len(score) == n
+        super().__init__(
+            box if self.boxes_given else np.full((n, 4), np.nan, np.float32),
+            kp,
+            score if self.scores_given else np.full(n, np.nan, np.float32),
+        )
+        self.image_size, self.source = image_size, source
+
+
+def as_rows(values: ArrayLike, width: int, name: str) -> F32:
+    """``values`` as a float32 ``(N, width)`` array, or a one-line :class:`InputError`."""
+    try:
+        return np.asarray(values, np.float32).reshape(-1, width)
+    except (ValueError, TypeError) as exc:
+        msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise InputError(f"{name}: not a numeric array of {width} column(s) ({msg})") from None
