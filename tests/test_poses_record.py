@@ -7,10 +7,9 @@ import numpy as np
 import pytest
 
 from hhpnet.columns import CSV_COLUMNS, POSE_COLUMNS, VIDEO_COLUMNS
-from hhpnet.detectors.base import Detections
 from hhpnet.errors import InputError
 from hhpnet.keypoints import head_size
-from hhpnet.poses import POSE_FIELDS, HeadKeypoints, Poses, centroids
+from hhpnet.poses import POSE_FIELDS, Detections, HeadKeypoints, Poses, centroids
 from hhpnet.video.processor import FrameResult, VideoProcessor
 from hhpnet.video.sinks import CsvSink, read_csv_rows
 from tests.helpers.fakes import face
