@@ -45,6 +45,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from hhpnet.errors import InputError
 from hhpnet.keypoints import blazeface_confidence, check_image_size, validate_keypoints
+from hhpnet.poses import HeadKeypoints
 
 __all__ = [
     "LAYOUTS",
@@ -96,26 +97,10 @@ LAYOUTS: dict[str, Layout] = {
     )
 }
 
+#: an image size (width, height) in pixels, possibly fractional (normalised coordinates)
+SizeWH = tuple[float, float]
+
 _BY_COUNT = {17: "coco17", 25: "openpose25", 18: "openpose18", 33: "blazepose33", 5: "hhpnet5"}
-
-
-@dataclass
-class HeadKeypoints:
-    """Five head keypoints per person plus what the source format carried along.
-
-    ``keypoints`` (N, 5, 3) float32 pixels + confidence; ``boxes`` (N, 4) float32 x1, y1, x2, y2
-    pixels or None; ``scores`` (N,) float32 person scores or None; ``image_size`` (width, height)
-    in pixels or None; ``source``: image name or id the keypoints belong to, if known.
-    """
-
-    keypoints: NDArray[np.float32]
-    boxes: NDArray[np.float32] | None = None
-    scores: NDArray[np.float32] | None = None
-    image_size: tuple[int, int] | None = None
-    source: str | None = None
-
-    def __len__(self) -> int:
-        return len(self.keypoints)
 
 
 def layout_for_count(num_points: int) -> str:
@@ -136,7 +121,7 @@ def _get_layout(layout: str) -> Layout:
     return LAYOUTS[key]
 
 
-def _as_numpy(value: Any) -> NDArray[Any]:
+def _as_numpy(value: Any) -> NDArray[np.float64]:
     """numpy view of arrays, lists and tensor-like objects (torch: .detach().cpu().numpy())."""
     if hasattr(value, "detach"):
         value = value.detach()
@@ -151,7 +136,7 @@ def _as_numpy(value: Any) -> NDArray[Any]:
     return arr
 
 
-def _image_wh(image_size: Any) -> tuple[float, float]:
+def _image_wh(image_size: object) -> tuple[float, float]:
     size = check_image_size(image_size)
     if size is None:
         raise InputError(
@@ -387,7 +372,7 @@ def _from_mediapipe(obj: Any, image_size: Any) -> HeadKeypoints:
     return HeadKeypoints(kp, None, np.asarray(sc, np.float32), _int_size(image_size))
 
 
-def _int_size(image_size: Any) -> tuple[int, int] | None:
+def _int_size(image_size: object) -> tuple[int, int] | None:
     return check_image_size(image_size)
 
 
@@ -426,7 +411,7 @@ def _malformed(what: str, exc: BaseException) -> str:
 def _convert(
     obj: Any,
     layout: str | None,
-    image_size: Any,
+    image_size: tuple[float, float] | None,
     size: tuple[int, int] | None,
     normalized: bool | None,
 ) -> HeadKeypoints:
@@ -443,16 +428,7 @@ def _convert(
             )
         return frames[0]
     if isinstance(obj, Mapping):
-        if "people" in obj:
-            return _from_openpose(obj, size, layout)
-        if "annotations" in obj:
-            return _from_instances(obj["annotations"], size, layout)
-        if "keypoints" in obj:
-            return _from_instances([obj], size, layout)
-        raise InputError(
-            "keypoints dict: expected OpenPose ('people'), COCO ('annotations' or 'keypoints') "
-            f"or MMPose ('keypoints' + 'keypoint_scores'); got keys {sorted(obj)[:6]}"
-        )
+        return _from_mapping(obj, size, layout)
     if isinstance(obj, (list, tuple)) and obj and isinstance(obj[0], Mapping):
         return _from_instances(list(obj), size, layout)
     if hasattr(obj, "pose_landmarks") or hasattr(obj, "detections"):
@@ -471,17 +447,7 @@ def _convert(
         )
         return HeadKeypoints(kp, boxes, scores, size)
     if hasattr(obj, "keypoints") and hasattr(obj, "boxes"):  # ultralytics Results
-        if obj.keypoints is None:
-            return HeadKeypoints(np.zeros((0, 5, 3), np.float32), image_size=size)
-        inner = convert(obj.keypoints, layout, image_size=image_size)
-        boxes = scores = None
-        if obj.boxes is not None:
-            boxes = _as_numpy(obj.boxes.xyxy).astype(np.float32).reshape(-1, 4)
-            scores = _as_numpy(obj.boxes.conf).astype(np.float32).ravel()
-        if size is None and getattr(obj, "orig_shape", None) is not None:
-            h, w = obj.orig_shape[:2]
-            size = (int(w), int(h))
-        return HeadKeypoints(inner.keypoints, boxes, scores, size)
+        return _from_ultralytics(obj, layout, image_size, size)
     if hasattr(obj, "data") and hasattr(obj, "xy") and not hasattr(obj, "confidence"):
         arr = _as_numpy(obj.data)  # ultralytics Keypoints: raw (N, 17, 3), no zeroed xy
         lay = layout or layout_for_count(arr.shape[-2])
@@ -497,6 +463,39 @@ def _convert(
     arr = _as_numpy(obj)
     kp = to_hhpnet(arr, layout or "coco17", image_size=image_size, normalized=normalized)
     return HeadKeypoints(kp, image_size=size)
+
+
+def _from_mapping(
+    obj: Mapping[str, Any], size: tuple[int, int] | None, layout: str | None
+) -> HeadKeypoints:
+    """An OpenPose frame, a COCO file or annotation, or an MMPose instance."""
+    if "people" in obj:
+        return _from_openpose(obj, size, layout)
+    if "annotations" in obj:
+        return _from_instances(obj["annotations"], size, layout)
+    if "keypoints" in obj:
+        return _from_instances([obj], size, layout)
+    raise InputError(
+        "keypoints dict: expected OpenPose ('people'), COCO ('annotations' or 'keypoints') "
+        f"or MMPose ('keypoints' + 'keypoint_scores'); got keys {sorted(obj)[:6]}"
+    )
+
+
+def _from_ultralytics(
+    obj: Any, layout: str | None, image_size: SizeWH | None, size: tuple[int, int] | None
+) -> HeadKeypoints:
+    """An ultralytics ``Results``: its keypoints, boxes, box scores and image size."""
+    if obj.keypoints is None:
+        return HeadKeypoints(np.zeros((0, 5, 3), np.float32), image_size=size)
+    inner = convert(obj.keypoints, layout, image_size=image_size)
+    boxes = scores = None
+    if obj.boxes is not None:
+        boxes = _as_numpy(obj.boxes.xyxy).astype(np.float32).reshape(-1, 4)
+        scores = _as_numpy(obj.boxes.conf).astype(np.float32).ravel()
+    if size is None and getattr(obj, "orig_shape", None) is not None:
+        h, w = obj.orig_shape[:2]
+        size = (int(w), int(h))
+    return HeadKeypoints(inner.keypoints, boxes, scores, size)
 
 
 # --------------------------------------------------------------------------- files
@@ -576,7 +575,7 @@ def keypoints_from_json(
 
 
 def _records_from_json(
-    data: Any, p: Path, layout: str | None, size: tuple[int, int] | None, image_size: Any
+    data: Any, p: Path, layout: str | None, size: tuple[int, int] | None, image_size: SizeWH | None
 ) -> list[HeadKeypoints]:
     if isinstance(data, Mapping) and "people" in data:
         rec = _from_openpose(data, size, layout)

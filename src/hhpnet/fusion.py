@@ -65,6 +65,7 @@ __all__ = [
     "MIN_EIGENVALUE",
     "OUTLIER_CHI2",
     "PAIRED",
+    "PRIMARY",
     "UNMEASURED_CORRELATION",
     "Fused",
     "combine",
@@ -73,6 +74,7 @@ __all__ = [
     "fuse",
     "fuse_robust",
     "mirror_name",
+    "reading_names",
     "unmirror",
     "unused_readings",
 ]
@@ -85,6 +87,29 @@ ERROR_CORRELATION: tuple[float, float, float] = (0.33, 0.41, 0.42)
 
 #: the mirror reading of a source: the detector run on the mirrored image, pose mapped back
 MIRROR_SUFFIX = "_mirror"
+
+
+#: in the "auto" detector's "both" mode, the detector whose points, box and score are the
+#: person's own (:mod:`hhpnet.detectors.fused`; its tag: ``"blazeface+movenet"``)
+PRIMARY = "movenet"
+
+
+def reading_names(tags: object, n: int) -> tuple[NDArray[np.object_], NDArray[np.object_]]:
+    """Per person, the names of the readings of its keypoints and of its second keypoints
+    (``alt_keypoints``) from the detector tags: ``"blazeface+movenet"`` → the ``"auto"``
+    detector's primary (MoveNet) and the other one; a single name → itself and ``""``."""
+    first = np.full(n, "", dtype=object)
+    second = np.full(n, "", dtype=object)
+    if tags is None:
+        return first, second
+    for i, tag in enumerate(np.asarray(tags, dtype=object).reshape(-1)[:n]):
+        parts = str(tag or "").split("+")
+        if len(parts) == 2:
+            main = PRIMARY if PRIMARY in parts else parts[0]
+            first[i], second[i] = main, parts[1 - parts.index(main)]
+        else:
+            first[i] = parts[0]
+    return first, second
 
 
 def mirror_name(source: str) -> str:

@@ -23,10 +23,23 @@ estimator"):
 from __future__ import annotations
 
 import threading
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
+
+from hhpnet.fusion import reading_names
+
+if TYPE_CHECKING:
+    from hhpnet.detectors.facemesh import FaceMeshResult
+    from hhpnet.mesh_model import MeshPoseModel
+    from hhpnet.poses import Poses
+
+    #: ``face_mesh(rgb_image, boxes (N, 4), points (N, 5, 3)) -> landmarks and presence``
+    FaceMeshFn = Callable[
+        [NDArray[np.uint8], NDArray[np.float32], NDArray[np.float32]], FaceMeshResult
+    ]
 
 __all__ = ["MIN_FACE_PX", "MIN_PRESENCE", "MeshReader", "blazeface_faces"]
 
@@ -38,15 +51,13 @@ MIN_PRESENCE = 0.5
 _LOCK = threading.Lock()
 
 
-def blazeface_faces(dets: Any) -> tuple[NDArray[np.bool_], F32, F32]:
+def blazeface_faces(dets: Poses) -> tuple[NDArray[np.bool_], F32, F32]:
     """Per person of a :class:`hhpnet.detectors.base.Detections`: whether BlazeFace saw the
     head, and its box (N, 4) and five points (N, 5, 3) there (the person's own where its tag is
     ``blazeface``, the second detector's where ``blazeface`` is the second part of a merged
     tag). Rows without them: False, NaN box, zero points."""
-    from hhpnet.pipeline import _reading_names
-
     n = len(dets.boxes)
-    first, second = _reading_names(dets.detector, n)
+    first, second = reading_names(dets.detector, n)
     own = first == "blazeface"
     boxes = np.full((n, 4), np.nan, np.float32)
     points = np.zeros((n, 5, 3), np.float32)
@@ -71,7 +82,11 @@ class MeshReader:
     """
 
     def __init__(
-        self, face_mesh: Any = None, model: Any = "hhpnet-mesh-1.0", *, num_threads: int = 1
+        self,
+        face_mesh: FaceMeshFn | None = None,
+        model: str | MeshPoseModel = "hhpnet-mesh-1.0",
+        *,
+        num_threads: int = 1,
     ) -> None:
         self._face_mesh = face_mesh
         self._model = model
@@ -80,7 +95,7 @@ class MeshReader:
     def __repr__(self) -> str:
         return f"MeshReader(face_mesh={self._face_mesh!r}, model={self._model!r})"
 
-    def _load(self) -> tuple[Any, Any]:
+    def _load(self) -> tuple[FaceMeshFn, MeshPoseModel]:
         if self._face_mesh is None or isinstance(self._model, str):
             from hhpnet.mesh_model import load_mesh_model
 
@@ -94,7 +109,7 @@ class MeshReader:
         return self._face_mesh, self._model
 
     def __call__(
-        self, image: NDArray[np.uint8], dets: Any, rows: NDArray[np.bool_] | None = None
+        self, image: NDArray[np.uint8], dets: Poses, rows: NDArray[np.bool_] | None = None
     ) -> tuple[F32, F32]:
         found, boxes, points = blazeface_faces(dets)
         n = len(found)

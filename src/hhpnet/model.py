@@ -282,13 +282,13 @@ class HeadPoseModel:
         result: list[float] = v.out[0].tolist()
         return result
 
-    def __getstate__(self) -> dict[str, Any]:
+    def __getstate__(self) -> dict[str, object]:
         """Pickle / copy support: the per-thread buffers are not part of the state."""
         state = dict(self.__dict__)
         state.pop("_local", None)
         return state
 
-    def __setstate__(self, state: dict[str, Any]) -> None:
+    def __setstate__(self, state: dict[str, object]) -> None:
         self.__dict__.update(state)
         self._local = threading.local()
 
@@ -493,13 +493,13 @@ class _ChunkViews(NamedTuple):
     out: NDArray[np.float32]  # (R, 6)
 
 
-def _single_face_input(keypoints: Any) -> NDArray[np.float32] | None:
+def _single_face_input(keypoints: object) -> NDArray[np.float32] | None:
     """The ``(15,)`` float32 network input of :func:`_single_face_values`, or None."""
     vals = _single_face_values(keypoints)
     return None if vals is None else np.array(vals, dtype=np.float32)
 
 
-def _single_face_values(keypoints: Any) -> list[float] | None:
+def _single_face_values(keypoints: object) -> list[float] | None:
     """Fast path for one clean face: the 15 network input values, or None.
 
     Computes exactly what :func:`hhpnet.keypoints.validate_keypoints` followed by

@@ -20,11 +20,12 @@ from __future__ import annotations
 import math
 import os
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, TypeGuard, cast
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 from hhpnet.convention import ANGLE_NAMES
 from hhpnet.errors import InputError
@@ -34,18 +35,20 @@ from hhpnet.keypoints import (
     head_size,
     validate_keypoints,
 )
-from hhpnet.poses import CSV_COLUMNS, Poses, centroids
+from hhpnet.poses import CSV_COLUMNS, Detections, Poses, as_rows, centroids
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from hhpnet.detectors.base import Detector
     from hhpnet.mesh_reading import MeshReader
-    from hhpnet.protocols import PoseModel
+    from hhpnet.mirror import MirrorPass
+    from hhpnet.protocols import Detector, PeopleLike, PoseModel
 
 __all__ = ["CSV_COLUMNS", "HeadPoseEstimator", "Poses"]
 
 F32 = NDArray[np.float32]
+#: per-person names (detector tags, reading names): an object array of str
+Tags = NDArray[np.object_]
 #: held while an estimator loads its model or detector on first use
 _LOAD_LOCK = threading.Lock()
 
@@ -86,7 +89,7 @@ class HeadPoseEstimator:
         kpt_thr: float = 0.0,
         precise: bool = False,
         mesh: bool | MeshReader = True,
-        **detector_options: Any,
+        **detector_options: object,
     ) -> None:
         try:
             thr = float(kpt_thr)
@@ -100,8 +103,8 @@ class HeadPoseEstimator:
         self._model_spec = model
         self._detector_spec = detector
         self._detector_options = detector_options
-        self._model: Any = None if isinstance(model, (str, os.PathLike)) else model
-        self._detector: Any = None if isinstance(detector, str) else detector
+        self._model: PoseModel | None = None if isinstance(model, (str, os.PathLike)) else model
+        self._detector: Detector | None = None if isinstance(detector, str) else detector
         if not isinstance(detector, str) and detector_options:
             raise InputError("detector options only apply when the detector is given by name")
 
@@ -112,7 +115,7 @@ class HeadPoseEstimator:
         return f"HeadPoseEstimator(model={m!r}, detector={d!r}, kpt_thr={self.kpt_thr}{extra})"
 
     @property
-    def model(self) -> Any:
+    def model(self) -> PoseModel:
         """The head-pose model (loaded on first access)."""
         if self._model is None:
             from hhpnet.model import load_model
@@ -124,7 +127,7 @@ class HeadPoseEstimator:
         return self._model
 
     @property
-    def detector(self) -> Any:
+    def detector(self) -> Any:  # Detector | None (Any: bench/pipeline.py calls it unchecked)
         """The keypoint detector (created on first access); None if there is none."""
         if self._detector is None and isinstance(self._detector_spec, str):
             from hhpnet.detectors import create_detector
@@ -136,7 +139,7 @@ class HeadPoseEstimator:
 
     def __call__(
         self,
-        image: Any,
+        image: object,
         *,
         rgb: bool = False,
         source: str | None = None,
@@ -154,7 +157,7 @@ class HeadPoseEstimator:
 
         if source is None and isinstance(image, (str, os.PathLike)):
             source = os.fspath(image)
-        detector = self.detector
+        detector: Detector | None = self.detector
         if detector is None:
             raise InputError("this estimator has no detector; use from_keypoints()")
         rgb_image = read_image(image, rgb=rgb)
@@ -169,13 +172,13 @@ class HeadPoseEstimator:
             m_dets = _as_detections(detector(flipped))
             mirror = merge_mirror_pass(photo, m_dets, int(w))
             dets = mirror.people
-        meshes: list[tuple[Any, F32, F32, bool]] = []
+        meshes: list[tuple[str | Tags, F32, F32, bool]] = []
         if self.mesh is not None:
             people = _as_detections(dets)
             n = len(people)
             photo_rows = np.arange(n) < (n if mirror is None else mirror.photo_count)
             meshes.append(("facemesh", *self.mesh(rgb_image, people, photo_rows), False))
-            if mirror is not None:
+            if mirror is not None and flipped is not None and m_dets is not None:
                 a, s = _mirror_mesh(self.mesh, flipped, m_dets, mirror.index)
                 names = np.where(mirror.index >= 0, "facemesh_mirror", "").astype(object)
                 meshes.append((names, a, s, True))
@@ -197,7 +200,7 @@ class HeadPoseEstimator:
 
     def from_keypoints(
         self,
-        keypoints: Any,
+        keypoints: object,
         layout: str = "coco17",
         image_size: tuple[int, int] | None = None,
         *,
@@ -221,8 +224,8 @@ class HeadPoseEstimator:
         elif _is_detections_like(keypoints):
             hk = HeadKeypoints(
                 validate_keypoints(keypoints.keypoints),
-                _rows(keypoints.boxes, 4, "boxes"),
-                _rows(keypoints.scores, 1, "scores").reshape(-1),
+                as_rows(keypoints.boxes, 4, "boxes"),
+                as_rows(keypoints.scores, 1, "scores").reshape(-1),
                 image_size,
             )
         else:
@@ -231,8 +234,8 @@ class HeadPoseEstimator:
         size = check_image_size(hk.image_size) if hk.image_size is not None else image_size
         return self._estimate(
             kp,
-            None if hk.boxes is None else _rows(hk.boxes, 4, "boxes"),
-            None if hk.scores is None else _rows(hk.scores, 1, "scores").reshape(-1),
+            hk.boxes if hk.boxes_given else None,
+            hk.scores if hk.scores_given else None,
             size,
             source if source is not None else hk.source,
         )
@@ -251,11 +254,11 @@ class HeadPoseEstimator:
         scores: F32 | None,
         image_size: tuple[int, int] | None,
         source: str | None,
-        detector: Any = None,
-        alt_keypoints: Any = None,
-        mirror: Any = None,
+        detector: object = None,
+        alt_keypoints: ArrayLike | None = None,
+        mirror: MirrorPass | None = None,
         expected: int = 1,
-        poses: Any = (),
+        poses: Sequence[tuple[str | Tags, F32, F32, bool]] = (),
     ) -> Poses:
         kp = validate_keypoints(keypoints)
         n = len(kp)
@@ -300,7 +303,7 @@ class HeadPoseEstimator:
 MESH_READINGS = ("facemesh", "facemesh_mirror")
 
 
-def _mesh_reader(value: Any) -> MeshReader | None:
+def _mesh_reader(value: object) -> MeshReader | None:
     from hhpnet.mesh_reading import MeshReader
 
     if isinstance(value, MeshReader):
@@ -311,7 +314,7 @@ def _mesh_reader(value: Any) -> MeshReader | None:
 
 
 def _mirror_mesh(
-    reader: MeshReader, flipped: Any, m_dets: Any, index: NDArray[np.intp]
+    reader: MeshReader, flipped: NDArray[np.uint8], m_dets: Detections, index: NDArray[np.intp]
 ) -> tuple[F32, F32]:
     """The face mesh of the mirror image for each person (``index``: its match among the
     mirror image's detections ``m_dets``, −1: none), poses in the mirror image's frame."""
@@ -324,7 +327,7 @@ def _mirror_mesh(
     return angles, sigma
 
 
-def _mesh_tags(tags: Any, used: NDArray[np.bool_]) -> NDArray[Any]:
+def _mesh_tags(tags: object, used: NDArray[np.bool_]) -> Tags:
     """Detector tags with ``+facemesh`` where a face-mesh reading entered the person's pose."""
     out = np.asarray(tags, dtype=object).reshape(-1).copy()
     for i in np.flatnonzero(used):
@@ -332,17 +335,16 @@ def _mesh_tags(tags: Any, used: NDArray[np.bool_]) -> NDArray[Any]:
     return out
 
 
-def _check_precise(value: Any) -> bool:
+def _check_precise(value: object) -> bool:
     if not isinstance(value, (bool, np.bool_)):
         raise InputError(f"precise must be True or False; got {value!r}")
     return bool(value)
 
 
-def _as_detections(dets: Any) -> Any:
-    """A detector's output as :class:`hhpnet.detectors.base.Detections` (for the mirror pass):
+def _as_detections(dets: PeopleLike) -> Detections:
+    """A detector's output as :class:`hhpnet.poses.Detections` (for the mirror pass):
     boxes around the points and mean confidences where the detector gave none."""
     from hhpnet.boxes import padded_boxes
-    from hhpnet.detectors.base import Detections
 
     kp = validate_keypoints(np.asarray(dets.keypoints, np.float32).reshape(-1, 5, 3))
     n = len(kp)
@@ -357,37 +359,10 @@ def _as_detections(dets: Any) -> Any:
         scores if len(scores) == n else np.zeros(n, np.float32),
         tags if isinstance(tags, str) or _has_rows(tags, n) else None,
         None if alt is None or not _has_rows(alt, n) else validate_keypoints(alt),
-        None if alt_boxes is None or not _has_rows(alt_boxes, n) else _rows(alt_boxes, 4, "boxes"),
+        None
+        if alt_boxes is None or not _has_rows(alt_boxes, n)
+        else as_rows(alt_boxes, 4, "boxes"),
     )
-
-
-def _rows(values: Any, width: int, name: str) -> F32:
-    """``values`` as a float32 ``(N, width)`` array, or a one-line :class:`InputError`."""
-    try:
-        return np.asarray(values, np.float32).reshape(-1, width)
-    except (ValueError, TypeError) as exc:
-        msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise InputError(f"{name}: not a numeric array of {width} column(s) ({msg})") from None
-
-
-def _reading_names(tags: Any, n: int) -> tuple[NDArray[Any], NDArray[Any]]:
-    """Per person, the names of the readings of its keypoints and of its second keypoints
-    (``alt_keypoints``) from the detector tags: ``"blazeface+movenet"`` → the ``"auto"``
-    detector's primary (MoveNet) and the other one; a single name → itself and ``""``."""
-    first = np.full(n, "", dtype=object)
-    second = np.full(n, "", dtype=object)
-    if tags is None:
-        return first, second
-    for i, tag in enumerate(np.asarray(tags, dtype=object).reshape(-1)[:n]):
-        parts = str(tag or "").split("+")
-        if len(parts) == 2:
-            from hhpnet.detectors.fused import PRIMARY
-
-            main = PRIMARY if PRIMARY in parts else parts[0]
-            first[i], second[i] = main, parts[1 - parts.index(main)]
-        else:
-            first[i] = parts[0]
-    return first, second
 
 
 @dataclass
@@ -412,7 +387,7 @@ class _Readings:
     :data:`hhpnet.fusion.CORRELATIONS`.
     """
 
-    names: list[NDArray[Any]]
+    names: list[Tags]
     keypoints: list[F32 | None]
     poses: list[tuple[F32, F32] | None]
     has: list[NDArray[np.bool_]]
@@ -425,30 +400,30 @@ class _Readings:
         cls,
         est: HeadPoseEstimator,
         kp: F32,
-        tags: Any,
-        alt: Any,
-        mirror: Any,
+        tags: object,
+        alt: ArrayLike | None,
+        mirror: MirrorPass | None,
         image_size: tuple[int, int] | None,
     ) -> _Readings:
         """The photo's keypoints, a second detector's (``alt``) and the mirror pass's."""
-        from hhpnet.fusion import mirror_name
+        from hhpnet.fusion import mirror_name, reading_names
 
         n = len(kp)
-        first, second = _reading_names(tags, n)
+        first, second = reading_names(tags, n)
         photo = np.ones(n, bool) if mirror is None else np.arange(n) < mirror.photo_count
         out = cls([], [], [], [], [])
         out.add(first, kp, photo, False)
         if alt is not None and _has_rows(alt, n):
             out.add(second, est._clean(validate_keypoints(alt), image_size), photo, False)
         if mirror is not None:
-            m_first, m_second = _reading_names(mirror.detector, n)
+            m_first, m_second = reading_names(mirror.detector, n)
             for names, points in ((m_first, mirror.keypoints), (m_second, mirror.alt_keypoints)):
                 cleaned = est._clean(validate_keypoints(points), image_size)
                 mirrored = np.array([mirror_name(s) for s in names], object)
                 out.add(mirrored, cleaned, np.ones(n, bool), True)
         return out
 
-    def add(self, names: NDArray[Any], kp: F32, rows: NDArray[np.bool_], mirrored: bool) -> None:
+    def add(self, names: Tags, kp: F32, rows: NDArray[np.bool_], mirrored: bool) -> None:
         """A slot of keypoints (N, 5, 3) for the pose model, present in ``rows`` where a point
         is (the first slot is always kept)."""
         has = rows & (kp[..., 2] > 0).any(axis=1)
@@ -456,7 +431,12 @@ class _Readings:
             self._slot(names, kp, None, has, mirrored)
 
     def add_poses(
-        self, names: Any, angles: Any, sigma: Any, rows: Any, mirrored: bool = False
+        self,
+        names: str | Tags,
+        angles: ArrayLike,
+        sigma: ArrayLike,
+        rows: ArrayLike,
+        mirrored: bool = False,
     ) -> None:
         """A slot of poses read by another model: ``angles``, ``sigma`` (N, 3) degrees in the
         frame of the image they were read from, present in ``rows`` where finite; ``names``
@@ -471,7 +451,7 @@ class _Readings:
 
     def _slot(
         self,
-        names: NDArray[Any],
+        names: Tags,
         kp: F32 | None,
         poses: tuple[F32, F32] | None,
         has: NDArray[np.bool_],
@@ -492,7 +472,7 @@ class _Readings:
             out |= self.valid[j] & np.isin(np.asarray(slot, dtype=object), names)
         return out
 
-    def fuse(self, model: Any, expected: int = 1) -> tuple[_Fused, NDArray[np.bool_]]:
+    def fuse(self, model: PoseModel, expected: int = 1) -> tuple[_Fused, NDArray[np.bool_]]:
         """Read every present set in one batched ``model.predict`` call, fuse each person's
         readings (:func:`hhpnet.fusion.fuse`), then :func:`hhpnet.tails.honest_sigma` (with
         ``expected`` readings per head possible); also the ``ambiguous`` flags."""
@@ -554,15 +534,15 @@ class _Readings:
         return _Fused(out, out_sig, valid), ambiguous(out, out_sig)
 
 
-def _has_rows(values: Any, n: int) -> bool:
+def _has_rows(values: object, n: int) -> bool:
     """``values`` is a sequence of ``n`` items (per-person data)."""
     try:
-        return len(values) == n
+        return len(values) == n  # type: ignore[arg-type]
     except TypeError:
         return False
 
 
-def _is_array_like(obj: Any) -> bool:
+def _is_array_like(obj: object) -> bool:
     if isinstance(obj, np.ndarray):
         return True
     if hasattr(obj, "__array__") and not hasattr(obj, "xy") and not hasattr(obj, "keypoints"):
@@ -572,7 +552,7 @@ def _is_array_like(obj: Any) -> bool:
     return False
 
 
-def _is_detections_like(obj: Any) -> bool:
+def _is_detections_like(obj: object) -> TypeGuard[PeopleLike]:
     """hhpnet Detections (or similar): keypoints already (N, 5, 3) with boxes and scores."""
     kp = getattr(obj, "keypoints", None)
     return (

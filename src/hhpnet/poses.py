@@ -1,53 +1,41 @@
-"""The record of head poses that every path returns: :class:`Poses`, the N people of one image.
+"""The record of head poses that every path carries: :class:`Poses`, the N people of one image.
 
 ``Poses`` holds per person the box, score and five keypoints (pixels), yaw / pitch / roll and
-their σ (degrees), validity, centroid and head size (pixels), the detector whose points it has
-and whether the pose is ambiguous; :data:`CSV_COLUMNS` names its flat columns (CSV, pandas).
+their σ (degrees), validity, centroid and head size (pixels), the detector whose points it has,
+whether the pose is ambiguous and its track in a video; :mod:`hhpnet.columns` names its flat
+columns (:data:`CSV_COLUMNS` for images, ``POSE_COLUMNS`` in the video table).
 Built by :class:`hhpnet.pipeline.HeadPoseEstimator`, :meth:`Poses.from_dict` (the JSON record of
-the README) or :meth:`Poses.empty`.
+the README), :meth:`Poses.from_columns` (a video table) or :meth:`Poses.empty`.
+
+:class:`Detections` — what a detector returns — is a ``Poses`` whose poses are not known yet.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
+from hhpnet.columns import BOX_COLUMNS, CSV_COLUMNS, SIGMA_COLUMNS, text_values
 from hhpnet.convention import ANGLE_NAMES
-from hhpnet.keypoints import KEYPOINT_NAMES, head_size
+from hhpnet.errors import InputError
+from hhpnet.keypoints import KEYPOINT_NAMES, head_size, validate_keypoints
 
-__all__ = ["CSV_COLUMNS", "Poses", "centroids"]
+__all__ = [
+    "CSV_COLUMNS",
+    "POSE_FIELDS",
+    "Detections",
+    "HeadKeypoints",
+    "Poses",
+    "as_rows",
+    "centroids",
+]
 
 F32 = NDArray[np.float32]
-
-#: columns of :meth:`Poses.to_rows` / the CSV file (one row per person)
-CSV_COLUMNS: tuple[str, ...] = (
-    "source",
-    "width",
-    "height",
-    "person",
-    "valid",
-    "yaw",
-    "pitch",
-    "roll",
-    "sigma_yaw",
-    "sigma_pitch",
-    "sigma_roll",
-    "score",
-    "detector",
-    "x1",
-    "y1",
-    "x2",
-    "y2",
-    "centroid_x",
-    "centroid_y",
-    "head_size",
-    *(f"{k}_{c}" for k in KEYPOINT_NAMES for c in ("x", "y", "c")),
-    "ambiguous",
-)
 
 
 def centroids(kp: F32) -> F32:
@@ -58,6 +46,33 @@ def centroids(kp: F32) -> F32:
     with np.errstate(invalid="ignore", divide="ignore"):
         c = total / count[:, None]
     return np.where(count[:, None] > 0, c, np.nan).astype(np.float32)
+
+
+#: a column of a table (:mod:`hhpnet.columns`): float32/float64, int64, bool or str values
+Column = NDArray[Any]
+
+#: the default of a pose field: "not known yet" (:meth:`Poses.unknown_field` fills it in)
+_UNKNOWN: NDArray[Any] = np.empty(0, np.float32)
+#: the fields a detection does not know yet (a detector finds people, not their poses)
+POSE_FIELDS = (
+    "yaw",
+    "pitch",
+    "roll",
+    "sigma",
+    "valid",
+    "centroid",
+    "head_size",
+    "ambiguous",
+    "track_id",
+)
+
+
+#: what selects people: an int, a slice, an index array or a boolean mask
+Index = int | np.integer[Any] | slice | Sequence[int] | NDArray[np.integer[Any]] | NDArray[np.bool_]
+
+
+def _unknown() -> Column:
+    return _UNKNOWN
 
 
 @dataclass
@@ -72,23 +87,30 @@ class Poses:
     ``image_size`` (width, height) pixels or None; ``source``: file name or None;
     ``detector`` (N,) str: the detector whose keypoints each person has (``"blazeface"``,
     ``"movenet"``, ...; ``""`` for keypoints given by the caller); ``ambiguous`` (N,) bool: the
-    points do not pin the yaw down (a back view, or σ_yaw ≥ 30°; :mod:`hhpnet.tails`).
+    points do not pin the yaw down (a back view, or σ_yaw ≥ 30°; :mod:`hhpnet.tails`);
+    ``track_id`` (N,) int64: the person's track in a video (−1: not tracked, and in an image).
+
+    The same record carries people along the whole path: a detector's people
+    (:class:`Detections`) are poses whose angles are not known yet —
+    a pose field left out (:data:`POSE_FIELDS`) is "not known": NaN angles, inf σ, not valid,
+    centroid and head size from the keypoints, not ambiguous, not tracked.
     """
 
     boxes: F32
     scores: F32
     keypoints: F32
-    yaw: F32
-    pitch: F32
-    roll: F32
-    sigma: F32
-    valid: NDArray[np.bool_]
-    centroid: F32
-    head_size: F32
+    yaw: F32 = field(default_factory=_unknown)
+    pitch: F32 = field(default_factory=_unknown)
+    roll: F32 = field(default_factory=_unknown)
+    sigma: F32 = field(default_factory=_unknown)
+    valid: NDArray[np.bool_] = field(default_factory=_unknown)
+    centroid: F32 = field(default_factory=_unknown)
+    head_size: F32 = field(default_factory=_unknown)
     image_size: tuple[int, int] | None = None
     source: str | None = None
     detector: Any = None
-    ambiguous: Any = None
+    ambiguous: Any = field(default_factory=_unknown)
+    track_id: NDArray[np.int64] = field(default_factory=_unknown)
 
     def __post_init__(self) -> None:
         n = len(self.keypoints)
@@ -96,25 +118,38 @@ class Poses:
             self.detector = np.full(n, self.detector or "", dtype=object)
         else:
             self.detector = np.asarray(self.detector, dtype=object).reshape(-1)
-        if self.ambiguous is None:
-            self.ambiguous = np.zeros(n, bool)
-        else:
+        if self.ambiguous is not None and self.ambiguous is not _UNKNOWN:
             self.ambiguous = np.asarray(self.ambiguous, bool).reshape(-1)
+        for name in POSE_FIELDS:
+            value = getattr(self, name)
+            if value is _UNKNOWN or value is None:
+                setattr(self, name, self.unknown_field(name))
         names = (
             "boxes",
             "scores",
-            "yaw",
-            "pitch",
-            "roll",
-            "sigma",
-            "valid",
-            "centroid",
+            *POSE_FIELDS,
             "detector",
-            "ambiguous",
         )
         for name in names:
             if len(getattr(self, name)) != n:
                 raise ValueError(f"Poses: {name} has {len(getattr(self, name))} rows, expected {n}")
+
+    def unknown_field(self, name: str) -> Column:
+        """The value of pose field ``name`` (:data:`POSE_FIELDS`) before it is known."""
+        n = len(self.keypoints)
+        if name in ANGLE_NAMES:
+            return np.full(n, np.nan, np.float32)
+        if name == "sigma":
+            return np.full((n, 3), np.inf, np.float32)
+        if name in ("valid", "ambiguous"):
+            return np.zeros(n, bool)
+        if name == "centroid":
+            return centroids(self.keypoints)
+        if name == "head_size":
+            return head_size(self.keypoints)
+        if name == "track_id":
+            return np.full(n, -1, np.int64)
+        raise AttributeError(name)
 
     # ----------------------------------------------------------------- construction
     @classmethod
@@ -145,7 +180,7 @@ class Poses:
             size = (record["width"], record["height"]) if record.get("width") else None
             return cls.empty(size, record.get("source"))
 
-        def arr(values: Any, fill: float = np.nan) -> F32:
+        def arr(values: object, fill: float = np.nan) -> F32:
             a = np.array(values, dtype=object)
             a[a == None] = fill  # noqa: E711 - element-wise comparison on an object array
             return a.astype(np.float32)
@@ -175,7 +210,7 @@ class Poses:
     def __len__(self) -> int:
         return len(self.keypoints)
 
-    def __getitem__(self, index: Any) -> Poses:
+    def __getitem__(self, index: Index) -> Poses:
         """Select people with an int, a slice, an index array or a boolean mask."""
         if isinstance(index, (int, np.integer)):
             n = len(self)
@@ -197,12 +232,13 @@ class Poses:
             source=self.source,
             detector=self.detector[index],
             ambiguous=self.ambiguous[index],
+            track_id=self.track_id[index],
         )
 
     def __repr__(self) -> str:
         return (
-            f"Poses(n={len(self)}, valid={int(self.valid.sum())}, image_size={self.image_size}, "
-            f"source={self.source!r})"
+            f"{type(self).__name__}(n={len(self)}, valid={int(self.valid.sum())}, "
+            f"image_size={self.image_size}, source={self.source!r})"
         )
 
     @property
@@ -240,14 +276,14 @@ class Poses:
         """:meth:`to_dict` as a JSON string (one line unless ``indent``)."""
         return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
 
-    def to_rows(self) -> list[dict[str, Any]]:
+    def to_rows(self) -> list[dict[str, object]]:
         """One flat dict per person with the keys of :data:`CSV_COLUMNS` (NaN/inf → None)."""
         from hhpnet.io import json_number as _num
 
         width, height = self.image_size if self.image_size is not None else (None, None)
         rows = []
         for i in range(len(self)):
-            row: dict[str, Any] = {
+            row: dict[str, object] = {
                 "source": self.source,
                 "width": width,
                 "height": height,
@@ -276,6 +312,62 @@ class Poses:
             rows.append(row)
         return rows
 
+    def to_columns(self) -> dict[str, Column]:
+        """The people as the columns :data:`hhpnet.columns.POSE_COLUMNS` of the video table
+        (float32 values; ``valid``, ``ambiguous`` and ``track_id`` int64; ``detector`` str)."""
+        n = len(self)
+        box = np.asarray(self.boxes, np.float32).reshape(n, 4)
+        kp = np.asarray(self.keypoints, np.float32).reshape(n, 5, 3)
+        sig = np.asarray(self.sigma, np.float32).reshape(n, 3)
+        cols: dict[str, Column] = {"track_id": self.track_id}
+        for k, name in enumerate(BOX_COLUMNS):
+            cols[name] = box[:, k]
+        cols["score"] = np.asarray(self.scores, np.float32).reshape(n)
+        for j, point in enumerate(KEYPOINT_NAMES):
+            for c, comp in enumerate(("x", "y", "c")):
+                cols[f"{point}_{comp}"] = kp[:, j, c]
+        for angle in ANGLE_NAMES:
+            cols[angle] = np.asarray(getattr(self, angle), np.float32).reshape(n)
+        for a, name in enumerate(SIGMA_COLUMNS):
+            cols[name] = sig[:, a]
+        cols["valid"] = self.valid.astype(np.int64)
+        cols["detector"] = text_values(self.detector)
+        cols["ambiguous"] = self.ambiguous.reshape(n).astype(np.int64)
+        return cols
+
+    @classmethod
+    def from_columns(
+        cls,
+        cols: Mapping[str, Column],
+        rows: NDArray[np.intp] | slice = slice(None),
+        image_size: tuple[int, int] | None = None,
+    ) -> Poses:
+        """The people of the rows ``rows`` of a table with the columns
+        :data:`hhpnet.columns.POSE_COLUMNS` (:meth:`to_columns`, a video CSV read back);
+        missing keypoints (NaN) become 0; ``detector`` and ``ambiguous`` may be absent. The
+        track ids are not read: a video run assigns its own."""
+
+        def stack(names: Sequence[str]) -> F32:
+            return np.stack([cols[c][rows] for c in names], -1).astype(np.float32)
+
+        kp = np.stack([stack([f"{k}_{c}" for c in ("x", "y", "c")]) for k in KEYPOINT_NAMES], 1)
+        kp = np.nan_to_num(kp, nan=0.0)
+        return cls(
+            boxes=stack(BOX_COLUMNS),
+            scores=np.asarray(cols["score"][rows], np.float32),
+            keypoints=kp,
+            yaw=np.asarray(cols["yaw"][rows], np.float32),
+            pitch=np.asarray(cols["pitch"][rows], np.float32),
+            roll=np.asarray(cols["roll"][rows], np.float32),
+            sigma=stack(SIGMA_COLUMNS),
+            valid=np.asarray(cols["valid"][rows]).astype(bool),
+            image_size=image_size,
+            detector=cols["detector"][rows] if "detector" in cols else None,
+            ambiguous=np.asarray(cols["ambiguous"][rows]).astype(bool)
+            if "ambiguous" in cols
+            else None,
+        )
+
     def to_pandas(self) -> Any:
         """A ``pandas.DataFrame``, one row per person, columns :data:`CSV_COLUMNS`."""
         try:
@@ -285,3 +377,184 @@ class Poses:
                 "Poses.to_pandas() needs pandas: pip install 'hhpnet[parquet]' (or pandas)"
             ) from exc
         return pd.DataFrame(self.to_rows(), columns=list(CSV_COLUMNS))
+
+
+class Detections(Poses):
+    """People found in one image: :class:`hhpnet.poses.Poses` whose poses are not known yet.
+
+    ``boxes`` (N, 4) float32 x1, y1, x2, y2 in pixels; ``keypoints`` (N, 5, 3) float32 x, y in
+    pixels and a confidence in [0, 1] (0 = missing, then x = y = 0), order nose, left eye, right
+    eye, left ear, right ear; ``scores`` (N,) float32 detection scores in [0, 1];
+    ``detector`` (N,) str: the name of the detector whose keypoints each person carries
+    (e.g. ``"blazeface"``, ``"movenet"``; a single string is repeated, None gives ``""``);
+    ``alt_keypoints`` (N, 5, 3) or None: a second detector's keypoints of the same head (all
+    zeros where there is none), read and combined with the first by the estimator
+    (:mod:`hhpnet.fusion`); ``alt_boxes`` (N, 4) or None: that detector's box of the head (NaN
+    where there is none; the face mesh is read in BlazeFace's own box).
+
+    The pose fields (:data:`hhpnet.poses.POSE_FIELDS`: angles, σ, validity, centroid, ...) are
+    made on first access only — a detector builds, cuts and joins many of these per image.
+    """
+
+    alt_keypoints: F32 | None
+    alt_boxes: F32 | None
+
+    def __init__(
+        self,
+        boxes: ArrayLike,
+        keypoints: ArrayLike,
+        scores: ArrayLike,
+        detector: str | Sequence[str | None] | NDArray[np.object_] | None = None,
+        alt_keypoints: ArrayLike | None = None,
+        alt_boxes: ArrayLike | None = None,
+    ) -> None:
+        self.boxes = np.asarray(boxes, dtype=np.float32).reshape(-1, 4)
+        self.keypoints = np.asarray(keypoints, dtype=np.float32).reshape(-1, 5, 3)
+        self.scores = np.asarray(scores, dtype=np.float32).reshape(-1)
+        self.image_size = None
+        self.source = None
+        n = len(self.boxes)
+        if len(self.keypoints) != n or len(self.scores) != n:
+            raise ValueError(
+                f"Detections: {n} boxes, {len(self.keypoints)} keypoint sets and "
+                f"{len(self.scores)} scores; expected the same count"
+            )
+        if detector is None or isinstance(detector, str):
+            self.detector = np.full(n, detector or "", dtype=object)
+        else:
+            self.detector = np.asarray(detector, dtype=object).reshape(-1)
+            if len(self.detector) != n:
+                raise ValueError(f"Detections: {len(self.detector)} detector names for {n} people")
+        self.alt_keypoints = None
+        if alt_keypoints is not None:
+            self.alt_keypoints = np.asarray(alt_keypoints, np.float32).reshape(-1, 5, 3)
+            if len(self.alt_keypoints) != n:
+                raise ValueError(
+                    f"Detections: {len(self.alt_keypoints)} second keypoint sets for {n}"
+                )
+        self.alt_boxes = None
+        if alt_boxes is not None:
+            self.alt_boxes = np.asarray(alt_boxes, np.float32).reshape(-1, 4)
+            if len(self.alt_boxes) != n:
+                raise ValueError(f"Detections: {len(self.alt_boxes)} second boxes for {n}")
+
+    if not TYPE_CHECKING:  # (type checkers know the pose fields from Poses)
+
+        def __getattr__(self, name: str) -> Column:
+            """A pose field on first access (not known yet: :meth:`Poses.unknown_field`)."""
+            if name not in POSE_FIELDS or "keypoints" not in self.__dict__:
+                raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+            value = self.unknown_field(name)
+            setattr(self, name, value)
+            return value
+
+    @classmethod
+    def empty(
+        cls, image_size: tuple[int, int] | None = None, source: str | None = None
+    ) -> Detections:
+        """No detection."""
+        out = cls(
+            np.zeros((0, 4), np.float32), np.zeros((0, 5, 3), np.float32), np.zeros(0, np.float32)
+        )
+        out.image_size, out.source = image_size, source
+        return out
+
+    @classmethod
+    def concatenate(cls, parts: Sequence[Detections]) -> Detections:
+        """The people of several results, in order."""
+        if not parts:
+            return cls.empty()
+        alt = alt_boxes = None
+        if any(p.alt_keypoints is not None for p in parts):
+            alt = np.concatenate([p.alt_or_zeros() for p in parts])
+        if any(p.alt_boxes is not None for p in parts):
+            alt_boxes = np.concatenate([p.alt_boxes_or_nan() for p in parts])
+        return cls(
+            np.concatenate([p.boxes for p in parts]),
+            np.concatenate([p.keypoints for p in parts]),
+            np.concatenate([p.scores for p in parts]),
+            np.concatenate([p.detector for p in parts]),
+            alt,
+            alt_boxes,
+        )
+
+    def alt_or_zeros(self) -> F32:
+        """``alt_keypoints``, or all-zero (missing) points when there are none."""
+        if self.alt_keypoints is None:
+            return np.zeros_like(self.keypoints)
+        return self.alt_keypoints
+
+    def alt_boxes_or_nan(self) -> F32:
+        """``alt_boxes``, or NaN boxes when there are none."""
+        if self.alt_boxes is None:
+            return np.full_like(self.boxes, np.nan)
+        return self.alt_boxes
+
+    def __len__(self) -> int:
+        return len(self.scores)
+
+    def __getitem__(self, index: Index) -> Detections:
+        """Select people with an int, a slice, an index array or a boolean mask."""
+        if isinstance(index, (int, np.integer)):
+            index = [int(index)]
+        alt = None if self.alt_keypoints is None else self.alt_keypoints[index]
+        alt_boxes = None if self.alt_boxes is None else self.alt_boxes[index]
+        return Detections(
+            self.boxes[index],
+            self.keypoints[index],
+            self.scores[index],
+            self.detector[index],
+            alt,
+            alt_boxes,
+        )
+
+    def is_empty(self) -> bool:
+        return len(self) == 0
+
+
+class HeadKeypoints(Detections):
+    """The people of one image as another tool gives them (:mod:`hhpnet.adapters`): five head
+    keypoints each, plus what the source format carried along — :class:`Detections` made from
+    foreign keypoints.
+
+    ``keypoints`` (N, 5, 3) float32 pixels + confidence; ``boxes`` (N, 4) float32 x1, y1, x2, y2
+    pixels, NaN where the source gives none (``boxes_given`` False: the estimator then puts a box
+    around the points); ``scores`` (N,) float32 person scores, NaN where the source gives none
+    (``scores_given`` False: the estimator then uses the points' mean confidence); ``image_size``
+    (width, height) in pixels or None; ``source``: the image name or id, if known.
+    """
+
+    def __init__(
+        self,
+        keypoints: ArrayLike,
+        boxes: ArrayLike | None = None,
+        scores: ArrayLike | None = None,
+        image_size: tuple[int, int] | None = None,
+        source: str | None = None,
+    ) -> None:
+        kp = np.asarray(keypoints, np.float32)
+        if kp.ndim != 3 or kp.shape[1:] != (5, 3):
+            kp = validate_keypoints(kp)  # the one-line error of a wrong shape
+        n = len(kp)
+        box = np.full((n, 4), np.nan, np.float32) if boxes is None else as_rows(boxes, 4, "boxes")
+        score = np.full(n, np.nan, np.float32)
+        if scores is not None:
+            score = as_rows(scores, 1, "scores").reshape(-1)
+        #: the source gave a box / a score per person (a wrong count counts as none)
+        self.boxes_given = boxes is not None and len(box) == n
+        self.scores_given = scores is not None and len(score) == n
+        super().__init__(
+            box if self.boxes_given else np.full((n, 4), np.nan, np.float32),
+            kp,
+            score if self.scores_given else np.full(n, np.nan, np.float32),
+        )
+        self.image_size, self.source = image_size, source
+
+
+def as_rows(values: ArrayLike, width: int, name: str) -> F32:
+    """``values`` as a float32 ``(N, width)`` array, or a one-line :class:`InputError`."""
+    try:
+        return np.asarray(values, np.float32).reshape(-1, width)
+    except (ValueError, TypeError) as exc:
+        msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise InputError(f"{name}: not a numeric array of {width} column(s) ({msg})") from None

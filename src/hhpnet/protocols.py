@@ -8,6 +8,9 @@ runs at import beyond the class definitions).
 * :class:`PoseReadings` / :class:`PoseModel` — a model's ``predict`` and its output
   (:class:`hhpnet.model.HeadPoseModel` / :class:`hhpnet.model.PoseOutput`).
 * :class:`Estimator` — ``estimator(image) -> poses`` (:class:`hhpnet.pipeline.HeadPoseEstimator`).
+* :class:`Detector` / :class:`PeopleLike` — ``detector(rgb_image) -> people`` (the detectors of
+  :mod:`hhpnet.detectors`, which return :class:`hhpnet.detectors.base.Detections`, or any
+  callable returning boxes, keypoints and scores).
 
 Runtime checks stay where they are (bad input → :class:`hhpnet.errors.InputError`): these types
 say what is expected, they do not replace the checks.
@@ -20,22 +23,34 @@ from typing import Any, Protocol
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["Estimator", "PoseFields", "PoseLike", "PoseModel", "PoseReadings"]
+#: per-person values of any float precision (Poses: float32, PoseArrays: float64)
+Floats = NDArray[np.floating[Any]]
+
+__all__ = [
+    "Detector",
+    "Estimator",
+    "Floats",
+    "PeopleLike",
+    "PoseFields",
+    "PoseLike",
+    "PoseModel",
+    "PoseReadings",
+]
 
 
 class PoseFields(Protocol):
     """Per-person arrays of N people: angles and σ in degrees, pixels for positions."""
 
     @property
-    def yaw(self) -> NDArray[Any]: ...  # (N,)
+    def yaw(self) -> Floats: ...  # (N,)
     @property
-    def pitch(self) -> NDArray[Any]: ...  # (N,)
+    def pitch(self) -> Floats: ...  # (N,)
     @property
-    def sigma(self) -> NDArray[Any]: ...  # (N, 3)
+    def sigma(self) -> Floats: ...  # (N, 3)
     @property
-    def centroid(self) -> NDArray[Any]: ...  # (N, 2)
+    def centroid(self) -> Floats: ...  # (N, 2)
     @property
-    def head_size(self) -> NDArray[Any]: ...  # (N,)
+    def head_size(self) -> Floats: ...  # (N,)
     @property
     def valid(self) -> NDArray[np.bool_]: ...  # (N,)
 
@@ -44,11 +59,13 @@ class PoseLike(PoseFields, Protocol):
     """:class:`PoseFields` plus roll, boxes, keypoints and the image size."""
 
     @property
-    def roll(self) -> NDArray[Any]: ...  # (N,)
+    def roll(self) -> Floats: ...  # (N,)
     @property
-    def boxes(self) -> NDArray[Any]: ...  # (N, 4) x1, y1, x2, y2
+    def boxes(self) -> Floats: ...  # (N, 4) x1, y1, x2, y2
     @property
-    def keypoints(self) -> NDArray[Any]: ...  # (N, 5, 3)
+    def scores(self) -> Floats: ...  # (N,)
+    @property
+    def keypoints(self) -> Floats: ...  # (N, 5, 3)
     @property
     def image_size(self) -> tuple[int, int] | None: ...
     def __len__(self) -> int: ...
@@ -58,13 +75,13 @@ class PoseReadings(Protocol):
     """A model's reading of N people (invalid rows: NaN angles, inf σ)."""
 
     @property
-    def yaw(self) -> NDArray[Any]: ...
+    def yaw(self) -> Floats: ...
     @property
-    def pitch(self) -> NDArray[Any]: ...
+    def pitch(self) -> Floats: ...
     @property
-    def roll(self) -> NDArray[Any]: ...
+    def roll(self) -> Floats: ...
     @property
-    def sigma(self) -> NDArray[Any]: ...
+    def sigma(self) -> Floats: ...
     @property
     def valid(self) -> NDArray[np.bool_]: ...
 
@@ -72,10 +89,27 @@ class PoseReadings(Protocol):
 class PoseModel(Protocol):
     """``predict((N, 5, 3) keypoints) -> readings``."""
 
-    def predict(self, keypoints: NDArray[Any]) -> PoseReadings: ...
+    def predict(self, keypoints: Floats) -> PoseReadings: ...
 
 
 class Estimator(Protocol):
     """``estimator(image) -> poses`` of every person in the image."""
 
-    def __call__(self, image: Any) -> PoseLike: ...
+    def __call__(self, image: object) -> PoseLike: ...
+
+
+class PeopleLike(Protocol):
+    """A detector's people: N boxes, five-point keypoints and scores (pixels)."""
+
+    @property
+    def boxes(self) -> Floats: ...  # (N, 4) x1, y1, x2, y2
+    @property
+    def keypoints(self) -> Floats: ...  # (N, 5, 3) x, y, confidence
+    @property
+    def scores(self) -> Floats: ...  # (N,)
+
+
+class Detector(Protocol):
+    """``detector(rgb_image) -> people``: ``rgb_image`` RGB uint8 (H, W, 3)."""
+
+    def __call__(self, image: NDArray[np.uint8]) -> PeopleLike: ...

@@ -9,12 +9,16 @@ block (:meth:`hhpnet.interaction.Interaction.to_dict`) when an analysis is given
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from hhpnet.interaction.result import Interaction
+    from hhpnet.poses import Poses
 
 __all__ = ["image_record", "record_line"]
 
 
-def image_record(poses: Any, interaction: Any = None) -> dict[str, Any]:
+def image_record(poses: Poses, interaction: Interaction | None = None) -> dict[str, Any]:
     """The record of one image: ``poses.to_dict()`` + ``"interaction"`` (if given)."""
     record: dict[str, Any] = poses.to_dict()
     if interaction is not None:
@@ -22,6 +26,6 @@ def image_record(poses: Any, interaction: Any = None) -> dict[str, Any]:
     return record
 
 
-def record_line(poses: Any, interaction: Any = None) -> str:
+def record_line(poses: Poses, interaction: Interaction | None = None) -> str:
     """:func:`image_record` as one JSON line (no NaN: missing values are null)."""
     return json.dumps(image_record(poses, interaction), allow_nan=False)

@@ -1,4 +1,5 @@
-"""Shared pieces of the embedded detectors: the ``Detections`` result, image checks, square crops
+"""Shared pieces of the embedded detectors: their result ``Detections`` (defined in
+:mod:`hhpnet.poses`, with the record it derives from), image checks, square crops
 (letterbox, padded canvas, tiles), SSD anchors, box/keypoint decoding and non-maximum suppression.
 
 Coordinates are pixels of the original image (x right, y down). Keypoints follow hhpnet's order:
@@ -21,6 +22,7 @@ from numpy.typing import NDArray
 
 from hhpnet.boxes import box_iou
 from hhpnet.errors import InputError
+from hhpnet.poses import Detections
 
 __all__ = [
     "MODEL_DIR",
@@ -44,115 +46,6 @@ MODEL_DIR = Path(__file__).parent / "models"
 MAX_SIDE = 20000
 
 F32 = NDArray[np.float32]
-
-
-@dataclass
-class Detections:
-    """People found in one image.
-
-    ``boxes`` (N, 4) float32 x1, y1, x2, y2 in pixels; ``keypoints`` (N, 5, 3) float32 x, y in
-    pixels and a confidence in [0, 1] (0 = missing, then x = y = 0), order nose, left eye, right
-    eye, left ear, right ear; ``scores`` (N,) float32 detection scores in [0, 1];
-    ``detector`` (N,) str: the name of the detector whose keypoints each person carries
-    (e.g. ``"blazeface"``, ``"movenet"``; a single string is repeated, None gives ``""``);
-    ``alt_keypoints`` (N, 5, 3) or None: a second detector's keypoints of the same head (all
-    zeros where there is none), read and combined with the first by the estimator
-    (:mod:`hhpnet.fusion`); ``alt_boxes`` (N, 4) or None: that detector's box of the head (NaN
-    where there is none; the face mesh is read in BlazeFace's own box).
-    """
-
-    boxes: F32
-    keypoints: F32
-    scores: F32
-    detector: Any = None
-    alt_keypoints: F32 | None = None
-    alt_boxes: F32 | None = None
-
-    def __post_init__(self) -> None:
-        self.boxes = np.asarray(self.boxes, dtype=np.float32).reshape(-1, 4)
-        self.keypoints = np.asarray(self.keypoints, dtype=np.float32).reshape(-1, 5, 3)
-        self.scores = np.asarray(self.scores, dtype=np.float32).reshape(-1)
-        n = len(self.boxes)
-        if len(self.keypoints) != n or len(self.scores) != n:
-            raise ValueError(
-                f"Detections: {n} boxes, {len(self.keypoints)} keypoint sets and "
-                f"{len(self.scores)} scores; expected the same count"
-            )
-        if self.detector is None or isinstance(self.detector, str):
-            self.detector = np.full(n, self.detector or "", dtype=object)
-        else:
-            self.detector = np.asarray(self.detector, dtype=object).reshape(-1)
-            if len(self.detector) != n:
-                raise ValueError(f"Detections: {len(self.detector)} detector names for {n} people")
-        if self.alt_keypoints is not None:
-            self.alt_keypoints = np.asarray(self.alt_keypoints, np.float32).reshape(-1, 5, 3)
-            if len(self.alt_keypoints) != n:
-                raise ValueError(
-                    f"Detections: {len(self.alt_keypoints)} second keypoint sets for {n}"
-                )
-        if self.alt_boxes is not None:
-            self.alt_boxes = np.asarray(self.alt_boxes, np.float32).reshape(-1, 4)
-            if len(self.alt_boxes) != n:
-                raise ValueError(f"Detections: {len(self.alt_boxes)} second boxes for {n}")
-
-    @classmethod
-    def empty(cls) -> Detections:
-        """No detection."""
-        return cls(
-            np.zeros((0, 4), np.float32), np.zeros((0, 5, 3), np.float32), np.zeros(0, np.float32)
-        )
-
-    @classmethod
-    def concatenate(cls, parts: Sequence[Detections]) -> Detections:
-        """The people of several results, in order."""
-        if not parts:
-            return cls.empty()
-        alt = alt_boxes = None
-        if any(p.alt_keypoints is not None for p in parts):
-            alt = np.concatenate([p.alt_or_zeros() for p in parts])
-        if any(p.alt_boxes is not None for p in parts):
-            alt_boxes = np.concatenate([p.alt_boxes_or_nan() for p in parts])
-        return cls(
-            np.concatenate([p.boxes for p in parts]),
-            np.concatenate([p.keypoints for p in parts]),
-            np.concatenate([p.scores for p in parts]),
-            np.concatenate([p.detector for p in parts]),
-            alt,
-            alt_boxes,
-        )
-
-    def alt_or_zeros(self) -> F32:
-        """``alt_keypoints``, or all-zero (missing) points when there are none."""
-        if self.alt_keypoints is None:
-            return np.zeros_like(self.keypoints)
-        return self.alt_keypoints
-
-    def alt_boxes_or_nan(self) -> F32:
-        """``alt_boxes``, or NaN boxes when there are none."""
-        if self.alt_boxes is None:
-            return np.full_like(self.boxes, np.nan)
-        return self.alt_boxes
-
-    def __len__(self) -> int:
-        return len(self.scores)
-
-    def __getitem__(self, index: Any) -> Detections:
-        """Select people with an int, a slice, an index array or a boolean mask."""
-        if isinstance(index, (int, np.integer)):
-            index = [int(index)]
-        alt = None if self.alt_keypoints is None else self.alt_keypoints[index]
-        alt_boxes = None if self.alt_boxes is None else self.alt_boxes[index]
-        return Detections(
-            self.boxes[index],
-            self.keypoints[index],
-            self.scores[index],
-            self.detector[index],
-            alt,
-            alt_boxes,
-        )
-
-    def is_empty(self) -> bool:
-        return len(self) == 0
 
 
 class Detector:
@@ -226,7 +119,7 @@ class TiledDetector(Detector):
         return ~cut
 
 
-def check_image(image: Any) -> NDArray[np.uint8]:
+def check_image(image: object) -> NDArray[np.uint8]:
     """Return ``image`` as a C-contiguous RGB uint8 (H, W, 3) array or raise :class:`InputError`."""
     if not isinstance(image, np.ndarray):
         raise InputError(f"detector input must be a numpy array, got {type(image).__name__}")
@@ -504,7 +397,7 @@ class _Slot:
         self.shape = tuple(int(s) for s in self.input["shape"])
         self.dtype = self.input["dtype"]  # float32 for BlazeFace/BlazePose, int32 for MoveNet
 
-    def run(self, x: NDArray[Any]) -> list[NDArray[np.float32]]:
+    def run(self, x: NDArray[np.number[Any]]) -> list[NDArray[np.float32]]:
         b = len(x)
         if x.shape != self.shape:  # another batch size (or input size, for MoveNet)
             self.interpreter.resize_tensor_input(self.input["index"], list(x.shape))

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -63,7 +62,9 @@ class FaceMeshResult:
         return len(self.presence)
 
 
-def _as_faces(boxes: ArrayLike, keypoints: ArrayLike) -> tuple[NDArray[Any], NDArray[Any]]:
+def _as_faces(
+    boxes: ArrayLike, keypoints: ArrayLike
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Check the faces: boxes (N, 4) and keypoints (N, 5 or 6, ≥ 2), all finite."""
     try:
         b = np.asarray(boxes, np.float64)

@@ -29,15 +29,14 @@ from hhpnet.detectors.base import Detections, Detector, box_iou, check_image
 from hhpnet.detectors.blazeface import BlazeFaceDetector
 from hhpnet.detectors.movenet import COCO_HEAD, MoveNetDetector, head_boxes
 from hhpnet.errors import InputError
+from hhpnet.fusion import PRIMARY
 
-__all__ = ["PREFER", "FusedDetector", "match_heads", "overlapping_heads"]
+__all__ = ["PREFER", "PRIMARY", "FusedDetector", "match_heads", "overlapping_heads"]
 
 #: what a head seen by both detectors keeps: "both" (MoveNet's points, with BlazeFace's as
 #: ``alt_keypoints``: the estimator reads both and combines the two poses, hhpnet.fusion),
 #: "blazeface" or "movenet" (only that detector's points)
 PREFER = "both"
-#: in "both" mode, the detector whose points, box and score are the person's own
-PRIMARY = "movenet"
 #: a face and a body are the same head when the median distance between their corresponding
 #: head points is below this share of the face box side
 MATCH_THRESHOLD = 0.5

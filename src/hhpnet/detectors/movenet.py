@@ -33,7 +33,6 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
 
 import cv2
 import numpy as np
@@ -53,6 +52,7 @@ from hhpnet.detectors.base import (
 )
 from hhpnet.detectors.movenet_decode import decode_heads
 from hhpnet.errors import InputError
+from hhpnet.poses import Index
 
 __all__ = [
     "COCO_HEAD",
@@ -100,7 +100,7 @@ class MoveNetPeople:
     def __len__(self) -> int:
         return len(self.scores)
 
-    def __getitem__(self, index: Any) -> MoveNetPeople:
+    def __getitem__(self, index: Index) -> MoveNetPeople:
         return MoveNetPeople(
             self.keypoints[index], self.body_boxes[index], self.scores[index], self.view[index]
         )

@@ -121,6 +121,45 @@ def _window_cells(heat: F32, box: F32, ry: F32, rx: F32, c: np.float32) -> NDArr
     return np.where(v[best, np.arange(KEYPOINTS)] > 0, cells, 0).astype(np.intp)
 
 
+def _boxes(ay: F32, ax: F32, size: F32, gh: int, gw: int) -> F32:
+    """(SLOTS, 4) boxes ymin, xmin, ymax, xmax (cells) of sides ``size`` around the centres
+    ``ay``, ``ax``, clipped to the ``gh`` × ``gw`` grid."""
+    half = np.float32(0.5)
+    return np.stack(
+        [
+            np.clip(ay - size[:, 0] * half, 0, gh),
+            np.clip(ax - size[:, 1] * half, 0, gw),
+            np.clip(ay + size[:, 0] * half, 0, gh),
+            np.clip(ax + size[:, 1] * half, 0, gw),
+        ],
+        axis=1,
+    ).astype(np.float32)
+
+
+def _cell_scores(
+    heat: F32,
+    cells: tuple[NDArray[np.intp], NDArray[np.intp]],
+    regressed: tuple[F32, F32],
+    boxes: F32,
+    c: np.float32,
+) -> F32:
+    """(SLOTS, 17) a keypoint's score: the best weighted value of any candidate at its cell
+    (``cells``: the chosen cells' y, x; ``regressed``: every slot's regressed y, x)."""
+    ky, kx = cells
+    ry, rx = regressed
+    fky, fkx = ky.astype(np.float32), kx.astype(np.float32)
+    d2 = (fky[..., None] - ry.T[None]) ** 2 + (fkx[..., None] - rx.T[None]) ** 2
+    inside = (
+        (fky[..., None] >= boxes[:, 0])
+        & (fky[..., None] < boxes[:, 2])
+        & (fkx[..., None] >= boxes[:, 1])
+        & (fkx[..., None] < boxes[:, 3])
+    )
+    k = np.arange(KEYPOINTS)
+    score: F32 = (_weighted(heat[ky, kx, k][..., None], d2, c) * inside).max(axis=-1)
+    return score
+
+
 def decode_heads(
     feature: F32,
     center: F32,
@@ -156,17 +195,7 @@ def decode_heads(
     shift = _head(weights, "box_offset", patches)
     reg = _head(weights, "kpt_regress", patches).reshape(SLOTS, KEYPOINTS, 2)
     fy, fx = cy.astype(np.float32), cx.astype(np.float32)
-    half = np.float32(0.5)
-    ay, ax = fy + shift[:, 0], fx + shift[:, 1]
-    boxes = np.stack(
-        [
-            np.clip(ay - size[:, 0] * half, 0, gh),
-            np.clip(ax - size[:, 1] * half, 0, gw),
-            np.clip(ay + size[:, 0] * half, 0, gh),
-            np.clip(ax + size[:, 1] * half, 0, gw),
-        ],
-        axis=1,
-    ).astype(np.float32)
+    boxes = _boxes(fy + shift[:, 0], fx + shift[:, 1], size, gh, gw)
     ry, rx = fy[:, None] + reg[..., 0], fx[:, None] + reg[..., 1]  # (SLOTS, 17)
     c = np.float32(np.float16(1.0 / (np.float32(min(gh, gw)) * SPREAD)))
 
@@ -176,23 +205,13 @@ def decode_heads(
         cells[p] = _window_cells(heat, boxes[p], ry[p], rx[p], c)
     ky, kx = cells // w, cells % w
     fky, fkx = ky.astype(np.float32), kx.astype(np.float32)
-
-    # a keypoint's score: the best weighted value of any candidate at its cell
-    k = np.arange(KEYPOINTS)
-    d2 = (fky[..., None] - ry.T[None]) ** 2 + (fkx[..., None] - rx.T[None]) ** 2
-    inside = (
-        (fky[..., None] >= boxes[:, 0])
-        & (fky[..., None] < boxes[:, 2])
-        & (fkx[..., None] >= boxes[:, 1])
-        & (fkx[..., None] < boxes[:, 3])
-    )
-    score = (_weighted(heat[ky, kx, k][..., None], d2, c) * inside).max(axis=-1)
+    score = _cell_scores(heat, (ky, kx), (ry, rx), boxes, c)
 
     out = np.zeros((SLOTS, 56), np.float32)
     if len(live):
         lk, lx = ky[live].ravel(), kx[live].ravel()
         offset = _head(weights, "kpt_offset", _patches(feature, np.stack([lk, lx], axis=1)))
-        kk = np.tile(k, len(live))
+        kk = np.tile(np.arange(KEYPOINTS), len(live))
         oy, ox = offset[np.arange(len(kk)), 2 * kk], offset[np.arange(len(kk)), 2 * kk + 1]
         y = (fky[live].ravel() + oy) * np.float32(1.0 / gh)  # the graph: × 4 / input side
         x = (fkx[live].ravel() + ox) * np.float32(1.0 / gw)

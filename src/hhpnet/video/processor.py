@@ -3,88 +3,72 @@ precision → track → smooth → interact → timeline, and its result (:class
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 from hhpnet.convention import ANGLE_NAMES
 from hhpnet.errors import HhpnetError
 from hhpnet.io import json_number as _num
-from hhpnet.keypoints import KEYPOINT_NAMES
+from hhpnet.poses import Column, Poses
 from hhpnet.video.readers import Frame
 
 if TYPE_CHECKING:
-    from hhpnet.protocols import Estimator
+    from hhpnet.interaction.result import Interaction
+    from hhpnet.protocols import Estimator, PoseLike
+    from hhpnet.video.smoothing import PoseSmoother
+    from hhpnet.video.timeline import TimelineBuilder
+    from hhpnet.video.tracking import Tracker
+
+F32 = NDArray[np.float32]
 
 
 # --------------------------------------------------------------------------- processing
 @dataclass
 class FrameResult:
-    """Everything computed for one frame (given to ``on_frame`` callbacks)."""
+    """Everything computed for one frame (given to ``on_frame`` callbacks): the people of the
+    frame (``poses``, their track ids in its ``track_id`` column), their smoothed angles and
+    the frame's interaction."""
 
     index: int
     time_s: float
-    poses: Any
-    track_ids: NDArray[np.int64]
-    smooth: NDArray[np.float32]  # (N, 3) degrees, NaN where invalid
-    sigma_smooth: NDArray[np.float32]  # (N, 3) degrees
-    interaction: Any = None
+    poses: Poses
+    smooth: F32  # (N, 3) degrees, NaN where invalid
+    sigma_smooth: F32  # (N, 3) degrees
+    interaction: Interaction | None = None
     source: str | None = None  # the source's name (for the JSON record)
 
-    def columns(self) -> dict[str, NDArray[Any]]:
-        """The rows of this frame as columns of :data:`hhpnet.video.sinks.VIDEO_COLUMNS`."""
-        p = self.poses
-        n = len(self.track_ids)
-        kp = np.asarray(p.keypoints, np.float32).reshape(n, 5, 3)
-        box = np.asarray(p.boxes, np.float32).reshape(n, 4)
-        sig = np.asarray(p.sigma, np.float32).reshape(n, 3)
-        cols: dict[str, NDArray[Any]] = {
+    @property
+    def track_ids(self) -> NDArray[np.int64]:
+        """(N,) the people's track ids (−1: could not be tracked): ``poses.track_id``."""
+        return self.poses.track_id
+
+    def columns(self) -> dict[str, Column]:
+        """The rows of this frame as columns of :data:`hhpnet.columns.VIDEO_COLUMNS`."""
+        n = len(self.poses)
+        cols: dict[str, Column] = {
             "frame": np.full(n, self.index, np.int64),
             "time_s": np.full(n, self.time_s, np.float64),
-            "track_id": self.track_ids,
-            "x1": box[:, 0],
-            "y1": box[:, 1],
-            "x2": box[:, 2],
-            "y2": box[:, 3],
-            "score": np.asarray(p.scores, np.float32).reshape(n),
+            **self.poses.to_columns(),
         }
-        for k, name in enumerate(KEYPOINT_NAMES):
-            for c, comp in enumerate(("x", "y", "c")):
-                cols[f"{name}_{comp}"] = kp[:, k, c]
         for a, ang in enumerate(ANGLE_NAMES):
-            cols[ang] = np.asarray(getattr(p, ang), np.float32).reshape(n)
-            cols[f"sigma_{ang}"] = sig[:, a]
             cols[f"{ang}_smooth"] = self.smooth[:, a]
             cols[f"sigma_{ang}_smooth"] = self.sigma_smooth[:, a]
-        cols["valid"] = np.asarray(p.valid, bool).reshape(n).astype(np.int64)
-        from hhpnet.video.sinks import text_values
-
-        det = getattr(p, "detector", None)
-        if det is None or isinstance(det, str):
-            det = [det or ""] * n
-        cols["detector"] = text_values(det)
-        amb = getattr(p, "ambiguous", None)
-        cols["ambiguous"] = (
-            np.zeros(n, np.int64)
-            if amb is None
-            else np.asarray(amb, bool).reshape(n).astype(np.int64)
-        )
         return cols
 
-    def smoothed_poses(self) -> Any:
+    def smoothed_poses(self) -> Poses:
         """The poses with the smoothed angles and σ where available (for drawing)."""
-        if not dataclasses.is_dataclass(self.poses) or len(self.track_ids) == 0:
-            return self.poses
-        p: Any = self.poses
+        p = self.poses
+        if len(p) == 0:
+            return p
         ok = np.asarray(np.isfinite(self.smooth).all(axis=1))[:, None]
         raw = np.stack([np.asarray(getattr(p, a), np.float32) for a in ANGLE_NAMES], 1)
         angles = np.where(ok, self.smooth, raw)
         sigma = np.where(ok, self.sigma_smooth, np.asarray(p.sigma, np.float32))
-        return dataclasses.replace(
+        return replace(
             p,
             yaw=angles[:, 0].astype(np.float32),
             pitch=angles[:, 1].astype(np.float32),
@@ -95,11 +79,10 @@ class FrameResult:
     def record(self) -> dict[str, Any]:
         """JSON record: the image record of ``Poses.to_dict()`` + frame, time, ids, smoothed."""
         rec: dict[str, Any] = {"frame": self.index, "time_s": round(self.time_s, 4)}
-        base = self.poses.to_dict() if hasattr(self.poses, "to_dict") else {"people": []}
-        rec.update(base)
+        rec.update(self.poses.to_dict())
         if rec.get("source") is None and self.source is not None:
             rec["source"] = self.source
-        for k, person in enumerate(rec.get("people", [])):
+        for k, person in enumerate(rec["people"]):
             person["track_id"] = int(self.track_ids[k])
             person["smooth"] = {
                 **{a: _num(self.smooth[k, i]) for i, a in enumerate(ANGLE_NAMES)},
@@ -123,11 +106,11 @@ class VideoProcessor:
         *,
         interact: bool = True,
         interaction_method: str = "hhpnet",
-        interaction_params: dict[str, Any] | None = None,
-        smoother: Any = None,
-        tracker: Any = None,
-        timeline: Any = None,
-        analyzer: Callable[..., Any] | None = None,
+        interaction_params: Mapping[str, object] | None = None,
+        smoother: PoseSmoother | None = None,
+        tracker: Tracker | None = None,
+        timeline: TimelineBuilder | None = None,
+        analyzer: Callable[..., Interaction] | None = None,
     ) -> None:
         from hhpnet.video.smoothing import PoseSmoother
         from hhpnet.video.timeline import TimelineBuilder
@@ -143,7 +126,7 @@ class VideoProcessor:
         # our own timeline follows the analyzer's decision threshold (read on the first frame)
         self._auto_threshold = timeline is None
         self.track_ids_seen: set[int] = set()
-        self._analyze: Callable[..., Any] | None = analyzer if interact else None
+        self._analyze: Callable[..., Interaction] | None = analyzer if interact else None
         if interact and analyzer is None:
             try:
                 from hhpnet.interaction import analyze
@@ -160,8 +143,9 @@ class VideoProcessor:
         h, w = frame.image.shape[:2]
         return self.process_poses(frame.index, frame.time_s, journal_poses(poses, (w, h)))
 
-    def process_poses(self, index: int, t: float, poses: Any) -> FrameResult:
-        """Track, smooth and analyse already-estimated poses of one frame."""
+    def process_poses(self, index: int, t: float, poses: Poses) -> FrameResult:
+        """Track, smooth and analyse already-estimated poses of one frame (the result's poses
+        are ``poses`` with the track ids)."""
         n = len(poses)
         kp = np.asarray(poses.keypoints, np.float32).reshape(n, 5, 3)
         ids = self.tracker.update(np.asarray(poses.boxes, np.float32).reshape(n, 4), kp, t)
@@ -196,10 +180,10 @@ class VideoProcessor:
                     mutual=_mutual_mask(getattr(inter, "mutual", None), n),
                     valid=np.asarray(poses.valid, bool).reshape(n),
                 )
-        return FrameResult(index, t, poses, ids, smooth, sig_s, inter)
+        return FrameResult(index, t, replace(poses, track_id=ids), smooth, sig_s, inter)
 
 
-def _matrix(value: Any, n: int) -> NDArray[np.float64] | None:
+def _matrix(value: object, n: int) -> NDArray[np.float64] | None:
     if value is None:
         return None
     a = np.asarray(value, dtype=np.float64)
@@ -228,22 +212,20 @@ def _mutual_mask(value: Any, n: int) -> NDArray[np.bool_] | None:
     return mask
 
 
-def journal_poses(poses: Any, image_size: tuple[int, int] | None) -> Any:
+def journal_poses(poses: PoseLike, image_size: tuple[int, int] | None) -> Poses:
     """``poses`` as they read back from the CSV journal: every value rounded to the CSV's
     decimals (0.001 px / 0.001° / 1e-4 for scores), centroid and head size recomputed.
 
     The video pipeline tracks, smooths and analyses these values, so that ``--resume``, which
     replays the CSV, continues from the very same tracker, smoother and timeline state as an
     uninterrupted run (identical rows and timeline, not just close)."""
-    from hhpnet.keypoints import head_size
-    from hhpnet.poses import Poses, centroids
     from hhpnet.video.sinks import journal_values
 
     n = len(poses)
     if n == 0:
         return Poses.empty(image_size)
 
-    def q(name: str, value: Any, shape: tuple[int, ...]) -> NDArray[np.float32]:
+    def q(name: str, value: ArrayLike, shape: tuple[int, ...]) -> NDArray[np.float32]:
         a = np.asarray(value, np.float32).reshape(shape)
         return journal_values(name, a).astype(np.float32)
 
@@ -261,8 +243,6 @@ def journal_poses(poses: Any, image_size: tuple[int, int] | None) -> Any:
         roll=q("roll", poses.roll, (n,)),
         sigma=q("sigma_yaw", poses.sigma, (n, 3)),
         valid=np.asarray(poses.valid, bool).reshape(n).copy(),
-        centroid=centroids(kp),
-        head_size=head_size(kp),
         image_size=image_size,
         detector=getattr(poses, "detector", None),
         ambiguous=getattr(poses, "ambiguous", None),

@@ -47,11 +47,18 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
-from hhpnet.convention import ANGLE_NAMES
+from hhpnet.columns import (
+    BOOL_COLUMNS,
+    INT_COLUMNS,
+    TEXT_COLUMNS,
+    VIDEO_COLUMNS,
+    digits,
+    text_cell,
+    text_values,
+)
 from hhpnet.errors import HhpnetError, InputError
-from hhpnet.keypoints import KEYPOINT_NAMES
 
 __all__ = [
     "TEXT_COLUMNS",
@@ -66,32 +73,6 @@ __all__ = [
     "text_values",
 ]
 
-#: columns of the per-person-per-frame CSV/Parquet (see the module docstring)
-VIDEO_COLUMNS: tuple[str, ...] = (
-    "frame",
-    "time_s",
-    "track_id",
-    "x1",
-    "y1",
-    "x2",
-    "y2",
-    "score",
-    *(f"{k}_{c}" for k in KEYPOINT_NAMES for c in ("x", "y", "c")),
-    *ANGLE_NAMES,
-    *(f"sigma_{a}" for a in ANGLE_NAMES),
-    *(f"{a}_smooth" for a in ANGLE_NAMES),
-    *(f"sigma_{a}_smooth" for a in ANGLE_NAMES),
-    "valid",
-    "detector",
-    "ambiguous",
-)
-#: 0/1 columns (bool in Parquet)
-_BOOL_COLUMNS = frozenset({"valid", "ambiguous"})
-_INT_COLUMNS = frozenset({"frame", "track_id", *_BOOL_COLUMNS})
-#: columns of text (written as is, commas and line breaks replaced; read back as str)
-TEXT_COLUMNS = frozenset({"detector"})
-_DIGITS = {"time_s": 4, "score": 4, **{f"{k}_c": 4 for k in KEYPOINT_NAMES}}
-
 
 def _fmt_float(v: float, digits: int) -> str:
     if math.isnan(v):
@@ -101,34 +82,23 @@ def _fmt_float(v: float, digits: int) -> str:
     return f"{v:.{digits}f}"
 
 
-def format_cells(name: str, values: Any) -> list[str]:
+def format_cells(name: str, values: ArrayLike) -> list[str]:
     """The CSV cells of column ``name`` for ``values`` (integers; floats rounded to the
     column's decimals; NaN → empty; ±inf → ``inf``/``-inf``)."""
     a = np.asarray(values).reshape(-1)
     if name in TEXT_COLUMNS:
-        return [_text_cell(v) for v in a]
-    if name in _INT_COLUMNS:
+        return [text_cell(v) for v in a]
+    if name in INT_COLUMNS:
         return [str(int(v)) for v in a]
-    d = _DIGITS.get(name, 3)
+    d = digits(name)
     return [_fmt_float(float(v), d) for v in a]
-
-
-def _text_cell(value: Any) -> str:
-    """A text cell: None → empty; commas and line breaks (which would break the row) → ';'/' '."""
-    text = "" if value is None else str(value)
-    return text.replace(",", ";").replace("\r", " ").replace("\n", " ")
-
-
-def text_values(values: Any) -> NDArray[np.str_]:
-    """Text column values exactly as they read back from the CSV (``str`` array)."""
-    return np.array([_text_cell(v) for v in np.asarray(values, dtype=object).reshape(-1)], str)
 
 
 def _parse_cell(text: str) -> float:
     return float(text) if text else math.nan
 
 
-def journal_values(name: str, values: Any) -> np.ndarray:
+def journal_values(name: str, values: ArrayLike) -> NDArray[np.float64]:
     """``values`` exactly as they read back from the CSV (float64): what a resumed run replays.
 
     The video pipeline tracks, smooths and analyses these quantised values, so a resumed run
@@ -139,15 +109,15 @@ def journal_values(name: str, values: Any) -> np.ndarray:
     tests/test_video_resume.py checks 20,000 and the edge cases)."""
     a = np.asarray(values)
     if a.dtype.kind in "iub" or a.dtype == np.float32 or a.dtype == np.float16:
-        if name in _INT_COLUMNS:
+        if name in INT_COLUMNS:
             return a.astype(np.float64)
-        scale = 10.0 ** _DIGITS.get(name, 3)
+        scale = 10.0 ** digits(name)
         with np.errstate(invalid="ignore"):
             return np.rint(a.astype(np.float64) * scale) / scale
     return np.array([_parse_cell(c) for c in format_cells(name, a)], dtype=np.float64)
 
 
-def _columns_len(cols: Mapping[str, Any], names: Sequence[str]) -> int:
+def _columns_len(cols: Mapping[str, ArrayLike], names: Sequence[str]) -> int:
     lengths = {len(np.atleast_1d(cols[c])) for c in names}
     if len(lengths) > 1:
         raise ValueError(f"columns have different lengths: {sorted(lengths)}")
@@ -250,7 +220,7 @@ def read_csv_rows(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
         except ValueError:
             msg = f"{path}: column {name!r} holds a value that is not a number"
             raise InputError(msg) from None
-        if name in _INT_COLUMNS:
+        if name in INT_COLUMNS:
             if not np.isfinite(vals).all():
                 raise InputError(f"{path}: column {name!r} has empty or non-finite cells")
             vals = vals.astype(np.int64)
@@ -306,7 +276,7 @@ class CsvSink(_LineSink):
             self.rows_before = 0
             self._open(None, header, flush_every)
 
-    def write(self, cols: Mapping[str, Any]) -> None:
+    def write(self, cols: Mapping[str, ArrayLike]) -> None:
         """Write one frame's rows: ``cols`` maps every column name to an (n,) array."""
         n = _columns_len(cols, self.columns)
         if n:
@@ -370,9 +340,9 @@ class ParquetSink(_Sink):
         self.rows_written = 0
         fields = []
         for c in self.columns:
-            if c in _BOOL_COLUMNS:
+            if c in BOOL_COLUMNS:
                 t = pa.bool_()
-            elif c in _INT_COLUMNS:
+            elif c in INT_COLUMNS:
                 t = pa.int64()
             elif c == "time_s":
                 t = pa.float64()
@@ -408,7 +378,7 @@ class ParquetSink(_Sink):
         keep = cols["frame"] < frame
         return {c: v[keep] for c, v in cols.items()}
 
-    def write(self, cols: Mapping[str, Any]) -> None:
+    def write(self, cols: Mapping[str, ArrayLike]) -> None:
         """Buffer one frame's rows; a row group is written every ``flush_every`` frames."""
         n = _columns_len(cols, self.columns)
         self._buffer.append({c: np.asarray(cols[c]).reshape(n) for c in self.columns})
@@ -423,9 +393,9 @@ class ParquetSink(_Sink):
         arrays = []
         for f in self.schema:
             v = np.concatenate([b[f.name] for b in self._buffer])
-            if f.name in _BOOL_COLUMNS:
+            if f.name in BOOL_COLUMNS:
                 v = v.astype(bool)
-            elif f.name in _INT_COLUMNS:
+            elif f.name in INT_COLUMNS:
                 v = v.astype(np.int64)
             elif f.name in TEXT_COLUMNS:
                 v = text_values(v).astype(object)

@@ -20,7 +20,6 @@ Hungarian assignment over ≤ tens of people costs microseconds, and it adds no 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -123,7 +122,9 @@ class Tracker:
         if ids_a.size:
             self.next_id = max(self.next_id, int(ids_a.max()) + 1)
 
-    def _cost(self, boxes: NDArray[np.float64], kps: NDArray[np.float64], t: float) -> NDArray[Any]:
+    def _cost(
+        self, boxes: NDArray[np.float64], kps: NDArray[np.float64], t: float
+    ) -> NDArray[np.float64]:
         pred = np.stack([tr.predicted_box(t, self.max_age) for tr in self.tracks])
         iou = iou_matrix(pred, boxes)  # (T, D)
         shift = (pred[:, :2] + pred[:, 2:]) / 2 - np.stack(

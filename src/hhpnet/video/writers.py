@@ -22,6 +22,7 @@ from numpy.typing import NDArray
 from hhpnet.errors import HhpnetError
 
 if TYPE_CHECKING:
+    from hhpnet.poses import Column
     from hhpnet.video.processor import FrameResult
     from hhpnet.video.timeline import Timeline
 
@@ -50,12 +51,12 @@ class FrameOutput:
     image: NDArray[np.uint8]
 
     @cached_property
-    def columns(self) -> dict[str, NDArray[Any]]:
+    def columns(self) -> dict[str, Column]:
         """The frame's rows (:data:`hhpnet.video.sinks.VIDEO_COLUMNS`)."""
         return self.result.columns()
 
     @cached_property
-    def journal_columns(self) -> dict[str, NDArray[Any]]:
+    def journal_columns(self) -> dict[str, Column]:
         """The rows as they read back from the CSV journal (what a resumed run replays)."""
         return {c: _as_journal(c, v) for c, v in self.columns.items()}
 
@@ -223,7 +224,7 @@ def annotate_frame(result: FrameResult, image: NDArray[np.uint8]) -> NDArray[np.
     return out
 
 
-def _as_journal(name: str, values: NDArray[Any]) -> NDArray[Any]:
+def _as_journal(name: str, values: Column) -> Column:
     from hhpnet.video.sinks import TEXT_COLUMNS, journal_values, text_values
 
     if name in TEXT_COLUMNS:
