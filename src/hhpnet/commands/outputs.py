@@ -140,3 +140,30 @@ def print_records(result: Any) -> None:
     rec = result.record()
     sys.stdout.write(json.dumps(rec, allow_nan=False, separators=(",", ":")) + "\n")
     sys.stdout.flush()
+
+
+def report_summary(summary: Any, *, stdout: bool = False) -> None:
+    """Print a :class:`hhpnet.video.VideoSummary` on stderr (warnings, one summary line;
+    ``stdout``: the records went to standard output).
+
+    Ctrl-C → exit 130; a damaged video or lost stream raises :class:`HhpnetError` with the
+    one-line reason after its files were kept (callers count it as failed, exit code 1).
+    """
+    import typer
+
+    from hhpnet.errors import HhpnetError
+
+    for w in summary.warnings:
+        print(f"hhpnet: warning: {w}", file=sys.stderr)
+    outs = ", ".join(summary.outputs.values())
+    outs = outs or ("JSON Lines on standard output" if stdout else "no files written")
+    print(
+        f"{summary.source}: {summary.frames} frames, {summary.tracks} tracks, "
+        f"{summary.fps:.1f} fps → {outs}",
+        file=sys.stderr,
+    )
+    if summary.interrupted:
+        print("hhpnet: interrupted; files written so far are kept", file=sys.stderr)
+        raise typer.Exit(130)
+    if summary.error:
+        raise HhpnetError(summary.error)

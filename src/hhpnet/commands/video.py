@@ -162,31 +162,6 @@ def _name_of(src: Any) -> str:
     return safe_name(Path(str(src.value)).stem) or "video"
 
 
-def report_summary(summary: Any, *, stdout: bool = False) -> None:
-    """Print a :class:`hhpnet.video.VideoSummary` on stderr (warnings, one summary line;
-    ``stdout``: the records went to standard output).
-
-    Ctrl-C → exit 130; a damaged video or lost stream raises :class:`HhpnetError` with the
-    one-line reason after its files were kept (callers count it as failed, exit code 1).
-    """
-    from hhpnet.errors import HhpnetError
-
-    for w in summary.warnings:
-        print(f"hhpnet: warning: {w}", file=sys.stderr)
-    outs = ", ".join(summary.outputs.values())
-    outs = outs or ("JSON Lines on standard output" if stdout else "no files written")
-    print(
-        f"{summary.source}: {summary.frames} frames, {summary.tracks} tracks, "
-        f"{summary.fps:.1f} fps → {outs}",
-        file=sys.stderr,
-    )
-    if summary.interrupted:
-        print("hhpnet: interrupted; files written so far are kept", file=sys.stderr)
-        raise typer.Exit(130)
-    if summary.error:
-        raise HhpnetError(summary.error)
-
-
 def _groups(found: list[Any]) -> list[tuple[str, Any, str | None]]:
     """(name, what to open, display name): the images of a SOURCE form one sequence; each
     video, webcam or stream is a source of its own."""
@@ -249,7 +224,7 @@ def _run_groups(
     failed."""
     import dataclasses
 
-    from hhpnet.commands.outputs import derived, print_records, unique_names
+    from hhpnet.commands.outputs import derived, print_records, report_summary, unique_names
     from hhpnet.errors import HhpnetError
     from hhpnet.video import process_video
 
