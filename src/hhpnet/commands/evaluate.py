@@ -144,14 +144,7 @@ def eval_command(
 
     if keypoints_csv is not None or landmarks_npz is not None:
         _check_readings_flags(
-            keypoints_csv,
-            landmarks_npz,
-            {
-                "--mat-dir": mat_dir,
-                "--biwi-dir": biwi_dir,
-                "--keypoints-json": keypoints_json,
-                "--detector-profile": detector_profile,
-            },
+            keypoints_csv, landmarks_npz, (mat_dir, biwi_dir, keypoints_json, detector_profile)
         )
         chosen = _parse_folds(folds)
         net = load_model(model)
@@ -181,10 +174,7 @@ def eval_command(
             detector_profile=detector_profile,
             baseline=baseline,
         )
-    typer.echo(result.markdown())
-    if out is not None:
-        paths = result.write(out)
-        typer.echo(f"wrote {', '.join(str(p) for p in paths.values())}")
+    _show(result, out)
 
 
 def register(app: typer.Typer) -> None:
@@ -192,17 +182,29 @@ def register(app: typer.Typer) -> None:
     app.command("eval")(eval_command)
 
 
+def _show(result: EvalResult, out: Path | None) -> None:
+    """The result's report on standard output and, with ``out``, its files there."""
+    typer.echo(result.markdown())
+    if out is not None:
+        paths = result.write(out)
+        typer.echo(f"wrote {', '.join(str(p) for p in paths.values())}")
+
+
+#: the flags of the image data sets and of the synthetic set: not with a file of readings
+_NOT_WITH_READINGS = ("--mat-dir", "--biwi-dir", "--keypoints-json", "--detector-profile")
+
+
 def _check_readings_flags(
-    keypoints_csv: Path | None, landmarks_npz: Path | None, others: dict[str, object]
+    keypoints_csv: Path | None, landmarks_npz: Path | None, others: tuple[object, ...]
 ) -> None:
     """One file of real readings (``--keypoints-csv`` or ``--landmarks-npz``), combined with
-    none of the ``others`` flags (the image data sets' and the synthetic set's)."""
+    none of the flags of :data:`_NOT_WITH_READINGS` (``others``: their values, in order)."""
     from hhpnet.errors import InputError
 
     if keypoints_csv is not None and landmarks_npz is not None:
         raise InputError("give either --keypoints-csv or --landmarks-npz, not both")
     flag = "--keypoints-csv" if keypoints_csv is not None else "--landmarks-npz"
-    given = [k for k, v in others.items() if v is not None]
+    given = [k for k, v in zip(_NOT_WITH_READINGS, others, strict=True) if v is not None]
     if given:
         raise InputError(f"{flag} cannot be combined with {', '.join(given)}")
 
@@ -292,10 +294,7 @@ def _eval_sets(
     rows = []
     for src in sources:
         result = score(src)
-        typer.echo(result.markdown())
-        if out is not None:
-            paths = result.write(out / src if len(sources) > 1 else out)
-            typer.echo(f"wrote {', '.join(str(p) for p in paths.values())}")
+        _show(result, out / src if out is not None and len(sources) > 1 else out)
         rows.append((f"{src}: {result.info.get('model', 'model')}", result, False))
         if result.baseline_error is not None:
             rows.append((f"{src}: solvePnP", result, True))

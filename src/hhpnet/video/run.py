@@ -159,31 +159,9 @@ def process_video(
     scene changes only (:mod:`hhpnet.video.cadence`; off by default). Ctrl-C stops cleanly:
     files are closed and ``interrupted`` is set.
     """
+    keywords = locals()  # the first statement: exactly the parameters, as given
     if settings is None:
-        settings = VideoSettings(
-            csv=csv,
-            parquet=parquet,
-            jsonl=jsonl,
-            save_video=save_video,
-            timeline_csv=timeline_csv,
-            timeline_png=timeline_png,
-            outputs=dict(outputs or {}),
-            interact=interact,
-            interaction_method=interaction_method,
-            interaction_params=interaction_params,
-            stride=stride,
-            max_frames=max_frames,
-            start=start,
-            end=end,
-            fps=fps,
-            resume=resume,
-            show=show,
-            progress=progress,
-            flush_every=flush_every,
-            name=name,
-            body_every=body_every,
-            precise=precise,
-        )
+        settings = VideoSettings.of_keywords(keywords)
     settings.check()
     run = _VideoRun(settings, source, on_frame)
     run.build_processor(estimator, smoothing, tracker, timeline, analyzer)

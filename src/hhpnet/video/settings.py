@@ -75,6 +75,18 @@ class VideoSettings:
     kpt_thr: float = 0.0
     smooth_accel: float | None = None
 
+    @classmethod
+    def of_keywords(cls, keywords: Mapping[str, object]) -> VideoSettings:
+        """The settings of :func:`~hhpnet.video.process_video`'s keywords: each field whose
+        name is a key of ``keywords`` takes its value (``outputs``: None is none), the others
+        keep their defaults; other keys are ignored. Nothing is checked yet
+        (:meth:`check`)."""
+        given: dict[str, Any] = {
+            f.name: keywords[f.name] for f in dataclasses.fields(cls) if f.name in keywords
+        }
+        given["outputs"] = dict(given.get("outputs") or {})
+        return cls(**given)
+
     def paths(self) -> dict[str, str]:
         """{format name: path} of every output of the run, in the registry's order (the
         order a run opens and writes them); an unknown format name is an InputError."""
