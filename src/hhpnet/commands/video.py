@@ -24,16 +24,14 @@ from hhpnet.commands.options import (
     InteractOpt,
     PreciseOpt,
     ProgressOpt,
+    any_output_option,
     detector_option,
     method_option,
+    output_option,
 )
 
 if TYPE_CHECKING:
     from hhpnet.video.settings import VideoSettings
-
-
-def _file(help: str, *decls: str) -> Any:
-    return typer.Option(*decls, metavar="FILE", help=help)
 
 
 _Sources = Annotated[
@@ -48,12 +46,6 @@ _Model = Annotated[str, typer.Option(metavar="NAME", help="Model name or .safete
 _KptThr = Annotated[
     float, typer.Option(metavar="C", help="Keypoints below this confidence are missing.")
 ]
-_SaveVideo = Annotated[Path | None, _file("Annotated mp4 (smoothed axes, σ fans, track ids).")]
-_Csv = Annotated[Path | None, _file("One row per person per frame.")]
-_Parquet = Annotated[Path | None, _file("Same rows as Parquet (needs the parquet extra).")]
-_Json = Annotated[Path | None, _file("JSON Lines, one record per frame.", "--json")]
-_TimelineCsv = Annotated[Path | None, _file("Interaction intervals (+ <stem>_people.csv totals).")]
-_TimelinePng = Annotated[Path | None, _file("Timeline picture, one row per pair.")]
 _Stride = Annotated[int, typer.Option(metavar="N", help="Process every N-th frame.")]
 _BodyEvery = Annotated[
     int,
@@ -98,12 +90,13 @@ def video(
     precise: PreciseOpt = False,
     interact: InteractOpt = True,
     method: Annotated[str, method_option("Interaction method: {}.", metavar="NAME")] = "hhpnet",
-    save_video: _SaveVideo = None,
-    csv: _Csv = None,
-    parquet: _Parquet = None,
-    json: _Json = None,
-    timeline_csv: _TimelineCsv = None,
-    timeline_png: _TimelinePng = None,
+    save_video: Annotated[Path | None, output_option("save_video")] = None,
+    csv: Annotated[Path | None, output_option("csv")] = None,
+    parquet: Annotated[Path | None, output_option("parquet")] = None,
+    json: Annotated[Path | None, output_option("jsonl")] = None,
+    timeline_csv: Annotated[Path | None, output_option("timeline_csv")] = None,
+    timeline_png: Annotated[Path | None, output_option("timeline_png")] = None,
+    output: Annotated[list[str] | None, any_output_option()] = None,
     stride: _Stride = 1,
     body_every: _BodyEvery = 1,
     max_frames: _MaxFrames = None,
@@ -122,7 +115,7 @@ def video(
     :class:`~hhpnet.video.VideoSettings` (:func:`run_video` checks and runs it). Text after
     the form feed is not part of ``--help``.
     """
-    from hhpnet.commands.options import progress_wanted
+    from hhpnet.commands.options import parse_outputs, progress_wanted
     from hhpnet.video.settings import VideoSettings
 
     settings = VideoSettings(
@@ -147,6 +140,7 @@ def video(
         resume=resume,
         progress=progress_wanted(progress),
         smooth_accel=smooth_accel,
+        outputs=parse_outputs(output),
     )
     if run_video(sources, settings, show=show):
         raise typer.Exit(1)
