@@ -37,12 +37,13 @@ if TYPE_CHECKING:
     from hhpnet.pipeline import HeadPoseEstimator
     from hhpnet.video import FrameResult, VideoSummary
     from hhpnet.video.settings import VideoSettings
+    from hhpnet.video.timeline import Timeline
 
 # --------------------------------------------------------------------------- worker side
 _ESTIMATORS: dict[tuple[Any, ...], Any] = {}
 
 
-def _estimator(opts: dict[str, Any], threads: int) -> Any:
+def _estimator(opts: dict[str, Any], threads: int) -> HeadPoseEstimator:
     """One HeadPoseEstimator per worker process and options (reused by the following tasks),
     loaded now: a bad model name fails before any video is opened."""
     precise = bool(opts.get("precise", False))
@@ -81,19 +82,19 @@ def _download(url: str, folder: str) -> str:
     return target
 
 
-def _timeline_totals(timeline: Any) -> dict[str, Any]:
+def _timeline_totals(timeline: Timeline | None) -> dict[str, float | int | None]:
     """Gaze totals over all pairs; None without the interaction analysis."""
     keys = ("mutual_s", "mutual_intervals", "one_way_s", "one_way_intervals")
     if timeline is None:
         return dict.fromkeys(keys)
-    totals = {"mutual_s": 0.0, "mutual_intervals": 0, "one_way_s": 0.0, "one_way_intervals": 0}
-    for iv in timeline.intervals:
-        key = "mutual" if iv.kind == "mutual" else "one_way"
-        totals[f"{key}_s"] += float(iv.duration_s)
-        totals[f"{key}_intervals"] += 1
-    totals["mutual_s"] = round(totals["mutual_s"], 3)
-    totals["one_way_s"] = round(totals["one_way_s"], 3)
-    return totals
+    mutual = [float(iv.duration_s) for iv in timeline.intervals if iv.kind == "mutual"]
+    one_way = [float(iv.duration_s) for iv in timeline.intervals if iv.kind != "mutual"]
+    return {
+        "mutual_s": round(sum(mutual, 0.0), 3),
+        "mutual_intervals": len(mutual),
+        "one_way_s": round(sum(one_way, 0.0), 3),
+        "one_way_intervals": len(one_way),
+    }
 
 
 def _one_line(exc: BaseException) -> str:

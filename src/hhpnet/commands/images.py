@@ -9,11 +9,27 @@ from __future__ import annotations
 
 import csv
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
+
+    from hhpnet.adapters import HeadKeypoints
+    from hhpnet.interaction import Interaction
+    from hhpnet.pipeline import HeadPoseEstimator
+    from hhpnet.poses import Poses
+    from hhpnet.video.settings import DetectorSpec, ModelSpec
+    from hhpnet.video.sources import Source
+
+    #: an image's path and its keypoints (None: detect them)
+    Job = tuple[str | None, HeadKeypoints | None]
+    #: the per-image analysis of ``hhpnet interact``
+    Analyse = Callable[[Poses], Interaction]
 
 from hhpnet.commands.options import progress_wanted
 from hhpnet.commands.outputs import error_line
@@ -32,18 +48,18 @@ def out_name(src: str, used: set[str]) -> str:
     return name
 
 
-def match_keypoints(images: list[str], records: list[Any]) -> list[tuple[str | None, Any]]:
+def match_keypoints(images: list[str], records: Sequence[HeadKeypoints]) -> list[Job]:
     """Pair keypoint records with image paths: by file name/stem, else by order."""
     from hhpnet.errors import InputError
 
     if not images:
         return [(None, r) for r in records]
-    by_key: dict[str, Any] = {}
+    by_key: dict[str, HeadKeypoints] = {}
     for r in records:
         if r.source is not None:
             by_key.setdefault(str(r.source), r)
             by_key.setdefault(Path(str(r.source)).stem, r)
-    pairs: list[tuple[str | None, Any]] = []
+    pairs: list[Job] = []
     for img in images:
         p = Path(img)
         rec = by_key.get(p.name, by_key.get(p.stem))
@@ -69,26 +85,26 @@ class ImageBatch:
     counts in ``failed`` and is skipped.
     """
 
-    est: Any
-    jobs: list[tuple[str | None, Any]]
-    streams: list[Any]
+    est: HeadPoseEstimator
+    jobs: list[Job]
+    streams: list[Source]
     progress: bool = True
-    analyse: Callable[[Any], Any] | None = None
+    analyse: Analyse | None = None
     failed: int = 0
 
     @classmethod
     def prepare(
         cls,
-        sources: Sequence[Any],
+        sources: Sequence[Source],
         *,
-        model: Any,
-        detector: Any,
+        model: ModelSpec,
+        detector: DetectorSpec,
         keypoints: str | None,
         layout: str | None,
         kpt_thr: float,
         detector_options: dict[str, Any] | None,
         progress: bool | None,
-        analyse: Callable[[Any], Any] | None = None,
+        analyse: Analyse | None = None,
         precise: bool = False,
     ) -> ImageBatch:
         """From resolved sources (:func:`resolve_each`): load the model and the detector now
@@ -128,7 +144,9 @@ class ImageBatch:
             jobs = [(img, None) for img in images]
         return cls(est, jobs, streams, progress=progress_wanted(progress), analyse=analyse)
 
-    def __iter__(self) -> Iterator[tuple[str | None, Any, Any, Any]]:
+    def __iter__(
+        self,
+    ) -> Iterator[tuple[str | None, NDArray[np.uint8] | None, Poses, Interaction | None]]:
         from tqdm import tqdm
 
         from hhpnet.errors import HhpnetError
@@ -199,7 +217,7 @@ class Outputs:
             if fh is not None:
                 fh.close()
 
-    def write(self, line: str, rows: list[dict[str, Any]]) -> None:
+    def write(self, line: str, rows: Sequence[Mapping[str, object]]) -> None:
         """One image's JSON line and CSV rows."""
         if self.json_path is None and self.csv_path is None and self.save_dir is None:
             sys.stdout.write(line + "\n")
@@ -211,7 +229,7 @@ class Outputs:
             self._writer.writerows(rows)
             self._csv.flush()
 
-    def save_image(self, src: str, drawn_rgb: Any) -> Path | None:
+    def save_image(self, src: str, drawn_rgb: NDArray[np.uint8]) -> Path | None:
         """Write an annotated RGB image under ``save_dir`` (unique name); its path, or None."""
         import cv2
 
@@ -238,8 +256,8 @@ class ImageCommand:
     """
 
     sources: list[str]
-    model: Any = "hhpnet-1.0"
-    detector: Any = "auto"
+    model: ModelSpec = "hhpnet-1.0"
+    detector: DetectorSpec = "auto"
     keypoints: str | None = None
     layout: str | None = None
     save_dir: str | None = None
@@ -250,7 +268,7 @@ class ImageCommand:
     detector_options: dict[str, Any] | None = None
     precise: bool = False
 
-    def start(self, analyse: Callable[[Any], Any] | None = None) -> tuple[ImageBatch, int]:
+    def start(self, analyse: Analyse | None = None) -> tuple[ImageBatch, int]:
         """Check the outputs (and ``analyse``'s options on no people), resolve the sources,
         prepare the :class:`ImageBatch` (with ``analyse`` per image); print one line per
         missing source. Returns the batch and the number of missing sources."""
@@ -284,7 +302,7 @@ class ImageCommand:
         return batch, len(bad)
 
     def run_videos(
-        self, batch: ImageBatch, missing: int, interaction: tuple[str, dict[str, Any]] | None
+        self, batch: ImageBatch, missing: int, interaction: tuple[str, dict[str, object]] | None
     ) -> int:
         """Run the batch's video, webcam and stream sources (``interaction``: the method and
         its parameters, None: poses only); the number that failed (one line each)."""
@@ -307,10 +325,10 @@ class ImageCommand:
 
     def _run_video(
         self,
-        src: Any,
+        src: Source,
         batch: ImageBatch,
         name: str | None,
-        interaction: tuple[str, dict[str, Any]] | None,
+        interaction: tuple[str, dict[str, object]] | None,
     ) -> None:
         """One video/webcam/stream source → :func:`hhpnet.video.process_video` (per-frame poses,
         and with ``interaction`` the analysis and timelines). One source: ``--csv``/``--json``

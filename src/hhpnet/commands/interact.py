@@ -21,7 +21,8 @@ analysis on (files named as in ``hhpnet predict`` — one source: the given name
 from __future__ import annotations
 
 import sys
-from typing import Annotated, Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -39,6 +40,15 @@ from hhpnet.commands.options import (
 )
 from hhpnet.commands.outputs import written_files
 
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
+
+    from hhpnet.commands.images import Outputs
+    from hhpnet.interaction import Interaction
+    from hhpnet.poses import Poses
+    from hhpnet.video.settings import DetectorSpec, ModelSpec
+
 #: columns of the pair CSV: one row per ordered pair (i, j), i ≠ j, of every image
 PAIR_COLUMNS: tuple[str, ...] = (
     "source",
@@ -54,11 +64,11 @@ PAIR_COLUMNS: tuple[str, ...] = (
 )
 
 
-def parse_params(items: list[str]) -> dict[str, Any]:
+def parse_params(items: list[str]) -> dict[str, object]:
     """``["tolerance_deg=12", "depth=none", "converge_range=0.2,1.2"]`` → typed dict."""
     from hhpnet.errors import InputError
 
-    out: dict[str, Any] = {}
+    out: dict[str, object] = {}
     for item in items:
         key, sep, raw = item.partition("=")
         if not sep or not key.strip():
@@ -67,7 +77,7 @@ def parse_params(items: list[str]) -> dict[str, Any]:
     return out
 
 
-def _value(raw: str) -> Any:
+def _value(raw: str) -> object:
     low = raw.lower()
     if low in ("true", "yes", "on"):
         return True
@@ -83,13 +93,13 @@ def _value(raw: str) -> Any:
         return raw
 
 
-def pair_rows(source: str | None, inter: Any) -> list[dict[str, Any]]:
+def pair_rows(source: str | None, inter: Interaction) -> list[dict[str, object]]:
     """Rows of :data:`PAIR_COLUMNS` for one image's :class:`~hhpnet.interaction.Interaction`."""
     n = len(inter.matrix)
     group_of = {i: g for g, members in enumerate(inter.groups) for i in members}
     mutual = {(i, j) for i, j in inter.mutual} | {(j, i) for i, j in inter.mutual}
     excluded = set(inter.excluded)
-    rows = []
+    rows: list[dict[str, object]] = []
     for i in range(n):
         for j in range(n):
             if i == j:
@@ -115,9 +125,9 @@ def run_interact(
     sources: list[str],
     *,
     method: str = "hhpnet",
-    params: dict[str, Any] | None = None,
-    model: Any = "hhpnet-1.0",
-    detector: Any = "auto",
+    params: Mapping[str, object] | None = None,
+    model: ModelSpec = "hhpnet-1.0",
+    detector: DetectorSpec = "auto",
     keypoints: str | None = None,
     layout: str | None = None,
     save_dir: str | None = None,
@@ -157,6 +167,7 @@ def run_interact(
     if batch.jobs:
         with Outputs(json_path, csv_path, PAIR_COLUMNS, save_dir) as out:
             for img_path, image, poses, inter in batch:
+                assert inter is not None  # the batch's analysis is set
                 _write_image(out, img_path, image, poses, inter, heatmaps and bool(save_dir))
                 counts["images"] += 1
                 counts["people"] += len(poses)
@@ -167,7 +178,12 @@ def run_interact(
 
 
 def _write_image(
-    out: Any, img_path: str | None, image: Any, poses: Any, inter: Any, heatmaps: bool
+    out: Outputs,
+    img_path: str | None,
+    image: NDArray[np.uint8] | None,
+    poses: Poses,
+    inter: Interaction,
+    heatmaps: bool,
 ) -> None:
     """One image's record, pair rows and (with ``--save-dir``) annotated copy and, for two
     people or more, its matrix heat-map ``<name>_matrix.png``."""

@@ -89,7 +89,7 @@ def progress_wanted(progress: bool | None) -> bool:
 
 def detector_option(
     template: str = "Keypoint detector: {}.", *, summaries: bool = True, last: str = ", ", **kw: Any
-) -> Any:
+) -> object:
     """``--detector``: ``template`` filled with the registered detectors
     (:func:`hhpnet.detectors.registry.cli_help` with ``summaries`` and ``last``); ``kw``: more
     keywords of ``typer.Option`` (metavar NAME unless given)."""
@@ -101,7 +101,7 @@ def detector_option(
     )
 
 
-def method_option(template: str, *, summaries: bool = False, **kw: Any) -> Any:
+def method_option(template: str, *, summaries: bool = False, **kw: Any) -> object:
     """``--method``: ``template`` filled with the registered interaction methods ("a, b, c",
     or with ``summaries`` :func:`hhpnet.interaction.registry.cli_help`); ``kw``: more keywords
     of ``typer.Option``."""
@@ -111,7 +111,7 @@ def method_option(template: str, *, summaries: bool = False, **kw: Any) -> Any:
     return typer.Option(help=template.format(names), **kw)
 
 
-def output_option(name: str) -> Any:
+def output_option(name: str) -> object:
     """The option of the registered video output format ``name``
     (:mod:`hhpnet.video.outputs`): its flag, metavar FILE, its help."""
     from hhpnet.video import outputs
@@ -120,7 +120,7 @@ def output_option(name: str) -> Any:
     return typer.Option(fmt.option, metavar="FILE", help=fmt.help)
 
 
-def any_output_option() -> Any:
+def any_output_option() -> object:
     """``--output NAME=FILE`` (repeatable): any registered video output format, by name
     (the names and their help come from :mod:`hhpnet.video.outputs`)."""
     from hhpnet.video import outputs

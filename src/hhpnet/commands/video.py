@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -31,7 +31,12 @@ from hhpnet.commands.options import (
 )
 
 if TYPE_CHECKING:
+    from hhpnet.pipeline import HeadPoseEstimator
     from hhpnet.video.settings import VideoSettings
+    from hhpnet.video.sources import Source
+
+    #: (name, what to open: a source or the images of one SOURCE, display name)
+    Group = tuple[str, Source | list[str], str | None]
 
 
 _Sources = Annotated[
@@ -146,7 +151,7 @@ def video(
         raise typer.Exit(1)
 
 
-def _name_of(src: Any) -> str:
+def _name_of(src: Source) -> str:
     from hhpnet.commands.outputs import safe_name
 
     if src.kind == "webcam":
@@ -156,12 +161,12 @@ def _name_of(src: Any) -> str:
     return safe_name(Path(str(src.value)).stem) or "video"
 
 
-def _groups(found: list[Any]) -> list[tuple[str, Any, str | None]]:
+def _groups(found: list[tuple[str, list[Source]]]) -> list[Group]:
     """(name, what to open, display name): the images of a SOURCE form one sequence; each
     video, webcam or stream is a source of its own."""
     from hhpnet.commands.outputs import safe_name
 
-    groups: list[tuple[str, Any, str | None]] = []
+    groups: list[Group] = []
     for spec, srcs in found:
         images = [str(s.value) for s in srcs if s.is_image]
         if images:
@@ -195,9 +200,10 @@ def run_video(sources: list[str], settings: VideoSettings, *, show: bool | None 
             found.append((spec, got))
         bad.extend(missing)
     groups = _groups(found)
-    live = [g for g in groups if not isinstance(g[1], list) and g[1].kind != "video"]
+    live = [g[1] for g in groups if not isinstance(g[1], list) and g[1].kind != "video"]
     if settings.resume and live:
-        src = live[0][1]
+        src = live[0]
+        assert not isinstance(src, list)
         what = f"webcam {src.value}" if src.kind == "webcam" else str(src.value)
         raise InputError(f"--resume: {what} is a live source and cannot be resumed")
     est = settings.estimator()
@@ -207,8 +213,8 @@ def run_video(sources: list[str], settings: VideoSettings, *, show: bool | None 
 
 
 def _run_groups(
-    groups: list[tuple[str, Any, str | None]],
-    est: Any,
+    groups: list[Group],
+    est: HeadPoseEstimator,
     settings: VideoSettings,
     *,
     many: bool,

@@ -33,6 +33,11 @@ from hhpnet.serve.engine import Busy, Engine, PoseOptions, TooLarge
 from hhpnet.serve.settings import ServeSettings
 
 if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+    from hhpnet.pipeline import HeadPoseEstimator
+    from hhpnet.poses import Poses
+    from hhpnet.video import FrameResult, VideoSummary
     from hhpnet.video.settings import VideoSettings
 
 __all__ = [
@@ -182,11 +187,11 @@ class Job:
 class _Watch:
     """The estimator of a job, keeping the last frame it saw (for the preview pictures)."""
 
-    def __init__(self, est: Any) -> None:
+    def __init__(self, est: HeadPoseEstimator) -> None:
         self.est = est
-        self.last: Any = None
+        self.last: NDArray[np.uint8] | None = None
 
-    def __call__(self, image: Any) -> Any:
+    def __call__(self, image: NDArray[np.uint8]) -> Poses:
         self.last = image
         return self.est(image)
 
@@ -347,7 +352,7 @@ class Jobs:
         job.outputs = [n for n in OUTPUT_FILES if (job.folder / n).is_file()]
         self._end(job, "done")
 
-    def _process(self, job: Job) -> Any:
+    def _process(self, job: Job) -> VideoSummary:
         from hhpnet.video import open_source, process_video
 
         assert job.input_path is not None
@@ -358,7 +363,7 @@ class Jobs:
         every = max(1, math.ceil((job.total_frames or MAX_PREVIEWS) / MAX_PREVIEWS))
         checked = [time.monotonic()]
 
-        def on_frame(result: Any) -> None:
+        def on_frame(result: FrameResult) -> None:
             if job.cancel.is_set() or self.closed:
                 raise _Cancelled()
             job.frames += 1
@@ -427,12 +432,12 @@ def _folder_size(folder: Path) -> int:
     return total
 
 
-def _write_preview(path: Path, bgr: Any) -> None:
+def _write_preview(path: Path, bgr: NDArray[np.uint8] | None) -> None:
     import cv2
 
     if bgr is None:
         return
-    img = np.asarray(bgr)
+    img: NDArray[np.integer | np.floating] = np.asarray(bgr)
     h, w = img.shape[:2]
     if w > PREVIEW_WIDTH:
         img = cv2.resize(

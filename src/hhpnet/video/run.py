@@ -36,7 +36,14 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
+    from hhpnet.interaction import Interaction
     from hhpnet.protocols import Estimator
+    from hhpnet.video.smoothing import PoseSmoother, SmootherParams
+    from hhpnet.video.timeline import Timeline, TimelineBuilder
+    from hhpnet.video.tracking import Tracker
+
+    #: replaces :func:`hhpnet.interaction.analyze` (same signature)
+    Analyzer = Callable[..., Interaction]
 
 
 @dataclass
@@ -67,7 +74,7 @@ class VideoSummary:
     resumed_from: int | None = None
     replayed: int = 0
     warnings: list[str] = field(default_factory=list)
-    timeline: Any = None
+    timeline: Timeline | None = None
 
     @property
     def ok(self) -> bool:
@@ -111,7 +118,7 @@ def process_video(
     timeline_png: str | os.PathLike[str] | None = None,
     interact: bool = True,
     interaction_method: str = "hhpnet",
-    interaction_params: dict[str, Any] | None = None,
+    interaction_params: dict[str, object] | None = None,
     stride: int = 1,
     max_frames: int | None = None,
     start: float = 0.0,
@@ -120,12 +127,12 @@ def process_video(
     resume: bool = False,
     show: bool = False,
     progress: bool | None = None,
-    smoothing: Any = None,
-    tracker: Any = None,
-    timeline: Any = None,
+    smoothing: SmootherParams | PoseSmoother | None = None,
+    tracker: Tracker | None = None,
+    timeline: TimelineBuilder | None = None,
     flush_every: int = 1,
-    analyzer: Callable[..., Any] | None = None,
-    on_frame: Callable[[FrameResult], Any] | None = None,
+    analyzer: Analyzer | None = None,
+    on_frame: Callable[[FrameResult], object] | None = None,
     name: str | None = None,
     settings: VideoSettings | None = None,
     body_every: int = 1,
@@ -174,7 +181,7 @@ class _VideoRun:
     → teardown (:meth:`_close`) → summary and the writers' end-of-run files (:meth:`_finish`)."""
 
     def __init__(
-        self, settings: VideoSettings, source: Any, on_frame: Callable[[FrameResult], Any] | None
+        self, settings: VideoSettings, source: Any, on_frame: Callable[[FrameResult], object] | None
     ) -> None:
         self.s = settings
         self.paths = settings.paths()
@@ -191,10 +198,10 @@ class _VideoRun:
     def build_processor(
         self,
         estimator: Estimator | None,
-        smoothing: Any,
-        tracker: Any,
-        timeline: Any,
-        analyzer: Callable[..., Any] | None,
+        smoothing: SmootherParams | PoseSmoother | None,
+        tracker: Tracker | None,
+        timeline: TimelineBuilder | None,
+        analyzer: Analyzer | None,
     ) -> None:
         """The per-frame :class:`VideoProcessor` (the source is closed if this fails)."""
         from hhpnet.video.smoothing import PoseSmoother, SmootherParams

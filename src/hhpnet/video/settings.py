@@ -23,7 +23,14 @@ from hhpnet.errors import InputError
 from hhpnet.video import outputs
 
 if TYPE_CHECKING:
+    from hhpnet.detectors.base import Detector
     from hhpnet.pipeline import HeadPoseEstimator
+    from hhpnet.protocols import PoseModel
+    from hhpnet.video.smoothing import SmootherParams
+
+    #: what :class:`~hhpnet.pipeline.HeadPoseEstimator` takes as its model and its detector
+    ModelSpec = str | os.PathLike[str] | PoseModel
+    DetectorSpec = str | Detector | None
 
 __all__ = ["NAMED_OUTPUTS", "VideoSettings", "check_options"]
 
@@ -56,7 +63,7 @@ class VideoSettings:
     timeline_png: PathLike | None = None
     interact: bool = True
     interaction_method: str = "hhpnet"
-    interaction_params: dict[str, Any] | None = None
+    interaction_params: dict[str, object] | None = None
     stride: int = 1
     max_frames: int | None = None
     start: float = 0.0
@@ -70,8 +77,8 @@ class VideoSettings:
     body_every: int = 1
     precise: bool = False
     outputs: Mapping[str, PathLike] = field(default_factory=dict)
-    model: Any = "hhpnet-1.0"
-    detector: Any = "auto"
+    model: ModelSpec = "hhpnet-1.0"
+    detector: DetectorSpec = "auto"
     kpt_thr: float = 0.0
     smooth_accel: float | None = None
 
@@ -151,7 +158,7 @@ class VideoSettings:
             model=self.model, detector=self.detector, kpt_thr=self.kpt_thr, precise=self.precise
         )
 
-    def smoother_params(self) -> Any:
+    def smoother_params(self) -> SmootherParams | None:
         """The :class:`~hhpnet.video.smoothing.SmootherParams` of ``smooth_accel`` (None: the
         smoother's defaults)."""
         from hhpnet.video.smoothing import SmootherParams
