@@ -36,6 +36,8 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from hhpnet.interaction import Interaction
     from hhpnet.protocols import Estimator
     from hhpnet.video.smoothing import PoseSmoother, SmootherParams
@@ -107,7 +109,7 @@ def display_available() -> bool:
 
 
 def process_video(
-    source: Any,
+    source: object,
     estimator: Estimator | None = None,
     *,
     csv: str | os.PathLike[str] | None = None,
@@ -181,7 +183,10 @@ class _VideoRun:
     → teardown (:meth:`_close`) → summary and the writers' end-of-run files (:meth:`_finish`)."""
 
     def __init__(
-        self, settings: VideoSettings, source: Any, on_frame: Callable[[FrameResult], object] | None
+        self,
+        settings: VideoSettings,
+        source: object,
+        on_frame: Callable[[FrameResult], object] | None,
     ) -> None:
         self.s = settings
         self.paths = settings.paths()
@@ -385,7 +390,7 @@ class _VideoRun:
             summary.outputs.update(writer.finish(summary.timeline))
 
 
-def _show(annotated: NDArray[Any]) -> bool:
+def _show(annotated: NDArray[np.uint8]) -> bool:
     """The annotated frame in the window; False when the user quit (Esc or q)."""
     import cv2
 

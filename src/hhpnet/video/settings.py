@@ -190,13 +190,13 @@ class VideoSettings:
 
 def check_options(
     *,
-    stride: Any = 1,
-    max_frames: Any = None,
-    start: Any = 0.0,
-    end: Any = None,
-    fps: Any = None,
-    save_video: Any = None,
-    timeline_png: Any = None,
+    stride: object = 1,
+    max_frames: object = None,
+    start: object = 0.0,
+    end: object = None,
+    fps: object = None,
+    save_video: PathLike | None = None,
+    timeline_png: PathLike | None = None,
 ) -> None:
     """Raise a one-line :class:`InputError` for options that :func:`process_video` would
     refuse (frame selection, output file types), so a caller can check before opening
@@ -211,7 +211,7 @@ def check_options(
             outputs.get(name).check_path(os.fspath(path))
 
 
-def _check_selection(stride: Any, max_frames: Any, start: Any, end: Any) -> None:
+def _check_selection(stride: object, max_frames: object, start: object, end: object) -> None:
     if isinstance(stride, bool) or not isinstance(stride, (int, np.integer)) or stride < 1:
         raise InputError(f"stride must be an integer ≥ 1; got {stride}")
     if max_frames is not None and (
