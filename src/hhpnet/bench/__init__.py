@@ -84,8 +84,6 @@ def run(
     ``threads``: threads of the pose-network backends (1 = per-core figures);
     ``pipeline_threads``: detector (TFLite) and OpenCV threads of the whole-pipeline section.
     ``extra_candidates`` are timed next to ours in the pipeline section (benchmarks/run_all.py).
-
-    Long: a list of optional report sections, each a few lines calling its suite.
     """
     info = machine_info()
     report = Report(title)
@@ -110,36 +108,15 @@ def run(
             min_time=0.02 if quick else 0.05,
         )
     if "pipeline" in sections:
-        import cv2
-
-        cv2.setNumThreads(pipeline_threads)
-        ours, est = hhpnet_candidate("blazeface", threads=pipeline_threads)
-        # the default pipeline next to BlazeFace alone (its "× time" column is the ratio)
-        cands = [ours, hhpnet_candidate("auto", threads=pipeline_threads)[0]]
-        if not quick:
-            cands.append(hhpnet_candidate("blazepose", threads=pipeline_threads)[0])
-        cands += list(extra_candidates)
-        scenes = {1: make_scene(1), 6: make_scene(6)}
-        report.text(
-            f"Detector (TFLite) and OpenCV threads: {pipeline_threads}; numpy single-threaded."
-        )
-        pipeline_suite(
-            report,
-            cands,
-            scenes,
-            estimator=est,
-            repeats=repeats,
-            min_time=0.05 if quick else 0.1,
-            out_dir=output.parent if output is not None else None,
+        min_time = 0.05 if quick else 0.1
+        out_dir = output.parent if output is not None else None
+        _pipeline_section(
+            report, pipeline_threads, extra_candidates, quick, repeats, min_time, out_dir
         )
     if "cli" in sections:
         cli_suite(report, repeats=2 if quick else 3)
     if "startup" in sections:
-        report.heading("Start-up")
-        st = startup_times(repeats=3 if quick else 7)
-        report.text("Wall time of a fresh process, median [IQR].")
-        report.table(["command", "time"], [[k, v.fmt()] for k, v in st.items()])
-        report.data["startup"] = [v.to_dict() for v in st.values()]
+        _startup_section(report, repeats=3 if quick else 7)
     report.text(
         f"Total benchmark time {time.perf_counter() - t0:.0f} s; load average at the end "
         f"{tuple(round(x, 2) for x in os.getloadavg())}."
@@ -147,6 +124,42 @@ def run(
     if output is not None:
         report.write(output)
     return report
+
+
+def _pipeline_section(
+    report: Report,
+    threads: int,
+    extra_candidates: Sequence[Candidate],
+    quick: bool,
+    repeats: int,
+    min_time: float,
+    out_dir: Path | None,
+) -> None:
+    """The whole pipeline: ours with BlazeFace, the default (``auto``) and (not ``quick``)
+    BlazePose, and the extra candidates, on scenes of 1 and 6 people."""
+    import cv2
+
+    cv2.setNumThreads(threads)
+    ours, est = hhpnet_candidate("blazeface", threads=threads)
+    # the default pipeline next to BlazeFace alone (its "× time" column is the ratio)
+    cands = [ours, hhpnet_candidate("auto", threads=threads)[0]]
+    if not quick:
+        cands.append(hhpnet_candidate("blazepose", threads=threads)[0])
+    cands += list(extra_candidates)
+    scenes = {1: make_scene(1), 6: make_scene(6)}
+    report.text(f"Detector (TFLite) and OpenCV threads: {threads}; numpy single-threaded.")
+    pipeline_suite(
+        report, cands, scenes, estimator=est, repeats=repeats, min_time=min_time, out_dir=out_dir
+    )
+
+
+def _startup_section(report: Report, repeats: int) -> None:
+    """Wall time of a fresh process per command, median [IQR]."""
+    report.heading("Start-up")
+    st = startup_times(repeats=repeats)
+    report.text("Wall time of a fresh process, median [IQR].")
+    report.table(["command", "time"], [[k, v.fmt()] for k, v in st.items()])
+    report.data["startup"] = [v.to_dict() for v in st.values()]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
