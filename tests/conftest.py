@@ -103,6 +103,7 @@ def fakes(monkeypatch: pytest.MonkeyPatch) -> None:
     import sys
     import types
 
+    import hhpnet.interaction.registry  # the CLI's --method help reads it (stubbed below)
     import hhpnet.pipeline
     from tests.helpers.fakes import GeometricModel
     from tests.helpers.video_fakes import BlobDetector, facing_analyzer

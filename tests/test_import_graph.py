@@ -81,3 +81,23 @@ def test_the_tool_separates_module_level_lazy_and_type_only_imports(tool, tmp_pa
     assert "e.g. pkg.a -> pkg.b -> pkg.c -> pkg.a" in text
     assert tool.main(["--root", str(pkg), "--check"]) == 1
     assert tool.main(["--root", str(pkg)]) == 0
+
+
+def test_long_functions_count_code_lines_only(tool, tmp_path) -> None:
+    body = "".join(f"    x{k} = {k}\n" for k in range(5))
+    pkg = _write(
+        tmp_path,
+        {
+            "__init__.py": "",
+            # decorator + def + 5 statements + return = 8 code lines; the docstring, the
+            # comment and the blank lines do not count
+            "m.py": f'@staticmethod\ndef f():\n    """Doc.\n\n    more\n    """\n\n'
+            f"    # a comment\n{body}\n    return x0\n\n\ndef g():\n    return 1\n",
+        },
+    )
+    modules = tool.module_names(pkg)
+    assert tool.long_functions(modules, 7) == [("pkg.m:f (line 2)", 8)]
+    assert tool.long_functions(modules, 8) == []
+    args = ["--root", str(pkg), "--function-lines", "7", "--max-long-functions"]
+    assert tool.main([*args, "1"]) == 0
+    assert tool.main([*args, "0", "--check"]) == 1

@@ -1,11 +1,13 @@
-"""Import cycles among the modules of a package, and its over-long modules (``ast`` only: the
-code is read, never imported).
+"""Import cycles among the modules of a package, its over-long modules and its long functions
+(``ast`` and ``tokenize`` only: the code is read, never imported).
 
 Usage::
 
     python tools/import_graph.py                     # src/hhpnet, modules over 650 lines
     python tools/import_graph.py --max-lines 500 --root src/hhpnet
-    python tools/import_graph.py --check             # exit 1: a module-level cycle or a long module
+    python tools/import_graph.py --check             # exit 1: a module-level cycle, a long module
+                                                     # or more than 8 functions over 60 code lines
+    python tools/import_graph.py --functions         # list every function over 60 code lines
 
 Two graphs, each edge "module A imports module B" (B is the most specific module the statement
 names: ``from hhpnet.video import sinks`` → ``hhpnet.video.sinks``, ``from hhpnet.video import
@@ -19,13 +21,19 @@ A *cycle* is a strongly connected component of more than one module (or a module
 itself); each is printed with its members and one shortest cycle through them. Module-level
 cycles are the ones that matter for import order; cycles of the second graph that are not
 module-level cycles come only from lazy imports (they work, but two modules then know each other).
+
+A function's *code lines* (:func:`code_lines`) are the lines from its ``def`` (or first
+decorator) to its end that hold a token other than a comment: blank lines, comment lines and
+docstrings do not count; a nested function's lines count in the enclosing function too.
 """
 
 from __future__ import annotations
 
 import argparse
 import ast
+import io
 import sys
+import tokenize
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -183,6 +191,56 @@ def long_modules(modules: dict[str, Path], max_lines: int) -> list[tuple[str, in
     return sorted(((m, n) for m, n in counts if n > max_lines), key=lambda x: (-x[1], x[0]))
 
 
+_NOT_CODE = {
+    tokenize.COMMENT,
+    tokenize.NL,
+    tokenize.NEWLINE,
+    tokenize.INDENT,
+    tokenize.DEDENT,
+    tokenize.ENDMARKER,
+    tokenize.ENCODING,
+}
+_DEFS = (ast.FunctionDef, ast.AsyncFunctionDef)
+
+
+def code_lines(text: str) -> tuple[ast.Module, set[int]]:
+    """The module's syntax tree and the numbers of its lines that hold code: a token other
+    than a comment or a line break, outside the docstrings of the module, its classes and its
+    functions."""
+    tree = ast.parse(text)
+    docs: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.ClassDef, *_DEFS)) and node.body:
+            first = node.body[0]
+            if (
+                isinstance(first, ast.Expr)
+                and isinstance(first.value, ast.Constant)
+                and isinstance(first.value.value, str)
+            ):
+                docs.update(range(first.lineno, (first.end_lineno or first.lineno) + 1))
+    lines: set[int] = set()
+    for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+        if tok.type not in _NOT_CODE:
+            lines.update(range(tok.start[0], tok.end[0] + 1))
+    return tree, lines - docs
+
+
+def long_functions(modules: dict[str, Path], max_code_lines: int) -> list[tuple[str, int]]:
+    """(``module:function`` with its line, code lines) of the functions with more than
+    ``max_code_lines`` code lines, longest first."""
+    out = []
+    for name, path in modules.items():
+        tree, lines = code_lines(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, _DEFS):
+                start = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+                end = node.end_lineno or node.lineno
+                n = sum(1 for k in lines if start <= k <= end)
+                if n > max_code_lines:
+                    out.append((f"{name}:{node.name} (line {node.lineno})", n))
+    return sorted(out, key=lambda x: (-x[1], x[0]))
+
+
 def report(root: Path, max_lines: int) -> tuple[str, int, int, int]:
     """Text report, and the numbers of module-level cycles, lazy-only cycles and long modules."""
     imp = read_imports(root)
@@ -208,11 +266,22 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     ap.add_argument("--root", type=Path, default=ROOT / "src" / "hhpnet", help="package folder")
     ap.add_argument("--max-lines", type=int, default=650)
-    ap.add_argument("--check", action="store_true", help="exit 1 on module-level cycles or long")
+    ap.add_argument("--function-lines", type=int, default=60, help="a long function has more")
+    ap.add_argument("--max-long-functions", type=int, default=8)
+    ap.add_argument("--functions", action="store_true", help="list the long functions")
+    ap.add_argument("--check", action="store_true", help="exit 1 on cycles, long modules or …")
     args = ap.parse_args(argv)
     text, n_module, _, n_long = report(args.root, args.max_lines)
+    funcs = long_functions(module_names(args.root), args.function_lines)
     print(text)
-    return 1 if args.check and (n_module or n_long) else 0
+    print(
+        f"functions over {args.function_lines} code lines: {len(funcs)} "
+        f"(at most {args.max_long_functions})"
+    )
+    if args.functions:
+        print("\n".join(f"  {n:5d}  {f}" for f, n in funcs))
+    too_many = len(funcs) > args.max_long_functions
+    return 1 if args.check and (n_module or n_long or too_many) else 0
 
 
 if __name__ == "__main__":

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from hhpnet.video import outputs
 from hhpnet.video.sinks import read_csv_rows
+from hhpnet.video.writers import FrameOutput, RunInfo, Writer
 from tests.helpers.cli import run_cli
 from tests.helpers.video_fakes import walking_scene, write_video
 
@@ -104,3 +106,67 @@ def test_image_sequence_with_unreadable_images_fails(tmp_path, monkeypatch, caps
     assert code == 1 and "1 of 4 image(s) unreadable" in err
     assert "Traceback" not in err
     assert sorted(set(read_csv_rows(csv)["frame"].tolist())) == [0, 1, 3]  # the rest is kept
+
+
+class FrameCountOutput(Writer):
+    """A toy output format (one module + one registration line, docs/video.md): the index and
+    the number of tracks of every frame, one line each."""
+
+    def __init__(self, path: str, run: RunInfo) -> None:
+        super().__init__(path, run)
+        self.fh = open(path, "w")
+        self.outputs["frame_counts"] = path
+
+    def write(self, frame: FrameOutput) -> None:
+        self.fh.write(f"{frame.result.index} {len(frame.result.track_ids)}\n")
+
+    def close(self) -> None:
+        self.fh.close()
+
+
+@pytest.fixture
+def frame_counts(monkeypatch) -> outputs.OutputFormat:
+    monkeypatch.setattr(outputs, "_REGISTRY", dict(outputs._REGISTRY))  # undone after the test
+    return outputs.register(
+        outputs.OutputFormat(
+            "frame_counts",
+            "--frame-counts",
+            f"{__name__}:FrameCountOutput",
+            (("frame_counts", "frame_counts.txt"),),
+            (".txt",),
+            "the frame counts",
+            help="Frame index and track count per line.",
+        )
+    )
+
+
+def test_a_registered_output_format_is_written_through_output(
+    frame_counts, clip, tmp_path, monkeypatch, capsys
+):
+    target, csv = tmp_path / "n.txt", tmp_path / "p.csv"
+    args = [clip, "--no-progress", "--csv", str(csv), "--output", f"frame_counts={target}"]
+    assert run([*args, "--stride", "4"], monkeypatch) == 0
+    lines = target.read_text().splitlines()
+    assert [int(line.split()[0]) for line in lines] == [0, 4, 8, 12, 16]
+    rows = read_csv_rows(csv)
+    assert [int(line.split()[1]) for line in lines] == [
+        len(rows["frame"][rows["frame"] == k]) for k in (0, 4, 8, 12, 16)
+    ]
+    assert str(target) in capsys.readouterr().err  # the summary line names it
+    assert run(["--help"], monkeypatch) == 0
+    assert "frame_counts" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("item", "message"),
+    [
+        ("frame_counts", "--output: expected NAME=FILE"),
+        ("nope=x.txt", "unknown output format 'nope'"),
+        ("frame_counts=x.csv", "the frame counts needs a name ending .txt"),
+    ],
+)
+def test_bad_output_items_are_usage_errors(
+    frame_counts, clip, tmp_path, monkeypatch, capsys, item, message
+):
+    assert run([clip, "--no-progress", "--output", item], monkeypatch) == 2
+    assert message in capsys.readouterr().err

@@ -251,3 +251,18 @@ def test_settings_object_equals_the_keywords(clip, tmp_path, estimator):
     assert a.timeline.to_dict() == b.timeline.to_dict()
     with pytest.raises(InputError, match="stride"):
         process_video(clip, estimator(), settings=VideoSettings(stride=0))
+
+
+def test_every_keyword_of_process_video_that_names_a_setting_reaches_it():
+    import dataclasses
+    import inspect
+
+    from hhpnet.video import VideoSettings
+
+    params = inspect.signature(process_video).parameters
+    fields = {f.name for f in dataclasses.fields(VideoSettings)}
+    # the estimator's own options are the estimator's (given, or made by the commands)
+    assert fields - set(params) == {"model", "detector", "kpt_thr", "smooth_accel"}
+    values = {"stride": 3, "jsonl": "x.jsonl", "outputs": None, "on_frame": print, "name": "n"}
+    s = VideoSettings.of_keywords(values)
+    assert (s.stride, s.jsonl, s.outputs, s.name, s.max_frames) == (3, "x.jsonl", {}, "n", None)

@@ -192,68 +192,26 @@ def run_batch(
     OUT locked by another run or made with other processing options, Ray missing or
     unreachable. Problems with single inputs are recorded, not raised.
 
-    Long: options, inputs, the OUT lock, resume bookkeeping and the summary are steps of one
-    locked run that share the layout and the report; each raises its one-line usage error in
-    this order.
+    The steps, each raising its one-line usage error in this order: the options, the inputs
+    (:func:`_batch_inputs`), the OUT folder (:func:`_open_out`), under its lock the marker and
+    the earlier results (:func:`_claim`), what is left to do (:func:`_plan`), the Ray run, and
+    the summary table.
     """
     opts = options or BatchOptions()
     opts.validate()
     t_start = time.perf_counter()
-    given = [i for i in inputs if isinstance(i, BatchInput)]
-    specs = [str(i) for i in inputs if not isinstance(i, BatchInput)]
-    batch_inputs = _unique([*given, *(collect_inputs(specs) if specs or not given else [])])
+    batch_inputs = _batch_inputs(inputs)
     processing = opts.processing()
     config = _config_hash(processing)
-    try:
-        import pyarrow  # noqa: F401  - the merged dataset is Parquet
-    except ImportError as exc:
-        raise HhpnetError("hhpnet batch needs pyarrow: pip install 'hhpnet[ray]'") from exc
-    layout = _Layout(os.path.abspath(os.fspath(out)))
-    try:
-        os.makedirs(layout.control, exist_ok=True)
-    except OSError as exc:
-        raise InputError(
-            f"{layout.out}: cannot create the output folder ({exc.strerror})"
-        ) from None
+    layout = _open_out(out)
     emit = log or _Emitter()
     report = BatchReport(out=layout.out)
     with _Lock(layout) as lock:
         if lock.warning:
             emit(f"hhpnet: warning: {lock.warning}")
-        marker = _read_json(layout.marker)
-        if isinstance(marker, dict) and marker.get("config") != config and not opts.force:
-            changed = [
-                k for k in processing if (marker.get("processing") or {}).get(k) != processing[k]
-            ]
-            raise InputError(
-                f"{layout.out} holds results made with other options "
-                f"({', '.join(changed) or 'hhpnet version'}); use another --out, or --force to "
-                "redo them"
-            )
-        token = uuid.uuid4().hex
-        _write_json_atomic(
-            layout.marker, {"config": config, "processing": processing, "token": token}
-        )
-        for d in (layout.tmp, layout.running):
-            shutil.rmtree(d, ignore_errors=True)
-        records = _load_records(layout)
-        if opts.force:  # this run's inputs, and results made with other options, start over
-            ours = {i.source for i in batch_inputs}
-            for name, rec in list(records.items()):
-                if rec["source"] in ours or rec.get("config") != config:
-                    os.remove(layout.record(name))
-                    del records[name]
-        _remove_orphans(layout, records)
+        token, records = _claim(layout, opts, processing, config, batch_inputs)
         names = _assign_names(batch_inputs, records)
-        rows: dict[str, dict[str, Any]] = {}
-        todo: list[BatchInput] = []
-        for inp in batch_inputs:
-            name = names[inp.source]
-            known = records.get(name)
-            finished = _verify_finished(layout, known, inp, config, opts.check)
-            rows[inp.source] = _summary_row(inp.source, name, known if finished else None, finished)
-            if not finished:
-                todo.append(inp)
+        rows, todo = _plan(layout, batch_inputs, names, records, config, opts.check)
         report.rows = [rows[i.source] for i in batch_inputs]
         driver = _Driver(
             layout, names, rows, records, opts, processing, config, token, emit, report
@@ -273,6 +231,87 @@ def run_batch(
     return report
 
 
+def _batch_inputs(inputs: Sequence[str] | Sequence[BatchInput]) -> list[BatchInput]:
+    """The given :class:`BatchInput` objects, then the inputs the INPUT strings name
+    (:func:`collect_inputs`; also when nothing at all is given: its usage error), each once."""
+    given = [i for i in inputs if isinstance(i, BatchInput)]
+    specs = [str(i) for i in inputs if not isinstance(i, BatchInput)]
+    return _unique([*given, *(collect_inputs(specs) if specs or not given else [])])
+
+
+def _open_out(out: str | os.PathLike[str]) -> _Layout:
+    """OUT's layout, its control folder made; pyarrow is checked first (the merged dataset
+    is Parquet)."""
+    try:
+        import pyarrow  # noqa: F401  - the merged dataset is Parquet
+    except ImportError as exc:
+        raise HhpnetError("hhpnet batch needs pyarrow: pip install 'hhpnet[ray]'") from exc
+    layout = _Layout(os.path.abspath(os.fspath(out)))
+    try:
+        os.makedirs(layout.control, exist_ok=True)
+    except OSError as exc:
+        raise InputError(
+            f"{layout.out}: cannot create the output folder ({exc.strerror})"
+        ) from None
+    return layout
+
+
+def _claim(
+    layout: _Layout,
+    opts: BatchOptions,
+    processing: dict[str, Any],
+    config: str,
+    batch_inputs: list[BatchInput],
+) -> tuple[str, dict[str, dict[str, Any]]]:
+    """Under OUT's lock: refuse results made with other options (unless ``--force``), write
+    this run's marker (its token), clear what interrupted runs left and, with ``--force``, the
+    records this run redoes. The token and the records kept."""
+    marker = _read_json(layout.marker)
+    if isinstance(marker, dict) and marker.get("config") != config and not opts.force:
+        before = marker.get("processing") or {}
+        changed = [k for k in processing if before.get(k) != processing[k]]
+        raise InputError(
+            f"{layout.out} holds results made with other options "
+            f"({', '.join(changed) or 'hhpnet version'}); use another --out, or --force to "
+            "redo them"
+        )
+    token = uuid.uuid4().hex
+    _write_json_atomic(layout.marker, {"config": config, "processing": processing, "token": token})
+    for d in (layout.tmp, layout.running):
+        shutil.rmtree(d, ignore_errors=True)
+    records = _load_records(layout)
+    if opts.force:  # this run's inputs, and results made with other options, start over
+        ours = {i.source for i in batch_inputs}
+        for name, rec in list(records.items()):
+            if rec["source"] in ours or rec.get("config") != config:
+                os.remove(layout.record(name))
+                del records[name]
+    _remove_orphans(layout, records)
+    return token, records
+
+
+def _plan(
+    layout: _Layout,
+    batch_inputs: list[BatchInput],
+    names: dict[str, str],
+    records: dict[str, dict[str, Any]],
+    config: str,
+    check: str,
+) -> tuple[dict[str, dict[str, Any]], list[BatchInput]]:
+    """The summary row of every input (by source) and the inputs still to process (those
+    without a verified finished record)."""
+    rows: dict[str, dict[str, Any]] = {}
+    todo: list[BatchInput] = []
+    for inp in batch_inputs:
+        name = names[inp.source]
+        known = records.get(name)
+        finished = _verify_finished(layout, known, inp, config, check)
+        rows[inp.source] = _summary_row(inp.source, name, known if finished else None, finished)
+        if not finished:
+            todo.append(inp)
+    return rows, todo
+
+
 def _all_rows(
     records: dict[str, dict[str, Any]], rows: list[dict[str, Any]]
 ) -> list[dict[str, Any]]:
@@ -284,6 +323,19 @@ def _all_rows(
         if name not in seen and rec.get("status") in _STATUS_FINISHED
     ]
     return [*rows, *extra]
+
+
+@dataclass
+class _Clock:
+    """When a run's loop started and last updated the bar and the summary table
+    (``time.perf_counter``)."""
+
+    start: float = field(default_factory=time.perf_counter)
+    bar: float = 0.0
+    summary: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.bar = self.summary = self.start
 
 
 class _Emitter:
@@ -330,13 +382,52 @@ class _Driver:
                 ray.shutdown()
 
     def _loop(self, ray: Any, todo: list[BatchInput], started: bool) -> None:
-        """Submit the inputs to Ray and collect their progress and results, at most ``workers``
-        at a time. Long: the scheduling loop, progress bar, periodic summaries and teardown
-        share the queue, the running tasks and the bar."""
+        """Submit the inputs to Ray and collect their progress and results, at most
+        ``workers`` at a time (:meth:`_announce`); the bar and, every 30 s, the summary table
+        follow along (:meth:`_tick`); on any error the running tasks are cancelled."""
         from collections import deque
 
         from tqdm import tqdm
 
+        opts = self.opts
+        workers = self._announce(ray, todo, started)
+        task = ray.remote(process_input).options(
+            num_cpus=opts.threads,
+            max_retries=opts.retries,
+            retry_exceptions=True,
+            num_returns="streaming",
+        )
+        show = opts.progress if opts.progress is not None else sys.stderr.isatty()
+        bar = tqdm(
+            total=len(todo), unit="input", disable=not show, file=sys.stderr, dynamic_ncols=True
+        )
+        queue = deque(todo)
+        running: dict[Any, BatchInput] = {}
+        clock = _Clock()
+        try:
+            while queue or running:
+                while queue and len(running) < workers:
+                    inp = queue.popleft()
+                    running[task.remote(self._job(inp))] = inp
+                ready, _ = ray.wait(list(running), num_returns=1, timeout=0.5)
+                for gen in ready:
+                    record = self._next(ray, gen, running[gen])
+                    if record is not None:
+                        inp = running.pop(gen)
+                        self._finished(inp, record, show)
+                        bar.update(1)
+                self._tick(bar, clock)
+        except BaseException:
+            for gen in running:
+                with contextlib.suppress(Exception):
+                    ray.cancel(gen, force=True)
+            raise
+        finally:
+            bar.close()
+
+    def _announce(self, ray: Any, todo: list[BatchInput], started: bool) -> int:
+        """The number of inputs processed at once (``--workers``, else the cluster's CPUs by
+        ``--threads``), kept in the report and told in one line with the Ray instance."""
         opts, report = self.opts, self.report
         report.mode = "local" if opts.address is None else f"cluster {opts.address}"
         cpus = int(ray.cluster_resources().get("CPU", 1))
@@ -358,46 +449,18 @@ class _Driver:
                 else ""
             )
         )
-        task = ray.remote(process_input).options(
-            num_cpus=opts.threads,
-            max_retries=opts.retries,
-            retry_exceptions=True,
-            num_returns="streaming",
-        )
-        show = opts.progress if opts.progress is not None else sys.stderr.isatty()
-        bar = tqdm(
-            total=len(todo), unit="input", disable=not show, file=sys.stderr, dynamic_ncols=True
-        )
-        queue = deque(todo)
-        running: dict[Any, BatchInput] = {}
-        t0 = t_bar = t_summary = time.perf_counter()
-        try:
-            while queue or running:
-                while queue and len(running) < workers:
-                    inp = queue.popleft()
-                    running[task.remote(self._job(inp))] = inp
-                ready, _ = ray.wait(list(running), num_returns=1, timeout=0.5)
-                for gen in ready:
-                    record = self._next(ray, gen, running[gen])
-                    if record is not None:
-                        inp = running.pop(gen)
-                        self._finished(inp, record, show)
-                        bar.update(1)
-                now = time.perf_counter()
-                if now - t_bar >= 0.5:
-                    live = self.frames_done + sum(self.frames_live.values())
-                    bar.set_postfix_str(f"{live} frames, {live / (now - t0):.0f} frames/s")
-                    t_bar = now
-                if now - t_summary >= 30.0:  # long runs: the table follows along
-                    _write_summary(self.layout, _all_rows(self.earlier, report.rows))
-                    t_summary = now
-        except BaseException:
-            for gen in running:
-                with contextlib.suppress(Exception):
-                    ray.cancel(gen, force=True)
-            raise
-        finally:
-            bar.close()
+        return workers
+
+    def _tick(self, bar: Any, clock: _Clock) -> None:
+        """Every 0.5 s the frames and frames/s on the bar; every 30 s the summary table."""
+        now = time.perf_counter()
+        if now - clock.bar >= 0.5:
+            live = self.frames_done + sum(self.frames_live.values())
+            bar.set_postfix_str(f"{live} frames, {live / (now - clock.start):.0f} frames/s")
+            clock.bar = now
+        if now - clock.summary >= 30.0:  # long runs: the table follows along
+            _write_summary(self.layout, _all_rows(self.earlier, self.report.rows))
+            clock.summary = now
 
     def _job(self, inp: BatchInput) -> dict[str, Any]:
         return {

@@ -10,8 +10,8 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Generator, Iterator
+from typing import TYPE_CHECKING, Any
 
 from hhpnet.batch.constants import (
     _PROGRESS_EVERY_S,
@@ -33,11 +33,17 @@ from hhpnet.batch.inputs import (
 from hhpnet.batch.options import _output_plan, input_formats, video_settings
 from hhpnet.errors import HhpnetError, InputError
 
+if TYPE_CHECKING:
+    from hhpnet.pipeline import HeadPoseEstimator
+    from hhpnet.video import FrameResult, VideoSummary
+    from hhpnet.video.settings import VideoSettings
+    from hhpnet.video.timeline import Timeline
+
 # --------------------------------------------------------------------------- worker side
 _ESTIMATORS: dict[tuple[Any, ...], Any] = {}
 
 
-def _estimator(opts: dict[str, Any], threads: int) -> Any:
+def _estimator(opts: dict[str, Any], threads: int) -> HeadPoseEstimator:
     """One HeadPoseEstimator per worker process and options (reused by the following tasks),
     loaded now: a bad model name fails before any video is opened."""
     precise = bool(opts.get("precise", False))
@@ -76,19 +82,19 @@ def _download(url: str, folder: str) -> str:
     return target
 
 
-def _timeline_totals(timeline: Any) -> dict[str, Any]:
+def _timeline_totals(timeline: Timeline | None) -> dict[str, float | int | None]:
     """Gaze totals over all pairs; None without the interaction analysis."""
     keys = ("mutual_s", "mutual_intervals", "one_way_s", "one_way_intervals")
     if timeline is None:
         return dict.fromkeys(keys)
-    totals = {"mutual_s": 0.0, "mutual_intervals": 0, "one_way_s": 0.0, "one_way_intervals": 0}
-    for iv in timeline.intervals:
-        key = "mutual" if iv.kind == "mutual" else "one_way"
-        totals[f"{key}_s"] += float(iv.duration_s)
-        totals[f"{key}_intervals"] += 1
-    totals["mutual_s"] = round(totals["mutual_s"], 3)
-    totals["one_way_s"] = round(totals["one_way_s"], 3)
-    return totals
+    mutual = [float(iv.duration_s) for iv in timeline.intervals if iv.kind == "mutual"]
+    one_way = [float(iv.duration_s) for iv in timeline.intervals if iv.kind != "mutual"]
+    return {
+        "mutual_s": round(sum(mutual, 0.0), 3),
+        "mutual_intervals": len(mutual),
+        "one_way_s": round(sum(one_way, 0.0), 3),
+        "one_way_intervals": len(one_way),
+    }
 
 
 def _one_line(exc: BaseException) -> str:
@@ -104,9 +110,8 @@ def process_input(job: dict[str, Any]) -> Iterator[dict[str, Any]]:
     about once a second, then ``{"kind": "result", "record": {...}}``. A bad input gives a
     ``failed`` record; unexpected exceptions propagate (Ray retries the task).
 
-    Long: one Ray task is one transaction (owner check, temporary folder, the frame loop with
-    its progress yields, commit or failure record) whose steps share the record, the paths and
-    one try/finally.
+    One Ray task is one transaction: owner check, temporary folder (:func:`_start`), the run
+    with its progress (:func:`_run`), commit of the files and the record, or a failure record.
     """
     layout = _Layout(job["out"])
     name = job["name"]
@@ -124,85 +129,16 @@ def process_input(job: dict[str, Any]) -> Iterator[dict[str, Any]]:
         return
     inp = BatchInput(job["source"], job["kind"], name)
     opts = job["processing"]
-    running = os.path.join(layout.running, f"{name}.json")
-    prev = _read_json(running)
-    attempts = int(prev.get("attempts", 0)) + 1 if isinstance(prev, dict) else 1
-    tmp = os.path.join(layout.tmp, f"{name}.{uuid.uuid4().hex[:12]}")
-    os.makedirs(tmp, exist_ok=True)
-    _write_json_atomic(
-        running, {"pid": os.getpid(), "host": host, "attempts": attempts, "tmp": tmp}
-    )
-    record: dict[str, Any] = {
-        "version": _RECORD_VERSION,
-        "source": inp.source,
-        "name": name,
-        "config": job["config"],
-        "processing": opts,
-        "input": _input_fingerprint(inp, with_hash=job["check"] == "hash"),
-        "attempts": attempts,
-        "host": host,
-        "pid": os.getpid(),
-    }
-    state: dict[str, float] = {"frames": 0, "next_rss": 0.0}
-    rss: list[list[float | None]] = [[0.0, _rss_mib()]]
-
-    def on_frame(result: Any) -> None:
-        state["frames"] += 1
-        if result.time_s >= state["next_rss"] + _RSS_EVERY_S:
-            state["next_rss"] = result.time_s
-            rss.append([round(float(result.time_s), 1), _rss_mib()])
-
+    record, running, tmp = _start(layout, job, inp, host)
+    meter = _FrameMeter()
     plan = _output_plan(name, opts)
     t0, cpu0 = time.perf_counter(), time.process_time()
     try:
         src = _download(inp.source, tmp) if inp.kind == "url" else inp.source
         est = _estimator(opts, job["threads"])
         paths = {f.name: os.path.join(tmp, f.files[0][1]) for f in input_formats(opts)}
-        settings = video_settings(opts, paths)
-        outcome: dict[str, Any] = {}
-
-        def work() -> None:
-            from hhpnet.video import process_video
-
-            try:
-                outcome["summary"] = process_video(src, est, settings=settings, on_frame=on_frame)
-            except BaseException as exc:  # handed to the task's thread below
-                outcome["error"] = exc
-
-        thread = threading.Thread(target=work, name=f"hhpnet-{name}", daemon=True)
-        thread.start()
-        sent = 0
-        while thread.is_alive():
-            thread.join(_PROGRESS_EVERY_S)
-            if int(state["frames"]) != sent:
-                sent = int(state["frames"])
-                yield {"kind": "progress", "frames": sent}
-        if "error" in outcome:
-            raise outcome["error"]
-        summary = outcome["summary"]
-        if summary.interrupted:
-            raise RuntimeError("processing was interrupted")
-        if summary.frames == 0:  # e.g. an image that cannot be read (the reader only warns)
-            reason = summary.error or (summary.warnings or ["no frame could be read"])[0]
-            raise InputError(reason.replace(src, inp.source))
-        rss.append([round(float(summary.video_time_s), 1), _rss_mib()])
-        error = summary.error
-        if error and src != inp.source:
-            error = error.replace(src, inp.source)
-        record.update(
-            status="damaged" if error else "done",
-            error=error,
-            frames=summary.frames,
-            rows=summary.rows,
-            people=summary.tracks,
-            video_s=round(float(summary.video_time_s), 3),
-            elapsed_s=round(time.perf_counter() - t0, 3),
-            cpu_s=round(time.process_time() - cpu0, 3),
-            fps=round(float(summary.fps), 2),
-            warnings=[w.replace(src, inp.source) for w in summary.warnings[:20]],
-            rss_mib=rss,
-            **_timeline_totals(summary.timeline),
-        )
+        summary = yield from _run(src, est, video_settings(opts, paths), meter, name)
+        record.update(_done_fields(summary, src, inp.source, meter, t0, cpu0))
         record["outputs"] = _commit(layout, name, tmp, plan)
         record["finished_at"] = _now()
         _write_json_atomic(layout.record(name), record)  # the commit point
@@ -222,6 +158,112 @@ def process_input(job: dict[str, Any]) -> Iterator[dict[str, Any]]:
     with contextlib.suppress(FileNotFoundError):
         os.remove(running)
     yield {"kind": "result", "record": record}
+
+
+def _start(
+    layout: _Layout, job: dict[str, Any], inp: BatchInput, host: str
+) -> tuple[dict[str, Any], str, str]:
+    """Count the attempt, make the temporary folder and mark the input running; the record so
+    far, the running marker's path and the temporary folder."""
+    name = inp.name
+    running = os.path.join(layout.running, f"{name}.json")
+    prev = _read_json(running)
+    attempts = int(prev.get("attempts", 0)) + 1 if isinstance(prev, dict) else 1
+    tmp = os.path.join(layout.tmp, f"{name}.{uuid.uuid4().hex[:12]}")
+    os.makedirs(tmp, exist_ok=True)
+    _write_json_atomic(
+        running, {"pid": os.getpid(), "host": host, "attempts": attempts, "tmp": tmp}
+    )
+    record: dict[str, Any] = {
+        "version": _RECORD_VERSION,
+        "source": inp.source,
+        "name": name,
+        "config": job["config"],
+        "processing": job["processing"],
+        "input": _input_fingerprint(inp, with_hash=job["check"] == "hash"),
+        "attempts": attempts,
+        "host": host,
+        "pid": os.getpid(),
+    }
+    return record, running, tmp
+
+
+class _FrameMeter:
+    """The frames a run has processed and its resident memory, sampled every
+    :data:`_RSS_EVERY_S` seconds of video (``[video time, MiB]``); :meth:`on_frame` is the
+    run's ``on_frame``."""
+
+    def __init__(self) -> None:
+        self.frames = 0
+        self.next_rss = 0.0
+        self.rss: list[list[float | None]] = [[0.0, _rss_mib()]]
+
+    def on_frame(self, result: FrameResult) -> None:
+        self.frames += 1
+        if result.time_s >= self.next_rss + _RSS_EVERY_S:
+            self.next_rss = result.time_s
+            self.rss.append([round(float(result.time_s), 1), _rss_mib()])
+
+
+def _run(
+    src: str, est: HeadPoseEstimator, settings: VideoSettings, meter: _FrameMeter, name: str
+) -> Generator[dict[str, Any], None, VideoSummary]:
+    """:func:`hhpnet.video.process_video` in a thread of its own, yielding the frame count
+    about once a second (``{"kind": "progress", "frames": n}``); its summary. Its exception is
+    raised here; an interrupted run is an error, a run that read no frame an InputError."""
+    outcome: dict[str, Any] = {}
+
+    def work() -> None:
+        from hhpnet.video import process_video
+
+        try:
+            outcome["summary"] = process_video(src, est, settings=settings, on_frame=meter.on_frame)
+        except BaseException as exc:  # handed to the task's thread below
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=work, name=f"hhpnet-{name}", daemon=True)
+    thread.start()
+    sent = 0
+    while thread.is_alive():
+        thread.join(_PROGRESS_EVERY_S)
+        if meter.frames != sent:
+            sent = meter.frames
+            yield {"kind": "progress", "frames": sent}
+    if "error" in outcome:
+        raise outcome["error"]
+    summary: VideoSummary = outcome["summary"]
+    if summary.interrupted:
+        raise RuntimeError("processing was interrupted")
+    return summary
+
+
+def _done_fields(
+    summary: VideoSummary, src: str, source: str, meter: _FrameMeter, t0: float, cpu0: float
+) -> dict[str, Any]:
+    """The record's fields of a finished run (``done``, or ``damaged`` with its error; the
+    messages name ``source``, not the downloaded copy ``src``); a run that read no frame is an
+    InputError."""
+    if summary.frames == 0:  # e.g. an image that cannot be read (the reader only warns)
+        reason = summary.error or (summary.warnings or ["no frame could be read"])[0]
+        raise InputError(reason.replace(src, source))
+    meter.rss.append([round(float(summary.video_time_s), 1), _rss_mib()])
+    error = summary.error
+    if error and src != source:
+        error = error.replace(src, source)
+    return dict(
+        status="damaged" if error else "done",
+        error=error,
+        frames=summary.frames,
+        rows=summary.rows,
+        people=summary.tracks,
+        video_s=round(float(summary.video_time_s), 3),
+        elapsed_s=round(time.perf_counter() - t0, 3),
+        cpu_s=round(time.process_time() - cpu0, 3),
+        fps=round(float(summary.fps), 2),
+        warnings=[w.replace(src, source) for w in summary.warnings[:20]],
+        rss_mib=meter.rss,
+        **_timeline_totals(summary.timeline),
+    )
 
 
 def _now() -> str:

@@ -9,11 +9,27 @@ from __future__ import annotations
 
 import csv
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
+
+    from hhpnet.adapters import HeadKeypoints
+    from hhpnet.interaction import Interaction
+    from hhpnet.pipeline import HeadPoseEstimator
+    from hhpnet.poses import Poses
+    from hhpnet.video.settings import DetectorSpec, ModelSpec
+    from hhpnet.video.sources import Source
+
+    #: an image's path and its keypoints (None: detect them)
+    Job = tuple[str | None, HeadKeypoints | None]
+    #: the per-image analysis of ``hhpnet interact``
+    Analyse = Callable[[Poses], Interaction]
 
 from hhpnet.commands.options import progress_wanted
 from hhpnet.commands.outputs import error_line
@@ -32,18 +48,18 @@ def out_name(src: str, used: set[str]) -> str:
     return name
 
 
-def match_keypoints(images: list[str], records: list[Any]) -> list[tuple[str | None, Any]]:
+def match_keypoints(images: list[str], records: Sequence[HeadKeypoints]) -> list[Job]:
     """Pair keypoint records with image paths: by file name/stem, else by order."""
     from hhpnet.errors import InputError
 
     if not images:
         return [(None, r) for r in records]
-    by_key: dict[str, Any] = {}
+    by_key: dict[str, HeadKeypoints] = {}
     for r in records:
         if r.source is not None:
             by_key.setdefault(str(r.source), r)
             by_key.setdefault(Path(str(r.source)).stem, r)
-    pairs: list[tuple[str | None, Any]] = []
+    pairs: list[Job] = []
     for img in images:
         p = Path(img)
         rec = by_key.get(p.name, by_key.get(p.stem))
@@ -69,26 +85,26 @@ class ImageBatch:
     counts in ``failed`` and is skipped.
     """
 
-    est: Any
-    jobs: list[tuple[str | None, Any]]
-    streams: list[Any]
+    est: HeadPoseEstimator
+    jobs: list[Job]
+    streams: list[Source]
     progress: bool = True
-    analyse: Callable[[Any], Any] | None = None
+    analyse: Analyse | None = None
     failed: int = 0
 
     @classmethod
     def prepare(
         cls,
-        sources: Sequence[Any],
+        sources: Sequence[Source],
         *,
-        model: Any,
-        detector: Any,
+        model: ModelSpec,
+        detector: DetectorSpec,
         keypoints: str | None,
         layout: str | None,
         kpt_thr: float,
         detector_options: dict[str, Any] | None,
         progress: bool | None,
-        analyse: Callable[[Any], Any] | None = None,
+        analyse: Analyse | None = None,
         precise: bool = False,
     ) -> ImageBatch:
         """From resolved sources (:func:`resolve_each`): load the model and the detector now
@@ -128,7 +144,9 @@ class ImageBatch:
             jobs = [(img, None) for img in images]
         return cls(est, jobs, streams, progress=progress_wanted(progress), analyse=analyse)
 
-    def __iter__(self) -> Iterator[tuple[str | None, Any, Any, Any]]:
+    def __iter__(
+        self,
+    ) -> Iterator[tuple[str | None, NDArray[np.uint8] | None, Poses, Interaction | None]]:
         from tqdm import tqdm
 
         from hhpnet.errors import HhpnetError
@@ -199,7 +217,7 @@ class Outputs:
             if fh is not None:
                 fh.close()
 
-    def write(self, line: str, rows: list[dict[str, Any]]) -> None:
+    def write(self, line: str, rows: Sequence[Mapping[str, object]]) -> None:
         """One image's JSON line and CSV rows."""
         if self.json_path is None and self.csv_path is None and self.save_dir is None:
             sys.stdout.write(line + "\n")
@@ -211,7 +229,7 @@ class Outputs:
             self._writer.writerows(rows)
             self._csv.flush()
 
-    def save_image(self, src: str, drawn_rgb: Any) -> Path | None:
+    def save_image(self, src: str, drawn_rgb: NDArray[np.uint8]) -> Path | None:
         """Write an annotated RGB image under ``save_dir`` (unique name); its path, or None."""
         import cv2
 
@@ -224,3 +242,128 @@ class Outputs:
         if not cv2.imwrite(str(target), bgr_to_rgb(drawn_rgb)):  # RGB → BGR, the same swap
             raise InputError(f"{target}: cannot write the annotated image")
         return target
+
+
+@dataclass(frozen=True)
+class ImageCommand:
+    """The options ``predict`` and ``interact`` share, and the steps of their runs around the
+    per-image work: :meth:`start` (usage errors first, then the sources, the model, the
+    detector and the keypoint file) and :meth:`run_videos` (the video, webcam and stream
+    sources, each through :func:`hhpnet.video.process_video` with files of its own).
+
+    ``model`` / ``detector`` may be names or objects (as for
+    :class:`hhpnet.pipeline.HeadPoseEstimator`); ``detector_options`` go to the detector.
+    """
+
+    sources: list[str]
+    model: ModelSpec = "hhpnet-1.0"
+    detector: DetectorSpec = "auto"
+    keypoints: str | None = None
+    layout: str | None = None
+    save_dir: str | None = None
+    json_path: str | None = None
+    csv_path: str | None = None
+    kpt_thr: float = 0.0
+    progress: bool | None = None
+    detector_options: dict[str, Any] | None = None
+    precise: bool = False
+
+    def start(self, analyse: Analyse | None = None) -> tuple[ImageBatch, int]:
+        """Check the outputs (and ``analyse``'s options on no people), resolve the sources,
+        prepare the :class:`ImageBatch` (with ``analyse`` per image); print one line per
+        missing source. Returns the batch and the number of missing sources."""
+        from hhpnet.commands.outputs import check_output_dir, check_output_file, resolve_each
+        from hhpnet.errors import InputError
+
+        check_output_file(self.json_path, "--json")
+        check_output_file(self.csv_path, "--csv")
+        check_output_dir(self.save_dir, "--save-dir")
+        if analyse is not None:
+            from hhpnet.poses import Poses
+
+            analyse(Poses.empty())  # bad method options: fail now
+        if not self.sources and self.keypoints is None:
+            raise InputError("give at least one SOURCE (image, folder, glob, video) or --keypoints")
+        found, bad = resolve_each(self.sources)
+        batch = ImageBatch.prepare(
+            found,
+            model=self.model,
+            detector=self.detector,
+            keypoints=self.keypoints,
+            layout=self.layout,
+            kpt_thr=self.kpt_thr,
+            detector_options=self.detector_options,
+            progress=self.progress,
+            analyse=analyse,
+            precise=self.precise,
+        )
+        for _spec, msg in bad:
+            print(f"hhpnet: error: {msg}", file=sys.stderr)
+        return batch, len(bad)
+
+    def run_videos(
+        self, batch: ImageBatch, missing: int, interaction: tuple[str, dict[str, object]] | None
+    ) -> int:
+        """Run the batch's video, webcam and stream sources (``interaction``: the method and
+        its parameters, None: poses only); the number that failed (one line each)."""
+        from hhpnet.commands.outputs import stream_name, unique_names
+        from hhpnet.errors import HhpnetError
+
+        streams = batch.streams
+        if not batch.jobs and not missing and len(streams) == 1:
+            names: list[str | None] = [None]  # the run's only source: the files as given
+        else:
+            names = list(unique_names([stream_name(s) for s in streams]))
+        failed = 0
+        for src, name in zip(streams, names, strict=True):
+            try:
+                self._run_video(src, batch, name, interaction)
+            except HhpnetError as exc:
+                failed += 1
+                print(error_line(src.value, exc), file=sys.stderr)
+        return failed
+
+    def _run_video(
+        self,
+        src: Source,
+        batch: ImageBatch,
+        name: str | None,
+        interaction: tuple[str, dict[str, object]] | None,
+    ) -> None:
+        """One video/webcam/stream source → :func:`hhpnet.video.process_video` (per-frame poses,
+        and with ``interaction`` the analysis and timelines). One source: ``--csv``/``--json``
+        are its files; several: ``<csv stem>.<name>.csv`` and ``<json stem>.<name>.jsonl``
+        (name = the video file's stem, ``webcam<index>`` or ``stream``);
+        ``<save-dir>/<name>.mp4``; with interaction the timeline ``<csv stem>[.<name>].timeline.
+        csv`` and ``<save-dir>/<name>_timeline.png``. Without any output option the JSON Lines
+        go to standard output, one per frame."""
+        from hhpnet.commands.outputs import derived, print_records, report_summary, stream_name
+        from hhpnet.video import process_video
+        from hhpnet.video.settings import VideoSettings
+
+        stem = name or stream_name(src)
+        folder = Path(self.save_dir) if self.save_dir else None
+        paths = {
+            "csv": derived(self.csv_path, name),
+            "jsonl": derived(self.json_path, name),
+            "save_video": str(folder / f"{stem}.mp4") if folder else None,
+        }
+        if interaction is not None:
+            paths["timeline_csv"] = derived(self.csv_path, name, ".timeline.csv")
+            paths["timeline_png"] = str(folder / f"{stem}_timeline.png") if folder else None
+        method, params = interaction or ("hhpnet", None)
+        settings = VideoSettings(
+            model=self.model,
+            detector=self.detector,
+            kpt_thr=self.kpt_thr,
+            precise=self.precise,
+            interact=interaction is not None,
+            interaction_method=method,
+            interaction_params=params,
+            progress=batch.progress,
+        ).with_paths(paths)
+        to_stdout = self.json_path is None and self.csv_path is None and self.save_dir is None
+        summary = process_video(
+            src.value, batch.est, settings=settings, on_frame=print_records if to_stdout else None
+        )
+        report_summary(summary, stdout=to_stdout)

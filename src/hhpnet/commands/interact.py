@@ -21,8 +21,8 @@ analysis on (files named as in ``hhpnet predict`` — one source: the given name
 from __future__ import annotations
 
 import sys
-from pathlib import Path
-from typing import Annotated, Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -36,9 +36,18 @@ from hhpnet.commands.options import (
     SourcesArg,
     TileOpt,
     detector_option,
+    method_option,
 )
-from hhpnet.commands.outputs import error_line, written_files
-from hhpnet.interaction import registry as interaction_registry
+from hhpnet.commands.outputs import written_files
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
+
+    from hhpnet.commands.images import Outputs
+    from hhpnet.interaction import Interaction
+    from hhpnet.poses import Poses
+    from hhpnet.video.settings import DetectorSpec, ModelSpec
 
 #: columns of the pair CSV: one row per ordered pair (i, j), i ≠ j, of every image
 PAIR_COLUMNS: tuple[str, ...] = (
@@ -55,11 +64,11 @@ PAIR_COLUMNS: tuple[str, ...] = (
 )
 
 
-def parse_params(items: list[str]) -> dict[str, Any]:
+def parse_params(items: list[str]) -> dict[str, object]:
     """``["tolerance_deg=12", "depth=none", "converge_range=0.2,1.2"]`` → typed dict."""
     from hhpnet.errors import InputError
 
-    out: dict[str, Any] = {}
+    out: dict[str, object] = {}
     for item in items:
         key, sep, raw = item.partition("=")
         if not sep or not key.strip():
@@ -68,7 +77,7 @@ def parse_params(items: list[str]) -> dict[str, Any]:
     return out
 
 
-def _value(raw: str) -> Any:
+def _value(raw: str) -> object:
     low = raw.lower()
     if low in ("true", "yes", "on"):
         return True
@@ -84,13 +93,13 @@ def _value(raw: str) -> Any:
         return raw
 
 
-def pair_rows(source: str | None, inter: Any) -> list[dict[str, Any]]:
+def pair_rows(source: str | None, inter: Interaction) -> list[dict[str, object]]:
     """Rows of :data:`PAIR_COLUMNS` for one image's :class:`~hhpnet.interaction.Interaction`."""
     n = len(inter.matrix)
     group_of = {i: g for g, members in enumerate(inter.groups) for i in members}
     mutual = {(i, j) for i, j in inter.mutual} | {(j, i) for i, j in inter.mutual}
     excluded = set(inter.excluded)
-    rows = []
+    rows: list[dict[str, object]] = []
     for i in range(n):
         for j in range(n):
             if i == j:
@@ -116,9 +125,9 @@ def run_interact(
     sources: list[str],
     *,
     method: str = "hhpnet",
-    params: dict[str, Any] | None = None,
-    model: Any = "hhpnet-1.0",
-    detector: Any = "auto",
+    params: Mapping[str, object] | None = None,
+    model: ModelSpec = "hhpnet-1.0",
+    detector: DetectorSpec = "auto",
     keypoints: str | None = None,
     layout: str | None = None,
     save_dir: str | None = None,
@@ -134,202 +143,157 @@ def run_interact(
 
     ``model`` / ``detector`` may also be objects (as for
     :class:`hhpnet.pipeline.HeadPoseEstimator`).
-
-    Long: option checks, the image batch, the per-image analysis with its outputs (JSON, CSV,
-    annotated images, heat-maps) and the video sources share the counts and the open files.
     """
-    from hhpnet.commands.images import ImageBatch, Outputs
-    from hhpnet.commands.outputs import check_output_dir, check_output_file, resolve_each
-    from hhpnet.commands.predict import video_names
-    from hhpnet.draw.interaction import annotate_interaction, heatmap
-    from hhpnet.errors import HhpnetError, InputError
+    from hhpnet.commands.images import ImageCommand, Outputs
     from hhpnet.interaction import analyze
-    from hhpnet.poses import Poses
-    from hhpnet.records import record_line
 
-    check_output_file(json_path, "--json")
-    check_output_file(csv_path, "--csv")
-    check_output_dir(save_dir, "--save-dir")
-    prm = dict(params or {})
-    analyze(Poses.empty(), method=method, **prm)  # bad options: fail now
-    if not sources and keypoints is None:
-        raise InputError("give at least one SOURCE (image, folder, glob, video) or --keypoints")
-    found, bad = resolve_each(sources)
-    batch = ImageBatch.prepare(
-        found,
+    cmd = ImageCommand(
+        sources,
         model=model,
         detector=detector,
         keypoints=keypoints,
         layout=layout,
+        save_dir=save_dir,
+        json_path=json_path,
+        csv_path=csv_path,
         kpt_thr=kpt_thr,
-        detector_options=detector_options,
         progress=progress,
-        analyse=lambda poses: analyze(poses, method=method, **prm),
+        detector_options=detector_options,
         precise=precise,
     )
-    for _spec, msg in bad:
-        print(f"hhpnet: error: {msg}", file=sys.stderr)
+    prm = dict(params or {})
+    batch, missing = cmd.start(lambda poses: analyze(poses, method=method, **prm))
     counts = {"images": 0, "people": 0, "mutual": 0, "groups": 0, "failed": 0}
     if batch.jobs:
         with Outputs(json_path, csv_path, PAIR_COLUMNS, save_dir) as out:
             for img_path, image, poses, inter in batch:
+                assert inter is not None  # the batch's analysis is set
+                _write_image(out, img_path, image, poses, inter, heatmaps and bool(save_dir))
                 counts["images"] += 1
                 counts["people"] += len(poses)
                 counts["mutual"] += len(inter.mutual)
                 counts["groups"] += len(inter.groups)
-                out.write(record_line(poses, inter), pair_rows(poses.source, inter))
-                if image is not None and img_path is not None and save_dir:
-                    drawn = annotate_interaction(image, poses, inter, rgb=True)
-                    target = out.save_image(img_path, drawn)
-                    if heatmaps and len(poses) >= 2 and target is not None:
-                        heatmap(
-                            inter, target.with_name(f"{target.stem}_matrix.png"), title=target.name
-                        )
-    counts["failed"] = batch.failed + len(bad)
-    names = video_names(batch.streams, one_source=not batch.jobs and not bad)
-    for src, name in zip(batch.streams, names, strict=True):
-        try:
-            _run_video(
-                src, batch.est, name, method, prm, save_dir, json_path, csv_path, batch.progress
-            )
-        except HhpnetError as exc:
-            counts["failed"] += 1
-            print(error_line(src.value, exc), file=sys.stderr)
+    counts["failed"] = batch.failed + missing + cmd.run_videos(batch, missing, (method, prm))
     return counts
 
 
-def _run_video(
-    src: Any,
-    est: Any,
-    name: str | None,
-    method: str,
-    params: dict[str, Any],
-    save_dir: str | None,
-    json_path: str | None,
-    csv_path: str | None,
-    progress: bool,
+def _write_image(
+    out: Outputs,
+    img_path: str | None,
+    image: NDArray[np.uint8] | None,
+    poses: Poses,
+    inter: Interaction,
+    heatmaps: bool,
 ) -> None:
-    """A video/webcam/stream source → :func:`hhpnet.video.process_video` with interaction.
+    """One image's record, pair rows and (with ``--save-dir``) annotated copy and, for two
+    people or more, its matrix heat-map ``<name>_matrix.png``."""
+    from hhpnet.draw.interaction import annotate_interaction, heatmap
+    from hhpnet.records import record_line
 
-    Files named as in ``hhpnet predict`` (one source: ``--csv``/``--json`` themselves; several:
-    ``<stem>.<name>.<ext>``), plus the timeline ``<csv stem>.timeline.csv`` (several:
-    ``<csv stem>.<name>.timeline.csv``) and ``<save-dir>/<name>_timeline.png``."""
-    from hhpnet.commands.outputs import derived, print_records, stream_name
-    from hhpnet.commands.video import report_summary
-    from hhpnet.video import process_video
+    out.write(record_line(poses, inter), pair_rows(poses.source, inter))
+    if image is None or img_path is None or not out.save_dir:
+        return
+    target = out.save_image(img_path, annotate_interaction(image, poses, inter, rgb=True))
+    if heatmaps and len(poses) >= 2 and target is not None:
+        heatmap(inter, target.with_name(f"{target.stem}_matrix.png"), title=target.name)
 
-    stem = name or stream_name(src)
-    to_stdout = json_path is None and csv_path is None and save_dir is None
-    summary = process_video(
-        src.value,
-        est,
-        save_video=str(Path(save_dir) / f"{stem}.mp4") if save_dir else None,
-        jsonl=derived(json_path, name),
-        csv=derived(csv_path, name),
-        timeline_csv=derived(csv_path, name, ".timeline.csv"),
-        timeline_png=str(Path(save_dir) / f"{stem}_timeline.png") if save_dir else None,
-        interact=True,
-        interaction_method=method,
-        interaction_params=params,
+
+_Threshold = Annotated[
+    float | None,
+    typer.Option(
+        metavar="P",
+        help="Decision threshold for mutual pairs, targets and groups "
+        "(default 0.5 for hhpnet, 0.95 for paper).",
+    ),
+]
+_Param = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--param",
+        metavar="KEY=VALUE",
+        help="Method parameter KEY=VALUE (repeatable), e.g. tolerance_deg=12, depth=none, "
+        "fov_deg=70, depth_noise=0.05, sigma_max_deg=20; see docs/interaction.md.",
+    ),
+]
+_SaveDir = Annotated[
+    str | None,
+    typer.Option(
+        "--save-dir", metavar="DIR", help="Write annotated images and matrix heat-maps here."
+    ),
+]
+_Json = Annotated[
+    str | None,
+    typer.Option(
+        "--json", metavar="FILE", help="Write JSON Lines here (predict record + interaction block)."
+    ),
+]
+_Csv = Annotated[
+    str | None,
+    typer.Option(
+        "--csv", metavar="FILE", help="Write a CSV here (one row per ordered pair of people)."
+    ),
+]
+_Heatmaps = Annotated[
+    bool, typer.Option("--heatmap/--no-heatmap", help="With --save-dir: also matrix heat-maps.")
+]
+
+
+def interact(
+    sources: SourcesArg = None,
+    method: Annotated[str, method_option("{}", summaries=True, metavar="NAME")] = "hhpnet",
+    threshold: _Threshold = None,
+    param: _Param = None,
+    detector: Annotated[str, detector_option()] = "auto",
+    model: ModelOpt = "hhpnet-1.0",
+    keypoints: KeypointsOpt = None,
+    layout: LayoutOpt = None,
+    save_dir: _SaveDir = None,
+    json_path: _Json = None,
+    csv_path: _Csv = None,
+    kpt_thr: KptThrOpt = 0.0,
+    tile: TileOpt = False,
+    precise: PreciseOpt = False,
+    heatmaps: _Heatmaps = True,
+    progress: ProgressOpt = None,
+) -> None:
+    """Who looks at whom: interaction matrix, mutual gaze, targets and groups per image.
+
+    \f
+    The signature is the option list of ``hhpnet interact``; the body hands them on to
+    :func:`run_interact`. Text after the form feed is not part of ``--help``.
+    """
+    params = parse_params(list(param or []))
+    if threshold is not None:
+        params["threshold"] = threshold
+    counts = run_interact(
+        list(sources or []),
+        method=method,
+        params=params,
+        model=model,
+        detector=detector,
+        keypoints=keypoints,
+        layout=layout,
+        save_dir=save_dir,
+        json_path=json_path,
+        csv_path=csv_path,
+        kpt_thr=kpt_thr,
+        heatmaps=heatmaps,
         progress=progress,
-        on_frame=print_records if to_stdout else None,
+        detector_options={"tile": True} if tile else {},
+        precise=precise,
     )
-    report_summary(summary, stdout=to_stdout)
+    if counts["images"] or counts["failed"] or not sources:
+        where = written_files(json_path, csv_path, save_dir) if counts["images"] else ""
+        print(
+            f"hhpnet: {counts['images']} image(s), {counts['people']} person(s), "
+            f"{counts['mutual']} mutual pair(s), {counts['groups']} group(s), "
+            f"{counts['failed']} failed{where}",
+            file=sys.stderr,
+        )
+    if counts["failed"]:
+        raise typer.Exit(1)
 
 
 def register(app: typer.Typer) -> None:
-    """Add the ``interact`` command.
-
-    Long only because it defines the ``interact`` command, whose signature is that command's
-    option list (one annotated typer parameter per documented option).
-    """
-
-    @app.command("interact")
-    def interact(
-        sources: SourcesArg = None,
-        method: str = typer.Option(
-            "hhpnet",
-            metavar="NAME",
-            help=interaction_registry.cli_help(),
-        ),
-        threshold: float = typer.Option(
-            None,
-            metavar="P",
-            help="Decision threshold for mutual pairs, targets and groups "
-            "(default 0.5 for hhpnet, 0.95 for paper).",
-        ),
-        param: list[str] = typer.Option(  # noqa: B008 - typer's option declaration
-            None,
-            "--param",
-            metavar="KEY=VALUE",
-            help="Method parameter KEY=VALUE (repeatable), e.g. tolerance_deg=12, depth=none, "
-            "fov_deg=70, depth_noise=0.05, sigma_max_deg=20; see docs/interaction.md.",
-        ),
-        detector: Annotated[str, detector_option()] = "auto",
-        model: ModelOpt = "hhpnet-1.0",
-        keypoints: KeypointsOpt = None,
-        layout: LayoutOpt = None,
-        save_dir: str = typer.Option(
-            None,
-            "--save-dir",
-            metavar="DIR",
-            help="Write annotated images and matrix heat-maps here.",
-        ),
-        json_path: str = typer.Option(
-            None,
-            "--json",
-            metavar="FILE",
-            help="Write JSON Lines here (predict record + interaction block).",
-        ),
-        csv_path: str = typer.Option(
-            None,
-            "--csv",
-            metavar="FILE",
-            help="Write a CSV here (one row per ordered pair of people).",
-        ),
-        kpt_thr: KptThrOpt = 0.0,
-        tile: TileOpt = False,
-        precise: PreciseOpt = False,
-        heatmaps: bool = typer.Option(
-            True, "--heatmap/--no-heatmap", help="With --save-dir: also matrix heat-maps."
-        ),
-        progress: ProgressOpt = None,
-    ) -> None:
-        """Who looks at whom: interaction matrix, mutual gaze, targets and groups per image.
-
-        \f
-        Long: the signature is the option list of ``hhpnet interact`` (one typer parameter
-        per documented option); the body only checks them (usage errors first) and hands
-        them on. Text after the form feed is not part of ``--help``.
-        """
-        params = parse_params(list(param or []))
-        if threshold is not None:
-            params["threshold"] = threshold
-        options: dict[str, Any] = {"tile": True} if tile else {}
-        counts = run_interact(
-            list(sources or []),
-            method=method,
-            params=params,
-            model=model,
-            detector=detector,
-            keypoints=keypoints,
-            layout=layout,
-            save_dir=save_dir,
-            json_path=json_path,
-            csv_path=csv_path,
-            kpt_thr=kpt_thr,
-            heatmaps=heatmaps,
-            progress=progress,
-            detector_options=options,
-            precise=precise,
-        )
-        if counts["images"] or counts["failed"] or not sources:
-            where = written_files(json_path, csv_path, save_dir) if counts["images"] else ""
-            print(
-                f"hhpnet: {counts['images']} image(s), {counts['people']} person(s), "
-                f"{counts['mutual']} mutual pair(s), {counts['groups']} group(s), "
-                f"{counts['failed']} failed{where}",
-                file=sys.stderr,
-            )
-        if counts["failed"]:
-            raise typer.Exit(1)
+    """Add the ``interact`` command."""
+    app.command("interact")(interact)

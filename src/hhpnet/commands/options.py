@@ -2,7 +2,8 @@
 values mean (:func:`progress_wanted`).
 
 Standard library and typer only: ``hhpnet --help`` imports this module. The options that list
-registered names (``--detector``, ``--method``) are functions used inside the annotation,
+registered names (``--detector``, ``--method``, a video output format's option and
+``--output``) are functions used inside the annotation,
 ``detector: Annotated[str, detector_option()]``: the commands' modules postpone annotations, so
 typer evaluates them when it builds the command line (every run of ``hhpnet``), and a detector
 or method registered after import is listed too.
@@ -88,7 +89,7 @@ def progress_wanted(progress: bool | None) -> bool:
 
 def detector_option(
     template: str = "Keypoint detector: {}.", *, summaries: bool = True, last: str = ", ", **kw: Any
-) -> Any:
+) -> object:
     """``--detector``: ``template`` filled with the registered detectors
     (:func:`hhpnet.detectors.registry.cli_help` with ``summaries`` and ``last``); ``kw``: more
     keywords of ``typer.Option`` (metavar NAME unless given)."""
@@ -100,7 +101,7 @@ def detector_option(
     )
 
 
-def method_option(template: str, *, summaries: bool = False, **kw: Any) -> Any:
+def method_option(template: str, *, summaries: bool = False, **kw: Any) -> object:
     """``--method``: ``template`` filled with the registered interaction methods ("a, b, c",
     or with ``summaries`` :func:`hhpnet.interaction.registry.cli_help`); ``kw``: more keywords
     of ``typer.Option``."""
@@ -108,3 +109,40 @@ def method_option(template: str, *, summaries: bool = False, **kw: Any) -> Any:
 
     names = registry.cli_help() if summaries else ", ".join(registry.names())
     return typer.Option(help=template.format(names), **kw)
+
+
+def output_option(name: str) -> object:
+    """The option of the registered video output format ``name``
+    (:mod:`hhpnet.video.outputs`): its flag, metavar FILE, its help."""
+    from hhpnet.video import outputs
+
+    fmt = outputs.get(name)
+    return typer.Option(fmt.option, metavar="FILE", help=fmt.help)
+
+
+def any_output_option() -> object:
+    """``--output NAME=FILE`` (repeatable): any registered video output format, by name
+    (the names and their help come from :mod:`hhpnet.video.outputs`)."""
+    from hhpnet.video import outputs
+
+    return typer.Option(
+        "--output",
+        metavar="NAME=FILE",
+        show_default=False,
+        help="Write the registered output format NAME to FILE (repeatable): "
+        f"{', '.join(outputs.names())}.",
+    )
+
+
+def parse_outputs(items: list[str] | None) -> dict[str, str]:
+    """``--output NAME=FILE`` values → {name: file}; a one-line InputError for an item
+    without ``=`` (an unknown name is refused when the run's settings are checked)."""
+    from hhpnet.errors import InputError
+
+    given: dict[str, str] = {}
+    for item in items or []:
+        name, sep, path = item.partition("=")
+        if not sep or not name.strip() or not path:
+            raise InputError(f"--output: expected NAME=FILE; got {item!r}")
+        given[name.strip()] = path
+    return given

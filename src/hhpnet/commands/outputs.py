@@ -11,7 +11,12 @@ import re
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from hhpnet.video.processor import FrameResult
+    from hhpnet.video.run import VideoSummary
+    from hhpnet.video.sources import Source
 
 
 def check_output_file(path: str | os.PathLike[str] | None, option: str) -> None:
@@ -65,13 +70,13 @@ def _check_parents(parent: Path, what: str) -> None:
             return
 
 
-def resolve_each(specs: Sequence[str]) -> tuple[list[Any], list[tuple[str, str]]]:
+def resolve_each(specs: Sequence[str]) -> tuple[list[Source], list[tuple[str, str]]]:
     """Resolve every SOURCE on its own: (sources found, [(spec, one-line error)] of those
     that are missing or empty) — one bad SOURCE does not stop the others."""
     from hhpnet.errors import InputError
     from hhpnet.video.sources import resolve
 
-    found: list[Any] = []
+    found: list[Source] = []
     bad: list[tuple[str, str]] = []
     for spec in specs:
         try:
@@ -106,7 +111,7 @@ def written_files(*paths: str | None) -> str:
     return f"; wrote {', '.join(written)}" if written else ""
 
 
-def error_line(label: Any, exc: BaseException) -> str:
+def error_line(label: object, exc: BaseException) -> str:
     """``hhpnet: error: <label>: <message>`` without repeating a label the message already has."""
     msg = str(exc) if str(label) in str(exc) else f"{label}: {exc}"
     return f"hhpnet: error: {msg}"
@@ -124,7 +129,7 @@ def derived(path: str | os.PathLike[str] | None, name: str | None, ext: str = ""
     return str(p.with_name(f"{p.stem}.{name}{ext}"))
 
 
-def stream_name(src: Any) -> str:
+def stream_name(src: Source) -> str:
     """Base name of the per-video files: the file stem, ``webcam<index>`` or ``stream``."""
     if src.kind == "video":
         return safe_name(Path(str(src.value)).stem)
@@ -133,10 +138,37 @@ def stream_name(src: Any) -> str:
     return "stream"
 
 
-def print_records(result: Any) -> None:
+def print_records(result: FrameResult) -> None:
     """``on_frame`` callback: one JSON line per frame on standard output (no output file)."""
     import json
 
     rec = result.record()
     sys.stdout.write(json.dumps(rec, allow_nan=False, separators=(",", ":")) + "\n")
     sys.stdout.flush()
+
+
+def report_summary(summary: VideoSummary, *, stdout: bool = False) -> None:
+    """Print a :class:`hhpnet.video.VideoSummary` on stderr (warnings, one summary line;
+    ``stdout``: the records went to standard output).
+
+    Ctrl-C → exit 130; a damaged video or lost stream raises :class:`HhpnetError` with the
+    one-line reason after its files were kept (callers count it as failed, exit code 1).
+    """
+    import typer
+
+    from hhpnet.errors import HhpnetError
+
+    for w in summary.warnings:
+        print(f"hhpnet: warning: {w}", file=sys.stderr)
+    outs = ", ".join(summary.outputs.values())
+    outs = outs or ("JSON Lines on standard output" if stdout else "no files written")
+    print(
+        f"{summary.source}: {summary.frames} frames, {summary.tracks} tracks, "
+        f"{summary.fps:.1f} fps → {outs}",
+        file=sys.stderr,
+    )
+    if summary.interrupted:
+        print("hhpnet: interrupted; files written so far are kept", file=sys.stderr)
+        raise typer.Exit(130)
+    if summary.error:
+        raise HhpnetError(summary.error)

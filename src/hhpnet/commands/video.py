@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -24,16 +24,19 @@ from hhpnet.commands.options import (
     InteractOpt,
     PreciseOpt,
     ProgressOpt,
+    any_output_option,
     detector_option,
     method_option,
+    output_option,
 )
 
 if TYPE_CHECKING:
+    from hhpnet.pipeline import HeadPoseEstimator
     from hhpnet.video.settings import VideoSettings
+    from hhpnet.video.sources import Source
 
-
-def _file(help: str, *decls: str) -> Any:
-    return typer.Option(*decls, metavar="FILE", help=help)
+    #: (name, what to open: a source or the images of one SOURCE, display name)
+    Group = tuple[str, Source | list[str], str | None]
 
 
 _Sources = Annotated[
@@ -48,12 +51,6 @@ _Model = Annotated[str, typer.Option(metavar="NAME", help="Model name or .safete
 _KptThr = Annotated[
     float, typer.Option(metavar="C", help="Keypoints below this confidence are missing.")
 ]
-_SaveVideo = Annotated[Path | None, _file("Annotated mp4 (smoothed axes, σ fans, track ids).")]
-_Csv = Annotated[Path | None, _file("One row per person per frame.")]
-_Parquet = Annotated[Path | None, _file("Same rows as Parquet (needs the parquet extra).")]
-_Json = Annotated[Path | None, _file("JSON Lines, one record per frame.", "--json")]
-_TimelineCsv = Annotated[Path | None, _file("Interaction intervals (+ <stem>_people.csv totals).")]
-_TimelinePng = Annotated[Path | None, _file("Timeline picture, one row per pair.")]
 _Stride = Annotated[int, typer.Option(metavar="N", help="Process every N-th frame.")]
 _BodyEvery = Annotated[
     int,
@@ -98,12 +95,13 @@ def video(
     precise: PreciseOpt = False,
     interact: InteractOpt = True,
     method: Annotated[str, method_option("Interaction method: {}.", metavar="NAME")] = "hhpnet",
-    save_video: _SaveVideo = None,
-    csv: _Csv = None,
-    parquet: _Parquet = None,
-    json: _Json = None,
-    timeline_csv: _TimelineCsv = None,
-    timeline_png: _TimelinePng = None,
+    save_video: Annotated[Path | None, output_option("save_video")] = None,
+    csv: Annotated[Path | None, output_option("csv")] = None,
+    parquet: Annotated[Path | None, output_option("parquet")] = None,
+    json: Annotated[Path | None, output_option("jsonl")] = None,
+    timeline_csv: Annotated[Path | None, output_option("timeline_csv")] = None,
+    timeline_png: Annotated[Path | None, output_option("timeline_png")] = None,
+    output: Annotated[list[str] | None, any_output_option()] = None,
     stride: _Stride = 1,
     body_every: _BodyEvery = 1,
     max_frames: _MaxFrames = None,
@@ -122,7 +120,7 @@ def video(
     :class:`~hhpnet.video.VideoSettings` (:func:`run_video` checks and runs it). Text after
     the form feed is not part of ``--help``.
     """
-    from hhpnet.commands.options import progress_wanted
+    from hhpnet.commands.options import parse_outputs, progress_wanted
     from hhpnet.video.settings import VideoSettings
 
     settings = VideoSettings(
@@ -147,12 +145,13 @@ def video(
         resume=resume,
         progress=progress_wanted(progress),
         smooth_accel=smooth_accel,
+        outputs=parse_outputs(output),
     )
     if run_video(sources, settings, show=show):
         raise typer.Exit(1)
 
 
-def _name_of(src: Any) -> str:
+def _name_of(src: Source) -> str:
     from hhpnet.commands.outputs import safe_name
 
     if src.kind == "webcam":
@@ -162,37 +161,12 @@ def _name_of(src: Any) -> str:
     return safe_name(Path(str(src.value)).stem) or "video"
 
 
-def report_summary(summary: Any, *, stdout: bool = False) -> None:
-    """Print a :class:`hhpnet.video.VideoSummary` on stderr (warnings, one summary line;
-    ``stdout``: the records went to standard output).
-
-    Ctrl-C → exit 130; a damaged video or lost stream raises :class:`HhpnetError` with the
-    one-line reason after its files were kept (callers count it as failed, exit code 1).
-    """
-    from hhpnet.errors import HhpnetError
-
-    for w in summary.warnings:
-        print(f"hhpnet: warning: {w}", file=sys.stderr)
-    outs = ", ".join(summary.outputs.values())
-    outs = outs or ("JSON Lines on standard output" if stdout else "no files written")
-    print(
-        f"{summary.source}: {summary.frames} frames, {summary.tracks} tracks, "
-        f"{summary.fps:.1f} fps → {outs}",
-        file=sys.stderr,
-    )
-    if summary.interrupted:
-        print("hhpnet: interrupted; files written so far are kept", file=sys.stderr)
-        raise typer.Exit(130)
-    if summary.error:
-        raise HhpnetError(summary.error)
-
-
-def _groups(found: list[Any]) -> list[tuple[str, Any, str | None]]:
+def _groups(found: list[tuple[str, list[Source]]]) -> list[Group]:
     """(name, what to open, display name): the images of a SOURCE form one sequence; each
     video, webcam or stream is a source of its own."""
     from hhpnet.commands.outputs import safe_name
 
-    groups: list[tuple[str, Any, str | None]] = []
+    groups: list[Group] = []
     for spec, srcs in found:
         images = [str(s.value) for s in srcs if s.is_image]
         if images:
@@ -226,9 +200,10 @@ def run_video(sources: list[str], settings: VideoSettings, *, show: bool | None 
             found.append((spec, got))
         bad.extend(missing)
     groups = _groups(found)
-    live = [g for g in groups if not isinstance(g[1], list) and g[1].kind != "video"]
+    live = [g[1] for g in groups if not isinstance(g[1], list) and g[1].kind != "video"]
     if settings.resume and live:
-        src = live[0][1]
+        src = live[0]
+        assert not isinstance(src, list)
         what = f"webcam {src.value}" if src.kind == "webcam" else str(src.value)
         raise InputError(f"--resume: {what} is a live source and cannot be resumed")
     est = settings.estimator()
@@ -238,8 +213,8 @@ def run_video(sources: list[str], settings: VideoSettings, *, show: bool | None 
 
 
 def _run_groups(
-    groups: list[tuple[str, Any, str | None]],
-    est: Any,
+    groups: list[Group],
+    est: HeadPoseEstimator,
     settings: VideoSettings,
     *,
     many: bool,
@@ -249,7 +224,7 @@ def _run_groups(
     failed."""
     import dataclasses
 
-    from hhpnet.commands.outputs import derived, print_records, unique_names
+    from hhpnet.commands.outputs import derived, print_records, report_summary, unique_names
     from hhpnet.errors import HhpnetError
     from hhpnet.video import process_video
 

@@ -9,8 +9,10 @@ Nothing else in hhpnet imports this package: a prediction never loads the web st
 Modules: :mod:`~hhpnet.serve.settings` (options, checks), :mod:`~hhpnet.serve.engine` (shared
 estimator, bounded pool), :mod:`~hhpnet.serve.jobs` (video jobs),
 :mod:`~hhpnet.serve.stream` (webcam WebSocket), :mod:`~hhpnet.serve.guard` (host, token, size
-limits), :mod:`~hhpnet.serve.app` (routes), :mod:`~hhpnet.serve.server` (uvicorn); the page is
-plain HTML/JS/CSS under ``static/``. See docs/serve.md.
+limits), :mod:`~hhpnet.serve.app` (the application; its routers ``routes_images``,
+``routes_videos``, ``routes_stream``, ``routes_meta`` and what they share, ``deps``),
+:mod:`~hhpnet.serve.server` (uvicorn); the page is plain HTML/JS/CSS under ``static/``.
+See docs/serve.md.
 """
 
 from __future__ import annotations

@@ -19,7 +19,14 @@ import warnings
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from hhpnet.detectors.base import Detector
+    from hhpnet.interaction import Interaction
+    from hhpnet.model import HeadPoseModel
+    from hhpnet.pipeline import HeadPoseEstimator
+    from hhpnet.poses import Poses
 
 from hhpnet.errors import InputError
 from hhpnet.mesh_reading import MeshReader
@@ -54,7 +61,7 @@ class PoseOptions:
     params: tuple[tuple[str, Any], ...] = field(default_factory=tuple)
     precise: bool = False
 
-    def analysis(self) -> Callable[[Any], Any]:
+    def analysis(self) -> Callable[[Poses], Interaction]:
         """``poses -> Interaction`` with this method and these parameters."""
         from hhpnet.interaction import analyze
 
@@ -103,15 +110,15 @@ class Engine:
         self.pool = ThreadPoolExecutor(settings.workers, thread_name_prefix="hhpnet-est")
         self.limit = settings.workers + settings.queue
         self.inflight = 0
-        self._models: dict[str, Any] = {}
-        self._detectors: dict[tuple[str, bool], Any] = {}
+        self._models: dict[str, HeadPoseModel] = {}
+        self._detectors: dict[tuple[str, bool], Detector] = {}
         # the face-mesh reading of every estimator (hhpnet.mesh_reading), loaded on first use
         self.mesh = MeshReader()
         self._lock = threading.Lock()
         self._count_lock = threading.Lock()
 
     # ------------------------------------------------------------------ models
-    def model(self, name: str | None) -> Any:
+    def model(self, name: str | None) -> HeadPoseModel:
         """The shared model ``name`` (the server's default for None), loaded once."""
         from hhpnet.model import load_model
 
@@ -121,7 +128,7 @@ class Engine:
                 self._models[key] = load_model(key)
             return self._models[key]
 
-    def detector(self, name: str | None, tile: bool) -> Any:
+    def detector(self, name: str | None, tile: bool) -> Detector:
         """The shared detector ``name`` (with image tiles or not), created once."""
         from hhpnet.detectors import create_detector
 
@@ -132,7 +139,7 @@ class Engine:
                 self._detectors[key] = create_detector(key[0], **options)
             return self._detectors[key]
 
-    def estimator(self, opts: PoseOptions, *, with_detector: bool = True) -> Any:
+    def estimator(self, opts: PoseOptions, *, with_detector: bool = True) -> HeadPoseEstimator:
         """A :class:`~hhpnet.pipeline.HeadPoseEstimator` on the shared objects (cheap)."""
         from hhpnet.pipeline import HeadPoseEstimator
 

@@ -24,13 +24,21 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from hhpnet.errors import HhpnetError, InputError
 from hhpnet.serve.engine import Busy, Engine, PoseOptions, TooLarge
 from hhpnet.serve.settings import ServeSettings
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+    from hhpnet.pipeline import HeadPoseEstimator
+    from hhpnet.poses import Poses
+    from hhpnet.video import FrameResult, VideoSummary
+    from hhpnet.video.settings import VideoSettings
 
 __all__ = [
     "JOB_ID",
@@ -48,7 +56,8 @@ log = logging.getLogger("hhpnet.serve")
 JOB_ID = re.compile(r"[0-9a-f]{32}")
 #: a preview frame's file name
 PREVIEW_NAME = re.compile(r"frame-(\d{1,9})\.jpg")
-#: output name → (process_video keyword, media type); written when the job produces it
+#: file name (as registered, :mod:`hhpnet.video.outputs`) → media type; the files a job may
+#: write and a client download
 OUTPUT_FILES: dict[str, str] = {
     "poses.csv": "text/csv",
     "poses.jsonl": "application/jsonl",
@@ -84,13 +93,43 @@ class VideoOptions:
     end: float | None = None
     annotated: bool = False
 
-    def check(self) -> None:
-        from hhpnet.video import check_options
+    def settings(self, folder: Path, name: str | None = None) -> VideoSettings:
+        """The job's run (:class:`hhpnet.video.VideoSettings`) writing into ``folder`` the
+        formats whose file (their registered name) is one of :data:`OUTPUT_FILES`: the Parquet
+        rows when pyarrow is installed, the annotated video when asked for."""
+        from hhpnet.video import outputs
+        from hhpnet.video.settings import VideoSettings
 
-        check_options(
-            stride=self.stride, max_frames=self.max_frames, start=self.start, end=self.end
-        )
-        self.pose.check_analysis()
+        skip = {"save_video"} if not self.annotated else set()
+        if not _has_pyarrow():
+            skip.add("parquet")
+        paths = {
+            f.name: str(folder / f.files[0][1]) for f in outputs.formats() if f.name not in skip
+        }
+        return VideoSettings(
+            interact=True,
+            interaction_method=self.pose.method,
+            interaction_params=dict(self.pose.params),
+            stride=self.stride,
+            max_frames=self.max_frames,
+            start=self.start,
+            end=self.end,
+            progress=False,
+            name=name,
+            kpt_thr=self.pose.kpt_thr,
+        ).with_paths(paths)
+
+    def check(self) -> None:
+        """A one-line InputError for options a run refuses (:meth:`VideoSettings.check`)."""
+        self.settings(Path()).check()
+
+
+def _has_pyarrow() -> bool:
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 @dataclass
@@ -148,11 +187,11 @@ class Job:
 class _Watch:
     """The estimator of a job, keeping the last frame it saw (for the preview pictures)."""
 
-    def __init__(self, est: Any) -> None:
+    def __init__(self, est: HeadPoseEstimator) -> None:
         self.est = est
-        self.last: Any = None
+        self.last: NDArray[np.uint8] | None = None
 
-    def __call__(self, image: Any) -> Any:
+    def __call__(self, image: NDArray[np.uint8]) -> Poses:
         self.last = image
         return self.est(image)
 
@@ -313,7 +352,7 @@ class Jobs:
         job.outputs = [n for n in OUTPUT_FILES if (job.folder / n).is_file()]
         self._end(job, "done")
 
-    def _process(self, job: Job) -> Any:
+    def _process(self, job: Job) -> VideoSummary:
         from hhpnet.video import open_source, process_video
 
         assert job.input_path is not None
@@ -324,7 +363,7 @@ class Jobs:
         every = max(1, math.ceil((job.total_frames or MAX_PREVIEWS) / MAX_PREVIEWS))
         checked = [time.monotonic()]
 
-        def on_frame(result: Any) -> None:
+        def on_frame(result: FrameResult) -> None:
             if job.cancel.is_set() or self.closed:
                 raise _Cancelled()
             job.frames += 1
@@ -337,34 +376,9 @@ class Jobs:
 
         reader = open_source(str(job.input_path))
         reader.name = job.name  # messages and records name the upload, not a server path
-        out = job.folder
-        parquet = None
-        try:
-            import pyarrow  # noqa: F401
-
-            parquet = str(out / "poses.parquet")
-        except ImportError:
-            pass
         try:
             return process_video(
-                reader,
-                est,
-                csv=str(out / "poses.csv"),
-                parquet=parquet,
-                jsonl=str(out / "poses.jsonl"),
-                save_video=str(out / "annotated.mp4") if o.annotated else None,
-                timeline_csv=str(out / "timeline.csv"),
-                timeline_png=str(out / "timeline.png"),
-                interact=True,
-                interaction_method=o.pose.method,
-                interaction_params=dict(o.pose.params),
-                stride=o.stride,
-                max_frames=o.max_frames,
-                start=o.start,
-                end=o.end,
-                progress=False,
-                on_frame=on_frame,
-                name=job.name,
+                reader, est, settings=o.settings(job.folder, job.name), on_frame=on_frame
             )
         except Busy:
             raise HhpnetError("the server's job storage is full (--max-disk-mb)") from None
@@ -418,12 +432,12 @@ def _folder_size(folder: Path) -> int:
     return total
 
 
-def _write_preview(path: Path, bgr: Any) -> None:
+def _write_preview(path: Path, bgr: NDArray[np.uint8] | None) -> None:
     import cv2
 
     if bgr is None:
         return
-    img = np.asarray(bgr)
+    img: NDArray[np.integer | np.floating] = np.asarray(bgr)
     h, w = img.shape[:2]
     if w > PREVIEW_WIDTH:
         img = cv2.resize(

@@ -9,7 +9,11 @@ import sys
 import threading
 import time
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import uvicorn
+    from fastapi import FastAPI
 
 from hhpnet.errors import InputError
 from hhpnet.serve.settings import ServeSettings
@@ -40,7 +44,7 @@ def url_of(sock: socket.socket) -> str:
     return f"http://{shown}:{port}/"
 
 
-def _config(app: Any, settings: ServeSettings, log_level: str) -> Any:
+def _config(app: FastAPI, settings: ServeSettings, log_level: str) -> uvicorn.Config:
     import uvicorn
 
     return uvicorn.Config(
@@ -91,7 +95,11 @@ class BackgroundServer:
     included) on exit. The command and the tests both run the server this way."""
 
     def __init__(
-        self, settings: ServeSettings | None = None, *, app: Any = None, log_level: str = "error"
+        self,
+        settings: ServeSettings | None = None,
+        *,
+        app: FastAPI | None = None,
+        log_level: str = "error",
     ) -> None:
         from hhpnet.serve.app import create_app
 

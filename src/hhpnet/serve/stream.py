@@ -21,7 +21,10 @@ import functools
 import json
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from fastapi import WebSocket
 
 from hhpnet.errors import InputError
 from hhpnet.serve.engine import Engine, PoseOptions, image_size_from_header
@@ -54,7 +57,7 @@ class StreamSession:
             interaction_params=params,
         )
 
-    def process(self, data: Any, index: int, t: float) -> dict[str, Any]:
+    def process(self, data: object, index: int, t: float) -> dict[str, Any]:
         """One message → its record (or ``{"error": ...}``); runs on the estimation pool."""
         from hhpnet.io import MAX_PIXELS, read_image
         from hhpnet.video.readers import Frame
@@ -78,7 +81,7 @@ class StreamSession:
         return record
 
 
-async def run_stream(ws: Any, session: StreamSession) -> None:
+async def run_stream(ws: WebSocket, session: StreamSession) -> None:
     """Receive frames and answer them until the client leaves (see the module docstring)."""
     slot: list[tuple[Any, int, float]] = []  # at most one waiting frame
     ready = asyncio.Event()

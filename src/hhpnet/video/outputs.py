@@ -52,7 +52,8 @@ class OutputFormat:
     in ``VideoSummary.outputs`` and ``hhpnet batch``'s records; ``suffixes``: accepted file
     name endings (empty: any) and ``kind``, what the file is (for the error naming them);
     ``needs_interaction``: written from the interaction analysis (refused with
-    ``interact=False``).
+    ``interact=False``); ``help``: what the file holds, in one phrase (``hhpnet video``'s help
+    of ``option`` and of ``--output NAME=FILE``).
     """
 
     name: str
@@ -62,6 +63,7 @@ class OutputFormat:
     suffixes: tuple[str, ...] = ()
     kind: str = ""
     needs_interaction: bool = False
+    help: str = ""
 
     def load(self) -> type[Writer]:
         """The writer class (imported now)."""
@@ -104,11 +106,33 @@ def get(name: str) -> OutputFormat:
 
 
 _W = "hhpnet.video.writers:"
-register(OutputFormat("csv", "--csv", _W + "CsvOutput", (("csv", "poses.csv"),)))
 register(
-    OutputFormat("parquet", "--parquet", _W + "ParquetOutput", (("parquet", "poses.parquet"),))
+    OutputFormat(
+        "csv",
+        "--csv",
+        _W + "CsvOutput",
+        (("csv", "poses.csv"),),
+        help="One row per person per frame.",
+    )
 )
-register(OutputFormat("jsonl", "--json", _W + "JsonlOutput", (("jsonl", "poses.jsonl"),)))
+register(
+    OutputFormat(
+        "parquet",
+        "--parquet",
+        _W + "ParquetOutput",
+        (("parquet", "poses.parquet"),),
+        help="Same rows as Parquet (needs the parquet extra).",
+    )
+)
+register(
+    OutputFormat(
+        "jsonl",
+        "--json",
+        _W + "JsonlOutput",
+        (("jsonl", "poses.jsonl"),),
+        help="JSON Lines, one record per frame.",
+    )
+)
 register(
     OutputFormat(
         "save_video",
@@ -117,6 +141,7 @@ register(
         (("video", "annotated.mp4"),),
         VIDEO_OUT_EXTENSIONS,
         "the annotated video",
+        help="Annotated mp4 (smoothed axes, σ fans, track ids).",
     )
 )
 register(
@@ -126,6 +151,7 @@ register(
         _W + "TimelineCsvOutput",
         (("timeline_csv", "timeline.csv"), ("timeline_people_csv", "timeline_people.csv")),
         needs_interaction=True,
+        help="Interaction intervals (+ <stem>_people.csv totals).",
     )
 )
 register(
@@ -137,5 +163,6 @@ register(
         PICTURE_OUT_EXTENSIONS,
         "the timeline picture",
         needs_interaction=True,
+        help="Timeline picture, one row per pair.",
     )
 )

@@ -36,7 +36,16 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
+    import numpy as np
+
+    from hhpnet.interaction import Interaction
     from hhpnet.protocols import Estimator
+    from hhpnet.video.smoothing import PoseSmoother, SmootherParams
+    from hhpnet.video.timeline import Timeline, TimelineBuilder
+    from hhpnet.video.tracking import Tracker
+
+    #: replaces :func:`hhpnet.interaction.analyze` (same signature)
+    Analyzer = Callable[..., Interaction]
 
 
 @dataclass
@@ -67,7 +76,7 @@ class VideoSummary:
     resumed_from: int | None = None
     replayed: int = 0
     warnings: list[str] = field(default_factory=list)
-    timeline: Any = None
+    timeline: Timeline | None = None
 
     @property
     def ok(self) -> bool:
@@ -100,7 +109,7 @@ def display_available() -> bool:
 
 
 def process_video(
-    source: Any,
+    source: object,
     estimator: Estimator | None = None,
     *,
     csv: str | os.PathLike[str] | None = None,
@@ -111,7 +120,7 @@ def process_video(
     timeline_png: str | os.PathLike[str] | None = None,
     interact: bool = True,
     interaction_method: str = "hhpnet",
-    interaction_params: dict[str, Any] | None = None,
+    interaction_params: dict[str, object] | None = None,
     stride: int = 1,
     max_frames: int | None = None,
     start: float = 0.0,
@@ -120,12 +129,12 @@ def process_video(
     resume: bool = False,
     show: bool = False,
     progress: bool | None = None,
-    smoothing: Any = None,
-    tracker: Any = None,
-    timeline: Any = None,
+    smoothing: SmootherParams | PoseSmoother | None = None,
+    tracker: Tracker | None = None,
+    timeline: TimelineBuilder | None = None,
     flush_every: int = 1,
-    analyzer: Callable[..., Any] | None = None,
-    on_frame: Callable[[FrameResult], Any] | None = None,
+    analyzer: Analyzer | None = None,
+    on_frame: Callable[[FrameResult], object] | None = None,
     name: str | None = None,
     settings: VideoSettings | None = None,
     body_every: int = 1,
@@ -159,31 +168,9 @@ def process_video(
     scene changes only (:mod:`hhpnet.video.cadence`; off by default). Ctrl-C stops cleanly:
     files are closed and ``interrupted`` is set.
     """
+    keywords = locals()  # the first statement: exactly the parameters, as given
     if settings is None:
-        settings = VideoSettings(
-            csv=csv,
-            parquet=parquet,
-            jsonl=jsonl,
-            save_video=save_video,
-            timeline_csv=timeline_csv,
-            timeline_png=timeline_png,
-            outputs=dict(outputs or {}),
-            interact=interact,
-            interaction_method=interaction_method,
-            interaction_params=interaction_params,
-            stride=stride,
-            max_frames=max_frames,
-            start=start,
-            end=end,
-            fps=fps,
-            resume=resume,
-            show=show,
-            progress=progress,
-            flush_every=flush_every,
-            name=name,
-            body_every=body_every,
-            precise=precise,
-        )
+        settings = VideoSettings.of_keywords(keywords)
     settings.check()
     run = _VideoRun(settings, source, on_frame)
     run.build_processor(estimator, smoothing, tracker, timeline, analyzer)
@@ -196,7 +183,10 @@ class _VideoRun:
     → teardown (:meth:`_close`) → summary and the writers' end-of-run files (:meth:`_finish`)."""
 
     def __init__(
-        self, settings: VideoSettings, source: Any, on_frame: Callable[[FrameResult], Any] | None
+        self,
+        settings: VideoSettings,
+        source: object,
+        on_frame: Callable[[FrameResult], object] | None,
     ) -> None:
         self.s = settings
         self.paths = settings.paths()
@@ -213,10 +203,10 @@ class _VideoRun:
     def build_processor(
         self,
         estimator: Estimator | None,
-        smoothing: Any,
-        tracker: Any,
-        timeline: Any,
-        analyzer: Callable[..., Any] | None,
+        smoothing: SmootherParams | PoseSmoother | None,
+        tracker: Tracker | None,
+        timeline: TimelineBuilder | None,
+        analyzer: Analyzer | None,
     ) -> None:
         """The per-frame :class:`VideoProcessor` (the source is closed if this fails)."""
         from hhpnet.video.smoothing import PoseSmoother, SmootherParams
@@ -400,7 +390,7 @@ class _VideoRun:
             summary.outputs.update(writer.finish(summary.timeline))
 
 
-def _show(annotated: NDArray[Any]) -> bool:
+def _show(annotated: NDArray[np.uint8]) -> bool:
     """The annotated frame in the window; False when the user quit (Esc or q)."""
     import cv2
 

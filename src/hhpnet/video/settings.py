@@ -23,7 +23,14 @@ from hhpnet.errors import InputError
 from hhpnet.video import outputs
 
 if TYPE_CHECKING:
+    from hhpnet.detectors.base import Detector
     from hhpnet.pipeline import HeadPoseEstimator
+    from hhpnet.protocols import PoseModel
+    from hhpnet.video.smoothing import SmootherParams
+
+    #: what :class:`~hhpnet.pipeline.HeadPoseEstimator` takes as its model and its detector
+    ModelSpec = str | os.PathLike[str] | PoseModel
+    DetectorSpec = str | Detector | None
 
 __all__ = ["NAMED_OUTPUTS", "VideoSettings", "check_options"]
 
@@ -56,7 +63,7 @@ class VideoSettings:
     timeline_png: PathLike | None = None
     interact: bool = True
     interaction_method: str = "hhpnet"
-    interaction_params: dict[str, Any] | None = None
+    interaction_params: dict[str, object] | None = None
     stride: int = 1
     max_frames: int | None = None
     start: float = 0.0
@@ -70,10 +77,22 @@ class VideoSettings:
     body_every: int = 1
     precise: bool = False
     outputs: Mapping[str, PathLike] = field(default_factory=dict)
-    model: Any = "hhpnet-1.0"
-    detector: Any = "auto"
+    model: ModelSpec = "hhpnet-1.0"
+    detector: DetectorSpec = "auto"
     kpt_thr: float = 0.0
     smooth_accel: float | None = None
+
+    @classmethod
+    def of_keywords(cls, keywords: Mapping[str, object]) -> VideoSettings:
+        """The settings of :func:`~hhpnet.video.process_video`'s keywords: each field whose
+        name is a key of ``keywords`` takes its value (``outputs``: None is none), the others
+        keep their defaults; other keys are ignored. Nothing is checked yet
+        (:meth:`check`)."""
+        given: dict[str, Any] = {
+            f.name: keywords[f.name] for f in dataclasses.fields(cls) if f.name in keywords
+        }
+        given["outputs"] = dict(given.get("outputs") or {})
+        return cls(**given)
 
     def paths(self) -> dict[str, str]:
         """{format name: path} of every output of the run, in the registry's order (the
@@ -139,7 +158,7 @@ class VideoSettings:
             model=self.model, detector=self.detector, kpt_thr=self.kpt_thr, precise=self.precise
         )
 
-    def smoother_params(self) -> Any:
+    def smoother_params(self) -> SmootherParams | None:
         """The :class:`~hhpnet.video.smoothing.SmootherParams` of ``smooth_accel`` (None: the
         smoother's defaults)."""
         from hhpnet.video.smoothing import SmootherParams
@@ -171,13 +190,13 @@ class VideoSettings:
 
 def check_options(
     *,
-    stride: Any = 1,
-    max_frames: Any = None,
-    start: Any = 0.0,
-    end: Any = None,
-    fps: Any = None,
-    save_video: Any = None,
-    timeline_png: Any = None,
+    stride: object = 1,
+    max_frames: object = None,
+    start: object = 0.0,
+    end: object = None,
+    fps: object = None,
+    save_video: PathLike | None = None,
+    timeline_png: PathLike | None = None,
 ) -> None:
     """Raise a one-line :class:`InputError` for options that :func:`process_video` would
     refuse (frame selection, output file types), so a caller can check before opening
@@ -192,7 +211,7 @@ def check_options(
             outputs.get(name).check_path(os.fspath(path))
 
 
-def _check_selection(stride: Any, max_frames: Any, start: Any, end: Any) -> None:
+def _check_selection(stride: object, max_frames: object, start: object, end: object) -> None:
     if isinstance(stride, bool) or not isinstance(stride, (int, np.integer)) or stride < 1:
         raise InputError(f"stride must be an integer ≥ 1; got {stride}")
     if max_frames is not None and (
