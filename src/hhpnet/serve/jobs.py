@@ -24,7 +24,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -191,8 +191,8 @@ class _Watch:
         self.est = est
         self.last: NDArray[np.uint8] | None = None
 
-    def __call__(self, image: NDArray[np.uint8]) -> Poses:
-        self.last = image
+    def __call__(self, image: object) -> Poses:
+        self.last = cast("NDArray[np.uint8]", image)  # the video readers give uint8 BGR frames
         return self.est(image)
 
 
