@@ -10,6 +10,7 @@ import sys
 import warnings
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import hhpnet
@@ -111,3 +112,36 @@ def test_no_file_uses_an_old_path() -> None:
             if any(p.search(line) for p in patterns):
                 hits.append(f"{path.relative_to(ROOT)}:{n}: {line.strip()}")
     assert hits == []
+
+
+@pytest.mark.parametrize("module", ["hhpnet.interaction", "hhpnet.interaction.poses"])
+def test_old_name_pose_arrays_builds_poses_with_a_warning_naming_from_arrays(
+    module, monkeypatch
+) -> None:
+    from hhpnet.interaction import analyze, from_arrays
+    from hhpnet.poses import Poses
+
+    monkeypatch.delitem(vars(importlib.import_module(module)), "PoseArrays", raising=False)
+    scope: dict[str, object] = {}
+    with pytest.warns(DeprecationWarning) as rec:
+        exec(compile(f"from {module} import PoseArrays", "<user code>", "exec"), scope)
+    assert len(rec) == 1 and rec[0].filename == "<user code>"
+    assert str(rec[0].message) == (
+        f"{module}.PoseArrays is deprecated: use hhpnet.interaction.from_arrays, which returns a "
+        "hhpnet.poses.Poses"
+    )
+    old = scope["PoseArrays"]
+    assert callable(old)
+    yaw, pitch, sigma, cen, hs = (
+        [10.0, -20.0],
+        [0.0, 5.0],
+        np.full((2, 3), 4.0),
+        [[9, 9], [90, 9]],
+        [8, 9],
+    )
+    got = old(yaw, pitch, sigma, cen, hs, [True, False])  # the old order: σ before centroid
+    assert isinstance(got, Poses) and got.valid.tolist() == [True, False]
+    want = from_arrays(yaw, pitch, cen, hs, sigma, [True, False])
+    assert analyze(got).to_dict() == analyze(want).to_dict()
+    with pytest.raises(AttributeError, match="has no attribute 'PoseArray'"):
+        _ = importlib.import_module(module).PoseArray

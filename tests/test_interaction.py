@@ -439,3 +439,23 @@ def test_parameters_of_the_wrong_type_raise_one_line_input_error(params):
     with pytest.raises(InputError) as info:
         analyze(poses, **params)
     assert "\n" not in str(info.value)
+
+
+def test_from_arrays_builds_poses_keeping_float64_and_every_point_present() -> None:
+    from hhpnet.poses import Poses
+
+    yaw, cen = [0.1, 170.3, -45.7], [[100.0, 200.0], [400.0, 210.0], [250.0, 500.0]]
+    poses = from_arrays(yaw, [1.1, -2.2, 3.3], cen, [80.0, 90.0, 70.0], 4.4)
+    assert isinstance(poses, Poses) and len(poses) == 3
+    assert poses.yaw.dtype == np.float64 and poses.yaw.tolist() == yaw  # not rounded to float32
+    assert poses.centroid.tolist() == cen and poses.sigma.tolist() == [[4.4] * 3] * 3
+    assert np.isnan(poses.boxes).all() and np.isnan(poses.scores).all()
+    assert (poses.roll == 0).all() and (poses.track_id == -1).all()
+    # without keypoints every point counts as present: as all five given with confidence 1
+    kp = np.ones((3, 5, 3), np.float32)
+    given = from_arrays(yaw, [1.1, -2.2, 3.3], cen, [80.0, 90.0, 70.0], 4.4, keypoints=kp)
+    assert analyze(poses).to_dict() == analyze(given).to_dict()
+    kp[:, 3:, 2] = 0  # no ears: a different nominal head span, so different depths
+    fewer = from_arrays(yaw, [1.1, -2.2, 3.3], cen, [80.0, 90.0, 70.0], 4.4, keypoints=kp)
+    assert not np.array_equal(analyze(fewer).depth_mm, analyze(poses).depth_mm)
+    assert poses[[0, 2]].yaw.tolist() == [0.1, -45.7]  # indexing as any Poses

@@ -7,6 +7,9 @@ serve ``import hhpnet.synth``). Importing an old path imports the new module, em
 binds the old name to the **same module object**: ``hhpnet.synth is hhpnet.training.synth``, so
 every name, and monkeypatching through either path, is shared. The warning is emitted once per
 process per old path (the next imports find the module in :data:`sys.modules`).
+
+Old *names* inside a module (:data:`OLD_NAMES`) go through :func:`old_name`, which the module's
+``__getattr__`` calls: it returns the replacement and warns once, naming the new way.
 """
 
 from __future__ import annotations
@@ -41,6 +44,37 @@ MOVED: dict[str, str] = {
     "hhpnet.tracking": "hhpnet.video.tracking",
     "hhpnet.train": "hhpnet.training.train",
 }
+
+#: old public name → (the replacement, as "module:attribute"; what to use instead)
+OLD_NAMES: dict[str, tuple[str, str]] = {
+    "hhpnet.interaction.PoseArrays": (
+        "hhpnet.interaction.poses:_pose_arrays",
+        "hhpnet.interaction.from_arrays, which returns a hhpnet.poses.Poses",
+    ),
+    "hhpnet.interaction.poses.PoseArrays": (
+        "hhpnet.interaction.poses:_pose_arrays",
+        "hhpnet.interaction.from_arrays, which returns a hhpnet.poses.Poses",
+    ),
+}
+
+
+def old_name(module: str, name: str) -> object:
+    """The replacement of the deprecated ``module.name`` (:data:`OLD_NAMES`), with a
+    :class:`DeprecationWarning` naming the new way (attributed to the line that reads the
+    name), then bound in ``module``; the usual AttributeError for any other name. Called by a
+    module's ``__getattr__``."""
+    entry = OLD_NAMES.get(f"{module}.{name}")
+    if entry is None:
+        raise AttributeError(f"module {module!r} has no attribute {name!r}")
+    import warnings
+
+    target, advice = entry
+    new_module, attribute = target.split(":")
+    # stacklevel 3: old_name ← the module's __getattr__ ← the line that reads the name
+    warnings.warn(f"{module}.{name} is deprecated: use {advice}", DeprecationWarning, stacklevel=3)
+    value: object = getattr(importlib.import_module(new_module), attribute)
+    setattr(sys.modules[module], name, value)  # warned once per process, as an old path
+    return value
 
 
 class _Alias(_LoaderBase):

@@ -22,7 +22,7 @@ import os
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeGuard, cast
+from typing import TYPE_CHECKING, TypeGuard, cast
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -127,7 +127,7 @@ class HeadPoseEstimator:
         return self._model
 
     @property
-    def detector(self) -> Any:  # Detector | None (Any: bench/pipeline.py calls it unchecked)
+    def detector(self) -> Detector | None:
         """The keypoint detector (created on first access); None if there is none."""
         if self._detector is None and isinstance(self._detector_spec, str):
             from hhpnet.detectors import create_detector

@@ -36,6 +36,8 @@ __all__ = [
 ]
 
 F32 = NDArray[np.float32]
+#: pose values: float32 along the pipeline, float64 from :func:`hhpnet.interaction.from_arrays`
+Floats = NDArray[np.floating[Any]]
 
 
 def centroids(kp: F32) -> F32:
@@ -99,13 +101,13 @@ class Poses:
     boxes: F32
     scores: F32
     keypoints: F32
-    yaw: F32 = field(default_factory=_unknown)
-    pitch: F32 = field(default_factory=_unknown)
-    roll: F32 = field(default_factory=_unknown)
-    sigma: F32 = field(default_factory=_unknown)
+    yaw: Floats = field(default_factory=_unknown)
+    pitch: Floats = field(default_factory=_unknown)
+    roll: Floats = field(default_factory=_unknown)
+    sigma: Floats = field(default_factory=_unknown)
     valid: NDArray[np.bool_] = field(default_factory=_unknown)
-    centroid: F32 = field(default_factory=_unknown)
-    head_size: F32 = field(default_factory=_unknown)
+    centroid: Floats = field(default_factory=_unknown)
+    head_size: Floats = field(default_factory=_unknown)
     image_size: tuple[int, int] | None = None
     source: str | None = None
     detector: Any = None

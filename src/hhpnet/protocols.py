@@ -2,7 +2,8 @@
 runs at import beyond the class definitions).
 
 * :class:`PoseFields` — what :func:`hhpnet.interaction.analyze` reads: a
-  :class:`hhpnet.poses.Poses` or a :class:`hhpnet.interaction.PoseArrays`.
+  :class:`hhpnet.poses.Poses` (also from :func:`hhpnet.interaction.from_arrays`), or any object
+  with these fields.
 * :class:`PoseLike` — what drawing and video read: a :class:`hhpnet.poses.Poses` (or any
   object with its fields).
 * :class:`PoseReadings` / :class:`PoseModel` — a model's ``predict`` and its output
@@ -23,7 +24,7 @@ from typing import Any, Protocol
 import numpy as np
 from numpy.typing import NDArray
 
-#: per-person values of any float precision (Poses: float32, PoseArrays: float64)
+#: per-person values of any float precision (the pipeline's float32, from_arrays's float64)
 Floats = NDArray[np.floating[Any]]
 
 __all__ = [

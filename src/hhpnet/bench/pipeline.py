@@ -26,6 +26,7 @@ from hhpnet.bench.timing import (
     measure,
     measure_interleaved,
 )
+from hhpnet.errors import InputError
 from hhpnet.samples import (
     make_scene,
 )
@@ -91,6 +92,8 @@ def hhpnet_candidate(
         from hhpnet.detectors.movenet import COCO_HEAD
 
         det = est.detector
+        if det is None:  # a model object given without a detector: nothing to time
+            raise InputError("the pipeline suite needs an estimator with a detector")
         dets = det(rgb)
         size = (rgb.shape[1], rgb.shape[0])
         out: dict[str, Callable[[], object]] = {"detect": lambda: det(rgb)}

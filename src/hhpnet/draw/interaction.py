@@ -262,6 +262,14 @@ class InteractionAnnotator:
         return img
 
 
+def _known_points(keypoints: object) -> bool:
+    """Keypoints (N, 5, 3) of no person, or with at least one present point at a known place."""
+    if keypoints is None:
+        return False
+    kp = np.asarray(keypoints, np.float64)
+    return len(kp) == 0 or bool(((kp[..., 2] > 0) & np.isfinite(kp[..., :2]).all(axis=-1)).any())
+
+
 def annotate_interaction(
     scene: ArrayLike,
     poses: PoseLike,
@@ -271,9 +279,10 @@ def annotate_interaction(
     draw_poses: bool = True,
 ) -> U8:
     """Head poses (:func:`hhpnet.draw.annotate`, if ``draw_poses`` and ``poses`` has boxes and
-    keypoints) under the interaction overlay; returns an annotated copy."""
+    keypoints whose positions are known — not those of :func:`hhpnet.interaction.from_arrays`
+    without keypoints) under the interaction overlay; returns an annotated copy."""
     img = np.asarray(scene)
-    if draw_poses and hasattr(poses, "keypoints") and hasattr(poses, "boxes"):
+    if draw_poses and hasattr(poses, "boxes") and _known_points(getattr(poses, "keypoints", None)):
         from hhpnet.draw.pose import annotate
 
         img = annotate(img, poses, rgb=rgb, labels=False)

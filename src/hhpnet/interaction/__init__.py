@@ -2,7 +2,8 @@
 
 :func:`analyze` takes the poses of the N people of one image (any object with ``yaw``, ``pitch``
 (N,) degrees, ``sigma`` (N, 3) degrees, ``centroid`` (N, 2) pixels, ``head_size`` (N,) pixels and
-``valid`` (N,) bool — a :class:`hhpnet.poses.Poses`, or :func:`from_arrays`) and returns an
+``valid`` (N,) bool — a :class:`hhpnet.poses.Poses`, which :func:`from_arrays` and
+:func:`scene_from_3d` also build) and returns an
 :class:`Interaction`. Two families of methods (details and parameters in ``docs/interaction.md``):
 
 * ``method="hhpnet"`` (default) — 3-D, probabilistic: depth from apparent head size under a
@@ -18,7 +19,8 @@ The derived outputs (pairs, mutual, targets, groups, engagement, exclusions) are
 * :mod:`~hhpnet.interaction.params` — :class:`HhpnetParams`, :class:`PaperParams` and their checks;
 * :mod:`~hhpnet.interaction.scores` — the ``"hhpnet"`` formula and the shared geometry;
 * :mod:`~hhpnet.interaction.paper` — the paper's formulas, :func:`paper_uncertainty`;
-* :mod:`~hhpnet.interaction.poses` — the input: :func:`from_arrays`, :func:`scene_from_3d`;
+* :mod:`~hhpnet.interaction.poses` — the input as :class:`~hhpnet.poses.Poses`: :func:`from_arrays`,
+  :func:`scene_from_3d`;
 * :mod:`~hhpnet.interaction.result` — :class:`Interaction`, :class:`Pair`;
 * :mod:`~hhpnet.interaction.analysis` — :func:`analyze`.
 
@@ -34,7 +36,7 @@ if TYPE_CHECKING:
     from hhpnet.interaction.analysis import analyze
     from hhpnet.interaction.paper import paper_uncertainty
     from hhpnet.interaction.params import HhpnetParams, PaperParams
-    from hhpnet.interaction.poses import PoseArrays, from_arrays, scene_from_3d
+    from hhpnet.interaction.poses import from_arrays, scene_from_3d
     from hhpnet.interaction.registry import METHODS
     from hhpnet.interaction.result import Interaction, Pair
 
@@ -45,7 +47,6 @@ _LAZY = {
     "Interaction": "hhpnet.interaction.result",
     "Pair": "hhpnet.interaction.result",
     "PaperParams": "hhpnet.interaction.params",
-    "PoseArrays": "hhpnet.interaction.poses",
     "analyze": "hhpnet.interaction.analysis",
     "from_arrays": "hhpnet.interaction.poses",
     "paper_uncertainty": "hhpnet.interaction.paper",
@@ -58,7 +59,6 @@ __all__ = [
     "Interaction",
     "Pair",
     "PaperParams",
-    "PoseArrays",
     "analyze",
     "from_arrays",
     "paper_uncertainty",
@@ -68,8 +68,10 @@ __all__ = [
 
 def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'hhpnet.interaction' has no attribute {name!r}")
+    if module is None:  # an old name (hhpnet._compat.OLD_NAMES) or the usual AttributeError
+        from hhpnet._compat import old_name
+
+        return old_name(__name__, name)
     value = getattr(importlib.import_module(module), name)
     globals()[name] = value  # later lookups are plain attribute reads
     return value

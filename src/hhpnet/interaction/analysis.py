@@ -42,8 +42,8 @@ F64 = NDArray[np.float64]
 def analyze(poses: PoseFields, method: str = "hhpnet", **params: object) -> Interaction:
     """Who looks at whom among the people of one frame (module docstring for the outputs).
 
-    ``poses``: a :class:`hhpnet.poses.Poses` or :class:`~hhpnet.interaction.PoseArrays`
-    (:func:`~hhpnet.interaction.from_arrays`); ``method``: a name of
+    ``poses``: a :class:`hhpnet.poses.Poses` (also from :func:`~hhpnet.interaction.from_arrays`)
+    or any object with its fields (:class:`hhpnet.protocols.PoseFields`); ``method``: a name of
     :mod:`hhpnet.interaction.registry`, "hhpnet" (default, 3-D + σ → probability), "paper" or
     "paper-v1"; ``params``: fields of the method's parameter class
     (:class:`~hhpnet.interaction.HhpnetParams` or :class:`~hhpnet.interaction.PaperParams`).

@@ -1,10 +1,11 @@
-"""The input of an analysis: :class:`PoseArrays` from plain arrays (:func:`from_arrays`) or from
-heads placed in 3-D in front of a pinhole camera (:func:`scene_from_3d`)."""
+"""The input of an analysis as a :class:`hhpnet.poses.Poses`: from plain arrays
+(:func:`from_arrays`) or from heads placed in 3-D in front of a pinhole camera
+(:func:`scene_from_3d`). ``PoseArrays``, the container these returned before, is a deprecated
+name of :func:`from_arrays`'s argument order (:mod:`hhpnet._compat`)."""
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -13,26 +14,43 @@ from hhpnet.convention import S_FLIP
 from hhpnet.errors import InputError
 from hhpnet.interaction.scores import _nominal_span, _rot_optical_to, _unit
 from hhpnet.keypoints import check_image_size
+from hhpnet.poses import Poses
 
 F64 = NDArray[np.float64]
 
 
 # --------------------------------------------------------------------------- input
-@dataclass
-class PoseArrays:
-    """Minimal pose container for :func:`analyze` (see :func:`from_arrays`)."""
-
-    yaw: F64
-    pitch: F64
-    sigma: F64
-    centroid: F64
-    head_size: F64
-    valid: NDArray[np.bool_]
-    keypoints: NDArray[np.float32] | None = None
-    image_size: tuple[int, int] | None = None
-
-    def __len__(self) -> int:
-        return len(self.yaw)
+def _poses(
+    yaw: F64,
+    pitch: F64,
+    sigma: F64,
+    centroid: F64,
+    head_size: F64,
+    valid: NDArray[np.bool_],
+    keypoints: NDArray[np.float32] | None,
+    image_size: tuple[int, int] | None,
+) -> Poses:
+    """The :class:`Poses` of checked arrays: the float64 values kept as given, no box or
+    score (NaN), a level head (roll 0: the analysis does not read it, drawings do); without
+    ``keypoints`` every point is present at an unknown position (x, y NaN, confidence 1), as
+    the analysis reads them."""
+    n = len(yaw)
+    if keypoints is None:
+        keypoints = np.full((n, 5, 3), np.nan, np.float32)
+        keypoints[..., 2] = 1.0
+    return Poses(
+        boxes=np.full((n, 4), np.nan, np.float32),
+        scores=np.full(n, np.nan, np.float32),
+        keypoints=keypoints,
+        yaw=yaw,
+        pitch=pitch,
+        roll=np.zeros(n),
+        sigma=sigma,
+        valid=valid,
+        centroid=centroid,
+        head_size=head_size,
+        image_size=image_size,
+    )
 
 
 def from_arrays(
@@ -45,10 +63,12 @@ def from_arrays(
     *,
     keypoints: ArrayLike | None = None,
     image_size: tuple[int, int] | None = None,
-) -> PoseArrays:
-    """Poses from plain arrays: yaw, pitch (N,) degrees, centroid (N, 2) pixels, head_size (N,)
-    pixels (default: all equal, 100), sigma (N, 3) or (N,) degrees (default 0: certain), valid
-    (N,) (default: finite angles). Raises :class:`InputError` on inconsistent shapes."""
+) -> Poses:
+    """A :class:`~hhpnet.poses.Poses` from plain arrays: yaw, pitch (N,) degrees, centroid
+    (N, 2) pixels, head_size (N,) pixels (default: all equal, 100), sigma (N, 3) or (N,) degrees
+    (default 0: certain), valid (N,) (default: finite angles), keypoints (N, 5, 3) pixels +
+    confidence (default: all five present). The arrays are kept in float64; the poses have no
+    box or score (NaN) and roll 0. Raises :class:`InputError` on inconsistent shapes."""
     y = np.atleast_1d(np.asarray(yaw, np.float64)).ravel()
     n = y.size
     p = np.atleast_1d(np.asarray(pitch, np.float64)).ravel()
@@ -78,7 +98,7 @@ def from_arrays(
         kp = np.asarray(keypoints, np.float32)
         if kp.shape != (n, 5, 3):
             raise InputError(f"keypoints has shape {kp.shape}, expected {(n, 5, 3)}")
-    return PoseArrays(y, p, s, c, hs.ravel(), v, kp, check_image_size(image_size))
+    return _poses(y, p, s, c, hs.ravel(), v, kp, check_image_size(image_size))
 
 
 def _camera_from_size(image_size: tuple[int, int], fov_deg: float) -> tuple[float, F64]:
@@ -94,7 +114,7 @@ def scene_from_3d(
     fov_deg: float = 65.0,
     sigma: ArrayLike = 5.0,
     head_model: str = "blazeface",
-) -> PoseArrays:
+) -> Poses:
     """Poses of heads seen by a pinhole camera — for tests, demos and what-if analyses.
 
     ``positions_mm`` (N, 3) head centres in the camera frame (x right, y down, z away from the
@@ -125,4 +145,26 @@ def scene_from_3d(
     hs = f * span / pos[:, 2]
     s = np.asarray(sigma, np.float64)
     s = np.broadcast_to(s[:, None] if s.ndim == 1 else s, (n, 3)).astype(np.float64)
-    return PoseArrays(yaw, pitch, s, cen, hs, np.ones(n, bool), None, image_size)
+    return _poses(yaw, pitch, s, cen, hs, np.ones(n, bool), None, image_size)
+
+
+def _pose_arrays(
+    yaw: ArrayLike,
+    pitch: ArrayLike,
+    sigma: ArrayLike,
+    centroid: ArrayLike,
+    head_size: ArrayLike,
+    valid: ArrayLike,
+    keypoints: ArrayLike | None = None,
+    image_size: tuple[int, int] | None = None,
+) -> Poses:
+    """The deprecated ``PoseArrays(...)``: its argument order, :func:`from_arrays`'s checks."""
+    return from_arrays(
+        yaw, pitch, centroid, head_size, sigma, valid, keypoints=keypoints, image_size=image_size
+    )
+
+
+def __getattr__(name: str) -> object:
+    from hhpnet._compat import old_name
+
+    return old_name(__name__, name)
