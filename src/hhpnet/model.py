@@ -34,7 +34,6 @@ import json
 import math
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -44,6 +43,7 @@ from numpy.typing import ArrayLike, NDArray
 from hhpnet.convention import ANGLE_NAMES
 from hhpnet.errors import InputError
 from hhpnet.keypoints import FAR_POINT_FACTOR, MAX_COORD, normalize, plausible, validate_keypoints
+from hhpnet.poses import PoseOutput
 
 __all__ = [
     "MODEL_NAMES",
@@ -108,32 +108,6 @@ TENSOR_SHAPES = tensor_shapes(1.0)
 def parameter_count(alpha: float) -> int:
     """Number of trainable parameters at width ``alpha`` (94,031 for α = 1)."""
     return sum(math.prod(s) for s in tensor_shapes(alpha).values())
-
-
-@dataclass(slots=True)
-class PoseOutput:
-    """Model output for N people. Angles and σ in degrees; invalid rows: NaN angles, inf σ."""
-
-    yaw: NDArray[np.float32]  # (N,) in (−180, 180]
-    pitch: NDArray[np.float32]  # (N,)
-    roll: NDArray[np.float32]  # (N,)
-    sigma: NDArray[np.float32]  # (N, 3) yaw, pitch, roll
-    valid: NDArray[np.bool_]  # (N,)
-
-    @classmethod
-    def of(
-        cls, angles: NDArray[np.float32], sigma: NDArray[np.float32], valid: NDArray[np.bool_]
-    ) -> PoseOutput:
-        """From ``(N, 3)`` angles (yaw, pitch, roll), ``(N, 3)`` σ and ``(N,)`` validity."""
-        return cls(angles[:, 0].copy(), angles[:, 1].copy(), angles[:, 2].copy(), sigma, valid)
-
-    @property
-    def angles(self) -> NDArray[np.float32]:
-        """``(N, 3)`` yaw, pitch, roll in degrees."""
-        return np.stack([self.yaw, self.pitch, self.roll], axis=1)
-
-    def __len__(self) -> int:
-        return len(self.yaw)
 
 
 class HeadPoseModel:

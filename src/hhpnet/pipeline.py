@@ -35,7 +35,7 @@ from hhpnet.keypoints import (
     head_size,
     validate_keypoints,
 )
-from hhpnet.poses import CSV_COLUMNS, Detections, Poses, as_rows, centroids
+from hhpnet.poses import CSV_COLUMNS, Detections, PoseOutput, Poses, as_rows, centroids
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -285,9 +285,9 @@ class HeadPoseEstimator:
             boxes=np.asarray(boxes, np.float32).reshape(n, 4),
             scores=np.asarray(scores, np.float32).reshape(n),
             keypoints=kp,
-            yaw=out.angles[:, 0],
-            pitch=out.angles[:, 1],
-            roll=out.angles[:, 2],
+            yaw=out.yaw,
+            pitch=out.pitch,
+            roll=out.roll,
             sigma=out.sigma,
             valid=out.valid,
             centroid=centroids(kp),
@@ -363,15 +363,6 @@ def _as_detections(dets: PeopleLike) -> Detections:
         if alt_boxes is None or not _has_rows(alt_boxes, n)
         else as_rows(alt_boxes, 4, "boxes"),
     )
-
-
-@dataclass
-class _Fused:
-    """The estimator's result per person: angles (N, 3), sigma (N, 3) degrees, valid (N,)."""
-
-    angles: F32
-    sigma: F32
-    valid: NDArray[np.bool_]
 
 
 @dataclass
@@ -472,7 +463,7 @@ class _Readings:
             out |= self.valid[j] & np.isin(np.asarray(slot, dtype=object), names)
         return out
 
-    def fuse(self, model: PoseModel, expected: int = 1) -> tuple[_Fused, NDArray[np.bool_]]:
+    def fuse(self, model: PoseModel, expected: int = 1) -> tuple[PoseOutput, NDArray[np.bool_]]:
         """Read every present set in one batched ``model.predict`` call, fuse each person's
         readings (:func:`hhpnet.fusion.fuse`), then :func:`hhpnet.tails.honest_sigma` (with
         ``expected`` readings per head possible); also the ``ambiguous`` flags."""
@@ -531,7 +522,7 @@ class _Readings:
             chi2[rows], count[rows], best[rows] = fused.chi2, fused.count, fused.sigma_min
         out_sig = honest_sigma(out, out_sig, chi2, count, best, expected=expected)
         valid = np.asarray(np.isfinite(out).all(axis=1), bool)
-        return _Fused(out, out_sig, valid), ambiguous(out, out_sig)
+        return PoseOutput.of(out, out_sig, valid), ambiguous(out, out_sig)
 
 
 def _has_rows(values: object, n: int) -> bool:

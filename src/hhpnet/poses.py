@@ -25,11 +25,15 @@ from hhpnet.convention import ANGLE_NAMES
 from hhpnet.errors import InputError
 from hhpnet.keypoints import KEYPOINT_NAMES, head_size, validate_keypoints
 
+if TYPE_CHECKING:
+    from hhpnet.protocols import PoseReadings
+
 __all__ = [
     "CSV_COLUMNS",
     "POSE_FIELDS",
     "Detections",
     "HeadKeypoints",
+    "PoseOutput",
     "Poses",
     "as_rows",
     "centroids",
@@ -67,6 +71,34 @@ POSE_FIELDS = (
     "ambiguous",
     "track_id",
 )
+
+
+@dataclass(slots=True)
+class PoseOutput:
+    """The pose columns of N people, as a model reads them (:meth:`hhpnet.model.HeadPoseModel.
+    predict`): yaw / pitch / roll (N,) and σ (N, 3) degrees, valid (N,); invalid rows: NaN
+    angles, inf σ. :attr:`Poses.pose` is this view of a record, :meth:`Poses.with_pose` puts
+    a reading into one. A slotted class of five arrays, not a :class:`Poses`: the network's
+    single-face path builds one in ~0.3 µs (docs/model.md)."""
+
+    yaw: Floats  # (N,) in (−180, 180]
+    pitch: Floats  # (N,)
+    roll: Floats  # (N,)
+    sigma: Floats  # (N, 3) yaw, pitch, roll
+    valid: NDArray[np.bool_]  # (N,)
+
+    @classmethod
+    def of(cls, angles: Floats, sigma: Floats, valid: NDArray[np.bool_]) -> PoseOutput:
+        """From ``(N, 3)`` angles (yaw, pitch, roll), ``(N, 3)`` σ and ``(N,)`` validity."""
+        return cls(angles[:, 0].copy(), angles[:, 1].copy(), angles[:, 2].copy(), sigma, valid)
+
+    @property
+    def angles(self) -> Floats:
+        """``(N, 3)`` yaw, pitch, roll in degrees."""
+        return np.stack([self.yaw, self.pitch, self.roll], axis=1)
+
+    def __len__(self) -> int:
+        return len(self.yaw)
 
 
 #: what selects people: an int, a slice, an index array or a boolean mask
@@ -247,6 +279,45 @@ class Poses:
     def angles(self) -> F32:
         """``(N, 3)`` yaw, pitch, roll in degrees."""
         return np.stack([self.yaw, self.pitch, self.roll], axis=1).astype(np.float32)
+
+    @property
+    def pose(self) -> PoseOutput:
+        """The pose columns (yaw, pitch, roll, σ, valid) as a :class:`PoseOutput` sharing
+        this record's arrays (a view: no copy)."""
+        return PoseOutput(self.yaw, self.pitch, self.roll, self.sigma, self.valid)
+
+    def with_pose(self, reading: PoseReadings) -> Poses:
+        """A copy of this record (a detection's boxes, keypoints, ... kept) holding the pose
+        columns of ``reading`` (a :class:`PoseOutput`, N rows); its invalid rows get NaN
+        angles and inf σ. Raises :class:`InputError` if the row counts differ."""
+        n = len(self)
+        valid = np.asarray(reading.valid, bool).reshape(-1)
+        if len(valid) != n:
+            raise InputError(f"the reading has {len(valid)} rows, the poses {n}")
+        yaw, pitch, roll = (
+            np.array(getattr(reading, a), np.float32).reshape(n) for a in ANGLE_NAMES
+        )
+        sigma = np.array(reading.sigma, np.float32).reshape(n, 3)
+        for a in (yaw, pitch, roll):
+            a[~valid] = np.nan
+        sigma[~valid] = np.inf
+        return Poses(
+            boxes=self.boxes,
+            scores=self.scores,
+            keypoints=self.keypoints,
+            sigma=sigma,
+            valid=valid,
+            centroid=self.centroid,
+            head_size=self.head_size,
+            image_size=self.image_size,
+            source=self.source,
+            detector=self.detector,
+            ambiguous=self.ambiguous,
+            track_id=self.track_id,
+            yaw=yaw,
+            pitch=pitch,
+            roll=roll,
+        )
 
     # ----------------------------------------------------------------- export
     def to_dict(self) -> dict[str, Any]:
