@@ -20,7 +20,8 @@ from collections import defaultdict
 
 import numpy as np
 
-from hhpnet.interaction import PoseArrays, analyze, scene_from_3d
+from hhpnet.interaction import analyze, from_arrays, scene_from_3d
+from hhpnet.poses import Poses
 
 METHODS = {
     "hhpnet": ("hhpnet", {}),
@@ -41,7 +42,7 @@ def _rotate_away(d: np.ndarray, angle_deg: float, rng: np.random.Generator) -> n
     return np.cos(a) * d + np.sin(a) * perp
 
 
-def make_scene(rng: np.random.Generator) -> tuple[PoseArrays, np.ndarray]:
+def make_scene(rng: np.random.Generator) -> tuple[Poses, np.ndarray]:
     n = int(rng.integers(2, 7))
     while True:
         pos = np.stack(
@@ -75,7 +76,7 @@ def make_scene(rng: np.random.Generator) -> tuple[PoseArrays, np.ndarray]:
     pitch = np.clip(s.pitch + rng.normal(0, 1.3 * sig_y), -89, 89)
     hs = s.head_size * np.exp(rng.normal(0, 0.08, n))
     cen = s.centroid + rng.normal(0, 0.05, (n, 2)) * hs[:, None]
-    noisy = PoseArrays(yaw, pitch, sigma, cen, hs, np.ones(n, bool), None, (1280, 720))
+    noisy = from_arrays(yaw, pitch, cen, hs, sigma, np.ones(n, bool), image_size=(1280, 720))
     return noisy, truth
 
 

@@ -117,3 +117,26 @@ def test_foreign_keypoints_are_detections_with_boxes_and_scores_maybe_missing() 
     out = est.from_keypoints(given)
     np.testing.assert_array_equal(out.boxes, boxes)
     assert out.scores.tolist() == pytest.approx([0.7, 0.6]) and out.source == "a.jpg"
+
+
+def test_a_model_reading_goes_into_the_record_and_comes_back_as_its_view() -> None:
+    from hhpnet.model import load_model
+    from hhpnet.poses import PoseOutput
+
+    kp, boxes = _people()
+    dets = Detections(boxes, kp, [0.9, 0.8], "movenet")
+    reading = load_model().predict(kp)
+    assert isinstance(reading, PoseOutput) and reading.valid.all()
+    reading.valid[1] = False  # a row the model could not read
+    poses = dets.with_pose(reading)
+    assert type(poses) is Poses and poses.detector.tolist() == ["movenet", "movenet"]
+    np.testing.assert_array_equal(poses.keypoints, kp)  # the detection's columns kept
+    np.testing.assert_array_equal(poses.boxes, boxes)
+    assert poses.yaw[0] == reading.yaw[0] and (poses.sigma[0] == reading.sigma[0]).all()
+    assert np.isnan(poses.angles[1]).all() and np.isinf(poses.sigma[1]).all()
+    assert np.isnan(dets.yaw).all()  # the detection itself is left alone
+    view = poses.pose
+    assert isinstance(view, PoseOutput) and len(view) == 2
+    assert view.yaw is poses.yaw and view.sigma is poses.sigma  # shares the arrays
+    with pytest.raises(InputError, match="the reading has 1 rows, the poses 2"):
+        dets.with_pose(PoseOutput.of(np.zeros((1, 3)), np.ones((1, 3)), np.ones(1, bool)))
