@@ -96,6 +96,20 @@ def _repo_files() -> list[Path]:
     return [f for f in files if f.is_file() and (f.suffix in suffixes or f.name == "Makefile")]
 
 
+def test_no_file_uses_an_old_name() -> None:
+    old = re.compile(r"\b(" + "|".join(k.rpartition(".")[2] for k in _compat.OLD_NAMES) + r")\b")
+    own = {ROOT / "src" / "hhpnet" / "_compat.py", Path(__file__).resolve()}
+    own.add(ROOT / "src" / "hhpnet" / "interaction" / "poses.py")  # the deprecated constructor
+    hits = [
+        f"{path.relative_to(ROOT)}:{n}"
+        for path in _repo_files()
+        if path.resolve() not in own
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if old.search(line)
+    ]
+    assert hits == []
+
+
 def test_no_file_uses_an_old_path() -> None:
     names = "|".join(sorted((old.split(".", 1)[1] for old in MOVED), key=len, reverse=True))
     patterns = [
