@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -294,30 +294,14 @@ class Poses:
         valid = np.asarray(reading.valid, bool).reshape(-1)
         if len(valid) != n:
             raise InputError(f"the reading has {len(valid)} rows, the poses {n}")
-        yaw, pitch, roll = (
-            np.array(getattr(reading, a), np.float32).reshape(n) for a in ANGLE_NAMES
-        )
-        sigma = np.array(reading.sigma, np.float32).reshape(n, 3)
-        for a in (yaw, pitch, roll):
-            a[~valid] = np.nan
-        sigma[~valid] = np.inf
-        return Poses(
-            boxes=self.boxes,
-            scores=self.scores,
-            keypoints=self.keypoints,
-            sigma=sigma,
-            valid=valid,
-            centroid=self.centroid,
-            head_size=self.head_size,
-            image_size=self.image_size,
-            source=self.source,
-            detector=self.detector,
-            ambiguous=self.ambiguous,
-            track_id=self.track_id,
-            yaw=yaw,
-            pitch=pitch,
-            roll=roll,
-        )
+        pose: dict[str, Column] = {
+            a: np.array(getattr(reading, a), np.float32).reshape(n) for a in ANGLE_NAMES
+        }
+        pose["sigma"] = np.array(reading.sigma, np.float32).reshape(n, 3)
+        for name, column in pose.items():
+            column[~valid] = np.inf if name == "sigma" else np.nan
+        kept = {f.name: getattr(self, f.name) for f in fields(Poses) if f.name not in pose}
+        return Poses(**(kept | pose | {"valid": valid}))
 
     # ----------------------------------------------------------------- export
     def to_dict(self) -> dict[str, Any]:
