@@ -25,7 +25,7 @@ _compat.install()
 _LAZY = {
     "load_model": "hhpnet.model",
     "HeadPoseModel": "hhpnet.model",
-    "PoseOutput": "hhpnet.poses",
+    "PoseOutput": "hhpnet.model",
     "HeadPoseEstimator": "hhpnet.pipeline",
     "Poses": "hhpnet.poses",
     "interaction": "hhpnet.interaction",

@@ -42,8 +42,7 @@ from hhpnet._types import FloatArray
 from hhpnet.convention import ANGLE_NAMES, angles_to_matrix, matrix_to_angles
 from hhpnet.errors import InputError
 from hhpnet.keypoints import MAX_COORD
-from hhpnet.model import LEAK, WEIGHTS_DIR, read_weights, sigma_of, write_weights
-from hhpnet.poses import PoseOutput
+from hhpnet.model import LEAK, WEIGHTS_DIR, PoseOutput, read_weights, sigma_of, write_weights
 
 __all__ = [
     "MAX_SHAPE_RESIDUAL",

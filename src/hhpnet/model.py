@@ -34,8 +34,9 @@ import json
 import math
 import threading
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -43,7 +44,9 @@ from numpy.typing import ArrayLike, NDArray
 from hhpnet.convention import ANGLE_NAMES
 from hhpnet.errors import InputError
 from hhpnet.keypoints import FAR_POINT_FACTOR, MAX_COORD, normalize, plausible, validate_keypoints
-from hhpnet.poses import PoseOutput
+
+if TYPE_CHECKING:
+    from hhpnet.protocols import Floats
 
 __all__ = [
     "MODEL_NAMES",
@@ -108,6 +111,35 @@ TENSOR_SHAPES = tensor_shapes(1.0)
 def parameter_count(alpha: float) -> int:
     """Number of trainable parameters at width ``alpha`` (94,031 for α = 1)."""
     return sum(math.prod(s) for s in tensor_shapes(alpha).values())
+
+
+@dataclass(slots=True)
+class PoseOutput:
+    """The pose columns of N people, as a model reads them (:meth:`hhpnet.model.HeadPoseModel.
+    predict`): yaw / pitch / roll (N,) and σ (N, 3) degrees, valid (N,); invalid rows: NaN
+    angles, inf σ. :attr:`hhpnet.poses.Poses.pose` is this view of a record,
+    :meth:`~hhpnet.poses.Poses.with_pose` puts a reading into one. Five arrays in a slotted
+    class, not a ``Poses``: the single-face path builds one in 0.2 µs, a ``Poses`` would add
+    ~4.5 µs (+20 %, docs/model.md), and this module does not import :mod:`hhpnet.poses`."""
+
+    yaw: Floats  # (N,) in (−180, 180]
+    pitch: Floats  # (N,)
+    roll: Floats  # (N,)
+    sigma: Floats  # (N, 3) yaw, pitch, roll
+    valid: NDArray[np.bool_]  # (N,)
+
+    @classmethod
+    def of(cls, angles: Floats, sigma: Floats, valid: NDArray[np.bool_]) -> PoseOutput:
+        """From ``(N, 3)`` angles (yaw, pitch, roll), ``(N, 3)`` σ and ``(N,)`` validity."""
+        return cls(angles[:, 0].copy(), angles[:, 1].copy(), angles[:, 2].copy(), sigma, valid)
+
+    @property
+    def angles(self) -> Floats:
+        """``(N, 3)`` yaw, pitch, roll in degrees."""
+        return np.stack([self.yaw, self.pitch, self.roll], axis=1)
+
+    def __len__(self) -> int:
+        return len(self.yaw)
 
 
 class HeadPoseModel:

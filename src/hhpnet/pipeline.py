@@ -35,13 +35,14 @@ from hhpnet.keypoints import (
     head_size,
     validate_keypoints,
 )
-from hhpnet.poses import CSV_COLUMNS, Detections, PoseOutput, Poses, as_rows, centroids
+from hhpnet.poses import CSV_COLUMNS, Detections, Poses, as_rows, centroids
 
 if TYPE_CHECKING:
     from pathlib import Path
 
     from hhpnet.mesh_reading import MeshReader
     from hhpnet.mirror import MirrorPass
+    from hhpnet.model import PoseOutput
     from hhpnet.protocols import Detector, PeopleLike, PoseModel
 
 __all__ = ["CSV_COLUMNS", "HeadPoseEstimator", "Poses"]
@@ -468,6 +469,7 @@ class _Readings:
         readings (:func:`hhpnet.fusion.fuse`), then :func:`hhpnet.tails.honest_sigma` (with
         ``expected`` readings per head possible); also the ``ambiguous`` flags."""
         from hhpnet.fusion import correlation_matrix, fuse_robust, unmirror, unused_readings
+        from hhpnet.model import PoseOutput
         from hhpnet.tails import ambiguous, honest_sigma
 
         k, n = len(self.has), len(self.has[0])

@@ -26,6 +26,7 @@ from hhpnet.errors import InputError
 from hhpnet.keypoints import KEYPOINT_NAMES, head_size, validate_keypoints
 
 if TYPE_CHECKING:
+    from hhpnet.model import PoseOutput
     from hhpnet.protocols import PoseReadings
 
 __all__ = [
@@ -33,7 +34,6 @@ __all__ = [
     "POSE_FIELDS",
     "Detections",
     "HeadKeypoints",
-    "PoseOutput",
     "Poses",
     "as_rows",
     "centroids",
@@ -71,34 +71,6 @@ POSE_FIELDS = (
     "ambiguous",
     "track_id",
 )
-
-
-@dataclass(slots=True)
-class PoseOutput:
-    """The pose columns of N people, as a model reads them (:meth:`hhpnet.model.HeadPoseModel.
-    predict`): yaw / pitch / roll (N,) and σ (N, 3) degrees, valid (N,); invalid rows: NaN
-    angles, inf σ. :attr:`Poses.pose` is this view of a record, :meth:`Poses.with_pose` puts
-    a reading into one. Five arrays in a slotted class, not a :class:`Poses`: the network's
-    single-face path builds one in 0.2 µs, a ``Poses`` would add ~4.5 µs (+20 %, docs/model.md)."""
-
-    yaw: Floats  # (N,) in (−180, 180]
-    pitch: Floats  # (N,)
-    roll: Floats  # (N,)
-    sigma: Floats  # (N, 3) yaw, pitch, roll
-    valid: NDArray[np.bool_]  # (N,)
-
-    @classmethod
-    def of(cls, angles: Floats, sigma: Floats, valid: NDArray[np.bool_]) -> PoseOutput:
-        """From ``(N, 3)`` angles (yaw, pitch, roll), ``(N, 3)`` σ and ``(N,)`` validity."""
-        return cls(angles[:, 0].copy(), angles[:, 1].copy(), angles[:, 2].copy(), sigma, valid)
-
-    @property
-    def angles(self) -> Floats:
-        """``(N, 3)`` yaw, pitch, roll in degrees."""
-        return np.stack([self.yaw, self.pitch, self.roll], axis=1)
-
-    def __len__(self) -> int:
-        return len(self.yaw)
 
 
 #: what selects people: an int, a slice, an index array or a boolean mask
@@ -282,14 +254,16 @@ class Poses:
 
     @property
     def pose(self) -> PoseOutput:
-        """The pose columns (yaw, pitch, roll, σ, valid) as a :class:`PoseOutput` sharing
-        this record's arrays (a view: no copy)."""
+        """The pose columns (yaw, pitch, roll, σ, valid) as a :class:`hhpnet.model.PoseOutput`
+        sharing this record's arrays (a view: no copy)."""
+        from hhpnet.model import PoseOutput
+
         return PoseOutput(self.yaw, self.pitch, self.roll, self.sigma, self.valid)
 
     def with_pose(self, reading: PoseReadings) -> Poses:
         """A copy of this record (a detection's boxes, keypoints, ... kept) holding the pose
-        columns of ``reading`` (a :class:`PoseOutput`, N rows); its invalid rows get NaN
-        angles and inf σ. Raises :class:`InputError` if the row counts differ."""
+        columns of ``reading`` (a :class:`hhpnet.model.PoseOutput`, N rows); its invalid rows
+        get NaN angles and inf σ. Raises :class:`InputError` if the row counts differ."""
         n = len(self)
         valid = np.asarray(reading.valid, bool).reshape(-1)
         if len(valid) != n:
