@@ -92,7 +92,7 @@ def hhpnet_candidate(
         from hhpnet.detectors.movenet import COCO_HEAD
 
         det = est.detector
-        if det is None:  # a model object given without a detector: nothing to time
+        if det is None:  # an estimator built with detector=None: no detector to time
             raise InputError("the pipeline suite needs an estimator with a detector")
         dets = det(rgb)
         size = (rgb.shape[1], rgb.shape[0])
