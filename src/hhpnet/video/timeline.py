@@ -149,7 +149,7 @@ class Timeline:
         return plot_timeline(self, path, title=title)
 
 
-def _fmt(v: Any) -> Any:
+def _fmt(v: object) -> object:
     return f"{v:.4f}" if isinstance(v, float) else v
 
 
