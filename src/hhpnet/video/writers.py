@@ -63,7 +63,7 @@ class FrameOutput:
         return {c: _as_journal(c, v) for c, v in self.columns.items()}
 
     @cached_property
-    def record(self) -> dict[str, Any]:
+    def record(self) -> dict[str, object]:
         """The frame's JSON record (:meth:`hhpnet.video.FrameResult.record`)."""
         return self.result.record()
 
