@@ -317,7 +317,7 @@ class VideoFileReader(FrameReader):
         self._cap.release()
 
 
-def _finite(value: Any, default: float = 0.0) -> float:
+def _finite(value: float, default: float = 0.0) -> float:
     try:
         v = float(value)
     except (TypeError, ValueError):
