@@ -121,7 +121,7 @@ def _get_layout(layout: str) -> Layout:
     return LAYOUTS[key]
 
 
-def _as_numpy(value: Any) -> NDArray[np.float64]:
+def _as_numpy(value: object) -> NDArray[np.float64]:
     """numpy view of arrays, lists and tensor-like objects (torch: .detach().cpu().numpy())."""
     if hasattr(value, "detach"):
         value = value.detach()
@@ -262,14 +262,14 @@ def from_hhpnet(
 # --------------------------------------------------------------------------- object adapters
 
 
-def _boxes_xywh(values: Sequence[Any]) -> NDArray[np.float32]:
+def _boxes_xywh(values: Sequence[object]) -> NDArray[np.float32]:
     b = np.asarray(values, dtype=np.float32).reshape(-1, 4).copy()
     b[:, 2:] += b[:, :2]
     return b
 
 
 def _from_instances(
-    instances: Sequence[Mapping[str, Any]], image_size: Any, layout: str | None
+    instances: Sequence[Mapping[str, Any]], image_size: tuple[int, int] | None, layout: str | None
 ) -> HeadKeypoints:
     """MMPose instance dicts (keypoints + keypoint_scores [+ bbox]) or COCO results (flat)."""
     if not instances:
@@ -315,7 +315,9 @@ def _from_instances(
     raise InputError("keypoint dicts need 'keypoints' (COCO) or 'keypoints' + 'keypoint_scores'")
 
 
-def _from_openpose(frame: Mapping[str, Any], image_size: Any, layout: str | None) -> HeadKeypoints:
+def _from_openpose(
+    frame: Mapping[str, Any], image_size: tuple[int, int] | None, layout: str | None
+) -> HeadKeypoints:
     people = frame.get("people") or []
     flat = [p.get("pose_keypoints_2d") or [] for p in people]
     flat = [f for f in flat if len(f)]
@@ -501,7 +503,7 @@ def _from_ultralytics(
 # --------------------------------------------------------------------------- files
 
 
-def _read_json(path: Path) -> Any:
+def _read_json(path: Path) -> object:
     try:
         with open(path, encoding="utf-8") as fh:
             return json.load(fh)
@@ -557,7 +559,7 @@ def load_keypoints_file(
 
 
 def keypoints_from_json(
-    data: Any,
+    data: object,
     layout: str | None = None,
     *,
     image_size: tuple[float, float] | None = None,
@@ -575,7 +577,11 @@ def keypoints_from_json(
 
 
 def _records_from_json(
-    data: Any, p: Path, layout: str | None, size: tuple[int, int] | None, image_size: SizeWH | None
+    data: object,
+    p: Path,
+    layout: str | None,
+    size: tuple[int, int] | None,
+    image_size: SizeWH | None,
 ) -> list[HeadKeypoints]:
     if isinstance(data, Mapping) and "people" in data:
         rec = _from_openpose(data, size, layout)

@@ -37,7 +37,11 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 class PlainHelpCommand(TyperCommand):
     """Help without type tags: ``Usage: hhpnet video [OPTIONS] SOURCE...``, options as
-    ``--csv FILE`` (the option's metavar) and flags as ``--tile``."""
+    ``--csv FILE`` (the option's metavar) and flags as ``--tile``.
+
+    The context, formatter and parameters stay ``Any``: typer before 0.2x hands out click's
+    classes, later typer its own copy of them (``typer._click``), with no public name common to
+    both."""
 
     def collect_usage_pieces(self, ctx: Any) -> list[str]:
         pieces = [self.options_metavar] if self.options_metavar else []

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 __all__ = ["image_record", "record_line"]
 
 
-def image_record(poses: Poses, interaction: Interaction | None = None) -> dict[str, Any]:
+def image_record(poses: Poses, interaction: Interaction | None = None) -> dict[str, object]:
     """The record of one image: ``poses.to_dict()`` + ``"interaction"`` (if given)."""
     record: dict[str, Any] = poses.to_dict()
     if interaction is not None:

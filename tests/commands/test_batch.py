@@ -28,6 +28,7 @@ import pytest
 
 from hhpnet import samples
 from hhpnet.batch import (
+    SUMMARY_COLUMNS,
     BatchInput,
     BatchOptions,
     _assign_names,
@@ -264,6 +265,29 @@ def test_batch_equals_hhpnet_video_and_records_bad_inputs(first_run, clips, http
     assert table["two"]["rows"] == str(recs["two"]["rows"])
     assert table["bad"]["error"] == recs["bad"]["error"]
     assert_no_leftovers(out)
+
+
+def test_batch_files_have_the_documented_shapes(first_run):
+    """batch.json, the records, the summary table and the report rows hold the keys that
+    :mod:`hhpnet.batch.schema` writes down (a finished record all of them, in that order)."""
+    from hhpnet.batch import schema
+
+    out, report, _ = first_run
+    marker = json.loads((out / "_batch" / "batch.json").read_text())
+    assert list(marker) == list(schema.Marker.__annotations__)
+    assert schema.Processing.__required_keys__ <= set(marker["processing"])
+    assert set(marker["processing"]) <= set(schema.Processing.__annotations__)
+    for name, rec in records(out).items():
+        assert schema.Record.__required_keys__ <= set(rec) <= set(schema.Record.__annotations__)
+        assert set(rec["input"]) <= set(schema.Fingerprint.__annotations__), name
+        for info in rec["outputs"].values():
+            assert list(info) == list(schema.OutputFile.__annotations__)
+        if rec["status"] != "failed":
+            assert list(rec) == list(schema.Record.__annotations__), name
+    with open(out / "summary.csv", newline="") as fh:
+        header = next(csv.reader(fh))
+    assert header == list(SUMMARY_COLUMNS) == list(schema.SummaryRow.__annotations__)
+    assert all(list(r) == header for r in report.rows)
 
 
 def test_rerun_skips_finished_inputs_and_redoes_changed_ones(first_run, clips, tmp_path, reference):

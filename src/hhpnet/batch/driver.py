@@ -14,7 +14,7 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import IO, TYPE_CHECKING, Any
 
 from hhpnet.batch.cluster import (
     start_ray,
@@ -50,6 +50,12 @@ from hhpnet.batch.worker import (
 )
 from hhpnet.errors import HhpnetError, InputError
 
+if TYPE_CHECKING:
+    import pyarrow
+    from tqdm import tqdm
+
+    from hhpnet.batch.schema import Job, Marker, Message, Processing, Record, SummaryRow
+
 
 # --------------------------------------------------------------------------- driver side
 @dataclass
@@ -60,7 +66,7 @@ class BatchReport:
     ``out``."""
 
     out: str
-    rows: list[dict[str, Any]] = field(default_factory=list)
+    rows: list[SummaryRow] = field(default_factory=list)
     interrupted: bool = False
     elapsed_s: float = 0.0
     workers: int = 0
@@ -98,25 +104,39 @@ class BatchReport:
         )
 
 
-def _summary_row(
-    source: str, name: str, rec: dict[str, Any] | None, skipped: bool
-) -> dict[str, Any]:
-    row: dict[str, Any] = {c: None for c in SUMMARY_COLUMNS}
-    row.update(input=source, name=name, status="pending", skipped=int(skipped))
-    if rec:
-        for c in SUMMARY_COLUMNS:
-            if c in rec and c not in ("input", "skipped"):
-                row[c] = rec[c]
-    return row
+def _summary_row(source: str, name: str, rec: Record | None, skipped: bool) -> SummaryRow:
+    """The summary row of ``source``: its record's fields (those it has), else pending."""
+    r: Record | dict[str, None] = rec or {}
+    return {
+        "input": source,
+        "name": rec["name"] if rec else name,
+        "status": rec.get("status", "pending") if rec else "pending",
+        "error": r.get("error"),
+        "frames": r.get("frames"),
+        "rows": r.get("rows"),
+        "people": r.get("people"),
+        "video_s": r.get("video_s"),
+        "mutual_s": r.get("mutual_s"),
+        "mutual_intervals": r.get("mutual_intervals"),
+        "one_way_s": r.get("one_way_s"),
+        "one_way_intervals": r.get("one_way_intervals"),
+        "elapsed_s": r.get("elapsed_s"),
+        "cpu_s": r.get("cpu_s"),
+        "fps": r.get("fps"),
+        "attempts": r.get("attempts"),
+        "skipped": int(skipped),
+        "host": r.get("host"),
+        "finished_at": r.get("finished_at"),
+    }
 
 
-def _write_summary(layout: _Layout, rows: list[dict[str, Any]]) -> None:
+def _write_summary(layout: _Layout, rows: list[SummaryRow]) -> None:
     tmp = f"{layout.summary}.{uuid.uuid4().hex[:8]}.tmp"
     with open(tmp, "w", newline="", encoding="utf-8") as fh:
         w = csv.DictWriter(fh, fieldnames=list(SUMMARY_COLUMNS), lineterminator="\n")
         w.writeheader()
         for r in rows:
-            w.writerow({k: ("" if r.get(k) is None else r[k]) for k in SUMMARY_COLUMNS})
+            w.writerow({k: ("" if v is None else v) for k, v in r.items()})
     os.replace(tmp, layout.summary)
 
 
@@ -126,7 +146,7 @@ class _Lock:
     def __init__(self, layout: _Layout) -> None:
         self.path = os.path.join(layout.control, "lock")
         self.warning: str | None = None
-        self._fh: Any = None
+        self._fh: IO[str] | None = None
 
     def __enter__(self) -> _Lock:
         import fcntl
@@ -259,24 +279,25 @@ def _open_out(out: str | os.PathLike[str]) -> _Layout:
 def _claim(
     layout: _Layout,
     opts: BatchOptions,
-    processing: dict[str, Any],
+    processing: Processing,
     config: str,
     batch_inputs: list[BatchInput],
-) -> tuple[str, dict[str, dict[str, Any]]]:
+) -> tuple[str, dict[str, Record]]:
     """Under OUT's lock: refuse results made with other options (unless ``--force``), write
     this run's marker (its token), clear what interrupted runs left and, with ``--force``, the
     records this run redoes. The token and the records kept."""
     marker = _read_json(layout.marker)
     if isinstance(marker, dict) and marker.get("config") != config and not opts.force:
         before = marker.get("processing") or {}
-        changed = [k for k in processing if before.get(k) != processing[k]]
+        changed = [k for k, v in processing.items() if before.get(k) != v]
         raise InputError(
             f"{layout.out} holds results made with other options "
             f"({', '.join(changed) or 'hhpnet version'}); use another --out, or --force to "
             "redo them"
         )
     token = uuid.uuid4().hex
-    _write_json_atomic(layout.marker, {"config": config, "processing": processing, "token": token})
+    new: Marker = {"config": config, "processing": processing, "token": token}
+    _write_json_atomic(layout.marker, new)
     for d in (layout.tmp, layout.running):
         shutil.rmtree(d, ignore_errors=True)
     records = _load_records(layout)
@@ -294,13 +315,13 @@ def _plan(
     layout: _Layout,
     batch_inputs: list[BatchInput],
     names: dict[str, str],
-    records: dict[str, dict[str, Any]],
+    records: dict[str, Record],
     config: str,
     check: str,
-) -> tuple[dict[str, dict[str, Any]], list[BatchInput]]:
+) -> tuple[dict[str, SummaryRow], list[BatchInput]]:
     """The summary row of every input (by source) and the inputs still to process (those
     without a verified finished record)."""
-    rows: dict[str, dict[str, Any]] = {}
+    rows: dict[str, SummaryRow] = {}
     todo: list[BatchInput] = []
     for inp in batch_inputs:
         name = names[inp.source]
@@ -312,9 +333,7 @@ def _plan(
     return rows, todo
 
 
-def _all_rows(
-    records: dict[str, dict[str, Any]], rows: list[dict[str, Any]]
-) -> list[dict[str, Any]]:
+def _all_rows(records: dict[str, Record], rows: list[SummaryRow]) -> list[SummaryRow]:
     """This run's rows, then the finished inputs of earlier runs (they are in the dataset)."""
     seen = {r["name"] for r in rows}
     extra = [
@@ -354,10 +373,10 @@ class _Driver:
 
     layout: _Layout
     names: dict[str, str]
-    rows: dict[str, dict[str, Any]]
-    earlier: dict[str, dict[str, Any]]  # records at the start (for the summary table)
+    rows: dict[str, SummaryRow]
+    earlier: dict[str, Record]  # records at the start (for the summary table)
     opts: BatchOptions
-    processing: dict[str, Any]
+    processing: Processing
     config: str
     token: str
     emit: Callable[[str], None]
@@ -451,7 +470,7 @@ class _Driver:
         )
         return workers
 
-    def _tick(self, bar: Any, clock: _Clock) -> None:
+    def _tick(self, bar: tqdm[None], clock: _Clock) -> None:
         """Every 0.5 s the frames and frames/s on the bar; every 30 s the summary table."""
         now = time.perf_counter()
         if now - clock.bar >= 0.5:
@@ -462,7 +481,7 @@ class _Driver:
             _write_summary(self.layout, _all_rows(self.earlier, self.report.rows))
             clock.summary = now
 
-    def _job(self, inp: BatchInput) -> dict[str, Any]:
+    def _job(self, inp: BatchInput) -> Job:
         return {
             "source": inp.source,
             "kind": inp.kind,
@@ -475,11 +494,11 @@ class _Driver:
             "check": self.opts.check,
         }
 
-    def _next(self, ray: Any, gen: Any, inp: BatchInput) -> dict[str, Any] | None:
+    def _next(self, ray: Any, gen: Any, inp: BatchInput) -> Record | None:
         """Read the task's next message: None after a progress update, else its final record
         (the worker's, or a failure record written here when the task failed for good)."""
         try:
-            msg = ray.get(next(gen))
+            msg: Message = ray.get(next(gen))
         except StopIteration:
             return self._failure(inp, RuntimeError("the task ended without a result"))
         except ray.exceptions.RayError as exc:
@@ -487,18 +506,18 @@ class _Driver:
         if msg["kind"] == "progress":
             self.frames_live[inp.source] = int(msg["frames"])
             return None
-        record: dict[str, Any] = msg["record"]
-        if record.get("fatal"):
+        record = msg["record"]
+        if "fatal" in record:
             raise HhpnetError(record["error"])
         return record
 
-    def _finished(self, inp: BatchInput, record: dict[str, Any], bar_shown: bool) -> None:
+    def _finished(self, inp: BatchInput, record: Record, bar_shown: bool) -> None:
         self.frames_live.pop(inp.source, None)
         self.frames_done += int(record.get("frames") or 0)
         self.rows[inp.source].update(_summary_row(inp.source, record["name"], record, False))
         _report_input(self.emit, record, bar_shown)
 
-    def _failure(self, inp: BatchInput, exc: BaseException) -> dict[str, Any]:
+    def _failure(self, inp: BatchInput, exc: BaseException) -> Record:
         return _driver_failure(
             self.layout, inp, self.names, self.config, self.processing, exc, self.opts
         )
@@ -509,14 +528,14 @@ def _driver_failure(
     inp: BatchInput,
     names: dict[str, str],
     config: str,
-    processing: dict[str, Any],
+    processing: Processing,
     exc: BaseException,
     opts: BatchOptions,
-) -> dict[str, Any]:
+) -> Record:
     """The record of a task that failed for good (retries used up): written by the driver."""
     name = names[inp.source]
     run = _read_json(os.path.join(layout.running, f"{name}.json"))
-    record = {
+    record: Record = {
         "version": _RECORD_VERSION,
         "source": inp.source,
         "name": name,
@@ -536,7 +555,7 @@ def _driver_failure(
     return record
 
 
-def _report_input(emit: Callable[[str], None], rec: dict[str, Any], bar_shown: bool) -> None:
+def _report_input(emit: Callable[[str], None], rec: Record, bar_shown: bool) -> None:
     """One line per failed or damaged input; without a progress bar also one per finished one."""
     src = rec["source"]
     err = str(rec.get("error"))
@@ -554,7 +573,9 @@ def _report_input(emit: Callable[[str], None], rec: dict[str, Any], bar_shown: b
         )
 
 
-def read_dataset(out: str | os.PathLike[str], columns: Sequence[str] | None = None) -> Any:
+def read_dataset(
+    out: str | os.PathLike[str], columns: Sequence[str] | None = None
+) -> pyarrow.Table:
     """The merged person-frame table of a batch output folder as a ``pyarrow.Table``.
 
     One row per person per frame (columns :data:`hhpnet.video.sinks.VIDEO_COLUMNS`) plus ``input``

@@ -9,7 +9,7 @@ import os
 import shutil
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, cast
 
 from hhpnet.batch.constants import (
     _STATUS_FINISHED,
@@ -17,6 +17,9 @@ from hhpnet.batch.constants import (
 from hhpnet.batch.inputs import (
     BatchInput,
 )
+
+if TYPE_CHECKING:
+    from hhpnet.batch.schema import Fingerprint, Record
 
 
 # --------------------------------------------------------------------------- files
@@ -48,7 +51,7 @@ def _fsync_dir(path: str) -> None:
             os.close(fd)
 
 
-def _write_json_atomic(path: str, data: Any) -> None:
+def _write_json_atomic(path: str, data: object) -> None:
     """Write JSON to ``path`` via a temporary file, fsync and rename (never half-written)."""
     os.makedirs(os.path.dirname(path), exist_ok=True)
     tmp = f"{path}.{uuid.uuid4().hex[:8]}.tmp"
@@ -61,7 +64,9 @@ def _write_json_atomic(path: str, data: Any) -> None:
     _fsync_dir(os.path.dirname(path))
 
 
-def _read_json(path: str) -> Any:
+def _read_json(path: str) -> object:
+    """The decoded JSON of ``path``; None when it is missing or not JSON (callers check the
+    shape)."""
     try:
         with open(path, encoding="utf-8") as fh:
             return json.load(fh)
@@ -113,21 +118,21 @@ class _Layout:
         return os.path.join(self.dataset, f"input={name}")
 
 
-def _input_fingerprint(inp: BatchInput, with_hash: bool) -> dict[str, Any]:
+def _input_fingerprint(inp: BatchInput, with_hash: bool) -> Fingerprint:
     if inp.kind != "file":
         return {"url": inp.source}
     try:
         st = os.stat(inp.source)
     except OSError:
         return {"missing": True}
-    fp: dict[str, Any] = {"size": st.st_size, "mtime_ns": st.st_mtime_ns}
+    fp: Fingerprint = {"size": st.st_size, "mtime_ns": st.st_mtime_ns}
     if with_hash:
         fp["sha256"] = _sha256(inp.source)
     return fp
 
 
 def _verify_finished(
-    layout: _Layout, rec: dict[str, Any] | None, inp: BatchInput, config: str, check: str
+    layout: _Layout, rec: Record | None, inp: BatchInput, config: str, check: str
 ) -> bool:
     """True if ``rec`` is a finished result of ``inp`` with these options and its files are
     intact (sizes, or SHA-256 with ``check="hash"``)."""
@@ -154,9 +159,9 @@ def _verify_finished(
     return bool(rec.get("outputs"))
 
 
-def _load_records(layout: _Layout) -> dict[str, dict[str, Any]]:
+def _load_records(layout: _Layout) -> dict[str, Record]:
     """name → record (unreadable or foreign files are ignored)."""
-    out: dict[str, dict[str, Any]] = {}
+    out: dict[str, Record] = {}
     if not os.path.isdir(layout.records):
         return out
     for fn in sorted(os.listdir(layout.records)):
@@ -164,11 +169,11 @@ def _load_records(layout: _Layout) -> dict[str, dict[str, Any]]:
             continue
         rec = _read_json(os.path.join(layout.records, fn))
         if isinstance(rec, dict) and rec.get("name") == fn[:-5] and "source" in rec:
-            out[rec["name"]] = rec
+            out[rec["name"]] = cast("Record", rec)
     return out
 
 
-def _remove_orphans(layout: _Layout, records: dict[str, dict[str, Any]]) -> list[str]:
+def _remove_orphans(layout: _Layout, records: dict[str, Record]) -> list[str]:
     """Delete per-input folders and dataset partitions that no finished record owns."""
     keep = {n for n, r in records.items() if r.get("status") in _STATUS_FINISHED}
     removed = []

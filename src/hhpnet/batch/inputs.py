@@ -5,9 +5,9 @@ from __future__ import annotations
 import csv
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from hhpnet.batch.constants import (
     _DOWNLOAD_PREFIXES,
@@ -15,6 +15,9 @@ from hhpnet.batch.constants import (
     MANIFEST_EXTENSIONS,
 )
 from hhpnet.errors import InputError
+
+if TYPE_CHECKING:
+    from hhpnet.batch.schema import Record
 
 
 # --------------------------------------------------------------------------- inputs
@@ -175,9 +178,7 @@ def _base_name(inp: BatchInput) -> str:
     return _safe_name(os.path.splitext(tail)[0] or tail)
 
 
-def _assign_names(
-    inputs: Sequence[BatchInput], records: dict[str, dict[str, Any]]
-) -> dict[str, str]:
+def _assign_names(inputs: Sequence[BatchInput], records: Mapping[str, Record]) -> dict[str, str]:
     """source → output name: the recorded name for known sources, else the file stem made
     unique (``clip``, ``clip-2``, …) against the names of every record in OUT and this run."""
     by_source = {r["source"]: r["name"] for r in records.values()}

@@ -9,13 +9,14 @@ import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from hhpnet.batch.constants import _FLUSH_FRAMES
 from hhpnet.batch.files import _sha256
 from hhpnet.errors import InputError
 
 if TYPE_CHECKING:
+    from hhpnet.batch.schema import Processing
     from hhpnet.video.outputs import OutputFormat
     from hhpnet.video.settings import VideoSettings
 
@@ -83,18 +84,24 @@ class BatchOptions:
             )
         if self.check not in ("size", "hash"):
             raise InputError(f"--check must be 'size' or 'hash'; got {self.check!r}")
-        opts = vars(self)
+        opts = self._processing(self.model, None)
         video_settings(opts, {f.name: f.files[0][1] for f in input_formats(opts)}).check()
 
-    def processing(self) -> dict[str, Any]:
+    def processing(self) -> Processing:
         """The options that determine the results (recorded with every input)."""
+        model_file = os.path.isfile(self.model)
+        return self._processing(
+            os.path.abspath(self.model) if model_file else self.model,
+            _sha256(self.model) if model_file else None,
+        )
+
+    def _processing(self, model: str, model_sha256: str | None) -> Processing:
         import hhpnet
 
-        model_file = os.path.isfile(self.model)
-        return {
+        out: Processing = {
             "hhpnet": hhpnet.__version__,
-            "model": os.path.abspath(self.model) if model_file else self.model,
-            "model_sha256": _sha256(self.model) if model_file else None,
+            "model": model,
+            "model_sha256": model_sha256,
             "detector": self.detector,
             "kpt_thr": self.kpt_thr,
             "interact": self.interact,
@@ -106,17 +113,18 @@ class BatchOptions:
             "jsonl": self.jsonl,
             "save_video": self.save_video,
             "timeline_png": self.timeline_png,
-            # only when set: results made before the option existed keep their hash
-            **({"precise": True} if self.precise else {}),
         }
+        if self.precise:  # only when set: results made before the option existed keep their hash
+            out["precise"] = True
+        return out
 
 
-def _config_hash(processing: dict[str, Any]) -> str:
+def _config_hash(processing: Processing) -> str:
     blob = json.dumps(processing, sort_keys=True, separators=(",", ":")).encode()
     return hashlib.sha256(blob).hexdigest()[:16]
 
 
-def input_formats(opts: Mapping[str, Any]) -> list[OutputFormat]:
+def input_formats(opts: Processing) -> list[OutputFormat]:
     """The output formats of every input, in this order: the table (CSV, Parquet: the dataset)
     and, with the interaction analysis, the timeline CSV; then the formats ``opts`` asks for
     (``jsonl``, ``save_video``, ``timeline_png``: a format's name set true)."""
@@ -127,9 +135,9 @@ def input_formats(opts: Mapping[str, Any]) -> list[OutputFormat]:
     return [outputs.get(n) for n in always] + asked
 
 
-def video_settings(opts: Mapping[str, Any], paths: Mapping[str, str]) -> VideoSettings:
+def video_settings(opts: Processing, paths: Mapping[str, str]) -> VideoSettings:
     """The :class:`~hhpnet.video.VideoSettings` of one input's run: the processing options
-    ``opts`` (:meth:`BatchOptions.processing`, or the options themselves) writing ``paths``
+    ``opts`` (:meth:`BatchOptions.processing`) writing ``paths``
     ({format name: path}); no window, no progress bar, large Parquet row groups."""
     from hhpnet.video.settings import VideoSettings
 
@@ -150,7 +158,7 @@ def video_settings(opts: Mapping[str, Any], paths: Mapping[str, str]) -> VideoSe
     ).with_paths(paths)
 
 
-def _output_plan(name: str, opts: dict[str, Any]) -> list[tuple[str, str, str]]:
+def _output_plan(name: str, opts: Processing) -> list[tuple[str, str, str]]:
     """(key in the record, file name in the temp folder, final path relative to OUT) of each
     file of the input ``name``: the files of its output formats
     (:func:`hhpnet.batch.options.input_formats`) under ``inputs/<name>/``, the Parquet rows as

@@ -11,7 +11,7 @@ import threading
 import time
 import uuid
 from collections.abc import Generator, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypedDict
 
 from hhpnet.batch.constants import (
     _PROGRESS_EVERY_S,
@@ -34,16 +34,17 @@ from hhpnet.batch.options import _output_plan, input_formats, video_settings
 from hhpnet.errors import HhpnetError, InputError
 
 if TYPE_CHECKING:
+    from hhpnet.batch.schema import Job, Message, OutputFile, Processing, Record
     from hhpnet.pipeline import HeadPoseEstimator
     from hhpnet.video import FrameResult, VideoSummary
     from hhpnet.video.settings import VideoSettings
     from hhpnet.video.timeline import Timeline
 
 # --------------------------------------------------------------------------- worker side
-_ESTIMATORS: dict[tuple[Any, ...], Any] = {}
+_ESTIMATORS: dict[tuple[object, ...], HeadPoseEstimator] = {}
 
 
-def _estimator(opts: dict[str, Any], threads: int) -> HeadPoseEstimator:
+def _estimator(opts: Processing, threads: int) -> HeadPoseEstimator:
     """One HeadPoseEstimator per worker process and options (reused by the following tasks),
     loaded now: a bad model name fails before any video is opened."""
     precise = bool(opts.get("precise", False))
@@ -82,11 +83,22 @@ def _download(url: str, folder: str) -> str:
     return target
 
 
-def _timeline_totals(timeline: Timeline | None) -> dict[str, float | int | None]:
+class _Totals(TypedDict):
+    mutual_s: float | None
+    mutual_intervals: int | None
+    one_way_s: float | None
+    one_way_intervals: int | None
+
+
+def _timeline_totals(timeline: Timeline | None) -> _Totals:
     """Gaze totals over all pairs; None without the interaction analysis."""
-    keys = ("mutual_s", "mutual_intervals", "one_way_s", "one_way_intervals")
     if timeline is None:
-        return dict.fromkeys(keys)
+        return {
+            "mutual_s": None,
+            "mutual_intervals": None,
+            "one_way_s": None,
+            "one_way_intervals": None,
+        }
     mutual = [float(iv.duration_s) for iv in timeline.intervals if iv.kind == "mutual"]
     one_way = [float(iv.duration_s) for iv in timeline.intervals if iv.kind != "mutual"]
     return {
@@ -102,7 +114,7 @@ def _one_line(exc: BaseException) -> str:
     return text[0] if text else type(exc).__name__
 
 
-def process_input(job: dict[str, Any]) -> Iterator[dict[str, Any]]:
+def process_input(job: Job) -> Iterator[Message]:
     """Process one input and commit its files (runs inside a Ray task; a generator).
 
     ``job``: ``source``, ``kind``, ``name``, ``out``, ``token``, ``processing`` (options),
@@ -138,17 +150,15 @@ def process_input(job: dict[str, Any]) -> Iterator[dict[str, Any]]:
         est = _estimator(opts, job["threads"])
         paths = {f.name: os.path.join(tmp, f.files[0][1]) for f in input_formats(opts)}
         summary = yield from _run(src, est, video_settings(opts, paths), meter, name)
-        record.update(_done_fields(summary, src, inp.source, meter, t0, cpu0))
+        _set_done(record, summary, src, inp.source, meter, t0, cpu0)
         record["outputs"] = _commit(layout, name, tmp, plan)
         record["finished_at"] = _now()
         _write_json_atomic(layout.record(name), record)  # the commit point
     except HhpnetError as exc:  # a bad input: recorded, not retried
-        record.update(
-            status="failed",
-            error=_one_line(exc),
-            elapsed_s=round(time.perf_counter() - t0, 3),
-            outputs={},
-        )
+        record["status"] = "failed"
+        record["error"] = _one_line(exc)
+        record["elapsed_s"] = round(time.perf_counter() - t0, 3)
+        record["outputs"] = {}
         record["finished_at"] = _now()
         with contextlib.suppress(FileNotFoundError):
             os.remove(layout.record(name))
@@ -160,12 +170,10 @@ def process_input(job: dict[str, Any]) -> Iterator[dict[str, Any]]:
     yield {"kind": "result", "record": record}
 
 
-def _start(
-    layout: _Layout, job: dict[str, Any], inp: BatchInput, host: str
-) -> tuple[dict[str, Any], str, str]:
+def _start(layout: _Layout, job: Job, inp: BatchInput, host: str) -> tuple[Record, str, str]:
     """Count the attempt, make the temporary folder and mark the input running; the record so
     far, the running marker's path and the temporary folder."""
-    name = inp.name
+    name = job["name"]
     running = os.path.join(layout.running, f"{name}.json")
     prev = _read_json(running)
     attempts = int(prev.get("attempts", 0)) + 1 if isinstance(prev, dict) else 1
@@ -174,7 +182,7 @@ def _start(
     _write_json_atomic(
         running, {"pid": os.getpid(), "host": host, "attempts": attempts, "tmp": tmp}
     )
-    record: dict[str, Any] = {
+    record: Record = {
         "version": _RECORD_VERSION,
         "source": inp.source,
         "name": name,
@@ -207,19 +215,20 @@ class _FrameMeter:
 
 def _run(
     src: str, est: HeadPoseEstimator, settings: VideoSettings, meter: _FrameMeter, name: str
-) -> Generator[dict[str, Any], None, VideoSummary]:
+) -> Generator[Message, None, VideoSummary]:
     """:func:`hhpnet.video.process_video` in a thread of its own, yielding the frame count
     about once a second (``{"kind": "progress", "frames": n}``); its summary. Its exception is
     raised here; an interrupted run is an error, a run that read no frame an InputError."""
-    outcome: dict[str, Any] = {}
+    summaries: list[VideoSummary] = []
+    errors: list[BaseException] = []
 
     def work() -> None:
         from hhpnet.video import process_video
 
         try:
-            outcome["summary"] = process_video(src, est, settings=settings, on_frame=meter.on_frame)
+            summaries.append(process_video(src, est, settings=settings, on_frame=meter.on_frame))
         except BaseException as exc:  # handed to the task's thread below
-            outcome["error"] = exc
+            errors.append(exc)
 
     thread = threading.Thread(target=work, name=f"hhpnet-{name}", daemon=True)
     thread.start()
@@ -229,18 +238,24 @@ def _run(
         if meter.frames != sent:
             sent = meter.frames
             yield {"kind": "progress", "frames": sent}
-    if "error" in outcome:
-        raise outcome["error"]
-    summary: VideoSummary = outcome["summary"]
+    if errors:
+        raise errors[0]
+    summary = summaries[0]
     if summary.interrupted:
         raise RuntimeError("processing was interrupted")
     return summary
 
 
-def _done_fields(
-    summary: VideoSummary, src: str, source: str, meter: _FrameMeter, t0: float, cpu0: float
-) -> dict[str, Any]:
-    """The record's fields of a finished run (``done``, or ``damaged`` with its error; the
+def _set_done(
+    record: Record,
+    summary: VideoSummary,
+    src: str,
+    source: str,
+    meter: _FrameMeter,
+    t0: float,
+    cpu0: float,
+) -> None:
+    """Set the record's fields of a finished run (``done``, or ``damaged`` with its error; the
     messages name ``source``, not the downloaded copy ``src``); a run that read no frame is an
     InputError."""
     if summary.frames == 0:  # e.g. an image that cannot be read (the reader only warns)
@@ -250,20 +265,22 @@ def _done_fields(
     error = summary.error
     if error and src != source:
         error = error.replace(src, source)
-    return dict(
-        status="damaged" if error else "done",
-        error=error,
-        frames=summary.frames,
-        rows=summary.rows,
-        people=summary.tracks,
-        video_s=round(float(summary.video_time_s), 3),
-        elapsed_s=round(time.perf_counter() - t0, 3),
-        cpu_s=round(time.process_time() - cpu0, 3),
-        fps=round(float(summary.fps), 2),
-        warnings=[w.replace(src, source) for w in summary.warnings[:20]],
-        rss_mib=meter.rss,
-        **_timeline_totals(summary.timeline),
-    )
+    record["status"] = "damaged" if error else "done"
+    record["error"] = error
+    record["frames"] = summary.frames
+    record["rows"] = summary.rows
+    record["people"] = summary.tracks
+    record["video_s"] = round(float(summary.video_time_s), 3)
+    record["elapsed_s"] = round(time.perf_counter() - t0, 3)
+    record["cpu_s"] = round(time.process_time() - cpu0, 3)
+    record["fps"] = round(float(summary.fps), 2)
+    record["warnings"] = [w.replace(src, source) for w in summary.warnings[:20]]
+    record["rss_mib"] = meter.rss
+    totals = _timeline_totals(summary.timeline)
+    record["mutual_s"] = totals["mutual_s"]
+    record["mutual_intervals"] = totals["mutual_intervals"]
+    record["one_way_s"] = totals["one_way_s"]
+    record["one_way_intervals"] = totals["one_way_intervals"]
 
 
 def _now() -> str:
@@ -272,9 +289,9 @@ def _now() -> str:
 
 def _commit(
     layout: _Layout, name: str, tmp: str, plan: list[tuple[str, str, str]]
-) -> dict[str, dict[str, Any]]:
+) -> dict[str, OutputFile]:
     """Move the finished files into place and write the record last (the commit point)."""
-    outputs: dict[str, dict[str, Any]] = {}
+    outputs: dict[str, OutputFile] = {}
     for key, fn, rel in plan:
         src = os.path.join(tmp, fn)
         if os.path.isfile(src):

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -136,7 +136,7 @@ def run_interact(
     kpt_thr: float = 0.0,
     heatmaps: bool = True,
     progress: bool | None = None,
-    detector_options: dict[str, Any] | None = None,
+    detector_options: dict[str, object] | None = None,
     precise: bool = False,
 ) -> dict[str, int]:
     """Run the interact command; returns counts: images, people, mutual, groups, failed.

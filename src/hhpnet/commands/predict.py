@@ -16,7 +16,7 @@ the exit code is 1 at the end. Video, webcam and stream sources go to
 from __future__ import annotations
 
 import sys
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -58,7 +58,7 @@ def run_predict(
     csv_path: str | None = None,
     kpt_thr: float = 0.0,
     progress: bool | None = None,
-    detector_options: dict[str, Any] | None = None,
+    detector_options: dict[str, object] | None = None,
     precise: bool = False,
 ) -> tuple[int, int, int]:
     """Run the predict command; returns (images done, people found, failures).

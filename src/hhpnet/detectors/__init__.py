@@ -36,7 +36,7 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'hhpnet.detectors' has no attribute {name!r}")
 
 
-def create_detector(name: str = DEFAULT_DETECTOR, **options: Any) -> Detector:
+def create_detector(name: str = DEFAULT_DETECTOR, **options: object) -> Detector:
     """A new detector instance (one interpreter per model, reused across calls).
 
     ``name``: a registered detector (:mod:`hhpnet.detectors.registry`, any case). ``options``

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, cast
 
 from hhpnet.errors import InputError
 
@@ -69,7 +69,7 @@ def get(name: object) -> DetectorInfo:
     return info
 
 
-def create(name: object, **options: Any) -> Detector:
+def create(name: object, **options: object) -> Detector:
     """A new instance of the detector ``name`` with its keyword ``options``; an unknown name or
     option is a one-line :class:`InputError`."""
     info = get(name)

@@ -159,7 +159,7 @@ class Job:
     def ended(self) -> bool:
         return self.state in ("done", "failed", "cancelled")
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, object]:
         progress = None
         if self.state == "done":
             progress = 1.0

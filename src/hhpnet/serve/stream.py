@@ -57,7 +57,7 @@ class StreamSession:
             interaction_params=params,
         )
 
-    def process(self, data: object, index: int, t: float) -> dict[str, Any]:
+    def process(self, data: object, index: int, t: float) -> dict[str, object]:
         """One message → its record (or ``{"error": ...}``); runs on the estimation pool."""
         from hhpnet.io import MAX_PIXELS, read_image
         from hhpnet.video.readers import Frame

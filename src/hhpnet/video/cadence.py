@@ -32,7 +32,7 @@ again). One instance belongs to one video; the detector it wraps may be shared.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, TypeVar
 
 import cv2
 import numpy as np
@@ -42,6 +42,11 @@ from hhpnet.detectors.base import Detections, Detector, check_image
 from hhpnet.detectors.fused import FusedDetector, match_heads, overlapping_heads
 from hhpnet.detectors.movenet import COCO_HEAD, MoveNetPeople, head_boxes
 from hhpnet.errors import InputError
+
+if TYPE_CHECKING:
+    from hhpnet.protocols import Estimator
+
+_E = TypeVar("_E", bound="Estimator")
 
 __all__ = ["SCENE_CHANGE", "BodyCadence", "with_body_cadence"]
 
@@ -121,7 +126,9 @@ class BodyCadence(Detector):
         same = overlapping_heads(faces.boxes, head_boxes(raw), pairs)
         return len(pairs), len(faces) - len(pairs) - len(same)
 
-    def _flow(self, grey: tuple[NDArray[np.uint8], float], people: MoveNetPeople) -> Any:
+    def _flow(
+        self, grey: tuple[NDArray[np.uint8], float], people: MoveNetPeople
+    ) -> MoveNetPeople | None:
         """``people`` moved by the head points' flow from the previous frame, or None when a
         person's flow is lost."""
         if len(people) == 0:
@@ -183,7 +190,7 @@ class BodyCadence(Detector):
             self(img)
 
 
-def with_body_cadence(estimator: Any, every: int) -> Any:
+def with_body_cadence(estimator: _E, every: int) -> _E:
     """``estimator`` for one video with :class:`BodyCadence` (a shallow copy sharing the model
     and the detectors); unchanged when ``every`` is 1 or its detector is not ``auto``."""
     import copy
@@ -194,5 +201,5 @@ def with_body_cadence(estimator: Any, every: int) -> Any:
     if not isinstance(det, FusedDetector):
         raise InputError("--body-every applies to the 'auto' detector only")
     out = copy.copy(estimator)
-    out._detector = BodyCadence(det, every)
+    setattr(out, "_detector", BodyCadence(det, every))  # noqa: B010 - any estimator type
     return out

@@ -76,7 +76,7 @@ class FrameResult:
             sigma=sigma.astype(np.float32),
         )
 
-    def record(self) -> dict[str, Any]:
+    def record(self) -> dict[str, object]:
         """JSON record: the image record of ``Poses.to_dict()`` + frame, time, ids, smoothed."""
         rec: dict[str, Any] = {"frame": self.index, "time_s": round(self.time_s, 4)}
         rec.update(self.poses.to_dict())

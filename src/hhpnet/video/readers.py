@@ -9,12 +9,15 @@ import os
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from hhpnet.errors import InputError
+
+if TYPE_CHECKING:
+    import cv2
 
 # quiet FFmpeg's own messages ("overread", "moov atom not found"): we report problems ourselves
 os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
@@ -23,7 +26,7 @@ os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
 DEFAULT_FPS = 30.0
 
 
-def _open_capture(value: int | str, backend: int | None = None) -> Any:
+def _open_capture(value: int | str, backend: int | None = None) -> cv2.VideoCapture:
     """``cv2.VideoCapture`` with OpenCV's own warnings silenced while opening (an unopenable
     source is reported by our one-line error instead of a backend log line)."""
     import cv2
@@ -314,7 +317,7 @@ class VideoFileReader(FrameReader):
         self._cap.release()
 
 
-def _finite(value: Any, default: float = 0.0) -> float:
+def _finite(value: float, default: float = 0.0) -> float:
     try:
         v = float(value)
     except (TypeError, ValueError):
@@ -431,13 +434,13 @@ class CaptureReader(FrameReader):
 class IterableReader(FrameReader):
     """Frames from any iterable of BGR uint8 arrays (e.g. a generator); time = index / fps."""
 
-    def __init__(self, frames: Iterable[Any], fps: float | None = None, name: str = "frames"):
+    def __init__(self, frames: Iterable[object], fps: float | None = None, name: str = "frames"):
         super().__init__()
-        self._it: Iterator[Any] = iter(frames)
+        self._it: Iterator[object] = iter(frames)
         self.fps = fps or DEFAULT_FPS
         self.name = name
         self.frame_count = len(frames) if hasattr(frames, "__len__") else None  # type: ignore[arg-type]
-        self._current: Any = None
+        self._current: object = None
 
     def grab(self) -> tuple[int, float] | None:
         try:
@@ -461,7 +464,9 @@ class IterableReader(FrameReader):
         return Frame(k, k / (self.fps or DEFAULT_FPS), arr)
 
 
-def open_source(source: Any, *, fps: float | None = None, name: str | None = None) -> FrameReader:
+def open_source(
+    source: object, *, fps: float | None = None, name: str | None = None
+) -> FrameReader:
     """Open ``source`` as a :class:`FrameReader`.
 
     ``source``: a :class:`~.sources.Source`, a SOURCE string (video file, folder or glob of

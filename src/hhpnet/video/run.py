@@ -83,7 +83,7 @@ class VideoSummary:
         """True if the whole source was read without error or interruption."""
         return self.error is None and not self.interrupted
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, object]:
         """JSON-ready summary (timeline included as intervals and totals)."""
         d = {
             f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "timeline"

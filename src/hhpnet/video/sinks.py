@@ -329,7 +329,7 @@ class ParquetSink(_Sink):
         path: str | os.PathLike[str],
         columns: Sequence[str] = VIDEO_COLUMNS,
         *,
-        initial: Mapping[str, Any] | None = None,
+        initial: Mapping[str, ArrayLike] | None = None,
         flush_every: int = PARQUET_GROUP_FRAMES,
     ) -> None:
         pa = _require_pyarrow()
@@ -442,7 +442,7 @@ class JsonlSink(_LineSink):
                     kept.append(ln)
         self._open(kept, None, flush_every)
 
-    def write(self, record: Mapping[str, Any]) -> None:
+    def write(self, record: Mapping[str, object]) -> None:
         """Append one record (NaN/inf must already be None)."""
         self._fh.write(json.dumps(record, allow_nan=False, separators=(",", ":")) + "\n")
         self.records_written += 1

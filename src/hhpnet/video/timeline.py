@@ -26,7 +26,7 @@ from __future__ import annotations
 import csv
 import os
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -77,7 +77,7 @@ class Interval:
         """end − start, seconds."""
         return self.end_s - self.start_s
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, object]:
         """Flat dict with the :data:`INTERVAL_COLUMNS` keys."""
         d = asdict(self)
         d["duration_s"] = self.duration_s
@@ -111,7 +111,7 @@ class Timeline:
     def __len__(self) -> int:
         return len(self.intervals)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, object]:
         """JSON-ready summary."""
         return {
             "start_s": self.start_s,
@@ -149,7 +149,7 @@ class Timeline:
         return plot_timeline(self, path, title=title)
 
 
-def _fmt(v: Any) -> Any:
+def _fmt(v: object) -> object:
     return f"{v:.4f}" if isinstance(v, float) else v
 
 

@@ -22,6 +22,8 @@ from numpy.typing import NDArray
 from hhpnet.errors import HhpnetError
 
 if TYPE_CHECKING:
+    import cv2
+
     from hhpnet.poses import Column
     from hhpnet.video.processor import FrameResult
     from hhpnet.video.timeline import Timeline
@@ -61,7 +63,7 @@ class FrameOutput:
         return {c: _as_journal(c, v) for c, v in self.columns.items()}
 
     @cached_property
-    def record(self) -> dict[str, Any]:
+    def record(self) -> dict[str, object]:
         """The frame's JSON record (:meth:`hhpnet.video.FrameResult.record`)."""
         return self.result.record()
 
@@ -232,7 +234,7 @@ def _as_journal(name: str, values: Column) -> Column:
     return values if values.dtype.kind in "iub" else journal_values(name, values)
 
 
-def _open_video(path: str, fps: float, shape: tuple[int, ...]) -> Any:
+def _open_video(path: str, fps: float, shape: tuple[int, ...]) -> cv2.VideoWriter:
     import cv2
 
     from hhpnet.video.sinks import _make_parent
