@@ -66,7 +66,8 @@ mutate: $(STAMP)
 	$(BIN)/python tools/mutate.py
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks tools
+	$(BIN)/ruff format --check src tests benchmarks tools
 	$(BIN)/mypy
 
 train: $(STAMP)

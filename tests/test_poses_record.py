@@ -120,8 +120,7 @@ def test_foreign_keypoints_are_detections_with_boxes_and_scores_maybe_missing() 
 
 
 def test_a_model_reading_goes_into_the_record_and_comes_back_as_its_view() -> None:
-    from hhpnet.model import load_model
-    from hhpnet.model import PoseOutput
+    from hhpnet.model import PoseOutput, load_model
 
     kp, boxes = _people()
     dets = Detections(boxes, kp, [0.9, 0.8], "movenet")

@@ -396,7 +396,7 @@ MUTATIONS: list[Mutation] = [
     ),
     Mutation(
         "sinks: commas kept in text cells",
-        "src/hhpnet/video/sinks.py",
+        "src/hhpnet/columns.py",
         'text.replace(",", ";")',
         "text",
         ("tests/video/test_sinks.py", "tests/video/test_video.py"),
@@ -405,8 +405,8 @@ MUTATIONS: list[Mutation] = [
     Mutation(
         "batch: mutual and one-way gaze totals swapped",
         "src/hhpnet/batch/worker.py",
-        'key = "mutual" if iv.kind == "mutual" else "one_way"',
-        'key = "one_way" if iv.kind == "mutual" else "mutual"',
+        'mutual = [float(iv.duration_s) for iv in timeline.intervals if iv.kind == "mutual"]',
+        'mutual = [float(iv.duration_s) for iv in timeline.intervals if iv.kind != "mutual"]',
         (f"{BATCH}::test_gaze_totals_sum_the_timeline_intervals",),
     ),
     Mutation(

@@ -10,8 +10,8 @@ assets adapted from MPFB2, released as CC0 1.0; the wheel's code is Apache-2.0).
 Rendering is our own: flat-shaded triangles drawn far to near (painter's algorithm) with
 OpenCV at 2× and area-downsampled; simple colours by height stand for hair, skin, shirt,
 trousers and shoes (the mesh has none), the eye-joint cubes are the eyes. Written files:
-``figure_yaw{+000,+045,+090,+135,+150,+180,-090,-135,-150}.png`` (320×480), head yaw in the project's
-convention (yaw > 0: the nose towards the image's left; ±180: the back of the head), and
+``figure_yaw{+000,+045,+090,+135,+150,+180,-090,-135,-150}.png`` (320×480), head yaw in the
+project's convention (yaw > 0: the nose towards the image's left; ±180: the back of the head), and
 ``scene_four_people.png`` (640×480, :data:`SCENE`: yaw −90 at the left and +90 at the right,
 facing each other, 180 between them, 0 smaller further back).
 """
