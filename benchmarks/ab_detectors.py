@@ -1,54 +1,59 @@
-"""The default pipeline's time against BlazeFace alone, with and without the face mesh (issue 21).
+"""Interleaved A/B timing of the whole pipeline with several detectors (fair on a shared machine).
 
-``hhpnet bench -s pipeline`` compares the estimators as users build them, where the face-mesh
-reading runs with either detector; issue 21's ratio is the default (``auto``) against the
-face-only pipeline. This script times, interleaved in one process (2 detector threads, numpy
-single-threaded), on the rendered 640×480 scenes of 1 and 6 people and the bundled pair photo:
-``blazeface`` and ``auto`` without the mesh, and both with it (the shipped default).
+Run from the repository root::
 
-    python benchmarks/ab_detectors.py [--repeats 15]
+    .venv/bin/python benchmarks/ab_detectors.py [--detectors blazeface auto movenet]
+        [--rounds 60] [--threads 2]
+
+Scenes as benchmarks/bench_pipeline.py (640×480: one person; six people). Every round calls
+each estimator once on each scene, in rotating order, so load changes on the machine hit all
+of them alike. Reported: median and 90th-percentile ms per image (``HeadPoseEstimator`` on a
+BGR array: detector + batched pose model), images per second from the median, people found.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
+import time
 
-import cv2
+import numpy as np
+from bench_pipeline import one_person, six_people
 
-from hhpnet.bench.timing import measure_interleaved
-from hhpnet.model import load_model
 from hhpnet.pipeline import HeadPoseEstimator
-from hhpnet.samples import make_scene
 
 
-def main() -> int:
+def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--repeats", type=int, default=15)
+    ap.add_argument("--detectors", nargs="+", default=["blazeface", "auto", "movenet"])
+    ap.add_argument("--model", default="hhpnet-1.0")
+    ap.add_argument("--rounds", type=int, default=60)
+    ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
-    cv2.setNumThreads(2)
-    model = load_model("hhpnet-1.0")
-    variants = {
-        "blazeface, no mesh": HeadPoseEstimator(model, "blazeface", num_threads=2, mesh=False),
-        "auto, no mesh": HeadPoseEstimator(model, "auto", num_threads=2, mesh=False),
-        "blazeface + mesh": HeadPoseEstimator(model, "blazeface", num_threads=2),
-        "auto + mesh (default)": HeadPoseEstimator(model, "auto", num_threads=2),
+    scenes = {"1 person": one_person(), "6 people": six_people()}
+    ests = {
+        d: HeadPoseEstimator(model=args.model, detector=d, num_threads=args.threads)
+        for d in args.detectors
     }
-    pair = cv2.imread(
-        os.path.join(os.path.dirname(__import__("hhpnet").__file__), "examples", "pair_640x480.jpg")
-    )[:, :, ::-1].copy()
-    scenes = {"1 person": make_scene(1), "6 people": make_scene(6), "pair photo": pair}
-    print(f"load average at start {os.getloadavg()}")
-    for name, img in scenes.items():
-        fns = {k: (lambda e=e, im=img: e(im, rgb=True)) for k, e in variants.items()}
-        t = measure_interleaved(fns, repeats=args.repeats, min_time=0.1)
-        base = t["blazeface, no mesh"].median
-        print(f"\n{name} (640×480)")
-        for k, v in t.items():
-            print(f"  {k:24s} {v.median * 1e3:7.2f} ms  × {v.median / base:.2f}")
-    print(f"\nload average at end {os.getloadavg()}")
-    return 0
+    found = {(d, s): len(e(img)) for d, e in ests.items() for s, img in scenes.items()}  # warm-up
+    times: dict[tuple[str, str], list[float]] = {k: [] for k in found}
+    names = list(ests)
+    for r in range(args.rounds):
+        order = names[r % len(names) :] + names[: r % len(names)]
+        for d in order:
+            for s, img in scenes.items():
+                t = time.perf_counter()
+                ests[d](img)
+                times[(d, s)].append(time.perf_counter() - t)
+    print("| detector | scene | found | median ms | p90 ms | images/s |")
+    print("|---|---|---|---|---|---|")
+    for (d, s), t in times.items():
+        ms = np.array(t) * 1000
+        med = float(np.median(ms))
+        print(
+            f"| {d} | {s} | {found[(d, s)]} | {med:.1f} | {np.percentile(ms, 90):.1f} | "
+            f"{1000 / med:.0f} |"
+        )
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    main()
