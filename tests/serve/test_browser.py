@@ -1,12 +1,16 @@
-"""The page in a real browser: Debian's headless Chromium driven by Playwright.
+"""The page in real browsers: Debian's headless Chromium and Firefox ESR, driven by Playwright.
 
-Images (table numbers = the API's, the heat map, layers from the keyboard, a screenshot, no
-request to another host), a one-line error, the token prompt, a video job to its CSV download,
-and the webcam over the WebSocket with Chromium's fake camera fed a .y4m clip made from the
-bundled examples. Skipped, with the reason, where Chromium or Playwright is missing (``.ci/run``
-installs Debian's ``chromium``; never ``playwright install``).
+Every test runs in both: images (table numbers = the API's, the heat map, layers from the
+keyboard, a screenshot, no request to another host), a one-line error, the token prompt, a video
+job to its CSV download, and the webcam over the WebSocket with the browser's fake camera
+(Chromium's fed a .y4m clip of the bundled example; Firefox's draws its own picture, with no one in
+it). Each browser's tests skip, with the reason, where it is missing (``.ci/run`` installs Debian's
+``chromium`` and ``firefox-esr``; never ``playwright install``). Firefox runs as it ships, over
+WebDriver BiDi (Playwright's ``moz-firefox`` channel), through a relay for the two places where
+Playwright 1.65 expects newer BiDi than ESR 153 has (``tests.serve.conftest.firefox_bidi_shim``).
 
-``HHPNET_SCREENSHOT_DIR=docs/images`` keeps the page's screenshot (the README's picture).
+``HHPNET_SCREENSHOT_DIR=docs/images`` keeps Chromium's screenshot of the page (the README's
+picture).
 """
 
 from __future__ import annotations
@@ -14,7 +18,9 @@ from __future__ import annotations
 import csv
 import io
 import os
+import shlex
 import shutil
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -35,18 +41,27 @@ require_serve()
 sync_api = pytest.importorskip("playwright.sync_api", reason="the page tests need playwright")
 
 CHROMIUM = os.environ.get("HHPNET_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-if not Path(CHROMIUM).is_file():
-    pytest.skip(
-        "no Chromium found (apt-get install chromium, or set HHPNET_CHROMIUM)",
-        allow_module_level=True,
-    )
+FIREFOX = os.environ.get("HHPNET_FIREFOX") or shutil.which("firefox-esr") or "/usr/bin/firefox-esr"
+BINARY = {"chromium": CHROMIUM, "firefox": FIREFOX}
+INSTALL = {
+    "chromium": "no Chromium found (apt-get install chromium, or set HHPNET_CHROMIUM)",
+    "firefox": "no Firefox found (apt-get install firefox-esr, or set HHPNET_FIREFOX)",
+}
 VIEW = {"width": 1366, "height": 900}
+#: Firefox's own fake camera (a generated picture: it cannot be fed a clip) and no permission prompt
+FIREFOX_FAKE_CAMERA = {
+    "media.navigator.streams.fake": True,
+    "media.navigator.permission.disabled": True,
+}
 
 
-def launch(pw: Any, *extra: str) -> Any:
-    return pw.chromium.launch(
-        executable_path=CHROMIUM, headless=True, args=[*CHROMIUM_FLAGS, *extra]
-    )
+@pytest.fixture(scope="module", params=sorted(BINARY))
+def browser_name(request: pytest.FixtureRequest) -> str:
+    """Every page test runs in Chromium and in Firefox; each skips where its browser is missing."""
+    name: str = request.param
+    if not Path(BINARY[name]).is_file():
+        pytest.skip(INSTALL[name])
+    return name
 
 
 @pytest.fixture(scope="module")
@@ -64,9 +79,50 @@ def playwright() -> Iterator[Any]:
         yield pw
 
 
+def firefox_launcher(folder: Path) -> Path:
+    """A launcher Playwright starts as its Firefox: Debian's stock ESR behind
+    :func:`tests.serve.conftest.firefox_bidi_shim` (driven over WebDriver BiDi)."""
+    launcher = folder / "firefox"
+    shim = (
+        "import sys; from tests.serve.conftest import firefox_bidi_shim as f;"
+        " sys.exit(f(sys.argv[1:]))"
+    )
+    root = Path(__file__).resolve().parents[2]
+    launcher.write_text(
+        f"#!/bin/sh\nPYTHONPATH={shlex.quote(str(root))} exec {shlex.quote(sys.executable)}"
+        f' -c {shlex.quote(shim)} {shlex.quote(FIREFOX)} "$@"\n'
+    )
+    launcher.chmod(0o755)
+    return launcher
+
+
 @pytest.fixture(scope="module")
-def browser(playwright: Any) -> Iterator[Any]:
-    b = launch(playwright)
+def browser(
+    playwright: Any, browser_name: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Any]:
+    """One headless browser of this kind per module, with a fake camera that needs no permission:
+    Chromium's plays a .y4m clip of the bundled example; Firefox's draws its own picture (it
+    cannot be fed a clip). Firefox through Playwright's ``moz-firefox`` channel (BiDi)."""
+    folder = tmp_path_factory.mktemp(browser_name)
+    if browser_name == "chromium":
+        y4m = write_y4m(folder / "cam.y4m", pair_frames(30))
+        camera = [
+            "--use-fake-ui-for-media-stream",
+            "--use-fake-device-for-media-stream",
+            f"--use-file-for-fake-video-capture={y4m}",
+        ]
+        b = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=[*CHROMIUM_FLAGS, *camera]
+        )
+    else:
+        b = playwright.firefox.launch(
+            channel="moz-firefox",
+            executable_path=str(firefox_launcher(folder)),
+            headless=True,
+            firefox_user_prefs=FIREFOX_FAKE_CAMERA,
+            # Firefox refuses to start as root under a HOME owned by someone else (CI runners)
+            env={**os.environ, "HOME": str(folder)},
+        )
     yield b
     b.close()
 
@@ -92,7 +148,7 @@ def _numbers(cell: str) -> tuple[float, float]:
 
 
 def test_image_upload_shows_table_matrix_and_overlays_like_the_api(
-    page: Any, server: Any, tmp_path: Path
+    page: Any, browser_name: str, server: Any, tmp_path: Path
 ) -> None:
     import httpx
 
@@ -119,7 +175,7 @@ def test_image_upload_shows_table_matrix_and_overlays_like_the_api(
     page.screenshot(path=str(shot), full_page=True)
     assert shot.stat().st_size > 50_000
     keep = os.environ.get("HHPNET_SCREENSHOT_DIR")
-    if keep:
+    if keep and browser_name == "chromium":  # the README's picture
         shutil.copy(shot, Path(keep) / "serve_page.png")
     # a layer switched off from the keyboard changes the drawing, and back on restores it
     canvas = page.locator("canvas.scene").first
@@ -191,33 +247,23 @@ def test_video_job_runs_to_its_end_and_its_csv_downloads(page: Any, tmp_path: Pa
     assert len(rows) == 20 and {r["frame"] for r in rows} == {str(k) for k in range(10)}
 
 
-def test_webcam_streams_poses_from_the_fake_camera(
-    playwright: Any, server: Any, tmp_path: Path
-) -> None:
-    y4m = write_y4m(tmp_path / "cam.y4m", pair_frames(30))
-    b = launch(
-        playwright,
-        "--use-fake-ui-for-media-stream",
-        "--use-fake-device-for-media-stream",
-        f"--use-file-for-fake-video-capture={y4m}",
+def test_webcam_streams_poses_from_the_fake_camera(page: Any, browser_name: str) -> None:
+    # Chromium's camera plays the clip of the two people; Firefox's draws its own picture (no one
+    # in it): the same stream, frames answered and the table of the last one, with no face.
+    people = {"chromium": 2, "firefox": 0}[browser_name]
+    page.click("#tab-webcam")
+    page.click("#cam-start")
+    page.wait_for_function(
+        "Number(document.getElementById('cam-stats').dataset.frames || 0) >= 8",
+        timeout=60_000,
     )
-    try:
-        p = b.new_context(viewport=VIEW).new_page()
-        p.goto(server.url)
-        p.click("#tab-webcam")
-        p.click("#cam-start")
-        p.wait_for_function(
-            "Number(document.getElementById('cam-stats').dataset.frames || 0) >= 8",
-            timeout=60_000,
-        )
-        assert p.locator("#cam-table table.people tbody tr").count() == 2
-        assert "frames/s" in p.locator("#cam-stats").inner_text()
-        assert float(p.locator("#cam-stats").get_attribute("data-fps") or 0) > 0
-        assert not p.locator("#error").is_visible()
-        p.click("#cam-stop")
-        assert p.locator("#cam-start").is_enabled()
-    finally:
-        b.close()
+    assert page.locator("#cam-table table.people").count() == 1
+    assert page.locator("#cam-table table.people tbody tr").count() == people
+    assert "frames/s" in page.locator("#cam-stats").inner_text()
+    assert float(page.locator("#cam-stats").get_attribute("data-fps") or 0) > 0
+    assert not page.locator("#error").is_visible()
+    page.click("#cam-stop")
+    assert page.locator("#cam-start").is_enabled()
 
 
 def test_a_server_with_a_token_asks_for_it_once(browser: Any) -> None:
