@@ -17,6 +17,8 @@ import os
 import cv2
 
 from hhpnet.bench.timing import measure_interleaved
+from hhpnet.commands.demo import EXAMPLES_DIR
+from hhpnet.io import read_image
 from hhpnet.model import load_model
 from hhpnet.pipeline import HeadPoseEstimator
 from hhpnet.samples import make_scene
@@ -34,9 +36,7 @@ def main() -> int:
         "blazeface + mesh": HeadPoseEstimator(model, "blazeface", num_threads=2),
         "auto + mesh (default)": HeadPoseEstimator(model, "auto", num_threads=2),
     }
-    pair = cv2.imread(
-        os.path.join(os.path.dirname(__import__("hhpnet").__file__), "examples", "pair_640x480.jpg")
-    )[:, :, ::-1].copy()
+    pair = read_image(EXAMPLES_DIR / "pair_640x480.jpg")  # RGB
     scenes = {"1 person": make_scene(1), "6 people": make_scene(6), "pair photo": pair}
     print(f"load average at start {os.getloadavg()}")
     for name, img in scenes.items():
